@@ -1,0 +1,398 @@
+"""The one interface every video generator sits behind, and its output contract.
+
+A subclass implements ``_generate(resolved) -> RawVideo``. The public :meth:`VideoAdapter.generate`
+snaps the request to the model's capabilities, times the call, converts the frames from the
+library's layout and checks the output contract, so every adapter returns the same thing:
+a :class:`GeneratedVideo` with uint8 frames of shape (F, H, W, 3).
+"""
+
+from __future__ import annotations
+
+import abc
+import platform
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.errors import OutputContractError, RequestError
+
+Layout = Literal["FHWC", "FCHW", "BFHWC", "BFCHW"]
+MAX_SEED = 2**31 - 1
+
+
+class GenerationRequest(BaseModel):
+    """What a caller asks for. ``None`` means "the model's default"."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt: str = Field(min_length=1, max_length=4000)
+    negative_prompt: str | None = None
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    num_frames: int | None = Field(default=None, ge=1, le=2000)
+    width: int | None = Field(default=None, ge=8, le=8192)
+    height: int | None = Field(default=None, ge=8, le=8192)
+    fps: float | None = Field(default=None, gt=0, le=240)
+    steps: int | None = Field(default=None, ge=1, le=1000)
+    guidance: float | None = Field(default=None, ge=0, le=100)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResolvedRequest(BaseModel):
+    """A request after snapping to the model's rules: every value concrete, every change recorded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt: str
+    negative_prompt: str | None
+    seed: int
+    num_frames: int
+    width: int
+    height: int
+    fps: float
+    steps: int | None
+    guidance: float | None
+    extra: dict[str, Any] = Field(default_factory=dict)
+    # field -> [asked, used] for every value the rules changed
+    adjustments: dict[str, list[Any]] = Field(default_factory=dict)
+
+
+class FrameRule(BaseModel):
+    """Valid frame counts: ``step * k + offset`` within [min, max], or exactly one of ``fixed``."""
+
+    step: int = Field(default=1, ge=1)
+    offset: int = 0
+    min: int = Field(default=1, ge=1)
+    max: int | None = None
+    fixed: list[int] | None = None
+
+    def snap(self, n: int) -> int:
+        if self.fixed:
+            return min(self.fixed, key=lambda v: (abs(v - n), v))
+        lo = self.min
+        hi = self.max if self.max is not None else max(n, lo) + self.step
+        k = round((n - self.offset) / self.step)
+        candidates = [self.step * j + self.offset for j in (k - 1, k, k + 1)]
+        valid = [c for c in candidates if lo <= c <= hi]
+        if not valid:  # n is far outside [lo, hi]: the nearest valid bound
+            first = lo + (self.offset - lo) % self.step
+            last = hi - (hi - self.offset) % self.step
+            return first if n < lo else last
+        return min(valid, key=lambda v: (abs(v - n), v))
+
+    def describe(self) -> str:
+        if self.fixed:
+            return f"one of {self.fixed}"
+        form = f"{self.step}k+{self.offset}" if self.step > 1 else "any"
+        upper = f"..{self.max}" if self.max else "+"
+        return f"{form} in {self.min}{upper}"
+
+
+class SizeRule(BaseModel):
+    """Valid sizes: width and height multiples of ``multiple`` within bounds, or one of ``fixed`` (W, H)."""
+
+    multiple: int = Field(default=2, ge=2)
+    min: int = Field(default=16, ge=2)
+    max: int = Field(default=4096, ge=2)
+    max_pixels: int | None = None
+    fixed: list[tuple[int, int]] | None = None
+
+    def snap(self, width: int, height: int) -> tuple[int, int]:
+        if self.fixed:
+            return min(self.fixed, key=lambda wh: (abs(wh[0] - width) + abs(wh[1] - height), wh))
+
+        def one(v: int) -> int:
+            v = max(self.min, min(self.max, v))
+            snapped = max(self.multiple, round(v / self.multiple) * self.multiple)
+            return snapped if snapped <= self.max else snapped - self.multiple
+
+        w, h = one(width), one(height)
+        if self.max_pixels and w * h > self.max_pixels:
+            scale = (self.max_pixels / (w * h)) ** 0.5
+            w = max(self.multiple, int(w * scale) // self.multiple * self.multiple)
+            h = max(self.multiple, int(h * scale) // self.multiple * self.multiple)
+        return w, h
+
+    def describe(self) -> str:
+        if self.fixed:
+            return "one of " + ", ".join(f"{w}x{h}" for w, h in self.fixed)
+        return f"multiples of {self.multiple} in {self.min}..{self.max}"
+
+
+class Capabilities(BaseModel):
+    """What a model accepts, and its defaults. ``languages`` holds ISO codes or ``"*"`` for any."""
+
+    frames: FrameRule = Field(default_factory=FrameRule)
+    size: SizeRule = Field(default_factory=SizeRule)
+    languages: list[str] = Field(default_factory=lambda: ["*"])
+    default_frames: int = 16
+    default_width: int = 256
+    default_height: int = 256
+    default_fps: float = 8.0
+    default_steps: int | None = None
+    default_guidance: float | None = None
+    max_concurrency: int = 1
+    supports_negative_prompt: bool = True
+
+    def speaks(self, language: str | None) -> bool:
+        return language is None or "*" in self.languages or language in self.languages
+
+
+class Provenance(BaseModel):
+    """Everything needed to say how a video was made."""
+
+    adapter_kind: str
+    model_id: str
+    revision: str | None = None
+    weights_hash: str | None = None
+    params: dict[str, Any]
+    adjustments: dict[str, list[Any]] = Field(default_factory=dict)
+    device: str = "cpu"
+    dtype: str | None = None
+    latency_s: float
+    peak_memory_bytes: int | None = None
+    memory_kind: str | None = None  # "cuda" (peak allocated) or "process_rss" (process high-water mark)
+    library_versions: dict[str, str] = Field(default_factory=dict)
+    host: str = Field(default_factory=platform.node)
+
+
+@dataclass(frozen=True)
+class RawVideo:
+    """What ``_generate`` returns: frames in a named layout, float in [0, 1] or uint8."""
+
+    frames: Any
+    layout: Layout = "FHWC"
+    fps: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # provenance extras: revision, device, dtype, ...
+
+
+@dataclass(frozen=True)
+class GeneratedVideo:
+    """The output contract: uint8 frames (F, H, W, 3), fps, the seed used, and provenance."""
+
+    frames: np.ndarray
+    fps: float
+    seed: int
+    provenance: Provenance
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        return int(self.frames.shape[2]), int(self.frames.shape[1])
+
+
+class AdapterParams(BaseModel):
+    """Per-model settings from the models file. Subclasses add their own fields; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Availability(BaseModel):
+    """Whether a model can run on this machine, and why not."""
+
+    ok: bool
+    detail: str
+
+
+def _to_numpy(frames: Any) -> np.ndarray:
+    if hasattr(frames, "detach"):  # torch tensor, without importing torch
+        frames = frames.detach().float().cpu().numpy() if frames.dtype.is_floating_point else frames.cpu().numpy()
+    if isinstance(frames, list | tuple):
+        frames = np.stack([np.asarray(f) for f in frames])
+    return np.asarray(frames)
+
+
+def to_uint8_frames(frames: Any, layout: Layout, model_id: str) -> np.ndarray:
+    """Convert frames from ``layout`` to uint8 (F, H, W, 3), checking the contract on the way."""
+    try:
+        arr = _to_numpy(frames)
+    except Exception as exc:  # e.g. ragged lists of frames
+        raise OutputContractError(model_id, f"frames could not be read as an array: {exc}") from exc
+    expected_ndim = len(layout)
+    if arr.ndim != expected_ndim:
+        raise OutputContractError(
+            model_id, f"frames have shape {arr.shape}, expected {expected_ndim} dims in layout {layout}"
+        )
+    if layout.startswith("B"):
+        if arr.shape[0] != 1:
+            raise OutputContractError(model_id, f"expected a batch of one video, got {arr.shape[0]}")
+        arr = arr[0]
+    if layout.endswith("CHW"):
+        arr = np.moveaxis(arr, 1, -1)
+    if arr.shape[0] == 0:
+        raise OutputContractError(model_id, "zero frames")
+    if arr.shape[-1] != 3:
+        raise OutputContractError(model_id, f"frames have {arr.shape[-1]} channels, expected 3 (RGB)")
+    if arr.shape[1] < 2 or arr.shape[2] < 2:
+        raise OutputContractError(model_id, f"frames are {arr.shape[2]}x{arr.shape[1]}, too small")
+    if arr.dtype == np.uint8:
+        return np.ascontiguousarray(arr)
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise OutputContractError(model_id, "frames contain NaN or infinite values")
+        lo, hi = float(arr.min()), float(arr.max())
+        if lo < -1e-3 or hi > 1 + 1e-3:
+            raise OutputContractError(model_id, f"float frames must lie in [0, 1], got [{lo:.4g}, {hi:.4g}]")
+        return np.ascontiguousarray((np.clip(arr, 0.0, 1.0) * 255.0).round().astype(np.uint8))
+    raise OutputContractError(model_id, f"frames have dtype {arr.dtype}, expected uint8 or float in [0, 1]")
+
+
+def _check_fps(fps: float | None, model_id: str) -> float:
+    if fps is None or not np.isfinite(fps) or fps <= 0 or fps > 240:
+        raise OutputContractError(model_id, f"fps must be a positive number up to 240, got {fps!r}")
+    return float(fps)
+
+
+def resolve_request(request: GenerationRequest, caps: Capabilities, rng: random.Random | None = None) -> ResolvedRequest:
+    """Snap a request to ``caps``: fill defaults, snap frames and size, pick a seed; record every change."""
+    adjustments: dict[str, list[Any]] = {}
+    frames_asked = request.num_frames if request.num_frames is not None else caps.default_frames
+    frames = caps.frames.snap(frames_asked)
+    if request.num_frames is not None and frames != request.num_frames:
+        adjustments["num_frames"] = [request.num_frames, frames]
+    w_asked = request.width if request.width is not None else caps.default_width
+    h_asked = request.height if request.height is not None else caps.default_height
+    width, height = caps.size.snap(w_asked, h_asked)
+    if request.width is not None and width != request.width:
+        adjustments["width"] = [request.width, width]
+    if request.height is not None and height != request.height:
+        adjustments["height"] = [request.height, height]
+    seed = request.seed if request.seed is not None else (rng or random.SystemRandom()).randint(0, MAX_SEED)
+    return ResolvedRequest(
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt if caps.supports_negative_prompt else None,
+        seed=seed,
+        num_frames=frames,
+        width=width,
+        height=height,
+        fps=request.fps if request.fps is not None else caps.default_fps,
+        steps=request.steps if request.steps is not None else caps.default_steps,
+        guidance=request.guidance if request.guidance is not None else caps.default_guidance,
+        extra=dict(request.extra),
+        adjustments=adjustments,
+    )
+
+
+class VideoAdapter(abc.ABC):
+    """Base class of every video generator. Subclasses implement :meth:`_generate`.
+
+    ``load`` and ``close`` default to no-ops; ``check`` says whether the model can run here.
+    """
+
+    kind: ClassVar[str] = "abstract"
+    Params: ClassVar[type[AdapterParams]] = AdapterParams
+
+    def __init__(self, model_id: str, params: AdapterParams | None = None, base_dir: Path | None = None) -> None:
+        self.model_id = model_id
+        self.params = params if params is not None else self.Params()
+        self.base_dir = base_dir or Path.cwd()  # relative paths in params are relative to the models file
+        self._loaded = False
+
+    @classmethod
+    def from_config(cls, model_id: str, params: dict[str, Any], base_dir: Path | None = None) -> VideoAdapter:
+        """Build from a models-file entry; raises pydantic's ValidationError on bad params."""
+        return cls(model_id, cls.Params.model_validate(params), base_dir=base_dir)
+
+    def resolve_path(self, path: str | Path) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def load(self) -> None:
+        """Load weights or open connections. Called once, lazily, by :meth:`generate`."""
+
+    def close(self) -> None:
+        """Release memory and connections."""
+
+    def check(self) -> Availability:
+        """Can this model run here? Must be cheap and never download anything."""
+        return Availability(ok=True, detail="ready")
+
+    @abc.abstractmethod
+    def capabilities(self) -> Capabilities:
+        """Valid frame counts and sizes, languages, limits and defaults."""
+
+    @abc.abstractmethod
+    def _generate(self, request: ResolvedRequest) -> RawVideo:
+        """Make one video for an already-resolved request."""
+
+    # -- the one public entry point ------------------------------------------------------------------
+    def resolve(self, request: GenerationRequest, language: str | None = None) -> ResolvedRequest:
+        caps = self.capabilities()
+        if not caps.speaks(language):
+            raise RequestError(
+                self.model_id, f"prompts in {language!r} are not supported (speaks {', '.join(caps.languages)})"
+            )
+        return resolve_request(request, caps)
+
+    def generate(self, request: GenerationRequest, language: str | None = None) -> GeneratedVideo:
+        resolved = self.resolve(request, language)
+        if not self._loaded:
+            self.load()
+            self._loaded = True
+        probe = _MemoryProbe()
+        start = time.perf_counter()
+        raw = self._generate(resolved)
+        latency = time.perf_counter() - start
+        return self.finish(raw, resolved, latency, probe)
+
+    def finish(
+        self, raw: RawVideo, resolved: ResolvedRequest, latency: float, probe: _MemoryProbe | None = None
+    ) -> GeneratedVideo:
+        """Validate ``raw`` against the contract and attach provenance (the single check for all adapters)."""
+        if not isinstance(raw, RawVideo):
+            raise OutputContractError(self.model_id, f"_generate returned {type(raw).__name__}, expected RawVideo")
+        frames = to_uint8_frames(raw.frames, raw.layout, self.model_id)
+        fps = _check_fps(raw.fps if raw.fps is not None else resolved.fps, self.model_id)
+        details = dict(raw.details)
+        memory = probe.peak() if probe else (None, None)
+        provenance = Provenance(
+            adapter_kind=self.kind,
+            model_id=self.model_id,
+            revision=details.pop("revision", None),
+            weights_hash=details.pop("weights_hash", None),
+            params=resolved.model_dump(exclude={"adjustments"}) | details.pop("params", {}),
+            adjustments=resolved.adjustments,
+            device=details.pop("device", "cpu"),
+            dtype=details.pop("dtype", None),
+            latency_s=round(latency, 6),
+            peak_memory_bytes=memory[0],
+            memory_kind=memory[1],
+            library_versions=details.pop("library_versions", {}),
+        )
+        return GeneratedVideo(frames=frames, fps=fps, seed=resolved.seed, provenance=provenance)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.model_id!r})"
+
+
+class _MemoryProbe:
+    """Peak memory during one call: CUDA peak allocation when torch is loaded with CUDA, else process RSS."""
+
+    def __init__(self) -> None:
+        import sys
+
+        torch = sys.modules.get("torch")
+        self._cuda = bool(torch is not None and torch.cuda.is_available())
+        if self._cuda:
+            torch.cuda.reset_peak_memory_stats()
+
+    def peak(self) -> tuple[int | None, str | None]:
+        import sys
+
+        if self._cuda:
+            return int(sys.modules["torch"].cuda.max_memory_allocated()), "cuda"
+        try:
+            import resource
+
+            return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024, "process_rss"
+        except (ImportError, OSError):
+            return None, None

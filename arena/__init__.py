@@ -1,0 +1,1 @@
+"""The video arena: services (no UI), the JSON API, the Gradio UI and the CLI."""

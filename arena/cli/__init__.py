@@ -1,0 +1,18 @@
+"""The `arena` command. Each command group lives in its own module; heavy libraries load inside commands."""
+
+from __future__ import annotations
+
+import typer
+
+from arena.cli import models as models_cmd
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(no_args_is_help=True, add_completion=False, help="The video arena.")
+    models_cmd.register(app)
+    # Further groups register here: db/votes, ratings, metrics/score, serve-model.
+    return app
+
+
+def main() -> None:
+    build_app()()

@@ -1,0 +1,48 @@
+"""Arena settings, read from ARENA_* environment variables (or a .env file) with pydantic-settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of the arena. Environment: ``ARENA_<NAME>`` (e.g. ``ARENA_DATABASE_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ARENA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{ROOT / 'data' / 'arena.db'}",
+        description="Any SQLAlchemy URL: sqlite:///path.db (default) or postgresql+psycopg://user@host/db",
+    )
+    media_dir: Path = Field(default=ROOT / "data" / "media", description="Where stored MP4 files live")
+    models_file: Path = Field(default=ROOT / "models.yaml", description="The models file (YAML)")
+    prompts_file: Path = Field(default=ROOT / "prompts" / "demo.yaml", description="The prompt suite (YAML)")
+    ip_salt: str = Field(default="change-me", description="Secret salt for hashing client IPs")
+    min_votes: int = Field(default=5, ge=0, description="Votes a model needs before it appears on the board")
+    bootstrap_rounds: int = Field(default=100, ge=0, le=10_000)
+    anchor_model: str | None = Field(default=None, description="Pin this model's rating at 1000")
+    live_generation: bool = Field(default=True, description="Allow typed prompts (generated live)")
+    battle_ttl_s: int = Field(default=3600, ge=10, description="A battle not voted on within this expires")
+    matchmaking: Literal["adaptive", "uniform"] = "adaptive"
+    gold_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Share of battles that are gold pairs")
+    exclude_failed_gold: bool = Field(default=False, description="Drop votes of sessions failing gold pairs")
+    default_num_frames: int = 16
+    default_width: int = 256
+    default_height: int = 256
+    default_seed_count: int = Field(default=1, ge=1, description="Seeds pre-generated per (model, prompt)")
+    metrics_encoder: str = Field(default="tiny-random", description="open_clip encoder for metrics")
+    metrics_checkpoint: Path | None = None
+    pool_prefill: bool = Field(default=True, description="Generate the demo pool at start when it is empty")
+    workers: int = Field(default=2, ge=1, description="Concurrent events per app process")
+    queue_size: int = Field(default=64, ge=1)
+    in_house_model: str | None = Field(default=None, description="Model shown in the in-house vs rivals view")
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]
