@@ -19,7 +19,13 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.errors import OutputContractError, RequestError
+from adapters.errors import (
+    AdapterError,
+    AdapterUnavailableError,
+    GenerationError,
+    OutputContractError,
+    RequestError,
+)
 
 Layout = Literal["FHWC", "FCHW", "BFHWC", "BFCHW"]
 MAX_SEED = 2**31 - 1
@@ -251,7 +257,9 @@ def _check_fps(fps: float | None, model_id: str) -> float:
     return float(fps)
 
 
-def resolve_request(request: GenerationRequest, caps: Capabilities, rng: random.Random | None = None) -> ResolvedRequest:
+def resolve_request(
+    request: GenerationRequest, caps: Capabilities, rng: random.Random | None = None
+) -> ResolvedRequest:
     """Snap a request to ``caps``: fill defaults, snap frames and size, pick a seed; record every change."""
     adjustments: dict[str, list[Any]] = {}
     frames_asked = request.num_frames if request.num_frames is not None else caps.default_frames
@@ -329,18 +337,29 @@ class VideoAdapter(abc.ABC):
         caps = self.capabilities()
         if not caps.speaks(language):
             raise RequestError(
-                self.model_id, f"prompts in {language!r} are not supported (speaks {', '.join(caps.languages)})"
+                self.model_id,
+                f"prompts in {language!r} are not supported (speaks {', '.join(caps.languages)})",
             )
         return resolve_request(request, caps)
 
     def generate(self, request: GenerationRequest, language: str | None = None) -> GeneratedVideo:
         resolved = self.resolve(request, language)
         if not self._loaded:
-            self.load()
+            try:
+                self.load()
+            except AdapterError:
+                raise
+            except Exception as exc:
+                raise AdapterUnavailableError(self.model_id, f"could not load: {type(exc).__name__}: {exc}") from exc
             self._loaded = True
         probe = _MemoryProbe()
         start = time.perf_counter()
-        raw = self._generate(resolved)
+        try:
+            raw = self._generate(resolved)
+        except AdapterError:
+            raise
+        except Exception as exc:  # any failure inside a model becomes a typed error naming the model
+            raise GenerationError(self.model_id, f"{type(exc).__name__}: {exc}") from exc
         latency = time.perf_counter() - start
         return self.finish(raw, resolved, latency, probe)
 

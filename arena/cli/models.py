@@ -44,15 +44,19 @@ def register(app: typer.Typer) -> None:
     def list_models(models_file: ModelsFileOpt = None, as_json: bool = typer.Option(False, "--json")) -> None:
         """Every model in the models file."""
         catalog = _catalog(models_file)
-        rows = [s.model_dump(include={"id", "display_name", "organisation", "licence", "kind", "enabled"})
-                for s in catalog.specs]
+        rows = [
+            s.model_dump(include={"id", "display_name", "organisation", "licence", "kind", "enabled"})
+            for s in catalog.specs
+        ]
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         typer.echo(f"{'id':<24} {'kind':<15} {'enabled':<8} {'organisation':<18} display name")
         for r in rows:
-            typer.echo(f"{r['id']:<24} {r['kind']:<15} {'yes' if r['enabled'] else 'no':<8} "
-                       f"{r['organisation']:<18} {r['display_name']}")
+            typer.echo(
+                f"{r['id']:<24} {r['kind']:<15} {'yes' if r['enabled'] else 'no':<8} "
+                f"{r['organisation']:<18} {r['display_name']}"
+            )
 
     @models.command("check")
     def check_models(models_file: ModelsFileOpt = None, as_json: bool = typer.Option(False, "--json")) -> None:
@@ -90,8 +94,9 @@ def register(app: typer.Typer) -> None:
 
         catalog = _catalog(models_file)
         width, height = _parse_size(size)
-        request = GenerationRequest(prompt=prompt, seed=seed, num_frames=frames, width=width, height=height,
-                                    steps=steps)
+        request = GenerationRequest(
+            prompt=prompt, seed=seed, num_frames=frames, width=width, height=height, steps=steps
+        )
         adapter = catalog.build(model_id)
         try:
             video = adapter.generate(request)
@@ -104,5 +109,7 @@ def register(app: typer.Typer) -> None:
         out.write_bytes(encode_mp4(video.frames, video.fps))
         p = video.provenance
         changed = ", ".join(f"{k} {a}->{b}" for k, (a, b) in p.adjustments.items()) or "none"
-        typer.echo(f"wrote {out}: {video.num_frames} frames {video.size[0]}x{video.size[1]} @ {video.fps:g} fps, "
-                   f"seed {video.seed}, {p.latency_s:.2f} s; snapped: {changed}")
+        typer.echo(
+            f"wrote {out}: {video.num_frames} frames {video.size[0]}x{video.size[1]} @ {video.fps:g} fps, "
+            f"seed {video.seed}, {p.latency_s:.2f} s; snapped: {changed}"
+        )

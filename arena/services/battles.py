@@ -1,0 +1,276 @@
+"""Starting battles: pick a prompt and two distinct enabled models, from the stored pool or generated live.
+
+All state is in the database, so several app processes on one database serve the same battles.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.errors import AdapterError
+from arena.services.generation import GenerationService
+from arena.services.media import MediaStore, new_token
+from arena.services.suites import USER_SUITE, user_prompt
+from arena.services.views import BattleView, Refusal, aware
+from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
+from db.session import transaction
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A possible battle: a prompt and an unordered pair of models that both have a video for it."""
+
+    prompt_id: int
+    model_a: str
+    model_b: str
+    category: str = "general"
+    language: str = "en"
+
+
+class PairChooser(Protocol):
+    def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate: ...
+
+
+def uniform_choice(candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
+    return rng.choice(list(candidates))
+
+
+def url_for_token(token: str) -> str:
+    return f"/media/{token}.mp4"
+
+
+class BattleService:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        media: MediaStore,
+        generation: GenerationService,
+        *,
+        chooser: PairChooser = uniform_choice,
+        live_generation: bool = True,
+        ttl_s: int = 3600,
+        url_for: Callable[[str], str] = url_for_token,
+    ) -> None:
+        self.factory = factory
+        self.media = media
+        self.generation = generation
+        self.chooser = chooser
+        self.live_generation = live_generation
+        self.ttl = timedelta(seconds=ttl_s)
+        self.url_for = url_for
+        self._placement = random.SystemRandom()  # left/right placement must not be predictable
+
+    # -- choosing -----------------------------------------------------------------------------------
+    def pool_candidates(
+        self, session: Session, prompt_id: int | None = None, models: Sequence[str] | None = None
+    ) -> list[Candidate]:
+        """Every (prompt, pair) for which both enabled models have a stored video."""
+        query = (
+            select(Video.prompt_id, Video.model_id, Prompt.category, Prompt.language)
+            .join(Model, Model.id == Video.model_id)
+            .join(Prompt, Prompt.id == Video.prompt_id)
+            .where(Model.enabled.is_(True), Prompt.suite != USER_SUITE)
+            .distinct()
+        )
+        if prompt_id is not None:
+            query = query.where(Video.prompt_id == prompt_id)
+        if models:
+            query = query.where(Video.model_id.in_(list(models)))
+        by_prompt: dict[int, list[str]] = defaultdict(list)
+        meta: dict[int, tuple[str, str]] = {}
+        for pid, mid, category, language in session.execute(query):
+            by_prompt[pid].append(mid)
+            meta[pid] = (category, language)
+        out = []
+        for pid, mids in by_prompt.items():
+            mids = sorted(set(mids))
+            out += [Candidate(pid, a, b, *meta[pid]) for i, a in enumerate(mids) for b in mids[i + 1 :]]
+        return out
+
+    def _enabled_models(self, session: Session) -> list[str]:
+        return list(session.scalars(select(Model.id).where(Model.enabled.is_(True)).order_by(Model.id)))
+
+    def _pick(
+        self,
+        session: Session,
+        rng: random.Random,
+        prompt_id: int | None,
+        prompt_text: str | None,
+        models: Sequence[str] | None,
+    ) -> tuple[int, str, str, str]:
+        """(prompt_id, model_a, model_b, source) for a new battle."""
+        enabled = self._enabled_models(session)
+        if models is not None:
+            if len(models) != 2 or models[0] == models[1]:
+                raise Refusal("invalid", "choose two different models", 400)
+            unknown = [m for m in models if m not in enabled]
+            if unknown:
+                raise Refusal("invalid", f"unknown or disabled model: {', '.join(unknown)}", 400)
+        if len(enabled) < 2:
+            raise Refusal("no_models", "the arena needs at least two enabled models", 503)
+        if prompt_text is not None:
+            if not self.live_generation:
+                raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
+            prompt = user_prompt(session, prompt_text)
+            a, b = models if models else rng.sample(enabled, 2)
+            return prompt.id, a, b, "live"
+        if prompt_id is not None and session.get(Prompt, prompt_id) is None:
+            raise Refusal("unknown_prompt", f"no prompt {prompt_id}", 404)
+        candidates = self.pool_candidates(session, prompt_id, models)
+        if candidates:
+            chosen = self.chooser(candidates, rng)
+            return chosen.prompt_id, chosen.model_a, chosen.model_b, "pool"
+        if not self.live_generation:
+            raise Refusal("empty_pool", "no stored videos for this choice, and live generation is off", 503)
+        if prompt_id is None:
+            suite_ids = list(session.scalars(select(Prompt.id).where(Prompt.suite != USER_SUITE)))
+            if not suite_ids:
+                raise Refusal("no_prompts", "no prompts are loaded", 503)
+            prompt_id = rng.choice(suite_ids)
+        a, b = models if models else rng.sample(enabled, 2)
+        return prompt_id, a, b, "live"
+
+    # -- starting -----------------------------------------------------------------------------------
+    def start(
+        self,
+        session_id: str,
+        *,
+        prompt_id: int | None = None,
+        prompt_text: str | None = None,
+        mode: BattleMode = BattleMode.anonymous,
+        models: Sequence[str] | None = None,
+        rng: random.Random | None = None,
+        progress: Callable[[str], Any] | None = None,
+    ) -> BattleView:
+        """Create a battle. Live battles return only when both videos exist (arrival time gives nothing away)."""
+        rng = rng or random.Random()
+        if prompt_text is not None and not prompt_text.strip():
+            raise Refusal("invalid", "the prompt is empty", 400)
+        with transaction(self.factory) as session:
+            pid, a, b, source = self._pick(session, rng, prompt_id, prompt_text, models)
+            left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
+            battle = Battle(
+                id=new_token()[:24].replace("-", "x").replace("_", "y"),
+                mode=mode,
+                source=source,
+                prompt_id=pid,
+                left_model_id=left,
+                right_model_id=right,
+                left_token=new_token(),
+                right_token=new_token(),
+                session_id=session_id,
+                status=BattleStatus.created,
+            )
+            session.add(battle)
+            battle_id = battle.id
+            existing = {m: self._stored_video(session, m, pid, rng) for m in (left, right)}
+        try:
+            video_ids = self._ensure_videos(existing, pid, progress)
+        except AdapterError as exc:
+            return self.void(battle_id, _void_reason(exc, left, right))
+        with transaction(self.factory) as session:
+            battle = session.get_one(Battle, battle_id)
+            battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
+            for video_id, token in (
+                (video_ids[left], battle.left_token),
+                (video_ids[right], battle.right_token),
+            ):
+                self.media.prepare_served(session.get_one(Video, video_id).file_path, token)
+            battle.status, battle.shown_at = BattleStatus.shown, utcnow()
+            return self._view(session, battle)
+
+    def _stored_video(self, session: Session, model_id: str, prompt_id: int, rng: random.Random) -> int | None:
+        ids = list(session.scalars(select(Video.id).where(Video.model_id == model_id, Video.prompt_id == prompt_id)))
+        return rng.choice(ids) if ids else None
+
+    def _ensure_videos(
+        self, existing: dict[str, int | None], prompt_id: int, progress: Callable[[str], Any] | None
+    ) -> dict[str, int]:
+        missing = [m for m, v in existing.items() if v is None]
+        if not missing:
+            return {m: v for m, v in existing.items() if v is not None}
+        with ThreadPoolExecutor(max_workers=len(missing)) as pool:
+            futures = {m: pool.submit(self.generation.get_or_generate, m, prompt_id, 0, progress) for m in missing}
+            errors = []
+            for model_id, future in futures.items():
+                try:
+                    existing[model_id] = future.result()
+                except AdapterError as exc:
+                    errors.append(exc)
+                except Exception as exc:
+                    errors.append(AdapterError(model_id, f"{type(exc).__name__}: {exc}"))
+        if errors:
+            raise errors[0]
+        return {m: v for m, v in existing.items() if v is not None}
+
+    # -- reading and voiding --------------------------------------------------------------------------
+    def _view(self, session: Session, battle: Battle) -> BattleView:
+        prompt = session.get_one(Prompt, battle.prompt_id)
+        named = battle.mode == BattleMode.named
+        names = (
+            {
+                m.id: m.display_name
+                for m in session.scalars(
+                    select(Model).where(Model.id.in_([battle.left_model_id, battle.right_model_id]))
+                )
+            }
+            if named
+            else {}
+        )
+        ready = battle.status in (BattleStatus.shown, BattleStatus.voted)
+        return BattleView(
+            id=battle.id,
+            mode=battle.mode.value,
+            status=battle.status.value,
+            prompt=prompt.text,
+            prompt_id=prompt.id,
+            language=prompt.language,
+            category=prompt.category,
+            left_url=self.url_for(battle.left_token) if ready else None,
+            right_url=self.url_for(battle.right_token) if ready else None,
+            reason=battle.status_reason,
+            left_name=names.get(battle.left_model_id),
+            right_name=names.get(battle.right_model_id),
+        )
+
+    def get(self, battle_id: str, session_id: str) -> BattleView:
+        with transaction(self.factory) as session:
+            battle = session.get(Battle, battle_id)
+            if battle is None or battle.session_id != session_id:
+                raise Refusal("unknown_battle", "no such battle in this session", 404)
+            return self._view(session, battle)
+
+    def void(self, battle_id: str, reason: str) -> BattleView:
+        with transaction(self.factory) as session:
+            battle = session.get_one(Battle, battle_id)
+            if battle.status in (BattleStatus.created, BattleStatus.shown):
+                battle.status, battle.status_reason = BattleStatus.voided, reason
+            return self._view(session, battle)
+
+    def is_expired(self, battle: Battle) -> bool:
+        start = aware(battle.shown_at) or aware(battle.created_at)
+        return start is not None and utcnow() - start > self.ttl
+
+    def video_for_token(self, token: str) -> str | None:
+        """The served file of a token, while its battle is live or voted (voided/expired ones are not served)."""
+        with transaction(self.factory) as session:
+            battle = session.scalar(select(Battle).where((Battle.left_token == token) | (Battle.right_token == token)))
+            if battle is None or battle.status not in (BattleStatus.shown, BattleStatus.voted):
+                return None
+        path = self.media.served_path(token)
+        return str(path) if path.exists() else None
+
+
+def _void_reason(exc: AdapterError, left: str, right: str) -> str:
+    side = "A" if exc.model_id == left else "B" if exc.model_id == right else "?"
+    reason = exc.reason.replace(left, "the model").replace(right, "the model")
+    return f"Video {side} could not be generated, so this battle is void: {reason}"

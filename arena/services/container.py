@@ -1,0 +1,125 @@
+"""Builds every service from the settings: one object the API, the UI and the CLI share."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.base import VideoAdapter
+from adapters.config import ModelCatalog, load_models_file
+from adapters.registry import Registry
+from arena.services.battles import BattleService, PairChooser, uniform_choice
+from arena.services.generation import AdapterPool, ArenaGenerationSettings, GenerationService
+from arena.services.leaderboard import LeaderboardService
+from arena.services.media import MediaStore
+from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite
+from arena.services.votes import VoteService
+from arena.settings import Settings
+from db.models import Model, Prompt, Video
+from db.session import make_engine, make_session_factory, transaction, upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Arena:
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    catalog: ModelCatalog
+    media: MediaStore
+    pool: AdapterPool
+    generation: GenerationService
+    battles: BattleService
+    votes: VoteService
+    leaderboard: LeaderboardService
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        *,
+        chooser: PairChooser | None = None,
+        kinds: Registry[VideoAdapter] | None = None,
+    ) -> Arena:
+        """Upgrade the schema, load the models file and the prompt suite, and wire the services."""
+        upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        factory = make_session_factory(engine)
+        catalog = load_models_file(settings.models_file, kinds)
+        suite = load_suite(settings.prompts_file)
+        with transaction(factory) as session:
+            sync_models(session, catalog)
+            sync_suite(session, suite)
+        media = MediaStore(settings.media_dir)
+        pool = AdapterPool(catalog)
+        generation = GenerationService(
+            factory,
+            media,
+            pool,
+            ArenaGenerationSettings(
+                num_frames=settings.default_num_frames,
+                width=settings.default_width,
+                height=settings.default_height,
+            ),
+        )
+        leaderboard = LeaderboardService(factory, settings)
+        battles = BattleService(
+            factory,
+            media,
+            generation,
+            chooser=chooser or leaderboard.chooser() or uniform_choice,
+            live_generation=settings.live_generation,
+            ttl_s=settings.battle_ttl_s,
+        )
+        votes = VoteService(factory, battles, settings.ip_salt)
+        return cls(settings, engine, factory, catalog, media, pool, generation, battles, votes, leaderboard)
+
+    def prompts(self, language: str | None = None) -> list[dict[str, object]]:
+        """The suite prompts (for pickers): id, key, text, language, category."""
+        with transaction(self.factory) as session:
+            query = select(Prompt).where(Prompt.suite != USER_SUITE).order_by(Prompt.key, Prompt.language)
+            if language:
+                query = query.where(Prompt.language == language)
+            return [
+                {"id": p.id, "key": p.key, "text": p.text, "language": p.language, "category": p.category}
+                for p in session.scalars(query)
+            ]
+
+    def close(self) -> None:
+        self.pool.close()
+        self.engine.dispose()
+
+    # -- the pre-generated pool ------------------------------------------------------------------------
+    def pool_size(self) -> int:
+        with transaction(self.factory) as session:
+            return int(session.scalar(select(func.count(Video.id))) or 0)
+
+    def prefill(
+        self,
+        models: Iterable[str] | None = None,
+        kinds: Iterable[str] = ("demo",),
+        limit_prompts: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Generate the missing videos of the given models (default: enabled models of cheap kinds) for every
+        suite prompt. Returns how many videos exist for those pairs afterwards."""
+        with transaction(self.factory) as session:
+            query = select(Model.id).where(Model.enabled.is_(True))
+            query = query.where(Model.id.in_(list(models))) if models else query.where(Model.kind.in_(list(kinds)))
+            model_ids = list(session.scalars(query.order_by(Model.id)))
+            prompt_ids = list(session.scalars(select(Prompt.id).where(Prompt.suite != USER_SUITE).order_by(Prompt.id)))
+        prompt_ids = prompt_ids[:limit_prompts] if limit_prompts else prompt_ids
+        jobs = [(m, p) for p in prompt_ids for m in model_ids]
+        for done, (model_id, prompt_id) in enumerate(jobs, 1):
+            try:
+                self.generation.get_or_generate(model_id, prompt_id, seed=0)
+            except Exception as exc:
+                log.warning("prefill: %s on prompt %s failed: %s", model_id, prompt_id, exc)
+            if progress:
+                progress(done, len(jobs))
+        return len(jobs)

@@ -1,0 +1,200 @@
+"""Generating videos and storing them with full provenance; the one place generations are written.
+
+Generations are keyed by (model, prompt, seed, settings) so that asking twice reuses the stored video,
+and a benchmark run (or a Ray task calling :func:`store_generation`) can resume where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.base import GeneratedVideo, GenerationRequest, VideoAdapter
+from adapters.config import ModelCatalog
+from adapters.video_io import encode_mp4
+from arena.services.media import MediaStore
+from db.models import Prompt, Video
+from db.session import transaction
+
+
+@dataclass(frozen=True)
+class ArenaGenerationSettings:
+    """The identical settings every model gets in the arena (each adapter snaps them to its rules)."""
+
+    num_frames: int = 16
+    width: int = 256
+    height: int = 256
+    steps: int | None = None
+    guidance: float | None = None
+
+    def request(self, prompt: str, seed: int) -> GenerationRequest:
+        return GenerationRequest(
+            prompt=prompt,
+            seed=seed,
+            num_frames=self.num_frames,
+            width=self.width,
+            height=self.height,
+            steps=self.steps,
+            guidance=self.guidance,
+        )
+
+
+def settings_key(request: GenerationRequest) -> str:
+    """Hash of everything in a request except the prompt and the seed."""
+    payload = request.model_dump(exclude={"prompt", "seed"}, mode="json")
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def find_generation(session: Session, model_id: str, prompt_id: int, seed: int, key: str) -> Video | None:
+    return session.scalar(
+        select(Video).where(
+            Video.model_id == model_id,
+            Video.prompt_id == prompt_id,
+            Video.seed == seed,
+            Video.settings_key == key,
+        )
+    )
+
+
+def store_generation(
+    session: Session,
+    media: MediaStore,
+    *,
+    model_id: str,
+    prompt_id: int,
+    request: GenerationRequest,
+    video: GeneratedVideo,
+    run_id: str | None = None,
+) -> Video:
+    """Encode, store the file and insert the Video row (idempotent on the generation key)."""
+    rel, digest = media.save(encode_mp4(video.frames, video.fps))
+    key = settings_key(request)
+    seed = request.seed if request.seed is not None else video.seed
+    existing = find_generation(session, model_id, prompt_id, seed, key)
+    if existing is not None:
+        return existing
+    row = Video(
+        model_id=model_id,
+        prompt_id=prompt_id,
+        seed=seed,
+        settings_key=key,
+        request=request.model_dump(mode="json"),
+        provenance=video.provenance.model_dump(mode="json"),
+        content_hash=digest,
+        file_path=rel,
+        num_frames=video.num_frames,
+        width=video.size[0],
+        height=video.size[1],
+        fps=video.fps,
+        latency_s=video.provenance.latency_s,
+        run_id=run_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+class AdapterPool:
+    """Loaded adapters of this process, each behind its own concurrency limit (``max_concurrency``)."""
+
+    def __init__(self, catalog: ModelCatalog) -> None:
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._adapters: dict[str, VideoAdapter] = {}
+        self._limits: dict[str, threading.BoundedSemaphore] = {}
+        self._waiting: dict[str, int] = {}
+
+    def get(self, model_id: str) -> tuple[VideoAdapter, threading.BoundedSemaphore]:
+        with self._lock:
+            if model_id not in self._adapters:
+                adapter = self.catalog.build(model_id)
+                self._adapters[model_id] = adapter
+                self._limits[model_id] = threading.BoundedSemaphore(max(1, adapter.capabilities().max_concurrency))
+            return self._adapters[model_id], self._limits[model_id]
+
+    def waiting(self, model_id: str) -> int:
+        """How many generations of this model wait for a free slot in this process."""
+        with self._lock:
+            return self._waiting.get(model_id, 0)
+
+    def run(self, model_id: str, request: GenerationRequest, language: str | None) -> GeneratedVideo:
+        adapter, limit = self.get(model_id)
+        with self._lock:
+            self._waiting[model_id] = self._waiting.get(model_id, 0) + 1
+        try:
+            limit.acquire()
+        finally:
+            with self._lock:
+                self._waiting[model_id] -= 1
+        try:
+            return adapter.generate(request, language=language)
+        finally:
+            limit.release()
+
+    def close(self) -> None:
+        with self._lock:
+            for adapter in self._adapters.values():
+                adapter.close()
+            self._adapters.clear()
+
+
+class GenerationService:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        media: MediaStore,
+        pool: AdapterPool,
+        settings: ArenaGenerationSettings,
+    ) -> None:
+        self.factory = factory
+        self.media = media
+        self.pool = pool
+        self.settings = settings
+
+    def get_or_generate(
+        self,
+        model_id: str,
+        prompt_id: int,
+        seed: int = 0,
+        progress: Callable[[str], Any] | None = None,
+        run_id: str | None = None,
+    ) -> int:
+        """The id of the video of (model, prompt, seed, arena settings), generating it if needed."""
+        with transaction(self.factory) as session:
+            prompt = session.get(Prompt, prompt_id)
+            if prompt is None:
+                raise KeyError(f"no prompt {prompt_id}")
+            text, language = prompt.text, prompt.language
+        request = self.settings.request(text, seed)
+        key = settings_key(request)
+        with transaction(self.factory) as session:
+            existing = find_generation(session, model_id, prompt_id, seed, key)
+            if existing is not None:
+                return existing.id
+        if progress:
+            progress("generating")
+        video = self.pool.run(model_id, request, language)
+        try:
+            with transaction(self.factory) as session:
+                return store_generation(
+                    session,
+                    self.media,
+                    model_id=model_id,
+                    prompt_id=prompt_id,
+                    request=request,
+                    video=video,
+                    run_id=run_id,
+                ).id
+        except IntegrityError:  # another process stored the same generation first
+            with transaction(self.factory) as session:
+                existing = find_generation(session, model_id, prompt_id, seed, key)
+                assert existing is not None
+                return existing.id

@@ -1,0 +1,103 @@
+"""Prompt suites as data (YAML), and syncing suites and the models file into the database."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters.config import ModelCatalog
+from adapters.errors import ConfigError
+from db.models import Model, Prompt
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+USER_SUITE = "user"
+
+
+def detect_language(text: str) -> str:
+    """'zh' when the text has CJK ideographs, else 'en' (enough for the arena's two languages)."""
+    return "zh" if _CJK.search(text) else "en"
+
+
+class SuitePrompt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,120}$")
+    category: str = "general"
+    en: str | None = None
+    zh: str | None = None
+
+    def texts(self) -> dict[str, str]:
+        return {lang: text for lang, text in (("en", self.en), ("zh", self.zh)) if text}
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    suite: str
+    prompts: list[SuitePrompt]
+
+
+def load_suite(path: str | Path) -> Suite:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        suite = Suite.model_validate(data)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: prompt suite not found") from exc
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ConfigError(f"{path}: invalid prompt suite: {exc}") from exc
+    keys = [p.id for p in suite.prompts]
+    if len(keys) != len(set(keys)):
+        raise ConfigError(f"{path}: duplicate prompt ids")
+    return suite
+
+
+def sync_suite(session: Session, suite: Suite) -> int:
+    """Insert the suite's prompts that are missing; update category/text of existing ones. Returns the count."""
+    existing = {(p.key, p.language): p for p in session.scalars(select(Prompt).where(Prompt.suite == suite.suite))}
+    for item in suite.prompts:
+        for language, text in item.texts().items():
+            row = existing.get((item.id, language))
+            if row is None:
+                session.add(
+                    Prompt(suite=suite.suite, key=item.id, language=language, category=item.category, text=text)
+                )
+            else:
+                row.category, row.text = item.category, text
+    session.flush()
+    return sum(len(p.texts()) for p in suite.prompts)
+
+
+def user_prompt(session: Session, text: str, category: str = "user") -> Prompt:
+    """The Prompt row of a typed prompt (created once per distinct text)."""
+    text = text.strip()
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    language = detect_language(text)
+    row = session.scalar(
+        select(Prompt).where(Prompt.suite == USER_SUITE, Prompt.key == key, Prompt.language == language)
+    )
+    if row is None:
+        row = Prompt(suite=USER_SUITE, key=key, language=language, category=category, text=text)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def sync_models(session: Session, catalog: ModelCatalog) -> None:
+    """Mirror the models file into the models table (models removed from the file are disabled, not deleted)."""
+    rows = {m.id: m for m in session.scalars(select(Model))}
+    for spec in catalog.specs:
+        row = rows.pop(spec.id, None) or Model(id=spec.id)
+        row.display_name, row.organisation, row.licence = spec.display_name, spec.organisation, spec.licence
+        row.kind, row.enabled, row.in_house = spec.kind, spec.enabled, spec.in_house
+        row.spec = spec.model_dump(mode="json")
+        session.add(row)
+    for stale in rows.values():
+        stale.enabled = False
+    session.flush()

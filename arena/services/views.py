@@ -1,0 +1,85 @@
+"""What the services hand to the API and the UI: plain frozen data, and the one refusal error."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+class Refusal(Exception):
+    """A request the arena refuses, with a machine-readable code, an HTTP status and a reason for people."""
+
+    def __init__(self, code: str, reason: str, status: int = 409) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.status = status
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes even for timezone-aware columns: treat them as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+@dataclass(frozen=True)
+class BattleView:
+    """A battle as the client may see it before the vote: no model identity in anonymous mode."""
+
+    id: str
+    mode: str
+    status: str
+    prompt: str
+    prompt_id: int
+    language: str
+    category: str
+    left_url: str | None
+    right_url: str | None
+    reason: str | None = None
+    # Named mode only: the names are part of the page from the start.
+    left_name: str | None = None
+    right_name: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "mode": self.mode,
+            "status": self.status,
+            "prompt": self.prompt,
+            "language": self.language,
+            "category": self.category,
+            "left": {"video_url": self.left_url},
+            "right": {"video_url": self.right_url},
+        }
+        if self.reason:
+            data["reason"] = self.reason
+        if self.mode == "named":
+            data["left"]["model"] = self.left_name
+            data["right"]["model"] = self.right_name
+        return data
+
+
+@dataclass(frozen=True)
+class SideReveal:
+    model_id: str
+    display_name: str
+    organisation: str
+    licence: str
+    latency_s: float | None
+    settings: dict[str, Any] = field(default_factory=dict)
+    adjustments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reveal:
+    battle_id: str
+    status: str
+    choice: str | None
+    left: SideReveal
+    right: SideReveal
+    reason: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return asdict(self)

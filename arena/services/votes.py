@@ -1,0 +1,216 @@
+"""Voting and revealing: a vote is stored exactly once, or refused with a reason.
+
+The refusals: unknown battle, not this session's, already voted, voided, expired, names already revealed,
+not ready. The check and the write happen in one transaction, guarded by a conditional UPDATE and a
+unique constraint, so two racing votes (in two processes) store one vote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from arena.services.battles import BattleService
+from arena.services.views import Refusal, Reveal, SideReveal, aware
+from db.models import Battle, BattleMode, BattleStatus, Model, Video, Vote, VoteChoice, utcnow
+from db.session import transaction
+
+AspectChoice = Literal["left", "right", "tie", "both_bad"]
+
+
+class Aspects(BaseModel):
+    """Optional finer votes, each with the same vocabulary as the overall choice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text_alignment: AspectChoice | None = None
+    motion: AspectChoice | None = None
+    visual_quality: AspectChoice | None = None
+
+
+def hash_ip(ip: str | None, salt: str) -> str | None:
+    if not ip:
+        return None
+    return hmac.new(salt.encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+class VoteService:
+    def __init__(self, factory: sessionmaker[Session], battles: BattleService, ip_salt: str) -> None:
+        self.factory = factory
+        self.battles = battles
+        self.ip_salt = ip_salt
+
+    def vote(
+        self,
+        battle_id: str,
+        session_id: str,
+        choice: str,
+        aspects: dict[str, Any] | None = None,
+        ip: str | None = None,
+    ) -> Reveal:
+        try:
+            parsed_choice = VoteChoice(choice)
+        except ValueError as exc:
+            raise Refusal("invalid_choice", f"choice must be one of {[c.value for c in VoteChoice]}", 422) from exc
+        try:
+            parsed_aspects = Aspects.model_validate(aspects or {}).model_dump(exclude_none=True)
+        except ValidationError as exc:
+            raise Refusal("invalid_aspects", f"bad aspects: {exc.errors()[0]['msg']}", 422) from exc
+        expired = False
+        try:
+            with transaction(self.factory) as session:
+                battle = session.get(Battle, battle_id, with_for_update=True)
+                self._check_votable(battle, session_id)
+                assert battle is not None
+                if self.battles.is_expired(battle):
+                    expired = True
+                    raise Refusal("expired", "this battle expired before the vote; start a new one", 410)
+                now = utcnow()
+                stored = session.execute(
+                    update(Battle)
+                    .where(
+                        Battle.id == battle_id,
+                        Battle.status == BattleStatus.shown,
+                        Battle.revealed_at.is_(None),
+                    )
+                    .values(status=BattleStatus.voted, voted_at=now, revealed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if stored.rowcount != 1:
+                    raise Refusal("already_voted", "this battle already has a vote", 409)
+                shown = aware(battle.shown_at)
+                session.add(
+                    Vote(
+                        battle_id=battle_id,
+                        choice=parsed_choice,
+                        aspects=parsed_aspects,
+                        session_id=session_id,
+                        ip_hash=hash_ip(ip, self.ip_salt),
+                        seconds_to_vote=(now - shown).total_seconds() if shown else None,
+                    )
+                )
+                session.flush()
+        except IntegrityError as exc:
+            raise Refusal("already_voted", "this battle already has a vote", 409) from exc
+        finally:
+            if expired:
+                self._mark_expired(battle_id)
+        return self.reveal(battle_id, session_id)
+
+    @staticmethod
+    def _check_votable(battle: Battle | None, session_id: str) -> None:
+        if battle is None:
+            raise Refusal("unknown_battle", "no such battle", 404)
+        if battle.session_id != session_id:
+            raise Refusal("wrong_session", "this battle belongs to another session", 403)
+        if battle.status == BattleStatus.voted or battle.vote is not None:
+            raise Refusal("already_voted", "this battle already has a vote", 409)
+        if battle.status == BattleStatus.voided:
+            raise Refusal("voided", f"this battle was voided: {battle.status_reason}", 409)
+        if battle.status == BattleStatus.expired:
+            raise Refusal("expired", "this battle expired before the vote; start a new one", 410)
+        if battle.revealed_at is not None:
+            raise Refusal("revealed", "the names were already revealed, so a vote would not be blind", 409)
+        if battle.status != BattleStatus.shown:
+            raise Refusal("not_ready", "the videos of this battle are not ready yet", 409)
+
+    def _mark_expired(self, battle_id: str) -> None:
+        with transaction(self.factory) as session:
+            session.execute(
+                update(Battle)
+                .where(Battle.id == battle_id, Battle.status == BattleStatus.shown)
+                .values(status=BattleStatus.expired, status_reason="not voted on in time")
+            )
+
+    def reveal(self, battle_id: str, session_id: str) -> Reveal:
+        """Names, times and settings: after the vote, for voided battles, and for named battles."""
+        with transaction(self.factory) as session:
+            battle = session.get(Battle, battle_id)
+            if battle is None or battle.session_id != session_id:
+                raise Refusal("unknown_battle", "no such battle in this session", 404)
+            if battle.mode == BattleMode.anonymous and battle.status not in (
+                BattleStatus.voted,
+                BattleStatus.voided,
+            ):
+                raise Refusal("not_voted", "names are revealed only after the vote", 403)
+            if battle.revealed_at is None:
+                battle.revealed_at = utcnow()
+            return Reveal(
+                battle_id=battle.id,
+                status=battle.status.value,
+                choice=battle.vote.choice.value if battle.vote else None,
+                left=_side(session, battle.left_model_id, battle.left_video_id),
+                right=_side(session, battle.right_model_id, battle.right_video_id),
+                reason=battle.status_reason,
+            )
+
+
+def _side(session: Session, model_id: str, video_id: int | None) -> SideReveal:
+    model = session.get_one(Model, model_id)
+    video = session.get(Video, video_id) if video_id is not None else None
+    params = video.provenance.get("params", {}) if video else {}
+    settings = {k: params.get(k) for k in ("num_frames", "width", "height", "fps", "steps", "guidance", "seed")}
+    return SideReveal(
+        model_id=model.id,
+        display_name=model.display_name,
+        organisation=model.organisation,
+        licence=model.licence,
+        latency_s=video.latency_s if video else None,
+        settings=settings if video else {},
+        adjustments=video.provenance.get("adjustments", {}) if video else {},
+    )
+
+
+def voted_battles(session: Session, *, include_named: bool = False) -> list[dict[str, Any]]:
+    """Every voted battle as a FastChat-style row plus our fields (the input of ratings and exports)."""
+    query = (
+        select(Battle, Vote)
+        .join(Vote, Vote.battle_id == Battle.id)
+        .where(Battle.status == BattleStatus.voted)
+        .order_by(Vote.created_at, Vote.id)
+    )
+    if not include_named:
+        query = query.where(Battle.mode == BattleMode.anonymous)
+    winner = {
+        VoteChoice.left: "model_a",
+        VoteChoice.right: "model_b",
+        VoteChoice.tie: "tie",
+        VoteChoice.both_bad: "tie (bothbad)",
+    }
+    rows = []
+    for battle, vote in session.execute(query):
+        prompt = battle.prompt
+        rows.append(
+            {
+                "battle_id": battle.id,
+                "model_a": battle.left_model_id,
+                "model_b": battle.right_model_id,
+                "winner": winner[vote.choice],
+                "choice": vote.choice.value,
+                "mode": battle.mode.value,
+                "prompt_id": prompt.id,
+                "prompt_key": prompt.key,
+                "prompt": prompt.text,
+                "language": prompt.language,
+                "category": prompt.category,
+                "suite": prompt.suite,
+                "session_id": vote.session_id,
+                "ip_hash": vote.ip_hash,
+                "aspects": vote.aspects,
+                "seconds_to_vote": vote.seconds_to_vote,
+                "is_gold": battle.is_gold,
+                "gold_better": battle.gold_better,
+                "weight": vote.weight,
+                "source": battle.source,
+                "tstamp": aware(vote.created_at).timestamp() if vote.created_at else None,
+                "left_video_id": battle.left_video_id,
+                "right_video_id": battle.right_video_id,
+            }
+        )
+    return rows

@@ -1,0 +1,1 @@
+"""Storage: typed SQLAlchemy models, engines and Alembic migrations. Never imports arena/."""

@@ -1,0 +1,184 @@
+"""The arena's tables (SQLAlchemy 2.0, typed). Portable: nothing here assumes SQLite.
+
+Generations are keyed by (model, prompt, seed, settings_key) so a benchmark run can be resumed and can
+fill the battle pool; identities of battle videos live here, keyed by the battle id, never in the UI.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings (no native enum type): portable across SQLite and Postgres, easy to migrate.
+    return Enum(
+        cls,
+        native_enum=False,
+        validate_strings=True,
+        length=16,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class BattleMode(enum.StrEnum):
+    anonymous = "anonymous"
+    named = "named"
+
+
+class BattleStatus(enum.StrEnum):
+    created = "created"  # videos chosen or being generated
+    shown = "shown"  # both videos ready and sent to the client
+    voted = "voted"  # a vote was stored; names revealed
+    voided = "voided"  # a model failed (reason says why) or the battle was withdrawn
+    expired = "expired"  # not voted on in time
+
+
+class VoteChoice(enum.StrEnum):
+    left = "left"
+    right = "right"
+    tie = "tie"
+    both_bad = "both_bad"
+
+
+class Model(Base):
+    __tablename__ = "models"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200), default="unknown")
+    licence: Mapped[str] = mapped_column(String(200), default="unknown")
+    kind: Mapped[str] = mapped_column(String(32))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    in_house: Mapped[bool] = mapped_column(Boolean, default=False)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Prompt(Base):
+    __tablename__ = "prompts"
+    __table_args__ = (UniqueConstraint("suite", "key", "language", name="uq_prompt_suite_key_lang"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    suite: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(128))  # same key for the translations of one prompt
+    language: Mapped[str] = mapped_column(String(8), index=True)
+    category: Mapped[str] = mapped_column(String(64), default="general", index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Video(Base):
+    __tablename__ = "videos"
+    __table_args__ = (
+        UniqueConstraint("model_id", "prompt_id", "seed", "settings_key", name="uq_video_generation_key"),
+        Index("ix_videos_prompt_model", "prompt_id", "model_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"))
+    seed: Mapped[int] = mapped_column(Integer)
+    settings_key: Mapped[str] = mapped_column(String(64))  # hash of the requested settings
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    file_path: Mapped[str] = mapped_column(String(512))  # relative to the media folder
+    num_frames: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    fps: Mapped[float] = mapped_column(Float)
+    latency_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    model: Mapped[Model] = relationship()
+    prompt: Mapped[Prompt] = relationship()
+
+
+class Battle(Base):
+    __tablename__ = "battles"
+    __table_args__ = (Index("ix_battles_status", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, unguessable
+    mode: Mapped[BattleMode] = mapped_column(_enum(BattleMode))
+    status: Mapped[BattleStatus] = mapped_column(_enum(BattleStatus), default=BattleStatus.created)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="pool")  # pool | live
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"))
+    left_model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    right_model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    left_video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id"), nullable=True)
+    right_video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id"), nullable=True)
+    # Random per-battle names under which the two clips are served (never a model or a content hash).
+    left_token: Mapped[str] = mapped_column(String(48), unique=True)
+    right_token: Mapped[str] = mapped_column(String(48), unique=True)
+    session_id: Mapped[str] = mapped_column(String(128), index=True)
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    gold_better: Mapped[str | None] = mapped_column(String(8), nullable=True)  # "left" | "right" for gold pairs
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shown_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    voted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revealed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    prompt: Mapped[Prompt] = relationship()
+    left_video: Mapped[Video | None] = relationship(foreign_keys=[left_video_id])
+    right_video: Mapped[Video | None] = relationship(foreign_keys=[right_video_id])
+    vote: Mapped[Vote | None] = relationship(back_populates="battle", uselist=False)
+
+
+class Vote(Base):
+    __tablename__ = "votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    battle_id: Mapped[str] = mapped_column(ForeignKey("battles.id"), unique=True)  # one vote per battle, enforced
+    choice: Mapped[VoteChoice] = mapped_column(_enum(VoteChoice))
+    aspects: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text_alignment / motion / visual_quality
+    session_id: Mapped[str] = mapped_column(String(128), index=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    seconds_to_vote: Mapped[float | None] = mapped_column(Float, nullable=True)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    battle: Mapped[Battle] = relationship(back_populates="vote")
+
+
+class MetricScore(Base):
+    __tablename__ = "metric_scores"
+    __table_args__ = (UniqueConstraint("video_id", "metric", "metric_version", "encoder", name="uq_metric_score"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id"), index=True)
+    metric: Mapped[str] = mapped_column(String(64))
+    metric_version: Mapped[str] = mapped_column(String(32))
+    encoder: Mapped[str] = mapped_column(String(128), default="")
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: not supported / unavailable
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    video: Mapped[Video] = relationship()

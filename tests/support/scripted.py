@@ -1,0 +1,59 @@
+"""A scripted adapter for service tests: draws a solid colour, or fails, or waits, as its params say."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from adapters.base import (
+    AdapterParams,
+    Capabilities,
+    FrameRule,
+    RawVideo,
+    ResolvedRequest,
+    SizeRule,
+    VideoAdapter,
+)
+from adapters.kinds import adapter_kinds
+from adapters.registry import Registry
+
+
+class ScriptedParams(AdapterParams):
+    colour: tuple[int, int, int] = (200, 40, 40)
+    fail: str | None = None  # raise with this message
+    delay_s: float = 0.0
+
+
+class ScriptedAdapter(VideoAdapter):
+    kind = "scripted"
+    Params = ScriptedParams
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            frames=FrameRule(min=1, max=64),
+            size=SizeRule(multiple=8, min=16, max=256),
+            default_frames=4,
+            default_width=32,
+            default_height=32,
+            max_concurrency=2,
+        )
+
+    def _generate(self, request: ResolvedRequest) -> RawVideo:
+        params = self.params
+        assert isinstance(params, ScriptedParams)
+        if params.delay_s:
+            time.sleep(params.delay_s)
+        if params.fail:
+            raise RuntimeError(params.fail)
+        rng = np.random.default_rng(request.seed)
+        frames = np.empty((request.num_frames, request.height, request.width, 3), np.uint8)
+        frames[:] = np.array(params.colour, np.uint8)
+        frames[:, :4, :4] = rng.integers(0, 255, (request.num_frames, 4, 4, 3), dtype=np.uint8)
+        return RawVideo(frames=frames, fps=request.fps)
+
+
+def kinds_with_scripted() -> Registry[VideoAdapter]:
+    registry = adapter_kinds()
+    registry.register("scripted", ScriptedAdapter)
+    return registry
