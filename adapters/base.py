@@ -111,10 +111,11 @@ class SizeRule(BaseModel):
         if self.fixed:
             return min(self.fixed, key=lambda wh: (abs(wh[0] - width) + abs(wh[1] - height), wh))
 
+        m = self.multiple
+        lo, hi = max(m, -(-self.min // m) * m), self.max // m * m  # the smallest and largest valid values
+
         def one(v: int) -> int:
-            v = max(self.min, min(self.max, v))
-            snapped = max(self.multiple, round(v / self.multiple) * self.multiple)
-            return snapped if snapped <= self.max else snapped - self.multiple
+            return max(lo, min(hi, round(v / m) * m))
 
         w, h = one(width), one(height)
         if self.max_pixels and w * h > self.max_pixels:

@@ -120,7 +120,11 @@ def parse_models(
                 kinds.get(spec.kind)
             except UnknownNameError as exc:
                 raise ConfigError(f"{source}: model {spec.id!r}: field kind: {exc}") from exc
-        cls = kinds.get(spec.kind)
+        try:
+            cls = kinds.get(spec.kind)
+        except ImportError:  # the kind's module cannot load here: `build`/`check` report it for this model only
+            specs.append(spec)
+            continue
         try:
             cls.Params.model_validate(spec.params)
         except ValidationError as exc:

@@ -42,7 +42,7 @@ class Registry(Generic[T]):
         return decorator
 
     def _add(self, name: str, target: type[T] | str) -> None:
-        if name in self._entries and self._entries[name] is not target:
+        if name in self._entries and self._entries[name] != target:
             raise ValueError(f"{self.what} {name!r} is registered twice")
         if isinstance(target, str) and ":" not in target:
             raise ValueError(f"lazy {self.what} {name!r} must be 'module:Attr', got {target!r}")
@@ -65,7 +65,9 @@ class Registry(Generic[T]):
                     f"{self.what} {name!r} needs {module_name!r}, which failed to import: {exc}. "
                     "Install the project with `make install` (or `pip install -e .`)."
                 ) from exc
-            resolved = getattr(module, attr)
+            resolved = getattr(module, attr, None)
+            if resolved is None:
+                raise ImportError(f"{self.what} {name!r}: module {module_name!r} has no attribute {attr!r}")
             if not (isinstance(resolved, type) and issubclass(resolved, self.base)):
                 raise TypeError(f"{self.what} {name!r} -> {target} is not a subclass of {self.base.__name__}")
             self._entries[name] = resolved

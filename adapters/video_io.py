@@ -111,9 +111,10 @@ def remux_for_battle(source: str | Path) -> bytes:
     fd, tmp = tempfile.mkstemp(suffix=".mp4")
     os.close(fd)
     try:
-        with av.open(str(source)) as src, av.open(
-            tmp, mode="w", format="mp4", options={"movflags": "+faststart"}
-        ) as dst:
+        with (
+            av.open(str(source)) as src,
+            av.open(tmp, mode="w", format="mp4", options={"movflags": "+faststart"}) as dst,
+        ):
             in_stream = src.streams.video[0]
             out_stream = dst.add_stream_from_template(in_stream)
             out_stream.metadata.clear()
