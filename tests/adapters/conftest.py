@@ -1,0 +1,82 @@
+"""Helpers for adapter tests: real uvicorn servers on 127.0.0.1 and smooth test videos."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+
+def gradient(num_frames: int, width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A smooth moving gradient whose colours depend on ``seed`` (survives H.264 nearly intact)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(40, 120, size=3)
+    y, x = np.mgrid[0:height, 0:width]
+    ramp = (x * 80 // max(width - 1, 1) + y * 40 // max(height - 1, 1))[None, :, :, None]
+    t = np.arange(num_frames)[:, None, None, None] * 4
+    return (base[None, None, None, :] + ramp + t).clip(0, 255).astype(np.uint8)
+
+
+class ThreadedServer:
+    """uvicorn serving ``app`` on 127.0.0.1 (a free port) in a daemon thread."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = int(self._sock.getsockname()[1])
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ThreadedServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:  # bounded: fails the test after 10 s
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self._sock.close()
+
+
+@pytest.fixture
+def make_gradient() -> Callable[..., np.ndarray]:
+    return gradient
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[Any], ThreadedServer]]:
+    """Start any ASGI app on a free local port; every server is stopped at teardown."""
+    servers: list[ThreadedServer] = []
+
+    def start(app: Any) -> ThreadedServer:
+        server = ThreadedServer(app).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A port nothing listens on (bound then released; nothing else on this box races for it in practice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
