@@ -88,6 +88,13 @@ def api_router(arena: Arena) -> APIRouter:
     def prompts(language: str | None = None) -> list[dict[str, Any]]:
         return arena.prompts(language)
 
+    @router.get("/media/clip/{name}")
+    def clip(name: str) -> FileResponse:
+        path = arena.clip_path(name)
+        if path is None:
+            raise Refusal("not_found", "no such video", 404)
+        return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})
+
     @router.get("/media/{name}")
     def media(name: str) -> FileResponse:
         token = name.removesuffix(".mp4")

@@ -13,10 +13,12 @@ from adapters.base import VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
 from adapters.registry import Registry
 from arena.services.battles import BattleService, PairChooser, uniform_choice
+from arena.services.clips import ClipSigner
 from arena.services.generation import AdapterPool, ArenaGenerationSettings, GenerationService
 from arena.services.leaderboard import LeaderboardService
 from arena.services.media import MediaStore
-from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite
+from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
+from arena.services.views import Refusal
 from arena.services.votes import VoteService
 from arena.settings import Settings
 from db.models import Model, Prompt, Video
@@ -37,6 +39,7 @@ class Arena:
     battles: BattleService
     votes: VoteService
     leaderboard: LeaderboardService
+    clips: ClipSigner
 
     @classmethod
     def create(
@@ -76,8 +79,9 @@ class Arena:
             live_generation=settings.live_generation,
             ttl_s=settings.battle_ttl_s,
         )
-        votes = VoteService(factory, battles, settings.ip_salt)
-        return cls(settings, engine, factory, catalog, media, pool, generation, battles, votes, leaderboard)
+        votes = VoteService(factory, battles, settings.secret)
+        clips = ClipSigner(settings.secret)
+        return cls(settings, engine, factory, catalog, media, pool, generation, battles, votes, leaderboard, clips)
 
     def prompts(self, language: str | None = None) -> list[dict[str, object]]:
         """The suite prompts (for pickers): id, key, text, language, category."""
@@ -89,6 +93,26 @@ class Arena:
                 {"id": p.id, "key": p.key, "text": p.text, "language": p.language, "category": p.category}
                 for p in session.scalars(query)
             ]
+
+    def playground(self, model_id: str, prompt: str, seed: int = 0) -> dict[str, object]:
+        """Generate (or reuse) one named video; returns its signed URL and provenance."""
+        with transaction(self.factory) as session:
+            if session.get(Model, model_id) is None:
+                raise Refusal("invalid", f"unknown model {model_id!r}", 400)
+            prompt_id = user_prompt(session, prompt).id
+        video_id = self.generation.get_or_generate(model_id, prompt_id, seed=seed)
+        with transaction(self.factory) as session:
+            video = session.get_one(Video, video_id)
+            return {"video_id": video.id, "url": self.clips.url(video.id), "provenance": video.provenance,
+                    "latency_s": video.latency_s, "model_id": model_id}
+
+    def clip_path(self, name: str) -> str | None:
+        video_id = self.clips.verify(name)
+        if video_id is None:
+            return None
+        with transaction(self.factory) as session:
+            video = session.get(Video, video_id)
+            return str(self.media.path(video.file_path)) if video else None
 
     def close(self) -> None:
         self.pool.close()
