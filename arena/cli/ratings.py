@@ -1,0 +1,70 @@
+"""`arena ratings`: the Bradley–Terry leaderboard from a JSONL file of battles or from the database.
+
+Only typer is imported at module level; the engine (numpy) loads inside the command, the database layer only
+when no file is given.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def _rows_from_database() -> list[dict[str, Any]]:
+    """FastChat-style battle rows from the arena database (through the services layer)."""
+    try:
+        from arena.services import export  # type: ignore[attr-defined]
+
+        battle_rows = export.battle_rows
+    except (ImportError, AttributeError) as exc:
+        raise RuntimeError(
+            "reading battles from the database needs arena.services.export.battle_rows, which is not available "
+            f"yet ({exc}); pass --battles FILE.jsonl instead"
+        ) from exc
+    from arena.settings import get_settings
+    from db.session import make_engine, make_session_factory
+
+    factory = make_session_factory(make_engine(get_settings().database_url))
+    return list(battle_rows(factory))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("ratings")
+    def ratings(
+        battles: Annotated[
+            Path | None, typer.Option("--battles", help="FastChat-style JSONL (default: database)")
+        ] = None,
+        bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap rounds for the CIs")] = 100,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap")] = 0,
+        anchor: Annotated[str | None, typer.Option("--anchor", help="Pin this model at 1000")] = None,
+        min_votes: Annotated[int, typer.Option("--min-votes", min=0, help="Hide models with fewer votes")] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON: ratings, ci, elo, votes")] = False,
+    ) -> None:
+        """Bradley–Terry ratings with bootstrap 95 % CIs, FastChat ranks, and online Elo (K = 4)."""
+        from arena.ratings.battles import BattleRows
+        from arena.ratings.bt import leaderboard
+
+        try:
+            rows = (
+                BattleRows.from_jsonl(battles)
+                if battles is not None
+                else BattleRows.from_records(_rows_from_database())
+            )
+            board = leaderboard(rows, bootstrap_rounds=bootstrap, seed=seed, anchor=anchor, min_votes=min_votes)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from exc
+        if as_json:
+            typer.echo(json.dumps(board.to_json(), indent=2))
+            return
+        typer.echo(f"{len(rows)} battles, {rows.n_models} models, {bootstrap} bootstrap rounds")
+        typer.echo(f"{'rank':>4}  {'model':<28} {'rating':>7}  {'95% CI':>15}  {'votes':>6}  {'win %':>6}  {'elo':>7}")
+        for e in board.entries:
+            ci = f"{e.ci_low - e.rating:+.0f}/{e.ci_high - e.rating:+.0f}"
+            typer.echo(
+                f"{e.rank:>4}  {e.model:<28} {e.rating:>7.1f}  {ci:>15}  {e.votes:>6}  "
+                f"{100 * e.win_rate:>6.1f}  {e.elo:>7.1f}"
+            )

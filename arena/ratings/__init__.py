@@ -1,0 +1,60 @@
+"""The rating engine: pure functions over numpy arrays, no I/O and no UI (see the submodules' docstrings)."""
+
+from arena.ratings.battles import OUTCOMES, BattleRows
+from arena.ratings.bt import (
+    DEFAULT_PRIOR,
+    BoardEntry,
+    Leaderboard,
+    bootstrap_ratings,
+    fisher_sd,
+    fit_bradley_terry,
+    fit_ratings,
+    leaderboard,
+)
+from arena.ratings.decisions import (
+    battle_count_matrix,
+    category_boards,
+    prob_better,
+    versus_rows,
+    votes_to_settle,
+    win_fraction_matrix,
+)
+from arena.ratings.elo import compute_elo
+from arena.ratings.matchmaking import Matchmaker, MatchState, pair_gains
+from arena.ratings.raters import (
+    GoldScore,
+    position_bias,
+    score_gold,
+    session_agreement,
+    session_weights,
+    weight_rows,
+)
+
+__all__ = [
+    "DEFAULT_PRIOR",
+    "OUTCOMES",
+    "BattleRows",
+    "BoardEntry",
+    "GoldScore",
+    "Leaderboard",
+    "MatchState",
+    "Matchmaker",
+    "battle_count_matrix",
+    "bootstrap_ratings",
+    "category_boards",
+    "compute_elo",
+    "fisher_sd",
+    "fit_bradley_terry",
+    "fit_ratings",
+    "leaderboard",
+    "pair_gains",
+    "position_bias",
+    "prob_better",
+    "score_gold",
+    "session_agreement",
+    "session_weights",
+    "versus_rows",
+    "votes_to_settle",
+    "weight_rows",
+    "win_fraction_matrix",
+]

@@ -1,0 +1,372 @@
+"""Bradley–Terry ratings with FastChat's conventions, and a vectorised bootstrap.
+
+P(a beats b) = 1 / (1 + 10^((R_b − R_a)/400)); a win of model_a scores 1, a loss 0, `tie` and `tie (bothbad)`
+0.5. Battles are reduced to unique (pair, outcome) rows with summed weights; with no anchor the ratings average
+exactly 1000. Internally strengths θ are natural log-odds: R = 1000 + θ · 400 / ln 10.
+
+Finiteness: a zero-mean Gaussian prior of precision `prior` on θ (default 0.01: about 0.04 of a virtual tie
+against an average model) keeps a model with only wins (or only losses) finite, at a few hundred to ~1000 points
+from the rest, while moving ratings with hundreds of votes by well under a point. With `prior=0` (the plain
+maximum likelihood, as FastChat) separable data has no finite optimum; the stopping rule then applies: Newton
+steps are capped at 2 log-odds units and stop after `max_iter`, so ratings stay finite but arbitrary.
+
+The fitter is a damped Newton iteration run on all bootstrap rounds at once: each iteration is one batched
+(rounds × models × models) linear solve, with a backtracking line search per round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from arena.ratings.battles import BattleRows
+
+SCALE, BASE, INIT_RATING = 400.0, 10.0, 1000.0
+NAT = np.log(BASE) / SCALE  # natural log-odds per rating point
+DEFAULT_PRIOR = 0.01
+_MAX_STEP = 2.0  # log-odds units
+_QUADRATIC = 0.1  # steps below this skip the line search
+
+
+@dataclass(frozen=True)
+class UniqueRows:
+    """Battles grouped by (unordered pair, outcome), sorted by pair. `i < j` index the two models; `score` is
+    model i's score (1, 0, 0.5); `weight` sums row weights, `count` counts rows; `starts` begins each pair."""
+
+    i: np.ndarray
+    j: np.ndarray
+    score: np.ndarray
+    weight: np.ndarray
+    count: np.ndarray
+    pair_i: np.ndarray
+    pair_j: np.ndarray
+    starts: np.ndarray
+    n_models: int
+
+
+_CLASS = np.array([2, 0, 1, 1], dtype=np.int64)  # outcome class of model_a per winner code: 2 win, 1 tie, 0 loss
+
+
+def unique_rows(rows: BattleRows) -> UniqueRows:
+    keep = rows.weight > 0
+    everything = bool(keep.all())
+    a, b, win = (rows.a, rows.b, rows.winner) if everything else (rows.a[keep], rows.b[keep], rows.winner[keep])
+    weights = rows.weight if everything else rows.weight[keep]
+    i, j = np.minimum(a, b), np.maximum(a, b)
+    cls = _CLASS[win]
+    cls = np.where(a > b, 2 - cls, cls)  # seen from the lower-index model
+    k = rows.n_models
+    key = (i * k + j) * 3 + cls
+    unit = everything and bool((weights == 1.0).all())
+    if k * k * 3 <= 1 << 24:  # counting beats sorting while the key space is small
+        count = np.bincount(key, minlength=k * k * 3)
+        uniq = np.flatnonzero(count)
+        count = count[uniq]
+        weight = count.astype(np.float64) if unit else np.bincount(key, weights, minlength=k * k * 3)[uniq]
+    else:
+        uniq, inv = np.unique(key, return_inverse=True)
+        count = np.bincount(inv, minlength=len(uniq))
+        weight = np.bincount(inv, weights=weights, minlength=len(uniq))
+    count = count.astype(np.float64)
+    pair = uniq // 3
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, np.int64)
+    ui, uj = pair // k, pair % k
+    return UniqueRows(ui, uj, (uniq % 3) / 2.0, weight, count, ui[starts], uj[starts], starts, k)
+
+
+def pair_totals(u: UniqueRows, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pair (wins of i, battles) for weight vectors over unique rows, shape (..., n_unique)."""
+    if len(u.starts) == 0:
+        shape = (*weights.shape[:-1], 0)
+        return np.zeros(shape), np.zeros(shape)
+    return np.add.reduceat(weights * u.score, u.starts, axis=-1), np.add.reduceat(weights, u.starts, axis=-1)
+
+
+def _loglik(
+    theta: np.ndarray, wins: np.ndarray, tot: np.ndarray, pi: np.ndarray, pj: np.ndarray, prior: float
+) -> np.ndarray:
+    d = theta[:, pi] - theta[:, pj]
+    # wins · log σ(d) + losses · log σ(−d), with log σ(d) = d − log(1 + e^d)
+    return (wins * d - tot * np.logaddexp(0.0, d)).sum(axis=1) - 0.5 * prior * (theta**2).sum(axis=1)
+
+
+def fit_strengths(
+    wins: np.ndarray,
+    totals: np.ndarray,
+    pair_i: np.ndarray,
+    pair_j: np.ndarray,
+    n_models: int,
+    *,
+    prior: float = DEFAULT_PRIOR,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+    theta0: np.ndarray | None = None,
+) -> np.ndarray:
+    """Maximum a posteriori strengths θ (natural log-odds, summing to 0) for each row of `wins`/`totals`.
+
+    wins, totals: (rounds, pairs) weighted wins of `pair_i` over `pair_j` (ties count half) and battles.
+    theta0: optional starting point (n_models,) or (rounds, n_models), e.g. the point fit for bootstrap rounds.
+    Returns (rounds, n_models).
+    """
+    if prior < 0:
+        raise ValueError("prior must be ≥ 0")
+    wins, totals = np.atleast_2d(wins).astype(np.float64), np.atleast_2d(totals).astype(np.float64)
+    r, k = wins.shape[0], n_models
+    theta = np.zeros((r, k)) if theta0 is None else np.broadcast_to(theta0, (r, k)).astype(np.float64)
+    if k < 2 or wins.shape[1] == 0:
+        return theta
+    rows = np.arange(r)[:, None]
+    flat_i, flat_j = (rows * k + pair_i).ravel(), (rows * k + pair_j).ravel()
+    diag = np.arange(k)
+    # With no prior the likelihood is flat along θ + c: a rank-one term fixes the mean at 0 without bias.
+    ridge = np.full((k, k), 1.0 / k) if prior == 0 else np.zeros((k, k))
+    ridge[diag, diag] += max(prior, 1e-10)
+    ll: np.ndarray | None = None
+    for _ in range(max_iter):
+        d = theta[:, pair_i] - theta[:, pair_j]
+        p = 0.5 * (1.0 + np.tanh(0.5 * d))  # logistic, overflow-free
+        resid = wins - totals * p
+        c = totals * p * (1.0 - p)
+        g = (np.bincount(flat_i, resid.ravel(), r * k) - np.bincount(flat_j, resid.ravel(), r * k)).reshape(r, k)
+        g -= prior * theta
+        h = np.zeros((r, k, k))
+        h[:, pair_i, pair_j] = -c
+        h[:, pair_j, pair_i] = -c
+        h[:, diag, diag] = (np.bincount(flat_i, c.ravel(), r * k) + np.bincount(flat_j, c.ravel(), r * k)).reshape(r, k)
+        step = np.linalg.solve(h + ridge, g[..., None])[..., 0]
+        big = np.abs(step).max(axis=1, keepdims=True)
+        step *= np.minimum(1.0, _MAX_STEP / np.maximum(big, 1e-300))
+        t = np.ones((r, 1))
+        if big.max() > _QUADRATIC:
+            # Far from the optimum: halve the step of any round whose objective did not improve.
+            if ll is None:
+                ll = _loglik(theta, wins, totals, pair_i, pair_j, prior)
+            for _ in range(30):
+                new_ll = _loglik(theta + t * step, wins, totals, pair_i, pair_j, prior)
+                bad = new_ll < ll - 1e-12 * np.abs(ll)
+                if not bad.any():
+                    break
+                t[bad] *= 0.5
+            ll = new_ll if not bad.any() else None
+        else:  # close to the optimum a plain Newton step is safe (quadratic convergence)
+            ll = None
+        theta = theta + t * step
+        if np.abs(t * step).max() < tol:
+            break
+    return theta - theta.mean(axis=1, keepdims=True) if prior == 0 else theta
+
+
+def to_ratings(
+    theta: np.ndarray, models: tuple[str, ...], anchor: str | None = None, anchor_rating: float = INIT_RATING
+) -> np.ndarray:
+    """θ (…, models) → ratings; with `anchor`, shifted so that model sits at `anchor_rating` in every row."""
+    ratings = INIT_RATING + theta / NAT
+    if anchor is not None:
+        if anchor not in models:
+            raise KeyError(f"anchor model {anchor!r} has no battles; known: {', '.join(models)}")
+        idx = models.index(anchor)
+        ratings = ratings - ratings[..., idx : idx + 1] + anchor_rating
+    return ratings
+
+
+def fit_ratings(
+    rows: BattleRows, *, anchor: str | None = None, anchor_rating: float = INIT_RATING, prior: float = DEFAULT_PRIOR
+) -> np.ndarray:
+    """Point ratings as an array aligned with `rows.models`."""
+    u = unique_rows(rows)
+    wins, tot = pair_totals(u, u.weight)
+    theta = fit_strengths(wins, tot, u.pair_i, u.pair_j, rows.n_models, prior=prior)[0]
+    return to_ratings(theta, rows.models, anchor, anchor_rating)
+
+
+def fit_bradley_terry(
+    rows: BattleRows, *, anchor: str | None = None, anchor_rating: float = INIT_RATING, prior: float = DEFAULT_PRIOR
+) -> dict[str, float]:
+    """Bradley–Terry ratings per model (see the module docstring for conventions and the prior)."""
+    ratings = fit_ratings(rows, anchor=anchor, anchor_rating=anchor_rating, prior=prior)
+    return dict(zip(rows.models, ratings.tolist(), strict=True))
+
+
+def fit_with_bootstrap(
+    rows: BattleRows,
+    rounds: int,
+    rng: np.random.Generator,
+    *,
+    anchor: str | None = None,
+    anchor_rating: float = INIT_RATING,
+    prior: float = DEFAULT_PRIOR,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Point ratings (models,) and bootstrap ratings (rounds, models), aligned with `rows.models`.
+
+    Each round refits on multinomial counts over the unique rows (FastChat), all rounds in one batched solve
+    started from the point fit. With weighted rows, a round draws as many rows as there are battles, with
+    probabilities proportional to the unique rows' summed weights, and rescales so the total weight is kept.
+    """
+    u = unique_rows(rows)
+    k = rows.n_models
+    point = fit_strengths(*pair_totals(u, u.weight), u.pair_i, u.pair_j, k, prior=prior)[0]
+    if rounds <= 0:
+        return to_ratings(point, rows.models, anchor, anchor_rating), np.zeros((0, k))
+    if len(u.weight) == 0:
+        samples = np.zeros((rounds, k))
+    else:
+        n, total = int(u.count.sum()), u.weight.sum()
+        draws = rng.multinomial(n, u.weight / total, size=rounds) * (total / n)
+        samples = fit_strengths(*pair_totals(u, draws), u.pair_i, u.pair_j, k, prior=prior, theta0=point)
+    return to_ratings(point, rows.models, anchor, anchor_rating), to_ratings(
+        samples, rows.models, anchor, anchor_rating
+    )
+
+
+def bootstrap_ratings(
+    rows: BattleRows,
+    rounds: int,
+    rng: np.random.Generator,
+    *,
+    anchor: str | None = None,
+    anchor_rating: float = INIT_RATING,
+    prior: float = DEFAULT_PRIOR,
+) -> np.ndarray:
+    """(rounds, models) bootstrap ratings; see `fit_with_bootstrap`."""
+    return fit_with_bootstrap(rows, rounds, rng, anchor=anchor, anchor_rating=anchor_rating, prior=prior)[1]
+
+
+def fisher_sd(rows: BattleRows, *, prior: float = DEFAULT_PRIOR) -> tuple[np.ndarray, np.ndarray]:
+    """Point ratings and their standard errors (rating points) from the inverse observed information.
+
+    Cheap (one fit, one K×K inverse): the uncertainty snapshot for matchmaking, where a bootstrap per
+    battle would be too slow.
+    """
+    u = unique_rows(rows)
+    wins, tot = pair_totals(u, u.weight)
+    k = rows.n_models
+    theta = fit_strengths(wins, tot, u.pair_i, u.pair_j, k, prior=prior)[0]
+    p = 1.0 / (1.0 + np.exp(-(theta[u.pair_i] - theta[u.pair_j])))
+    c = tot[0] * p * (1 - p)
+    h = np.zeros((k, k))
+    h[u.pair_i, u.pair_j] = -c
+    h[u.pair_j, u.pair_i] = -c
+    h[np.arange(k), np.arange(k)] = -h.sum(axis=1) + max(prior, 1e-6)
+    return to_ratings(theta, rows.models), centred_sd(h) / NAT
+
+
+def centred_sd(hessian: np.ndarray) -> np.ndarray:
+    """Standard errors of θ in the gauge where strengths average 0: diag(P H⁻¹ P), P = I − 11ᵀ/K.
+
+    The raw inverse would add the (prior-only) uncertainty of a common shift to every model."""
+    k = len(hessian)
+    proj = np.eye(k) - 1.0 / k
+    cov = proj @ np.linalg.inv(hessian) @ proj
+    return np.sqrt(np.clip(np.diag(cov), 0.0, None))
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    model: str
+    rating: float
+    ci_low: float
+    ci_high: float
+    rank: int
+    votes: int
+    wins: int
+    losses: int
+    ties: int
+    win_rate: float  # (wins + ties / 2) / votes
+    elo: float
+
+
+@dataclass(frozen=True, eq=False)
+class Leaderboard:
+    """Entries sorted by rating; `samples` is (rounds × len(models)), columns in `models` (= entry) order."""
+
+    entries: tuple[BoardEntry, ...]
+    samples: np.ndarray
+    anchor: str | None = None
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(e.model for e in self.entries)
+
+    def entry(self, model: str) -> BoardEntry:
+        for e in self.entries:
+            if e.model == model:
+                return e
+        raise KeyError(f"{model!r} is not on the board; shown: {', '.join(self.models)}")
+
+    def column(self, model: str) -> np.ndarray:
+        """Bootstrap ratings of one model (one per round)."""
+        self.entry(model)
+        return self.samples[:, self.models.index(model)]
+
+    def records(self) -> list[dict[str, object]]:
+        return [e.__dict__.copy() for e in self.entries]
+
+    def to_json(self) -> dict[str, dict[str, object]]:
+        """The CLI's --json shape: ratings, ci, elo, votes keyed by model."""
+        return {
+            "ratings": {e.model: e.rating for e in self.entries},
+            "ci": {e.model: [e.ci_low, e.ci_high] for e in self.entries},
+            "elo": {e.model: e.elo for e in self.entries},
+            "votes": {e.model: e.votes for e in self.entries},
+        }
+
+
+def fastchat_ranks(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """1 + the number of models whose lower bound is above this model's upper bound."""
+    return 1 + (low[None, :] > high[:, None]).sum(axis=1)
+
+
+def leaderboard(
+    rows: BattleRows,
+    *,
+    bootstrap_rounds: int = 100,
+    seed: int | np.random.Generator = 0,
+    anchor: str | None = None,
+    anchor_rating: float = INIT_RATING,
+    min_votes: int = 0,
+    prior: float = DEFAULT_PRIOR,
+    level: float = 0.95,
+) -> Leaderboard:
+    """Point BT fit, bootstrap CIs (quantiles of the rounds), FastChat ranks, counts and online Elo.
+
+    All models are fitted; those with fewer than `min_votes` votes are then left off the board (ranks are
+    among the models shown). With no bootstrap rounds the CI collapses to the rating.
+    """
+    from arena.ratings.elo import elo_array
+
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if anchor is not None:
+        rows.index(anchor)
+    point, samples = fit_with_bootstrap(
+        rows, bootstrap_rounds, rng, anchor=anchor, anchor_rating=anchor_rating, prior=prior
+    )
+    if len(samples):
+        alpha = (1.0 - level) / 2.0
+        low, high = np.quantile(samples, [alpha, 1.0 - alpha], axis=0)
+    else:
+        low = high = point
+    counts = rows.counts()
+    elo = elo_array(rows)
+    shown = np.flatnonzero(counts["votes"] >= min_votes)
+    shown = shown[np.argsort(-point[shown], kind="stable")]
+    ranks = fastchat_ranks(low[shown], high[shown])
+    entries = []
+    for idx, rank in zip(shown.tolist(), ranks.tolist(), strict=True):
+        v, w, lo, t = (int(counts[key][idx]) for key in ("votes", "wins", "losses", "ties"))
+        entries.append(
+            BoardEntry(
+                rows.models[idx],
+                float(point[idx]),
+                float(low[idx]),
+                float(high[idx]),
+                rank,
+                v,
+                w,
+                lo,
+                t,
+                (w + t / 2) / v if v else 0.0,
+                float(elo[idx]),
+            )
+        )
+    return Leaderboard(tuple(entries), samples[:, shown] if len(samples) else np.zeros((0, len(shown))), anchor)

@@ -1,0 +1,125 @@
+"""Raters: position bias, agreement with the consensus, gold pairs and session weights. Pure functions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any, Literal
+
+import numpy as np
+
+from arena.ratings.battles import MODEL_A, MODEL_B, OUTCOMES, BattleRows
+from arena.ratings.bt import DEFAULT_PRIOR, fit_ratings
+
+
+def wilson_interval(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    if n <= 0:
+        return 0.0, 1.0
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def position_bias(records: Iterable[Mapping[str, Any]], level: float = 0.95) -> tuple[float, float, float]:
+    """P(the left clip wins) among decisive votes, with a Wilson interval. `left_won`: True, False, or None
+    (a tie, left out). With no decisive vote: (0.5, 0.0, 1.0)."""
+    flags = [r["left_won"] for r in records if r.get("left_won") is not None]
+    n, left = len(flags), sum(bool(f) for f in flags)
+    if n == 0:
+        return 0.5, 0.0, 1.0
+    low, high = wilson_interval(left, n, level)
+    return left / n, low, high
+
+
+def session_agreement(
+    rows: BattleRows, *, field: str = "session", prior: float = DEFAULT_PRIOR
+) -> dict[str, dict[str, float]]:
+    """Per session, on its decisive votes: the share agreeing with the consensus (the model the BT fit on all
+    rows rates higher), and the share expected from an ideal BT voter (mean of max(p, 1−p)).
+
+    The consensus includes the session's own votes (no leave-one-out), which flatters sessions with many votes
+    a little. Sessions whose agreement sits well below `expected` vote against the crowd.
+    """
+    if field not in rows.extra:
+        raise KeyError(f"the battles carry no {field!r} field")
+    ratings = fit_ratings(rows, prior=prior)
+    diff = ratings[rows.a] - ratings[rows.b]
+    p_a = 1.0 / (1.0 + 10.0 ** (-diff / 400.0))
+    decisive = (rows.winner == MODEL_A) | (rows.winner == MODEL_B)
+    agrees = np.where(diff == 0, 0.5, np.where(rows.winner == MODEL_A, diff > 0, diff < 0))
+    ideal = np.maximum(p_a, 1.0 - p_a)
+    out: dict[str, dict[str, float]] = {}
+    sessions = rows.extra[field]
+    for s in dict.fromkeys(sessions[decisive].tolist()):
+        m = decisive & (sessions == s)
+        out[str(s)] = {
+            "votes": int(m.sum()),
+            "agreement": float(np.mean(agrees[m])),
+            "expected": float(np.mean(ideal[m])),
+        }
+    return out
+
+
+@dataclass(frozen=True)
+class GoldScore:
+    votes: int
+    correct: float
+    accuracy: float
+    low: float  # Wilson bounds on the accuracy
+    high: float
+
+
+def score_gold(
+    votes: Iterable[Mapping[str, Any]],
+    answers: Mapping[str, str],
+    *,
+    session_key: str = "session",
+    gold_key: str = "gold_id",
+) -> dict[str, GoldScore]:
+    """Score each session on gold pairs: votes `{session, gold_id, winner}`, answers `{gold_id: winner}` with
+    winners in the battle vocabulary. An exact match scores 1; any tie against a decisive answer (or a decisive
+    vote against a tie answer) scores 0.5; the wrong side scores 0. Votes on unknown gold ids are ignored."""
+    tally: dict[str, list[float]] = {}
+    for v in votes:
+        answer = answers.get(v.get(gold_key))  # type: ignore[arg-type]
+        if answer is None:
+            continue
+        said, want = OUTCOMES[v["winner"]], OUTCOMES[answer]
+        tie_said, tie_want = said not in (MODEL_A, MODEL_B), want not in (MODEL_A, MODEL_B)
+        credit = 1.0 if said == want or (tie_said and tie_want) else 0.5 if tie_said or tie_want else 0.0
+        tally.setdefault(str(v[session_key]), []).append(credit)
+    out = {}
+    for session, credits in tally.items():
+        n, c = len(credits), float(sum(credits))
+        out[session] = GoldScore(n, c, c / n, *wilson_interval(c, n))
+    return out
+
+
+def session_weights(
+    scores: Mapping[str, GoldScore],
+    *,
+    mode: Literal["none", "downweight", "exclude"] = "exclude",
+    min_accuracy: float = 0.7,
+    min_gold: int = 3,
+    downweight: float = 0.25,
+) -> dict[str, float]:
+    """Weight per scored session: 1, or for a session that fails (≥ `min_gold` gold votes and accuracy below
+    `min_accuracy`) 0 ("exclude") or `downweight` ("downweight"). Unscored sessions are absent: weight 1."""
+    if mode not in ("none", "downweight", "exclude"):
+        raise ValueError(f"unknown mode {mode!r}")
+    fail = 0.0 if mode == "exclude" else downweight if mode == "downweight" else 1.0
+    return {s: fail if g.votes >= min_gold and g.accuracy < min_accuracy else 1.0 for s, g in scores.items()}
+
+
+def weight_rows(rows: BattleRows, weights: Mapping[str, float], *, field: str = "session") -> BattleRows:
+    """Multiply each row's weight by its session's weight (1 for sessions not in `weights`)."""
+    if field not in rows.extra:
+        raise KeyError(f"the battles carry no {field!r} field")
+    factor = np.fromiter(
+        (weights.get(str(s), 1.0) if s is not None else 1.0 for s in rows.extra[field]), np.float64, len(rows)
+    )
+    return rows.with_weights(rows.weight * factor)

@@ -1,0 +1,66 @@
+"""`arena ratings`: JSON shape, table, errors, and no heavy imports on its path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from arena.cli import build_app
+
+
+@pytest.fixture
+def battles(tmp_path):
+    path = tmp_path / "battles.jsonl"
+    recs = [{"model_a": "a", "model_b": "b", "winner": w} for w in ["model_a"] * 30 + ["model_b"] * 10 + ["tie"] * 5]
+    recs += [{"model_a": "c", "model_b": "a", "winner": "tie (bothbad)"}] * 8
+    path.write_text("\n".join(json.dumps(r) for r in recs))
+    return path
+
+
+def test_json_output(battles) -> None:
+    res = CliRunner().invoke(build_app(), ["ratings", "--battles", str(battles), "--bootstrap", "20", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert set(out) == {"ratings", "ci", "elo", "votes"}
+    assert out["votes"] == {"a": 53, "b": 45, "c": 8}
+    assert out["ratings"]["a"] > out["ratings"]["b"]
+    assert all(lo <= out["ratings"][m] <= hi for m, (lo, hi) in out["ci"].items())
+    again = CliRunner().invoke(build_app(), ["ratings", "--battles", str(battles), "--bootstrap", "20", "--json"])
+    assert again.output == res.output  # seeded
+
+
+def test_table_anchor_and_errors(battles, tmp_path) -> None:
+    res = CliRunner().invoke(build_app(), ["ratings", "--battles", str(battles), "--anchor", "b"])
+    assert res.exit_code == 0 and "1000.0" in res.output and "rank" in res.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"model_a": "a", "model_b": "b", "winner": "maybe"}\n')
+    res = CliRunner().invoke(build_app(), ["ratings", "--battles", str(bad)])
+    assert res.exit_code == 2 and "unknown winner" in res.output
+
+
+def test_database_path_fails_clearly_when_missing(monkeypatch) -> None:
+    import arena.cli.ratings as cmd
+
+    def missing() -> list:
+        raise RuntimeError("needs arena.services.export.battle_rows")
+
+    monkeypatch.setattr(cmd, "_rows_from_database", missing)
+    res = CliRunner().invoke(build_app(), ["ratings"])
+    assert res.exit_code == 2 and "arena.services.export" in res.output
+
+
+def test_no_heavy_imports_on_the_ratings_path(battles) -> None:
+    code = (
+        "import sys; from arena.cli import build_app\n"
+        f"try: build_app()(['ratings', '--battles', {str(battles)!r}, '--json'])\n"
+        "except SystemExit: pass\n"
+        "names = ('torch', 'gradio', 'diffusers', 'open_clip', 'torchvision', 'pandas')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr

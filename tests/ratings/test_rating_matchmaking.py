@@ -1,0 +1,98 @@
+"""Matchmaking: valid picks, the exploration floor, and where the adaptive rule puts votes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from arena.ratings import BattleRows, Matchmaker, MatchState, pair_gains
+
+MODELS = ("a", "b", "c", "d")
+
+
+def _state(rating, sd, votes, pool=None, category_votes=None) -> MatchState:
+    pool = pool if pool is not None else {(x, y): ["p1", "p2"] for i, x in enumerate(MODELS) for y in MODELS[i + 1 :]}
+    return MatchState(
+        MODELS,
+        np.array(rating, float),
+        np.array(sd, float),
+        np.array(votes),
+        pool,
+        {"p1": "people", "p2": "nature"},
+        category_votes or {},
+    )
+
+
+@pytest.mark.parametrize("policy", ["uniform", "adaptive"])
+def test_picks_come_from_the_pool(policy) -> None:
+    pool = {("a", "b"): ["p1"], ("c", "d"): ["p2"], ("a", "c"): []}
+    state = _state([1000, 1010, 1200, 1190], [30] * 4, [50] * 4, pool)
+    picks = Matchmaker(policy=policy).choose_many(state, np.random.default_rng(0), 200)
+    assert {(p, frozenset((a, b))) for p, a, b in picks} == {("p1", frozenset("ab")), ("p2", frozenset("cd"))}
+    assert 60 < sum(a == "a" or a == "c" for _, a, _ in picks) < 140  # sides are shuffled
+
+
+def test_uniform_is_uniform_over_pairs() -> None:
+    state = _state([800, 1000, 1000, 1300], [5, 50, 50, 5], [500] * 4)
+    pairs, prob = Matchmaker(policy="uniform").pair_probabilities(state)
+    assert len(pairs) == 6 and np.allclose(prob, 1 / 6)
+
+
+def test_adaptive_prefers_close_uncertain_pairs_but_explores() -> None:
+    state = _state([800, 1000, 1005, 1400], [20, 40, 40, 20], [500] * 4)
+    pairs, prob = Matchmaker(exploration=0.1).pair_probabilities(state)
+    best = pairs[int(np.argmax(prob))]
+    assert set(best) == {"b", "c"} and prob.max() > 0.5
+    assert prob.min() >= 0.1 / len(pairs) - 1e-12  # the floor
+
+
+def test_gain_shrinks_as_a_pair_settles() -> None:
+    idx = np.array([[1, 2]])
+    loose = pair_gains(_state([1000, 1000, 1030, 1000], [60] * 4, [10] * 4), idx)[0]
+    tight = pair_gains(_state([1000, 1000, 1030, 1000], [5] * 4, [10] * 4), idx)[0]
+    far = pair_gains(_state([1000, 700, 1300, 1000], [60] * 4, [10] * 4), idx)[0]
+    assert loose > tight >= 0 and loose > far >= 0
+
+
+def test_starving_model_is_paired_first() -> None:
+    state = _state([1000, 1000, 1000, 1000], [50, 50, 50, 300], [100, 100, 100, 0])
+    picks = Matchmaker(min_votes=5).choose_many(state, np.random.default_rng(1), 50)
+    assert all("d" in (a, b) for _, a, b in picks)
+
+
+def test_prompts_go_to_the_least_voted_category() -> None:
+    state = _state([1000] * 4, [50] * 4, [100] * 4, category_votes={"people": 40, "nature": 3})
+    picks = Matchmaker(exploration=0.0).choose_many(state, np.random.default_rng(2), 40)
+    assert Counter(p for p, _, _ in picks) == {"p2": 40}
+    mixed = Matchmaker(policy="uniform").choose_many(state, np.random.default_rng(2), 200)
+    assert 60 < Counter(p for p, _, _ in mixed)["p1"] < 140
+
+
+def test_seeded_and_validated() -> None:
+    state = _state([1000, 1010, 1020, 1030], [40] * 4, [20] * 4)
+    mm = Matchmaker()
+    assert mm.choose_many(state, np.random.default_rng(7), 20) == mm.choose_many(state, np.random.default_rng(7), 20)
+    with pytest.raises(ValueError, match="policy"):
+        Matchmaker(policy="greedy")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="pool"):
+        mm.choose(_state([1000] * 4, [40] * 4, [20] * 4, pool={("a", "b"): []}), np.random.default_rng(0))
+
+
+def test_state_from_rows_includes_unplayed_models(simulate) -> None:
+    rows = simulate(np.array([900.0, 1100.0]), 400, np.random.default_rng(0))
+    rows = BattleRows(
+        rows.models,
+        rows.a,
+        rows.b,
+        rows.winner,
+        rows.weight,
+        {"category": np.array(["x"] * 300 + [None] * 100, dtype=object)},
+    )
+    pool = {("m00", "m01"): ["p"], ("m00", "new"): ["p"]}
+    state = MatchState.from_rows(rows, pool)
+    assert state.models == ("m00", "m01", "new")
+    assert state.votes.tolist() == [400, 400, 0] and state.category_votes == {"x": 300}
+    assert state.sd[2] > 10 * state.sd[0] and state.rating[1] > state.rating[0]
+    assert Matchmaker().choose(state, np.random.default_rng(0))[1:] in (("m00", "new"), ("new", "m00"))
