@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
             try:
                 availability = catalog.build(spec.id).check()
                 ok, detail = availability.ok, availability.detail
-            except (AdapterError, ConfigError, ImportError) as exc:
+            except (AdapterError, ConfigError, ImportError, TypeError, KeyError) as exc:
                 ok, detail = False, str(exc)
             results.append({"id": spec.id, "kind": spec.kind, "enabled": spec.enabled, "ok": ok, "detail": detail})
         if as_json:
@@ -97,7 +97,11 @@ def register(app: typer.Typer) -> None:
         request = GenerationRequest(
             prompt=prompt, seed=seed, num_frames=frames, width=width, height=height, steps=steps
         )
-        adapter = catalog.build(model_id)
+        try:
+            adapter = catalog.build(model_id)
+        except (KeyError, ConfigError, ImportError, TypeError) as exc:
+            typer.secho(str(exc).strip('"'), fg="red", err=True)
+            raise typer.Exit(2) from exc
         try:
             video = adapter.generate(request)
         except AdapterError as exc:
