@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pytest
+
+from tests.support.servers import ThreadedServer
 
 
 def gradient(num_frames: int, width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -20,38 +20,6 @@ def gradient(num_frames: int, width: int, height: int, seed: int = 0) -> np.ndar
     ramp = (x * 80 // max(width - 1, 1) + y * 40 // max(height - 1, 1))[None, :, :, None]
     t = np.arange(num_frames)[:, None, None, None] * 4
     return (base[None, None, None, :] + ramp + t).clip(0, 255).astype(np.uint8)
-
-
-class ThreadedServer:
-    """uvicorn serving ``app`` on 127.0.0.1 (a free port) in a daemon thread."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = int(self._sock.getsockname()[1])
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> ThreadedServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:  # bounded: fails the test after 10 s
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self._sock.close()
 
 
 @pytest.fixture

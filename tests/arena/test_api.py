@@ -1,0 +1,122 @@
+"""The JSON API against a real uvicorn server on 127.0.0.1, and the blind as a client sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from adapters.video_io import decode_mp4, probe_metadata
+from arena.api import create_api
+from arena.services.container import Arena
+from tests.support.servers import ThreadedServer
+
+SECRET_WORDS = (
+    "alpha-7b",
+    "beta-v2",
+    "gamma-x",
+    "broken-model",
+    "Alpha Seven",
+    "Beta Two",
+    "Gamma Ex",
+    "Broken One",
+    "Org Aleph",
+    "Org Bet",
+    "Org Gimel",
+    "Org Dalet",
+    "scripted",
+)
+
+
+@pytest.fixture
+def server(arena: Arena) -> Iterator[ThreadedServer]:
+    srv = ThreadedServer(create_api(arena)).start()
+    yield srv
+    srv.stop()
+
+
+def client(server: ThreadedServer) -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=30)
+
+
+def test_battle_vote_reveal_and_leaderboard(server: ThreadedServer) -> None:
+    with client(server) as http:
+        assert http.get("/api/leaderboard").json()["votes"] == 0
+        battle = http.post("/api/battles", json={}).json()
+        assert set(battle) >= {"id", "left", "right", "prompt", "language", "category"}
+        for side in ("left", "right"):
+            video = http.get(battle[side]["video_url"])
+            assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+            assert "content-disposition" not in video.headers
+            assert video.content[4:8] == b"ftyp"
+        ranged = http.get(battle["left"]["video_url"], headers={"Range": "bytes=0-99"})
+        assert ranged.status_code == 206 and len(ranged.content) == 100
+        reveal = http.post(f"/api/battles/{battle['id']}/vote", json={"choice": "left"})
+        assert reveal.status_code == 200
+        names = {reveal.json()["left"]["display_name"], reveal.json()["right"]["display_name"]}
+        assert names <= {"Alpha Seven", "Beta Two", "Gamma Ex"} and len(names) == 2
+        board = http.get("/api/leaderboard").json()
+        assert board["votes"] == 1 and len(board["rows"]) == 2
+        assert {"rank", "model", "organisation", "licence", "rating", "ci", "votes", "win_rate"} <= set(
+            board["rows"][0]
+        )
+        assert http.get("/api/leaderboard", params={"language": "xx"}).json()["votes"] == 0
+
+
+def test_refused_votes_answer_4xx_with_a_reason(server: ThreadedServer) -> None:
+    with client(server) as owner, client(server) as stranger:
+        battle = owner.post("/api/battles", json={}).json()
+        url = f"/api/battles/{battle['id']}/vote"
+        unknown = owner.post("/api/battles/nope/vote", json={"choice": "left"})
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_battle"
+        other = stranger.post(url, json={"choice": "left"})
+        assert other.status_code == 403 and other.json()["error"]["reason"]
+        assert owner.post(url, json={"choice": "sideways"}).status_code == 422
+        early = owner.get(f"/api/battles/{battle['id']}/reveal")
+        assert early.status_code == 403 and early.json()["error"]["code"] == "not_voted"
+        assert owner.post(url, json={"choice": "tie"}).status_code == 200
+        again = owner.post(url, json={"choice": "right"})
+        assert again.status_code == 409 and again.json()["error"]["code"] == "already_voted"
+        assert owner.get("/api/leaderboard").json()["votes"] == 1
+
+
+def test_voided_battle_says_why_and_serves_nothing(server: ThreadedServer) -> None:
+    with client(server) as http:
+        battle = http.post("/api/battles", json={"prompt": "a cat", "models": ["alpha-7b", "broken-model"]}).json()
+        assert battle["status"] == "voided" and "could not be generated" in battle["reason"]
+        assert battle["left"]["video_url"] is None
+        vote = http.post(f"/api/battles/{battle['id']}/vote", json={"choice": "left"})
+        assert vote.status_code == 409 and vote.json()["error"]["code"] == "voided"
+        assert http.get("/media/not-a-token.mp4").status_code == 404
+
+
+def test_the_blind_holds_for_everything_a_client_receives(server: ThreadedServer) -> None:
+    """Over many battles: JSON, headers, file names, bytes and MP4 metadata never name a model before the vote."""
+    seen_text: list[str] = []
+    seen_bytes: list[bytes] = []
+    urls_by_video: dict[bytes, set[str]] = {}
+    with client(server) as http:
+        for path in ("/api/openapi.json", "/api/prompts", "/healthz"):
+            seen_text.append(http.get(path).text)
+        for i in range(24):
+            body = {"prompt_id": 1 + i % 3} if i % 2 else {}
+            response = http.post("/api/battles", json=body)
+            seen_text += [response.text, str(dict(response.headers))]
+            battle = response.json()
+            for side in ("left", "right"):
+                url = battle[side]["video_url"]
+                video = http.get(url)
+                seen_text += [url, str(dict(video.headers)), str(probe_metadata(video.content))]
+                seen_bytes.append(video.content)
+                frames, _ = decode_mp4(video.content)
+                urls_by_video.setdefault(frames.tobytes()[:4096], set()).add(url)
+            status = http.get(f"/api/battles/{battle['id']}")
+            seen_text.append(status.text)
+    text = "\n".join(seen_text).lower()
+    for word in SECRET_WORDS:
+        assert word.lower() not in text, f"{word!r} leaked before the vote"
+        assert not any(word.encode() in blob for blob in seen_bytes), f"{word!r} inside served bytes"
+    # A clip shown in several battles gets a new URL and new bytes every time.
+    assert any(len(urls) > 1 for urls in urls_by_video.values())
+    assert len(set(seen_bytes)) == len(seen_bytes)
