@@ -96,11 +96,7 @@ def test_generate_writes_a_decodable_mp4_with_the_snapped_size(
     args += ["--size", "130x96", "--models-file", str(models_file)]
     result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 0, result.output
-    assert (
-        "12 frames 128x96" in result.output
-        and "width 130->128" in result.output
-        and "seed 3" in result.output
-    )
+    assert "12 frames 128x96" in result.output and "width 130->128" in result.output and "seed 3" in result.output
     frames, fps = decode_mp4(out)
     assert frames.shape == (12, 96, 128, 3) and fps == pytest.approx(8.0)
     red = np.linalg.norm(frames.astype(np.float32) - np.asarray(PALETTE["red"], np.float32), axis=-1) < 60

@@ -71,9 +71,7 @@ def test_frame_rule_snaps_to_the_nearest_valid_count(rule: FrameRule, asked: int
     span=st.none() | st.integers(0, 300),
     n=st.integers(-100, 3000),
 )
-def test_frame_rule_snap_is_valid_and_idempotent(
-    step: int, offset: int, lo: int, span: int | None, n: int
-) -> None:
+def test_frame_rule_snap_is_valid_and_idempotent(step: int, offset: int, lo: int, span: int | None, n: int) -> None:
     rule = FrameRule(step=step, offset=offset, min=lo, max=None if span is None else lo + span)
     first = lo + (offset - lo) % step
     assume(rule.max is None or first <= rule.max)  # the rule admits at least one count
@@ -228,9 +226,7 @@ def test_registry_did_you_mean_lists_what_exists() -> None:
     with pytest.raises(UnknownNameError) as info:
         kinds.get("difusers")
     text = str(info.value)
-    assert (
-        "Did you mean 'diffusers'" in text and "Known: demo, diffusers, http, imported_clips, python" in text
-    )
+    assert "Did you mean 'diffusers'" in text and "Known: demo, diffusers, http, imported_clips, python" in text
     with pytest.raises(UnknownNameError, match="Known: demo") as info:
         kinds.get("zzzzzz")
     assert "Did you mean" not in str(info.value)
@@ -252,9 +248,7 @@ def test_registry_lazy_import_errors() -> None:
 
 def test_registry_resolves_lazily_once_and_refuses_double_registration() -> None:
     registry: Registry[VideoAdapter] = Registry("adapter kind", VideoAdapter)
-    target = ":".join(
-        ["adapters.demo", "DemoAdapter"]
-    )  # built at run time: equal to the literal, not the same object
+    target = ":".join(["adapters.demo", "DemoAdapter"])  # built at run time: equal to the literal, not the same object
     registry.register("demo", target)
     registry.register("demo", "adapters.demo:DemoAdapter")  # the same target again is harmless
     cls = registry.get("demo")
@@ -322,9 +316,7 @@ def test_models_file_loads_and_builds(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_models_file_errors_name_file_entry_and_field(
-    tmp_path: Path, text: str, entry: str, field: str
-) -> None:
+def test_models_file_errors_name_file_entry_and_field(tmp_path: Path, text: str, entry: str, field: str) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
         load_models_file(path)

@@ -199,9 +199,7 @@ def test_count_draws_that_many_objects() -> None:
 
 
 def test_frozen_model_draws_the_subject_without_motion() -> None:
-    frames = render_prompt(
-        "a red ball moves quickly to the left", behaviour="frozen", width=SIZE, height=SIZE
-    )
+    frames = render_prompt("a red ball moves quickly to the left", behaviour="frozen", width=SIZE, height=SIZE)
     assert (frames == frames[0]).all()
     assert _near(frames[0], "red").sum() > 50
 
@@ -211,9 +209,7 @@ def test_flicker_model_flickers_much_more_than_faithful() -> None:
     faithful = render_prompt(prompt, seed=5, width=SIZE, height=SIZE)
     flicker = render_prompt(prompt, seed=5, width=SIZE, height=SIZE, behaviour="flicker")
     assert _flicker_score(flicker) > 5 * _flicker_score(faithful)
-    assert (
-        _near(flicker, "green", tolerance=90).any(axis=(1, 2)).all()
-    )  # still the asked subject, dimmer or not
+    assert _near(flicker, "green", tolerance=90).any(axis=(1, 2)).all()  # still the asked subject, dimmer or not
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -225,12 +221,8 @@ def test_flicker_model_flickers_much_more_than_faithful() -> None:
         ("a grey star moves left and a yellow heart moves left", ["grey", "yellow"]),
     ],
 )
-def test_ignores_subject_model_follows_motion_but_not_colour(
-    seed: int, prompt: str, colours: list[str]
-) -> None:
-    frames = render_prompt(
-        prompt, seed=seed, num_frames=6, width=SIZE, height=SIZE, behaviour="ignores_subject"
-    )
+def test_ignores_subject_model_follows_motion_but_not_colour(seed: int, prompt: str, colours: list[str]) -> None:
+    frames = render_prompt(prompt, seed=seed, num_frames=6, width=SIZE, height=SIZE, behaviour="ignores_subject")
     faithful = render_prompt(prompt, seed=seed, num_frames=6, width=SIZE, height=SIZE)
     for colour in colours:  # not even an anti-aliased edge comes near the asked colour
         assert _near(faithful, colour).sum() > 300 and not _near(frames, colour).any(), colour
@@ -267,9 +259,7 @@ def test_render_sizes_and_errors() -> None:
 @given(
     text=st.text(min_size=0, max_size=60)
     | st.lists(
-        st.sampled_from(
-            ["红色", "球", "向左", "a", "two", "blue", "box", "left", "🎉", "背景", "on", " ", "，"]
-        ),
+        st.sampled_from(["红色", "球", "向左", "a", "two", "blue", "box", "left", "🎉", "背景", "on", " ", "，"]),
         max_size=12,
     ).map("".join),
     behaviour=st.sampled_from(BEHAVIOURS),
