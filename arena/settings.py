@@ -30,8 +30,14 @@ class Settings(BaseSettings):
     live_generation: bool = Field(default=True, description="Allow typed prompts (generated live)")
     battle_ttl_s: int = Field(default=3600, ge=10, description="A battle not voted on within this expires")
     matchmaking: Literal["adaptive", "uniform"] = "adaptive"
-    gold_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Share of battles that are gold pairs")
-    exclude_failed_gold: bool = Field(default=False, description="Drop votes of sessions failing gold pairs")
+    gold_rate: float = Field(default=0.1, ge=0.0, le=1.0, description="Share of pool battles that are gold pairs")
+    gold_pairs: list[str] = Field(
+        default_factory=lambda: ["demo-faithful>demo-frozen", "demo-faithful>demo-colourblind"],
+        description="Known-better>known-worse model pairs used as gold checks (ignored when absent)",
+    )
+    gold_policy: Literal["none", "downweight", "exclude"] = Field(
+        default="downweight", description="What to do with sessions failing gold pairs (>= 3 gold votes, < 70 %)"
+    )
     default_num_frames: int = 16
     default_width: int = 256
     default_height: int = 256

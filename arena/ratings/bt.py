@@ -243,7 +243,7 @@ def fisher_sd(rows: BattleRows, *, prior: float = DEFAULT_PRIOR) -> tuple[np.nda
     k = rows.n_models
     theta = fit_strengths(wins, tot, u.pair_i, u.pair_j, k, prior=prior)[0]
     p = 1.0 / (1.0 + np.exp(-(theta[u.pair_i] - theta[u.pair_j])))
-    c = tot[0] * p * (1 - p)
+    c = tot * p * (1 - p)  # information of each pair: its battles times p(1 − p)
     h = np.zeros((k, k))
     h[u.pair_i, u.pair_j] = -c
     h[u.pair_j, u.pair_i] = -c

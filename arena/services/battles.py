@@ -56,6 +56,8 @@ class BattleService:
         generation: GenerationService,
         *,
         chooser: PairChooser = uniform_choice,
+        gold_pairs: Sequence[tuple[str, str]] = (),
+        gold_rate: float = 0.0,
         live_generation: bool = True,
         ttl_s: int = 3600,
         url_for: Callable[[str], str] = url_for_token,
@@ -64,6 +66,8 @@ class BattleService:
         self.media = media
         self.generation = generation
         self.chooser = chooser
+        self.gold_pairs = tuple(gold_pairs)  # (known better, known worse)
+        self.gold_rate = gold_rate
         self.live_generation = live_generation
         self.ttl = timedelta(seconds=ttl_s)
         self.url_for = url_for
@@ -139,6 +143,17 @@ class BattleService:
         a, b = models if models else rng.sample(enabled, 2)
         return prompt_id, a, b, "live"
 
+    def _gold(self, session: Session, rng: random.Random) -> Candidate | None:
+        """Now and then (``gold_rate``), a gold pair: a known-better vs known-worse video of one prompt.
+        The returned candidate has the better model as ``model_a``."""
+        if not self.gold_pairs or rng.random() >= self.gold_rate:
+            return None
+        options = []
+        for better, worse in self.gold_pairs:
+            for c in self.pool_candidates(session, models=[better, worse]):
+                options.append(Candidate(c.prompt_id, better, worse, c.category, c.language))
+        return rng.choice(options) if options else None
+
     # -- starting -----------------------------------------------------------------------------------
     def start(
         self,
@@ -156,7 +171,13 @@ class BattleService:
         if prompt_text is not None and not prompt_text.strip():
             raise Refusal("invalid", "the prompt is empty", 400)
         with transaction(self.factory) as session:
-            pid, a, b, source = self._pick(session, rng, prompt_id, prompt_text, models)
+            gold = None
+            if mode == BattleMode.anonymous and prompt_id is None and prompt_text is None and models is None:
+                gold = self._gold(session, rng)
+            if gold is not None:
+                pid, a, b, source = gold.prompt_id, gold.model_a, gold.model_b, "gold"
+            else:
+                pid, a, b, source = self._pick(session, rng, prompt_id, prompt_text, models)
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
@@ -169,6 +190,8 @@ class BattleService:
                 right_token=new_token(),
                 session_id=session_id,
                 status=BattleStatus.created,
+                is_gold=gold is not None,
+                gold_better=("left" if left == gold.model_a else "right") if gold is not None else None,
             )
             session.add(battle)
             battle_id = battle.id

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
 from adapters.registry import Registry
-from arena.services.battles import BattleService, PairChooser, uniform_choice
+from arena.services.battles import BattleService, PairChooser
 from arena.services.clips import ClipSigner
 from arena.services.generation import AdapterPool, ArenaGenerationSettings, GenerationService
 from arena.services.leaderboard import LeaderboardService
+from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
 from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
 from arena.services.views import Refusal
@@ -25,6 +26,16 @@ from db.models import Model, Prompt, Video
 from db.session import make_engine, make_session_factory, transaction, upgrade
 
 log = logging.getLogger(__name__)
+
+
+def _gold_pairs(specs: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for spec in specs:
+        better, sep, worse = spec.partition(">")
+        if not sep or not better.strip() or not worse.strip():
+            raise ValueError(f"gold pair {spec!r} must look like 'better-model>worse-model'")
+        pairs.append((better.strip(), worse.strip()))
+    return pairs
 
 
 @dataclass
@@ -75,7 +86,9 @@ class Arena:
             factory,
             media,
             generation,
-            chooser=chooser or leaderboard.chooser() or uniform_choice,
+            chooser=chooser or MatchmakingChooser(leaderboard, settings.matchmaking),
+            gold_pairs=_gold_pairs(settings.gold_pairs),
+            gold_rate=settings.gold_rate,
             live_generation=settings.live_generation,
             ttl_s=settings.battle_ttl_s,
         )
@@ -103,8 +116,13 @@ class Arena:
         video_id = self.generation.get_or_generate(model_id, prompt_id, seed=seed)
         with transaction(self.factory) as session:
             video = session.get_one(Video, video_id)
-            return {"video_id": video.id, "url": self.clips.url(video.id), "provenance": video.provenance,
-                    "latency_s": video.latency_s, "model_id": model_id}
+            return {
+                "video_id": video.id,
+                "url": self.clips.url(video.id),
+                "provenance": video.provenance,
+                "latency_s": video.latency_s,
+                "model_id": model_id,
+            }
 
     def clip_path(self, name: str) -> str | None:
         video_id = self.clips.verify(name)

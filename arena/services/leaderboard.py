@@ -1,8 +1,12 @@
-"""The leaderboard from stored votes: Bradley–Terry with bootstrap CIs (arena.ratings), filters, matrices."""
+"""The leaderboard from stored votes, through the rating engine (arena.ratings): boards, decisions, raters.
+
+Only anonymous votes count. Gold-pair battles are quality checks: they score the raters' sessions and are
+kept off the board; sessions failing them are down-weighted or excluded as the settings say.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,20 +16,47 @@ from arena.settings import Settings
 from db.models import Model
 from db.session import transaction
 
+if TYPE_CHECKING:
+    from arena.ratings import BattleRows, Leaderboard
+
+
+def _round(x: float, digits: int = 1) -> float:
+    return round(float(x), digits)
+
 
 class LeaderboardService:
     def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
         self.factory = factory
         self.settings = settings
 
-    def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
-        """Anonymous voted battles, optionally filtered by prompt language and category."""
+    # -- inputs ------------------------------------------------------------------------------------------
+    def all_votes(self) -> list[dict[str, Any]]:
+        """Every anonymous voted battle (gold ones included), FastChat-style rows plus our fields."""
         with transaction(self.factory) as session:
-            rows = voted_battles(session)
+            return voted_battles(session)
+
+    def gold_scores(self, votes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        from arena.ratings import score_gold
+
+        votes = self.all_votes() if votes is None else votes
+        gold = [v for v in votes if v["is_gold"] and v["gold_better"]]
+        answers = {v["battle_id"]: ("model_a" if v["gold_better"] == "left" else "model_b") for v in gold}
+        return score_gold(gold, answers, gold_key="battle_id")
+
+    def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
+        """Board rows: anonymous, non-gold votes (filtered), each weighted by its session's gold record."""
+        from arena.ratings import session_weights
+
+        votes = self.all_votes()
+        weights: dict[str, float] = {}
+        if self.settings.gold_policy != "none":
+            weights = session_weights(self.gold_scores(votes), mode=self.settings.gold_policy)
         return [
-            r
-            for r in rows
-            if (language is None or r["language"] == language) and (category is None or r["category"] == category)
+            {**v, "weight": v["weight"] * weights.get(v["session"], 1.0)}
+            for v in votes
+            if not v["is_gold"]
+            and (language is None or v["language"] == language)
+            and (category is None or v["category"] == category)
         ]
 
     def models(self) -> dict[str, dict[str, Any]]:
@@ -41,6 +72,17 @@ class LeaderboardService:
                 for m in session.scalars(select(Model))
             }
 
+    def _fit(
+        self, records: list[dict[str, Any]], min_votes: int, bootstrap_rounds: int | None, seed: int
+    ) -> tuple[BattleRows, Leaderboard]:
+        from arena.ratings import BattleRows, leaderboard
+
+        rows = BattleRows.from_records(records)
+        anchor = self.settings.anchor_model if self.settings.anchor_model in rows.models else None
+        rounds = self.settings.bootstrap_rounds if bootstrap_rounds is None else bootstrap_rounds
+        return rows, leaderboard(rows, bootstrap_rounds=rounds, seed=seed, anchor=anchor, min_votes=min_votes)
+
+    # -- outputs -----------------------------------------------------------------------------------------
     def board(
         self,
         language: str | None = None,
@@ -50,10 +92,7 @@ class LeaderboardService:
         seed: int = 0,
     ) -> dict[str, Any]:
         """Rank, model, organisation, licence, rating with 95 % CI, votes, win rate, Elo."""
-        from arena.ratings import BattleRows, leaderboard
-
         records = self.rows(language, category)
-        meta = self.models()
         threshold = self.settings.min_votes if min_votes is None else min_votes
         result: dict[str, Any] = {
             "votes": len(records),
@@ -63,15 +102,8 @@ class LeaderboardService:
         }
         if not records:
             return result
-        rows = BattleRows.from_records(records)
-        anchor = self.settings.anchor_model if self.settings.anchor_model in meta else None
-        board = leaderboard(
-            rows,
-            bootstrap_rounds=self.settings.bootstrap_rounds if bootstrap_rounds is None else bootstrap_rounds,
-            seed=seed,
-            anchor=anchor,
-            min_votes=threshold,
-        )
+        _, board = self._fit(records, threshold, bootstrap_rounds, seed)
+        meta = self.models()
         for entry in board.entries:
             info = meta.get(entry.model, {})
             result["rows"].append(
@@ -81,15 +113,84 @@ class LeaderboardService:
                     "model": info.get("display_name", entry.model),
                     "organisation": info.get("organisation", ""),
                     "licence": info.get("licence", ""),
-                    "rating": round(float(entry.rating), 1),
-                    "ci": [round(float(entry.ci_low), 1), round(float(entry.ci_high), 1)],
+                    "rating": _round(entry.rating),
+                    "ci": [_round(entry.ci_low), _round(entry.ci_high)],
                     "votes": int(entry.votes),
                     "win_rate": round(float(entry.win_rate), 4),
-                    "elo": round(float(entry.elo), 1),
+                    "elo": _round(entry.elo),
                 }
             )
         return result
 
-    def chooser(self) -> None:
-        """The adaptive pair chooser (set when the matchmaking engine is wired in); None: uniform."""
-        return None
+    def in_house_model(self) -> str | None:
+        if self.settings.in_house_model:
+            return self.settings.in_house_model
+        return next((m for m, info in self.models().items() if info["in_house"] and info["enabled"]), None)
+
+    def versus(self, in_house: str | None = None, seed: int = 0) -> dict[str, Any]:
+        """The in-house model against each rival: rating gap with CI, P(better), head-to-head, votes to settle."""
+        from arena.ratings import versus_rows
+
+        in_house = in_house or self.in_house_model()
+        records = self.rows()
+        if in_house is None or not any(in_house in (r["model_a"], r["model_b"]) for r in records):
+            return {"in_house": in_house, "rows": []}
+        rows, board = self._fit(records, 0, max(self.settings.bootstrap_rounds, 20), seed)
+        meta = self.models()
+        out = []
+        for row in versus_rows(board, rows, in_house):
+            out.append({**row, "rival_name": meta.get(row["rival"], {}).get("display_name", row["rival"])})
+        return {"in_house": in_house, "in_house_name": meta.get(in_house, {}).get("display_name"), "rows": out}
+
+    def position_bias(self) -> dict[str, Any]:
+        """P(the left video wins) among decisive anonymous votes, with a 95 % Wilson interval."""
+        from arena.ratings import position_bias
+
+        votes = [v for v in self.all_votes() if not v["is_gold"]]
+        flags = [{"left_won": {"left": True, "right": False}.get(v["choice"])} for v in votes]
+        p, low, high = position_bias(flags)
+        decisive = sum(f["left_won"] is not None for f in flags)
+        return {"p_left": round(p, 4), "ci": [round(low, 4), round(high, 4)], "decisive_votes": decisive}
+
+    def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+        """Win-fraction and battle-count matrices (pandas DataFrames labelled by display name)."""
+        from arena.ratings import BattleRows, battle_count_matrix, win_fraction_matrix
+
+        records = self.rows(language, category)
+        if not records:
+            return {"win_fraction": None, "battle_count": None}
+        rows = BattleRows.from_records(records)
+        names = {m: info["display_name"] for m, info in self.models().items()}
+        wins = win_fraction_matrix(rows)
+        counts = battle_count_matrix(rows, order=list(wins.index))
+        return {
+            "win_fraction": wins.rename(index=names, columns=names),
+            "battle_count": counts.rename(index=names, columns=names),
+        }
+
+    def category_boards(self, field: str = "category", seed: int = 0) -> dict[str, list[dict[str, Any]]]:
+        """One board per prompt category (or language): rows as in :meth:`board`."""
+        values = sorted({str(r[field]) for r in self.rows()})
+        out = {}
+        for value in values:
+            kwargs = {"language": value} if field == "language" else {"category": value}
+            out[value] = self.board(**kwargs, seed=seed)["rows"]  # type: ignore[arg-type]
+        return out
+
+    def raters(self) -> dict[str, Any]:
+        """Per session: votes, agreement with the consensus, and gold-pair accuracy."""
+        from arena.ratings import BattleRows, session_agreement
+
+        votes = self.all_votes()
+        gold = self.gold_scores(votes)
+        board_rows = [v for v in votes if not v["is_gold"]]
+        agreement = session_agreement(BattleRows.from_records(board_rows)) if board_rows else {}
+        sessions = sorted(set(agreement) | set(gold))
+        return {
+            s: {
+                **agreement.get(s, {}),
+                "gold_votes": gold[s].votes if s in gold else 0,
+                "gold_accuracy": round(gold[s].accuracy, 4) if s in gold else None,
+            }
+            for s in sessions
+        }

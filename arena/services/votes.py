@@ -201,6 +201,7 @@ def voted_battles(session: Session, *, include_named: bool = False) -> list[dict
                 "category": prompt.category,
                 "suite": prompt.suite,
                 "session_id": vote.session_id,
+                "session": vote.session_id,
                 "ip_hash": vote.ip_hash,
                 "aspects": vote.aspects,
                 "seconds_to_vote": vote.seconds_to_vote,

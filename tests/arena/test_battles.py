@@ -40,8 +40,13 @@ def test_pool_battle_has_two_distinct_models_and_random_placement(arena: Arena) 
 
 
 def test_served_copies_have_fresh_bytes_and_the_same_picture(arena: Arena) -> None:
-    views = [arena.battles.start("s1", prompt_id=1, models=["alpha-7b", "beta-v2"]) for _ in range(2)]
-    paths = [arena.media.served_path(v.left_url.rsplit("/", 1)[1].removesuffix(".mp4")) for v in views]
+    paths = []
+    for _ in range(2):
+        view = arena.battles.start("s1", prompt_id=1, models=["alpha-7b", "beta-v2"])
+        with transaction(arena.factory) as session:
+            battle = session.get_one(Battle, view.id)
+            token = battle.left_token if battle.left_model_id == "alpha-7b" else battle.right_token
+        paths.append(arena.media.served_path(token))
     first, second = (p.read_bytes() for p in paths)
     assert first != second
     frames_a, _ = decode_mp4(first)

@@ -1,0 +1,89 @@
+"""Leaderboard services on real votes: gold pairs and rater weights, position bias, decisions, matchmaking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from arena.services.container import Arena
+from db.models import Battle
+from db.session import transaction
+
+WORKING = ["alpha-7b", "beta-v2", "gamma-x"]
+
+
+def sides(arena: Arena, battle_id: str) -> tuple[str, str]:
+    with transaction(arena.factory) as session:
+        battle = session.get_one(Battle, battle_id)
+        return battle.left_model_id, battle.right_model_id
+
+
+def vote_for(arena: Arena, session: str, battle_id: str, model: str) -> None:
+    left, _ = sides(arena, battle_id)
+    arena.votes.vote(battle_id, session, "left" if left == model else "right")
+
+
+def test_gold_pairs_score_sessions_and_failing_sessions_are_excluded(arena_factory: Callable[..., Arena]) -> None:
+    arena = arena_factory(gold_pairs=["alpha-7b>beta-v2"], gold_rate=1.0, gold_policy="exclude")
+    arena.prefill(models=WORKING)
+    for session, pick in (("careless", "beta-v2"), ("careful", "alpha-7b")):
+        for _ in range(3):
+            view = arena.battles.start(session)
+            with transaction(arena.factory) as db:
+                battle = db.get_one(Battle, view.id)
+                assert battle.is_gold and battle.source == "gold"
+                better_side = "left" if battle.left_model_id == "alpha-7b" else "right"
+                assert battle.gold_better == better_side
+            vote_for(arena, session, view.id, pick)
+    arena.battles.gold_rate = 0.0
+    for session in ("careless", "careful"):
+        for _ in range(4):
+            view = arena.battles.start(session)
+            vote_for(arena, session, view.id, sides(arena, view.id)[0])
+    rows = arena.leaderboard.rows()
+    assert len(rows) == 8 and not any(r["is_gold"] for r in rows)
+    weights = {r["session"]: r["weight"] for r in rows}
+    assert weights == {"careless": 0.0, "careful": 1.0}
+    raters = arena.leaderboard.raters()
+    assert raters["careless"]["gold_accuracy"] == 0.0 and raters["careful"]["gold_accuracy"] == 1.0
+
+
+def test_position_bias_is_measured(arena: Arena) -> None:
+    assert arena.leaderboard.position_bias()["decisive_votes"] == 0
+    for _ in range(10):
+        view = arena.battles.start("s1")
+        arena.votes.vote(view.id, "s1", "left")
+    bias = arena.leaderboard.position_bias()
+    assert bias["p_left"] == 1.0 and bias["decisive_votes"] == 10
+    assert 0.6 < bias["ci"][0] < 1.0 and bias["ci"][1] == 1.0
+
+
+def test_in_house_versus_rivals_matrices_and_category_boards(arena_factory: Callable[..., Arena]) -> None:
+    arena = arena_factory(in_house_model="alpha-7b")
+    arena.prefill(models=WORKING)
+    for _ in range(18):
+        view = arena.battles.start("s1")
+        left, right = sides(arena, view.id)
+        winner = "alpha-7b" if "alpha-7b" in (left, right) else left
+        vote_for(arena, "s1", view.id, winner)
+    versus = arena.leaderboard.versus()
+    assert versus["in_house"] == "alpha-7b" and versus["in_house_name"] == "Alpha Seven"
+    assert {r["rival"] for r in versus["rows"]} == {"beta-v2", "gamma-x"}
+    for row in versus["rows"]:
+        assert row["p_in_house_better"] > 0.5
+    matrices = arena.leaderboard.matrices()
+    wins = matrices["win_fraction"]
+    assert wins.loc["Alpha Seven", "Beta Two"] == 1.0 and wins.loc["Beta Two", "Alpha Seven"] == 0.0
+    assert int(matrices["battle_count"].to_numpy().sum()) == 2 * 18
+    boards = arena.leaderboard.category_boards("category")
+    assert set(boards) <= {"motion", "colour", "count"} and boards
+    languages = arena.leaderboard.category_boards("language")
+    assert set(languages) <= {"en", "zh"}
+
+
+def test_adaptive_matchmaking_pairs_a_starving_model_first(arena: Arena) -> None:
+    for _ in range(10):
+        view = arena.battles.start("s1", models=["alpha-7b", "beta-v2"])
+        arena.votes.vote(view.id, "s1", "left")
+    for _ in range(5):
+        view = arena.battles.start("s1")
+        assert "gamma-x" in sides(arena, view.id)
