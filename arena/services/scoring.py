@@ -1,0 +1,86 @@
+"""Scoring stored videos with the metrics and storing :class:`MetricScore` rows: the one place scores are written.
+
+A video counts as scored when it has a row for every (metric, metric_version, encoder) the scorer
+produces, so a run stopped half-way resumes where it stopped, and a new encoder or metric version
+scores everything again. Rows for metrics that could not run (not supported / unavailable) are stored
+with ``value = None`` and the reason in ``details``. One transaction per video.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from arena.services.media import MediaStore
+from db.models import MetricScore, Video
+from db.session import transaction
+from metrics.scorer import Scorer
+
+
+class ScoringService:
+    def __init__(self, sessions: sessionmaker[Session], media_dir: Path, scorer: Scorer) -> None:
+        self.sessions = sessions
+        self.media = MediaStore(media_dir)
+        self.scorer = scorer
+        # The DB column is not nullable: pixel metrics (no encoder) are stored with encoder "".
+        self.keys = {(m, v, e or "") for m, v, e in scorer.result_keys()}
+
+    def unscored_video_ids(self, run_id: str | None = None) -> list[int]:
+        """Videos missing at least one of this scorer's (metric, version, encoder) rows, oldest first."""
+        with self.sessions() as session:
+            query = select(Video.id).order_by(Video.id)
+            if run_id is not None:
+                query = query.where(Video.run_id == run_id)
+            ids = list(session.scalars(query))
+            have: dict[int, set[tuple[str, str, str]]] = defaultdict(set)
+            rows = session.execute(
+                select(MetricScore.video_id, MetricScore.metric, MetricScore.metric_version, MetricScore.encoder)
+            )
+            for video_id, metric, version, encoder in rows:
+                have[video_id].add((metric, version, encoder))
+        return [i for i in ids if not self.keys <= have[i]]
+
+    def score_video(self, video_id: int) -> str | None:
+        """Score one video and store its rows; returns an error message (and stores nothing) on a bad file.
+
+        A missing encoder checkpoint raises :class:`metrics.EncoderNotFound`: no video can be scored then.
+        """
+        with self.sessions() as session:
+            video = session.get(Video, video_id)
+            if video is None:
+                return "no such video"
+            rel, prompt, language = video.file_path, video.prompt.text, video.prompt.language
+        try:
+            report = self.scorer.score_file(self.media.path(rel), prompt=prompt, language=language)
+        except (OSError, ValueError) as exc:  # missing or undecodable file, path outside the media folder
+            return f"{rel}: {exc}"
+        try:
+            with transaction(self.sessions) as session:
+                existing = {
+                    (s.metric, s.metric_version, s.encoder): s
+                    for s in session.scalars(select(MetricScore).where(MetricScore.video_id == video_id))
+                }
+                for r in report.results:
+                    details = {**r.details, "status": r.status, "reason": r.reason, "calibrated": r.calibrated}
+                    key = (r.metric, r.version, r.encoder or "")
+                    row = existing.get(key)
+                    if row is None:
+                        session.add(
+                            MetricScore(
+                                video_id=video_id,
+                                metric=r.metric,
+                                metric_version=r.version,
+                                encoder=key[2],
+                                value=r.value,
+                                details=details,
+                            )
+                        )
+                    else:  # a partial earlier run: refresh it
+                        row.value, row.details = r.value, details
+        except IntegrityError:
+            return None  # another scorer stored this video's rows at the same moment: it is scored
+        return None

@@ -1,0 +1,86 @@
+"""Metrics over decoded pixels only (no encoder): temporal flicker, motion amount, basic facts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from metrics import formulas
+from metrics.base import Need, Value, VideoMetric
+from metrics.features import VideoContext
+
+_PIXELS = frozenset({Need.PIXELS})
+MOTION_SHORT_SIDE = 128  # flow is measured at this short side, so values compare across resolutions
+
+
+class TemporalFlicker(VideoMetric):
+    name = "temporal_flicker"
+    version = "1"
+    higher_is_better = True
+    range = (0.0, 1.0)
+    description = (
+        "Temporal flickering (VBench formula): (255 - mean absolute difference of consecutive frames in 0-255 "
+        "pixel space) / 255. 1 for a constant video. Note: it also falls as motion rises."
+    )
+    needs = _PIXELS
+
+    def _compute(self, ctx: VideoContext) -> Value:
+        return Value(formulas.temporal_flicker(ctx.frames))
+
+
+def farneback_motion(frames: np.ndarray, short_side: int = MOTION_SHORT_SIDE) -> tuple[float, list[float]]:
+    """Mean Farnebäck optical-flow magnitude (pixels per frame at ``short_side``) and the per-pair means."""
+    import cv2
+
+    if len(frames) < 2:
+        return 0.0, []
+    h, w = frames.shape[1:3]
+    scale = short_side / min(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+
+    def gray(frame: np.ndarray) -> np.ndarray:
+        return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=interp)
+
+    per_pair = []
+    prev = gray(frames[0])
+    for t in range(1, len(frames)):
+        cur = gray(frames[t])
+        if np.array_equal(prev, cur):  # no motion by definition (Farnebäck leaves ~1e-3 px of noise here)
+            per_pair.append(0.0)
+        else:
+            flow = cv2.calcOpticalFlowFarneback(prev, cur, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+            per_pair.append(float(np.mean(np.hypot(flow[..., 0], flow[..., 1]))))
+        prev = cur
+    return float(np.mean(per_pair)), per_pair
+
+
+class MotionAmount(VideoMetric):
+    name = "motion_amount"
+    version = "1"
+    higher_is_better = None  # more motion is neither better nor worse: a diagnostic
+    range = (0.0, float("inf"))
+    description = (
+        "Motion amount: mean optical-flow magnitude (OpenCV Farnebäck, pixels per frame, measured on grayscale "
+        f"frames resized to a {MOTION_SHORT_SIDE}-pixel short side) over consecutive frames. A weight-free proxy "
+        "for VBench's RAFT-based dynamic degree, reported as a number. 0 for a constant video."
+    )
+    needs = _PIXELS
+
+    def _compute(self, ctx: VideoContext) -> Value:
+        mean, per_pair = farneback_motion(ctx.frames)
+        return Value(mean, {"max_pair": max(per_pair, default=0.0), "short_side": MOTION_SHORT_SIDE})
+
+
+class VideoFacts(VideoMetric):
+    name = "facts"
+    version = "1"
+    higher_is_better = None
+    range = (0.0, float("inf"))
+    description = "Basic facts. Value: duration in seconds (frames / fps; 0 when fps is unknown); details: frames, "
+    description += "width, height, fps."
+    needs = _PIXELS
+
+    def _compute(self, ctx: VideoContext) -> Value:
+        f, h, w = ctx.frames.shape[:3]
+        duration = f / ctx.fps if ctx.fps > 0 else 0.0
+        return Value(duration, {"frames": int(f), "width": int(w), "height": int(h), "fps": float(ctx.fps)})

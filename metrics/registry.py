@@ -1,0 +1,25 @@
+"""Every metric, registered in this one place (lazy ``"module:Class"`` strings: nothing heavy is imported)."""
+
+from __future__ import annotations
+
+from adapters.registry import Registry
+from metrics.base import VideoMetric
+
+METRICS: tuple[tuple[str, str], ...] = (
+    ("clipsim", "metrics.clip_metrics:TextAlignment"),
+    ("clip_temp", "metrics.clip_metrics:ClipTemp"),
+    ("subject_consistency", "metrics.clip_metrics:SubjectConsistency"),
+    ("background_consistency", "metrics.clip_metrics:BackgroundConsistency"),
+    ("temporal_flicker", "metrics.pixel_metrics:TemporalFlicker"),
+    ("motion_amount", "metrics.pixel_metrics:MotionAmount"),
+    ("aesthetic", "metrics.aesthetic:AestheticScore"),
+    ("facts", "metrics.pixel_metrics:VideoFacts"),
+)
+
+
+def build_registry() -> Registry[VideoMetric]:
+    """A fresh registry holding every metric (a new object per call: no shared module state)."""
+    registry: Registry[VideoMetric] = Registry("metric", VideoMetric)
+    for name, target in METRICS:
+        registry.register(name, target)
+    return registry

@@ -1,0 +1,183 @@
+"""The Scorer: decodes a video once, shares its features across metrics, owns the encoders and caches."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from metrics.base import MetricResult, VideoMetric
+from metrics.encoders import get_spec, guess_language, normalize_language
+from metrics.features import FeatureCache, FeatureProvider, VideoContext
+from metrics.registry import build_registry
+
+if TYPE_CHECKING:
+    from adapters.registry import Registry
+    from metrics.encoders import ClipEncoder
+
+UNCALIBRATED_WARNING = (
+    "WARNING: encoder {encoder!r} has random, untrained weights: its CLIP metrics are reproducible but "
+    "uncalibrated (they say nothing about quality)."
+)
+
+
+@dataclass(frozen=True)
+class VideoReport:
+    """Every metric for one video."""
+
+    video_hash: str | None  # sha256 of the file (or the hash the caller passed); None for anonymous frames
+    encoder: str
+    calibrated: bool  # False when any result came from an uncalibrated encoder
+    prompt: str | None
+    language: str
+    language_guessed: bool
+    results: list[MetricResult] = field(default_factory=list)
+
+    def by_name(self) -> dict[str, MetricResult]:
+        return {r.metric: r for r in self.results}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "video_hash": self.video_hash,
+            "encoder": self.encoder,
+            "calibrated": self.calibrated,
+            "prompt": self.prompt,
+            "language": self.language,
+            "language_guessed": self.language_guessed,
+            "metrics": [r.to_dict() for r in self.results],
+        }
+
+
+def file_hash(path: str | Path) -> str:
+    """sha256 of the file's bytes: the same key the media store and ``Video.content_hash`` use."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Scorer:
+    """Computes metrics for videos, sharing one image-feature pass per (video, encoder) across metrics.
+
+    ``encoder``/``checkpoint`` pick the CLIP (a known id from :data:`metrics.encoders.ENCODERS`);
+    ``device="auto"`` uses CUDA when torch sees it. Features are cached in memory (``cache_size`` videos,
+    LRU) and, with ``cache_dir``, as ``.npy`` files. ``metric_options`` passes keyword arguments to metric
+    constructors, e.g. ``{"aesthetic": {"head": "/path/sa_0_4_vit_l_14_linear.pth"}}``.
+    """
+
+    def __init__(
+        self,
+        encoder: str = "tiny-random",
+        checkpoint: str | Path | None = None,
+        device: str = "auto",
+        batch_size: int = 32,
+        cache_size: int = 64,
+        cache_dir: str | Path | None = None,
+        metrics: Sequence[str] | None = None,
+        metric_options: Mapping[str, Mapping[str, Any]] | None = None,
+        registry: Registry[VideoMetric] | None = None,
+        hf_cache_dir: str | Path | None = None,
+        loaded: Sequence[ClipEncoder] = (),
+    ) -> None:
+        self.spec = get_spec(encoder)  # unknown ids fail here, before any video is read
+        self.encoder_id = encoder
+        self.checkpoint = checkpoint
+        self.device = device
+        self.hf_cache_dir = hf_cache_dir
+        self._encoders: dict[str, ClipEncoder] = {e.id: e for e in loaded}  # already-built models to share
+        self._failures: dict[str, Exception] = {}
+        self.provider = FeatureProvider(self.load_encoder, FeatureCache(cache_size, cache_dir), batch_size)
+        registry = registry or build_registry()
+        names = list(metrics) if metrics is not None else registry.names()
+        options = metric_options or {}
+        self.metrics: list[VideoMetric] = [registry.get(n)(**options.get(n, {})) for n in names]
+
+    @property
+    def calibrated(self) -> bool:
+        return self.spec.calibrated
+
+    @property
+    def needs_encoder(self) -> bool:
+        return any(m.uses_encoder for m in self.metrics)
+
+    def result_keys(self) -> list[tuple[str, str, str | None]]:
+        """(metric, version, encoder) of every result this scorer produces: what "already scored" means."""
+        return [(m.name, m.version, m.encoder_for(self.encoder_id)[0]) for m in self.metrics]
+
+    def load_encoder(self, encoder_id: str | None = None) -> ClipEncoder:
+        """The loaded encoder (once per scorer); the checkpoint setting applies to the configured one only."""
+        from metrics.encoders import load_encoder
+
+        eid = encoder_id or self.encoder_id
+        if eid in self._failures:
+            raise self._failures[eid]
+        if eid not in self._encoders:
+            checkpoint = self.checkpoint if eid == self.encoder_id else None
+            try:
+                self._encoders[eid] = load_encoder(eid, checkpoint, self.device, self.hf_cache_dir)
+            except FileNotFoundError as exc:  # remember: don't search the disk again for every video
+                self._failures[eid] = exc
+                raise
+        return self._encoders[eid]
+
+    def context(
+        self,
+        frames: np.ndarray,
+        fps: float,
+        prompt: str | None = None,
+        language: str | None = None,
+        video_hash: str | None = None,
+    ) -> VideoContext:
+        if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
+            raise ValueError(f"expected uint8 frames (F, H, W, 3) with F >= 1, got {frames.dtype} {frames.shape}")
+        lang = normalize_language(language) if language else guess_language(prompt or "")
+        return VideoContext(
+            frames=frames,
+            fps=float(fps),
+            video_hash=video_hash,
+            prompt=prompt,
+            language=lang,
+            encoder_id=self.encoder_id,
+            provider=self.provider,
+        )
+
+    def score_frames(
+        self,
+        frames: np.ndarray,
+        fps: float,
+        prompt: str | None = None,
+        language: str | None = None,
+        video_hash: str | None = None,
+    ) -> VideoReport:
+        """Every configured metric on uint8 (F, H, W, 3) frames.
+
+        Pass ``video_hash`` (e.g. :func:`metrics.features.frames_hash` or a stored content hash) to reuse
+        features across calls; without it features are shared between this call's metrics only.
+        """
+        ctx = self.context(frames, fps, prompt, language, video_hash)
+        if self.needs_encoder:
+            self.load_encoder()  # a missing checkpoint fails here, naming where it looked
+        results = [m.evaluate(ctx) for m in self.metrics]
+        return VideoReport(
+            video_hash=ctx.video_hash,
+            encoder=self.encoder_id,
+            calibrated=all(r.calibrated for r in results),
+            prompt=prompt,
+            language=ctx.language,
+            language_guessed=language is None,
+            results=results,
+        )
+
+    def score_file(self, path: str | Path, prompt: str | None = None, language: str | None = None) -> VideoReport:
+        """Decode the file once, then :meth:`score_frames` (features cached by the file's sha256)."""
+        from adapters.video_io import decode_mp4
+
+        if self.needs_encoder:
+            self.load_encoder()  # fail before decoding
+        frames, fps = decode_mp4(path)
+        return self.score_frames(frames, fps, prompt, language, video_hash=file_hash(path))
