@@ -18,6 +18,7 @@ from arena.services.generation import AdapterPool, ArenaGenerationSettings, Gene
 from arena.services.leaderboard import LeaderboardService
 from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
+from arena.services.metric_board import MetricBoardService
 from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
@@ -51,6 +52,7 @@ class Arena:
     votes: VoteService
     leaderboard: LeaderboardService
     clips: ClipSigner
+    metric_board: MetricBoardService
 
     @classmethod
     def create(
@@ -94,7 +96,21 @@ class Arena:
         )
         votes = VoteService(factory, battles, settings.secret)
         clips = ClipSigner(settings.secret)
-        return cls(settings, engine, factory, catalog, media, pool, generation, battles, votes, leaderboard, clips)
+        metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
+        return cls(
+            settings,
+            engine,
+            factory,
+            catalog,
+            media,
+            pool,
+            generation,
+            battles,
+            votes,
+            leaderboard,
+            clips,
+            metric_board,
+        )
 
     def prompts(self, language: str | None = None) -> list[dict[str, object]]:
         """The suite prompts (for pickers): id, key, text, language, category."""
@@ -131,6 +147,25 @@ class Arena:
         with transaction(self.factory) as session:
             video = session.get(Video, video_id)
             return str(self.media.path(video.file_path)) if video else None
+
+    def score_pool(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Score every stored video that lacks metric scores (the configured encoder); returns how many."""
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from arena.services.scoring import ScoringService
+        from metrics.scorer import Scorer
+
+        scorer = Scorer(encoder=self.settings.metrics_encoder, checkpoint=self.settings.metrics_checkpoint)
+        service = ScoringService(self.factory, self.settings.media_dir, scorer)
+        todo = service.unscored_video_ids()
+        for done, video_id in enumerate(todo, 1):
+            error = service.score_video(video_id)
+            if error:
+                log.warning("scoring video %s failed: %s", video_id, error)
+            if progress:
+                progress(done, len(todo))
+        return len(todo)
 
     def close(self) -> None:
         self.pool.close()

@@ -23,6 +23,7 @@ class ScriptedParams(AdapterParams):
     colour: tuple[int, int, int] = (200, 40, 40)
     fail: str | None = None  # raise with this message
     delay_s: float = 0.0
+    noise: int = 4  # side of the noisy top-left patch (changes every frame)
 
 
 class ScriptedAdapter(VideoAdapter):
@@ -49,7 +50,8 @@ class ScriptedAdapter(VideoAdapter):
         rng = np.random.default_rng(request.seed)
         frames = np.empty((request.num_frames, request.height, request.width, 3), np.uint8)
         frames[:] = np.array(params.colour, np.uint8)
-        frames[:, :4, :4] = rng.integers(0, 255, (request.num_frames, 4, 4, 3), dtype=np.uint8)
+        n = params.noise
+        frames[:, :n, :n] = rng.integers(0, 255, (request.num_frames, n, n, 3), dtype=np.uint8)
         return RawVideo(frames=frames, fps=request.fps)
 
 
