@@ -14,8 +14,10 @@ from tests.support.scripted import kinds_with_scripted
 MODELS_YAML = """
 models:
   - {id: alpha-7b, display_name: Alpha Seven, organisation: Org Aleph, kind: scripted, params: {colour: [255, 0, 0]}}
-  - {id: beta-v2, display_name: Beta Two, organisation: Org Bet, kind: scripted, params: {colour: [0, 0, 255], noise: 12}}
-  - {id: gamma-x, display_name: Gamma Ex, organisation: Org Gimel, kind: scripted, params: {colour: [0, 200, 0], noise: 24}}
+  - {id: beta-v2, display_name: Beta Two, organisation: Org Bet, kind: scripted,
+     params: {colour: [0, 0, 255], noise: 12}}
+  - {id: gamma-x, display_name: Gamma Ex, organisation: Org Gimel, kind: scripted,
+     params: {colour: [0, 200, 0], noise: 24}}
   - {id: broken-model, display_name: Broken One, organisation: Org Dalet, kind: scripted,
      params: {fail: "CUDA out of memory in broken-model"}}
 """
