@@ -400,16 +400,14 @@ class _MemoryProbe:
     def __init__(self) -> None:
         import sys
 
-        torch = sys.modules.get("torch")
-        self._cuda = bool(torch is not None and torch.cuda.is_available())
-        if self._cuda:
-            torch.cuda.reset_peak_memory_stats()
+        torch = sys.modules.get("torch")  # never import torch just to measure
+        self._torch = torch if torch is not None and torch.cuda.is_available() else None
+        if self._torch is not None:
+            self._torch.cuda.reset_peak_memory_stats()
 
     def peak(self) -> tuple[int | None, str | None]:
-        import sys
-
-        if self._cuda:
-            return int(sys.modules["torch"].cuda.max_memory_allocated()), "cuda"
+        if self._torch is not None:
+            return int(self._torch.cuda.max_memory_allocated()), "cuda"
         try:
             import resource
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import typer
 
+from arena.cli import metrics as metrics_cmd
 from arena.cli import models as models_cmd
+from arena.cli import ratings as ratings_cmd
+from arena.cli import serve as serve_cmd
 
 
 def build_app() -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, add_completion=False, help="The video arena.")
     models_cmd.register(app)
+    ratings_cmd.register(app)
+    metrics_cmd.register(app)
+    serve_cmd.register(app)
     # Further groups register here: db/votes, ratings, metrics/score, serve-model.
     return app
 
