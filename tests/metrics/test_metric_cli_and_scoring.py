@@ -6,10 +6,10 @@ import json
 
 import pytest
 import typer
-from conftest import moving_square
 from typer.testing import CliRunner
 
 from adapters.video_io import encode_mp4
+from tests.metrics.videos import moving_square
 
 
 @pytest.fixture()

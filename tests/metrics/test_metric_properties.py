@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import constant_video, moving_square
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from metrics import formulas
 from metrics.pixel_metrics import farneback_motion
+from tests.metrics.videos import constant_video, moving_square
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 floats = st.floats(-10, 10, allow_nan=False, width=32)

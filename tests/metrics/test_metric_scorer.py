@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import pytest
-from conftest import constant_video, moving_square
 
 from adapters.registry import UnknownNameError
 from adapters.video_io import encode_mp4
@@ -18,6 +17,7 @@ from metrics.encoders import ENCODERS, EncoderNotFound, guess_language, load_enc
 from metrics.features import LRU, frames_hash
 from metrics.registry import build_registry
 from metrics.scorer import Scorer
+from tests.metrics.videos import constant_video, moving_square
 
 CLIP_METRICS = {"clipsim", "clip_temp", "subject_consistency", "background_consistency"}
 
