@@ -9,9 +9,6 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-from tests.metrics.videos import constant_video, moving_square  # noqa: F401 (re-exported for fixtures)
-
-
 @pytest.fixture(scope="session")
 def tiny_encoder():
     from metrics.encoders import load_encoder
