@@ -1,0 +1,121 @@
+"""The web server: the JSON API and media routes (arena.api) with the Gradio UI mounted at "/", under uvicorn.
+
+Behind a reverse proxy: pass ``root_path`` (the public path prefix); uvicorn trusts X-Forwarded-* only from the
+peers in ``FORWARDED_ALLOW_IPS`` (default: loopback).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+
+from arena.api import create_api
+from arena.services.container import Arena
+from arena.settings import Settings
+from arena.ui import build_ui, mount_options
+
+log = logging.getLogger(__name__)
+
+SHARE_TIMEOUT_S = 8.0
+
+
+def create_app(arena: Arena, *, root_path: str = "") -> FastAPI:
+    """FastAPI app: /api/*, /media/*, /healthz, and the Gradio Blocks at "/"."""
+    app = create_api(arena)
+    blocks = build_ui(arena)
+    blocks.queue(default_concurrency_limit=arena.settings.workers, max_size=arena.settings.queue_size)
+    return gr.mount_gradio_app(app, blocks, path="/", root_path=root_path or None, **mount_options())
+
+
+def start_prefill(arena: Arena) -> threading.Thread | None:
+    """Fill the demo pool in the background (stored videos are skipped); battles start as soon as some exist."""
+    if not arena.settings.pool_prefill:
+        return None
+
+    def work() -> None:
+        try:
+            total = arena.prefill()
+            log.info("demo pool ready: %d videos", total)
+        except Exception:
+            log.exception("prefilling the demo pool failed")
+
+    thread = threading.Thread(target=work, name="arena-prefill", daemon=True)
+    thread.start()
+    return thread
+
+
+def open_share_link(port: int, timeout_s: float = SHARE_TIMEOUT_S) -> tuple[str | None, str]:
+    """Ask Gradio's share server for a public link, giving up after ``timeout_s``; returns (url, message)."""
+    from gradio import networking
+
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["url"] = networking.setup_tunnel("127.0.0.1", port, secrets.token_urlsafe(32), None, None)
+        except Exception as exc:  # no internet, no frpc binary, share server down
+            result["error"] = f"{type(exc).__name__}: {exc}"
+
+    thread = threading.Thread(target=work, name="arena-share", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if result.get("url"):
+        return str(result["url"]), f"Public share link: {result['url']}"
+    why = result.get("error") or f"no answer within {timeout_s:g} s"
+    return None, (
+        "SHARE LINK UNAVAILABLE: could not reach Gradio's share server (is this machine offline?). "
+        f"Still serving locally only. Details: {why}"
+    )
+
+
+@dataclass
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 7860
+    root_path: str = ""
+    share: bool = False
+
+
+def serve(settings: Settings, options: ServeOptions) -> None:
+    """Build the arena, start the pool prefill, and run uvicorn until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    arena = Arena.create(settings)
+    root_path = options.root_path.rstrip("/")
+    app = create_app(arena, root_path=root_path)
+    start_prefill(arena)
+    config = uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.port,
+        root_path=root_path,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+
+    def announce() -> None:
+        while not server.started and not server.should_exit:
+            threading.Event().wait(0.05)
+        if not server.started:
+            return
+        print(f"Video Arena running at http://{options.host}:{options.port}{root_path}/", flush=True)
+        if options.share:
+            _, message = open_share_link(options.port)
+            print(message, flush=True)
+
+    threading.Thread(target=announce, name="arena-announce", daemon=True).start()
+    try:
+        server.run()
+    finally:
+        arena.close()

@@ -1,0 +1,258 @@
+"""Two videos of one prompt, a shared player, the vote and the reveal: the Battle tab (anonymous) and the
+Side-by-side tab (named) are both built here.
+
+The battle id lives in a gr.State (server side); the page only ever holds the random /media URLs. Both videos are
+made in one event, so the event's duration says nothing about which model is which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from arena.services.views import BattleView, Refusal
+from arena.ui.common import LANGUAGE_CHOICES, Ui, client_ip, ensure_session, pick_prompt, prompt_choices, warn_failure
+from arena.ui.i18n import request_language, t, text
+from arena.ui.players import PLAYER_JS, empty_html, pair_html, reveal_html
+from db.models import BattleMode
+
+CHOICES = ("left", "right", "tie", "both_bad")
+ASPECTS = ("text_alignment", "motion", "visual_quality")
+ASPECT_CHOICES = [("A", "left"), ("B", "right"), ("A = B", "tie"), ("✗ ✗", "both_bad")]
+
+
+@dataclass
+class Duel:
+    """The components of one duel tab (kept so the lead can wire more views onto them)."""
+
+    named: bool
+    battle: gr.State
+    language: gr.Radio
+    prompt: gr.Dropdown
+    typed: gr.Textbox
+    models: tuple[gr.Dropdown, gr.Dropdown] | None
+    start: gr.Button
+    prompt_text: gr.Textbox
+    player: gr.HTML
+    aspects: dict[str, gr.Radio]
+    votes: dict[str, gr.Button]
+    choice: gr.Textbox
+    notice: gr.Markdown
+    reveal: gr.HTML
+    next: gr.Button
+
+    def api(self, name: str) -> str:
+        """Event names: start_battle, vote, next_battle, videos_played (+ "_side_by_side" when named)."""
+        return f"{name}_side_by_side" if self.named else name
+
+    def outputs(self) -> list[Any]:
+        return [
+            self.battle,
+            self.notice,
+            self.prompt_text,
+            self.player,
+            self.reveal,
+            self.next,
+            self.prompt,
+            self.typed,
+            *self.votes.values(),
+            *self.aspects.values(),
+        ]
+
+    def locked(self, interactive: bool) -> dict[Any, Any]:
+        """Vote buttons and aspect radios: locked until both videos have played, and again after the vote."""
+        updates: dict[Any, Any] = {b: gr.update(interactive=interactive) for b in self.votes.values()}
+        updates.update({r: gr.update(interactive=interactive, value=None) for r in self.aspects.values()})
+        return updates
+
+
+def build_duel(ui: Ui, *, named: bool) -> Duel:
+    live = ui.arena.settings.live_generation
+    battle = gr.State(None)
+    with gr.Row(equal_height=True):
+        language = gr.Radio(LANGUAGE_CHOICES, value="any", label=t("prompt_language"), scale=1)
+        prompt = gr.Dropdown(prompt_choices(ui.arena, "any"), value=None, label=t("suite_prompt"), scale=3)
+    typed = gr.Textbox(label=t("typed_prompt"), placeholder=t("typed_placeholder"), max_length=500, visible=live)
+    models = None
+    if named:
+        with gr.Row():
+            # Filled when the tab opens; the service checks the ids.
+            models = tuple(gr.Dropdown([], label=t(f"model_{s}"), allow_custom_value=True) for s in "ab")
+    start = gr.Button(t("generate") if named else t("new_battle"), variant="primary")
+    prompt_text = gr.Textbox(label=t("prompt"), interactive=False, elem_id=None if named else "arena-prompt")
+    player = gr.HTML(empty_html(), js_on_load=PLAYER_JS, elem_classes="arena-player")
+    with gr.Row():
+        aspects = {a: gr.Radio(ASPECT_CHOICES, label=t(f"aspect_{a}"), interactive=False) for a in ASPECTS}
+    with gr.Row():
+        votes = {c: gr.Button(t(f"vote_{c}"), interactive=False) for c in CHOICES}
+    choice = gr.Textbox(visible="hidden", label="choice")  # which button was pressed (not a secret)
+    notice = gr.Markdown("", elem_classes="arena-message")  # the last refusal, also shown as a toast
+    reveal = gr.HTML("")
+    next_btn = gr.Button(t("next_battle"), variant="primary", visible=False)
+    duel = Duel(
+        named,
+        battle,
+        language,
+        prompt,
+        typed,
+        models,
+        start,
+        prompt_text,
+        player,
+        aspects,
+        votes,
+        choice,
+        notice,
+        reveal,
+        next_btn,
+    )
+    _wire(ui, duel)
+    return duel
+
+
+def _start(
+    ui: Ui,
+    duel: Duel,
+    *,
+    language: str | None,
+    prompt_id: int | None,
+    typed: str | None,
+    models: list[str] | None,
+    session_id: str,
+    lang: str,
+    progress: gr.Progress,
+) -> dict[Any, Any]:
+    """Start a battle; returns the updates of every duel component (names only in named mode)."""
+    if duel.named and (not models or None in models or models[0] == models[1]):
+        raise Refusal("invalid", text("choose_two", lang), 400)
+    typed = (typed or "").strip() or None
+    progress(0, desc=text("live_progress", lang))
+    view: BattleView = ui.arena.battles.start(
+        session_id,
+        prompt_id=None if typed else pick_prompt(ui.arena, language, prompt_id),
+        prompt_text=typed,
+        mode=BattleMode.named if duel.named else BattleMode.anonymous,
+        models=models if duel.named else None,
+    )
+    message = f"{text('voided', lang)}: {view.reason or ''}" if view.status == "voided" else ""
+    if message:
+        gr.Warning(message)
+    return {
+        duel.battle: view.id,
+        duel.notice: message,
+        duel.prompt_text: view.prompt,
+        duel.player: pair_html(view, lang),
+        duel.reveal: "",
+        duel.next: gr.update(visible=False),
+        **duel.locked(False),
+    }
+
+
+def _wire(ui: Ui, duel: Duel) -> None:
+    arena, session = ui.arena, ui.session
+    # Anonymous battles have no model pickers: two empty states keep one signature for both tabs.
+    model_inputs = list(duel.models) if duel.models else [gr.State(None), gr.State(None)]
+
+    def start(
+        language: str | None,
+        prompt_id: int | None,
+        typed: str | None,
+        model_a: str | None,
+        model_b: str | None,
+        session_id: str | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
+    ) -> dict[Any, Any]:
+        session_id, lang = ensure_session(session_id), request_language(request)
+        models = [model_a, model_b] if duel.named else None
+        try:
+            updates = _start(
+                ui,
+                duel,
+                language=language,
+                prompt_id=prompt_id,
+                typed=typed,
+                models=models,
+                session_id=session_id,
+                lang=lang,
+                progress=progress,
+            )
+        except Exception as exc:
+            updates = {duel.notice: warn_failure(exc, lang)}
+        return {session: session_id, **updates}
+
+    def next_battle(
+        language: str | None,
+        model_a: str | None,
+        model_b: str | None,
+        session_id: str | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
+    ) -> dict[Any, Any]:
+        updates = start(language, None, None, model_a, model_b, session_id, request, progress)
+        return {duel.prompt: gr.update(value=None), duel.typed: "", **updates}
+
+    def vote(
+        choice: str,
+        text_alignment: str | None,
+        motion: str | None,
+        visual_quality: str | None,
+        battle_id: str | None,
+        session_id: str | None,
+        request: gr.Request,
+    ) -> dict[Any, Any]:
+        lang = request_language(request)
+        choice = (choice or "").partition(":")[0]  # the buttons send "<choice>:<click time>"
+        if not choice:
+            return {}
+        if not battle_id or not session_id:
+            gr.Warning(text("start_first", lang))
+            return {duel.notice: text("start_first", lang)}
+        aspects = {"text_alignment": text_alignment, "motion": motion, "visual_quality": visual_quality}
+        try:
+            reveal = arena.votes.vote(battle_id, session_id, choice, aspects, ip=client_ip(request))
+        except Exception as exc:
+            return {duel.notice: warn_failure(exc, lang)}
+        return {
+            duel.notice: "",
+            duel.reveal: reveal_html(reveal, lang),
+            duel.next: gr.update(visible=True),
+            **duel.locked(False),
+        }
+
+    def played(battle_id: str | None, session_id: str | None) -> dict[Any, Any]:
+        """Both videos reached their end in the browser: unlock the vote if the battle still awaits one."""
+        if not battle_id or not session_id:
+            return {}
+        try:
+            status = arena.battles.get(battle_id, session_id).status
+        except Refusal:
+            return {}
+        return duel.locked(True) if status == "shown" else {}
+
+    outputs = [session, *duel.outputs()]
+    duel.start.click(
+        start,
+        [duel.language, duel.prompt, duel.typed, *model_inputs, session],
+        outputs,
+        api_name=duel.api("start_battle"),
+    )
+    duel.next.click(next_battle, [duel.language, *model_inputs, session], outputs, api_name=duel.api("next_battle"))
+    for choice, button in duel.votes.items():  # client side only: put the choice in the box, which fires the vote
+        button.click(None, None, duel.choice, js=f"() => '{choice}:' + Date.now()", api_visibility="private")
+    vote_outputs = [duel.notice, duel.reveal, duel.next, *duel.votes.values(), *duel.aspects.values()]
+    duel.choice.change(
+        vote,
+        [duel.choice, *duel.aspects.values(), duel.battle, session],
+        vote_outputs,
+        api_name=duel.api("vote"),
+    )
+    duel.player.end(played, [duel.battle, session], vote_outputs, api_name=duel.api("videos_played"))
+    duel.language.change(
+        lambda language: gr.update(choices=prompt_choices(arena, language), value=None),
+        duel.language,
+        duel.prompt,
+        api_name=duel.api("prompts_for_language"),
+    )

@@ -1,0 +1,204 @@
+"""Every string of the UI in English and Chinese.
+
+Static labels go to the browser through ``gr.I18n`` (the browser picks the language); messages built on the
+server (warnings, the reveal panel) use :func:`text` with the language of the request's Accept-Language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+from gradio.i18n import I18nData
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "header_md": "# Video Arena\nTwo anonymous text-to-video models, one prompt. Watch both clips, then vote.",
+        "tab_battle": "Battle",
+        "tab_side_by_side": "Side-by-side",
+        "tab_playground": "Playground",
+        "tab_leaderboard": "Leaderboard",
+        "tab_about": "About",
+        "prompt_language": "Prompt language",
+        "suite_prompt": "Suite prompt (empty: a random one)",
+        "typed_prompt": "…or type your own prompt (generated live)",
+        "typed_placeholder": "A red ball rolls slowly to the left",
+        "new_battle": "New battle",
+        "next_battle": "Next battle",
+        "generate": "Generate",
+        "play_hint": "Watch both videos to the end, then vote.",
+        "play_both": "▶ Play both",
+        "vote_left": "A is better",
+        "vote_right": "B is better",
+        "vote_tie": "Tie",
+        "vote_both_bad": "Both are bad",
+        "aspects": "Optional: which is better for…",
+        "aspect_text_alignment": "Text alignment",
+        "aspect_motion": "Motion",
+        "aspect_visual_quality": "Visual quality",
+        "tie": "Tie",
+        "both_bad": "Both bad",
+        "model_a": "Model A",
+        "model_b": "Model B",
+        "model": "Model",
+        "seed": "Seed",
+        "provenance": "Provenance (settings, versions, timing)",
+        "prompt": "Prompt",
+        "refresh": "Refresh",
+        "category": "Prompt category",
+        "heatmap": "Win fraction (row model beats column model, ties excluded)",
+        "about_md": (
+            "## About the arena\n"
+            "The Video Arena compares text-to-video models by human preference. Each battle shows two videos made "
+            "from the same prompt by two models chosen at random, with the **same settings** (frames, size, seed).\n\n"
+            "### The blind rules\n"
+            "- The models stay anonymous until you vote: the page, the video addresses and the video files carry "
+            "no model name; every battle serves its clips under fresh random names with fresh bytes.\n"
+            "- Vote once per battle, after watching both clips. Names are shown only after the vote is stored; a "
+            "vote cast after the names are shown is refused.\n"
+            "- If a model fails, the battle is void and nobody scores.\n\n"
+            "### How votes are used\n"
+            "Anonymous votes feed a Bradley–Terry model (the method of Chatbot Arena), with 95 % confidence "
+            "intervals from the bootstrap. Side-by-side votes, where names are visible, are stored but left out of "
+            "the leaderboard. A model appears on the board once it has enough votes. We keep a salted hash of "
+            "your IP address, never the address itself."
+        ),
+        "live_progress": "Generating both videos…",
+        "revealed": "The models were",
+        "your_vote": "Your vote",
+        "generated_in": "generated in",
+        "voided": "This battle is void",
+        "no_votes": "No votes yet: play a few battles and the leaderboard appears here.",
+        "votes_summary": "{votes} votes; models need at least {min_votes} to be ranked.",
+        "too_few": "{votes} votes so far; no model has the {min_votes} votes needed to be ranked yet.",
+        "ratings_unavailable": "The rating engine is not available right now.",
+        "choose_two": "Choose two different models.",
+        "choose_model": "Choose a model.",
+        "empty_prompt": "Type a prompt.",
+        "start_first": "Start a battle first.",
+        "error": "Something went wrong; please try again.",
+        "err_already_voted": "This battle already has a vote.",
+        "err_expired": "This battle expired before the vote; start a new one.",
+        "err_revealed": "The names were already revealed, so a vote would not be blind.",
+        "err_wrong_session": "This battle belongs to another session.",
+        "err_unknown_battle": "No such battle in this session.",
+        "err_not_ready": "The videos of this battle are not ready yet.",
+        "err_live_disabled": "Typed prompts are turned off on this arena.",
+        "col_rank": "Rank",
+        "col_model": "Model",
+        "col_organisation": "Organisation",
+        "col_licence": "Licence",
+        "col_rating": "Rating",
+        "col_ci": "95 % CI",
+        "col_votes": "Votes",
+        "col_win_rate": "Win rate",
+    },
+    "zh": {
+        "header_md": "# 视频竞技场\n同一个提示词，两个匿名的文生视频模型。看完两个视频后投票。",
+        "tab_battle": "对战",
+        "tab_side_by_side": "并排对比",
+        "tab_playground": "试用",
+        "tab_leaderboard": "排行榜",
+        "tab_about": "关于",
+        "prompt_language": "提示词语言",
+        "suite_prompt": "题库提示词（留空：随机）",
+        "typed_prompt": "……或输入你自己的提示词（实时生成）",
+        "typed_placeholder": "一个红色的球慢慢向左滚动",
+        "new_battle": "新对战",
+        "next_battle": "下一场",
+        "generate": "生成",
+        "play_hint": "请把两个视频都看完，然后投票。",
+        "play_both": "▶ 同时播放",
+        "vote_left": "A 更好",
+        "vote_right": "B 更好",
+        "vote_tie": "平局",
+        "vote_both_bad": "都不好",
+        "aspects": "可选：哪个在以下方面更好……",
+        "aspect_text_alignment": "与文本一致",
+        "aspect_motion": "运动",
+        "aspect_visual_quality": "画面质量",
+        "tie": "平局",
+        "both_bad": "都不好",
+        "model_a": "模型 A",
+        "model_b": "模型 B",
+        "model": "模型",
+        "seed": "随机种子",
+        "provenance": "来源信息（设置、版本、用时）",
+        "prompt": "提示词",
+        "refresh": "刷新",
+        "category": "提示词类别",
+        "heatmap": "胜率（行模型胜列模型的比例，不计平局）",
+        "about_md": (
+            "## 关于竞技场\n"
+            "视频竞技场通过人类偏好比较文生视频模型。每场对战展示两个随机选出的模型用同一提示词、**相同设置**"
+            "（帧数、尺寸、随机种子）生成的视频。\n\n"
+            "### 盲评规则\n"
+            "- 投票前模型保持匿名：页面、视频地址和视频文件中都没有模型名称；每场对战的视频都使用新的随机文件名和"
+            "新的文件字节。\n"
+            "- 每场对战只能投一次票，请先看完两个视频。名称只在投票保存后公布；公布名称后的投票会被拒绝。\n"
+            "- 如果某个模型生成失败，本场对战作废，不计分。\n\n"
+            "### 投票如何使用\n"
+            "匿名投票用于 Bradley–Terry 模型（Chatbot Arena 的方法），并用自助法给出 95 % 置信区间。并排对比中的"
+            "投票（名称可见）会保存，但不计入排行榜。模型获得足够票数后才会上榜。我们只保存加盐哈希后的 IP，"
+            "从不保存 IP 地址本身。"
+        ),
+        "live_progress": "正在生成两个视频……",
+        "revealed": "两个模型是",
+        "your_vote": "你的投票",
+        "generated_in": "生成用时",
+        "voided": "本场对战作废",
+        "no_votes": "还没有投票：玩几场对战后，排行榜会显示在这里。",
+        "votes_summary": "共 {votes} 票；模型至少需要 {min_votes} 票才会排名。",
+        "too_few": "目前共 {votes} 票；还没有模型达到排名所需的 {min_votes} 票。",
+        "ratings_unavailable": "评分引擎暂时不可用。",
+        "choose_two": "请选择两个不同的模型。",
+        "choose_model": "请选择一个模型。",
+        "empty_prompt": "请输入提示词。",
+        "start_first": "请先开始一场对战。",
+        "error": "出错了，请重试。",
+        "err_already_voted": "这场对战已经投过票了。",
+        "err_expired": "这场对战在投票前已过期，请开始新的对战。",
+        "err_revealed": "名称已经公布，投票将不再是盲评。",
+        "err_wrong_session": "这场对战属于另一个会话。",
+        "err_unknown_battle": "当前会话中没有这场对战。",
+        "err_not_ready": "这场对战的视频还没有准备好。",
+        "err_live_disabled": "本竞技场已关闭自定义提示词。",
+        "col_rank": "排名",
+        "col_model": "模型",
+        "col_organisation": "机构",
+        "col_licence": "许可证",
+        "col_rating": "评分",
+        "col_ci": "95 % 置信区间",
+        "col_votes": "票数",
+        "col_win_rate": "胜率",
+    },
+}
+
+LANGUAGES = ("en", "zh")
+
+
+def make_i18n() -> gr.I18n:
+    return gr.I18n(**{lang: dict(strings) for lang, strings in STRINGS.items()})
+
+
+def t(key: str) -> Any:
+    """A translatable label for a component (translated in the browser)."""
+    if key not in STRINGS["en"]:
+        raise KeyError(f"no UI string {key!r}")
+    return I18nData(key)
+
+
+def text(key: str, lang: str, **fmt: object) -> str:
+    """A string translated on the server (for messages and HTML built by handlers)."""
+    value = STRINGS.get(lang, STRINGS["en"]).get(key) or STRINGS["en"][key]
+    return value.format(**fmt) if fmt else value
+
+
+def request_language(request: gr.Request | None) -> str:
+    """The UI language of a request: the first of its Accept-Language tags we speak, else English."""
+    header = request.headers.get("accept-language", "") if request is not None else ""
+    for part in header.split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag[:2] in LANGUAGES:
+            return tag[:2]
+    return "en"

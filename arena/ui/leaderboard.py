@@ -1,0 +1,143 @@
+"""Leaderboard tab: the ranked table, filters by prompt language and category, and a win-fraction heatmap.
+
+Each view is its own function over the service's plain data, so more views (in-house vs rivals, position bias,
+per-category boards) can be added beside them without touching the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from arena.services.container import Arena
+from arena.ui.common import LANGUAGE_CHOICES
+from arena.ui.i18n import request_language, t, text
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("rank", "model", "organisation", "licence", "rating", "ci", "votes", "win_rate")
+
+
+def board_table(board: dict[str, Any], lang: str) -> pd.DataFrame:
+    """The board's rows as a table with headers in the user's language."""
+    records = [
+        {
+            "rank": r["rank"],
+            "model": r["model"],
+            "organisation": r["organisation"],
+            "licence": r["licence"],
+            "rating": f"{r['rating']:.0f}",
+            "ci": f"{r['ci'][0]:.0f} – {r['ci'][1]:.0f}",
+            "votes": r["votes"],
+            "win_rate": f"{100 * r['win_rate']:.0f} %",
+        }
+        for r in board.get("rows", [])
+    ]
+    frame = pd.DataFrame(records, columns=list(COLUMNS))
+    return frame.rename(columns={c: text(f"col_{c}", lang) for c in COLUMNS})
+
+
+def board_summary(board: dict[str, Any], lang: str) -> str:
+    if not board.get("votes"):
+        return text("no_votes", lang)
+    key = "votes_summary" if board.get("rows") else "too_few"
+    return text(key, lang, votes=board["votes"], min_votes=board.get("min_votes", 0))
+
+
+def win_fraction(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Share of decisive battles the row model won against the column model (the rating engine's when present)."""
+    try:
+        from arena.ratings import BattleRows, win_fraction_matrix
+    except ImportError:
+        return _win_fraction_fallback(records)
+    return win_fraction_matrix(BattleRows.from_records(records))
+
+
+def _win_fraction_fallback(records: list[dict[str, Any]]) -> pd.DataFrame:
+    wins: dict[tuple[str, str], int] = defaultdict(int)
+    decisive: dict[tuple[str, str], int] = defaultdict(int)
+    for r in records:
+        a, b, winner = r["model_a"], r["model_b"], r["winner"]
+        if winner in ("model_a", "model_b"):
+            won, lost = (a, b) if winner == "model_a" else (b, a)
+            wins[won, lost] += 1
+            decisive[a, b] += 1
+            decisive[b, a] += 1
+    models = sorted({r["model_a"] for r in records} | {r["model_b"] for r in records})
+    return pd.DataFrame(
+        [[wins[a, b] / decisive[a, b] if decisive[a, b] else float("nan") for b in models] for a in models],
+        index=models,
+        columns=models,
+    )
+
+
+def heatmap_figure(matrix: pd.DataFrame, names: dict[str, str], title: str) -> Any:
+    """A plotly heatmap of a model × model matrix, labelled with display names; None when there is nothing."""
+    if matrix.empty:
+        return None
+    import plotly.graph_objects as go
+
+    labels = [names.get(str(m), str(m)) for m in matrix.index]
+    cols = [names.get(str(m), str(m)) for m in matrix.columns]
+    values = matrix.to_numpy(dtype=float)
+    cells = [["" if v != v else f"{v:.2f}" for v in row] for row in values]
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=cols,
+            y=labels,
+            text=cells,
+            texttemplate="%{text}",
+            colorscale="RdBu",
+            zmin=0,
+            zmax=1,
+            hovertemplate="%{y} vs %{x}: %{z:.2f}<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, height=420, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def leaderboard_views(arena: Arena, language: str | None, category: str | None, lang: str) -> dict[str, Any]:
+    """Everything the tab shows for one filter: summary text, table, heatmap."""
+    lang_filter = None if language in (None, "", "any") else language
+    cat_filter = None if category in (None, "", "all") else category
+    try:
+        board = arena.leaderboard.board(language=lang_filter, category=cat_filter)
+    except ImportError:
+        log.exception("the rating engine does not import")
+        return {"summary": text("ratings_unavailable", lang), "table": board_table({}, lang), "heatmap": None}
+    records = arena.leaderboard.rows(lang_filter, cat_filter) if board.get("votes") else []
+    names = {mid: m["display_name"] for mid, m in arena.leaderboard.models().items()}
+    heatmap = heatmap_figure(win_fraction(records), names, text("heatmap", lang)) if records else None
+    return {"summary": board_summary(board, lang), "table": board_table(board, lang), "heatmap": heatmap}
+
+
+def build_leaderboard(arena: Arena) -> gr.Tab:
+    categories = sorted({str(p["category"]) for p in arena.prompts()})
+    with gr.Tab(t("tab_leaderboard"), id="leaderboard") as tab:
+        with gr.Row():
+            language = gr.Radio(LANGUAGE_CHOICES, value="any", label=t("prompt_language"))
+            category = gr.Dropdown(
+                [("All / 全部", "all"), *[(c, c) for c in categories]], value="all", label=t("category")
+            )
+            refresh = gr.Button(t("refresh"), scale=0, size="sm")
+        summary = gr.Markdown()
+        table = gr.Dataframe(interactive=False, wrap=True)
+        heatmap = gr.Plot()
+
+    def show(language: str | None, category: str | None, request: gr.Request) -> dict[Any, Any]:
+        views = leaderboard_views(arena, language, category, request_language(request))
+        return {summary: views["summary"], table: views["table"], heatmap: views["heatmap"]}
+
+    args = ([language, category], [summary, table, heatmap])
+    refresh.click(show, *args, api_name="leaderboard")
+    language.change(show, *args, api_visibility="private")
+    category.change(show, *args, api_visibility="private")
+    tab.select(show, *args, api_visibility="private")
+    return tab

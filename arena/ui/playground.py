@@ -1,0 +1,47 @@
+"""Playground: one named model, one prompt, one seed; the clip is served under a signed URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from arena.ui.common import Ui, warn_failure
+from arena.ui.i18n import request_language, t, text
+from arena.ui.players import empty_html, single_html
+
+
+def build_playground(ui: Ui) -> tuple[gr.Tab, gr.Dropdown]:
+    """The tab's components; the model list is filled when the tab is selected (see layout)."""
+    arena = ui.arena
+    with gr.Tab(t("tab_playground"), id="playground") as tab:
+        with gr.Row(equal_height=True):
+            model = gr.Dropdown([], label=t("model"), scale=2, allow_custom_value=True)
+            seed = gr.Number(0, label=t("seed"), precision=0, minimum=0, scale=1)
+        prompt = gr.Textbox(label=t("prompt"), placeholder=t("typed_placeholder"), max_length=500)
+        go = gr.Button(t("generate"), variant="primary")
+        player = gr.HTML(empty_html())
+        details = gr.JSON(label=t("provenance"))
+
+    def generate(
+        model_id: str | None, prompt_text: str | None, seed_value: float | None, request: gr.Request
+    ) -> dict[Any, Any]:
+        lang = request_language(request)
+        if not model_id:
+            gr.Warning(text("choose_model", lang))
+            return {}
+        if not (prompt_text or "").strip():
+            gr.Warning(text("empty_prompt", lang))
+            return {}
+        try:
+            result = arena.playground(model_id, prompt_text.strip(), int(seed_value or 0))
+        except Exception as exc:
+            warn_failure(exc, lang)
+            return {}
+        latency = result.get("latency_s")
+        name = arena.leaderboard.models().get(model_id, {}).get("display_name", model_id)
+        caption = f"{name}" + (f" · {text('generated_in', lang)} {float(latency):.2f} s" if latency else "")
+        return {player: single_html(str(result["url"]), caption), details: result.get("provenance")}
+
+    go.click(generate, [model, prompt, seed], [player, details], api_name="playground")
+    return tab, model

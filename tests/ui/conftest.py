@@ -1,0 +1,90 @@
+"""A real arena server on 127.0.0.1 (free port, background thread): temp SQLite DB and media folder, the demo
+models of models.yaml and a small prompt subset, with the demo pool prefilled before the first test."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+
+from arena.server import create_app
+from arena.services.container import Arena
+from arena.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS_FILE = ROOT / "models.yaml"
+PROMPTS_PER_CATEGORY = 1
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    url: str
+    arena: Arena
+    settings: Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_small_suite(path: Path, per_category: int = PROMPTS_PER_CATEGORY) -> Path:
+    """The first prompt(s) of each category of the demo suite (each in English and Chinese)."""
+    suite = yaml.safe_load((ROOT / "prompts" / "demo.yaml").read_text(encoding="utf-8"))
+    taken: dict[str, int] = {}
+    prompts = []
+    for prompt in suite["prompts"]:
+        if taken.get(prompt["category"], 0) < per_category:
+            taken[prompt["category"]] = taken.get(prompt["category"], 0) + 1
+            prompts.append(prompt)
+    path.write_text(yaml.safe_dump({"suite": "ui-test", "prompts": prompts}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_settings(root: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": f"sqlite:///{root / 'arena.db'}",
+        "media_dir": root / "media",
+        "models_file": MODELS_FILE,
+        "prompts_file": write_small_suite(root / "prompts.yaml"),
+        "secret": secrets.token_hex(16),
+        "min_votes": 1,
+        "bootstrap_rounds": 10,
+        "pool_prefill": False,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    settings = test_settings(tmp_path_factory.mktemp("arena"))
+    arena = Arena.create(settings)
+    arena.prefill()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(arena), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="arena-test-server", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the arena server did not start")
+        time.sleep(0.05)
+    assert httpx.get(f"{url}/healthz", timeout=10).json() == {"status": "ok"}
+    try:
+        yield LiveApp(url, arena, settings)
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        arena.close()
