@@ -36,7 +36,8 @@ def create_app(arena: Arena, *, root_path: str = "") -> FastAPI:
 
 
 def start_prefill(arena: Arena) -> threading.Thread | None:
-    """Fill the demo pool in the background (stored videos are skipped); battles start as soon as some exist."""
+    """Fill the demo pool in the background (stored videos are skipped), then score the unscored videos;
+    battles start as soon as some videos exist."""
     if not arena.settings.pool_prefill:
         return None
 
@@ -46,6 +47,12 @@ def start_prefill(arena: Arena) -> threading.Thread | None:
             log.info("demo pool ready: %d videos", total)
         except Exception:
             log.exception("prefilling the demo pool failed")
+            return
+        if arena.settings.score_on_start:
+            try:
+                log.info("metric scores: %d videos scored", arena.score_pool())
+            except Exception:
+                log.exception("scoring the pool failed (see `arena score`)")
 
     thread = threading.Thread(target=work, name="arena-prefill", daemon=True)
     thread.start()

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     default_seed_count: int = Field(default=1, ge=1, description="Seeds pre-generated per (model, prompt)")
     metrics_encoder: str = Field(default="tiny-random", description="open_clip encoder for metrics")
     metrics_checkpoint: Path | None = None
-    pool_prefill: bool = Field(default=True, description="Generate the demo pool at start when it is empty")
+    pool_prefill: bool = Field(default=True, description="Generate the demo models' missing pool videos at start")
+    score_on_start: bool = Field(default=True, description="Score unscored videos in the background at start")
     workers: int = Field(default=2, ge=1, description="Concurrent events per app process")
     queue_size: int = Field(default=64, ge=1)
     in_house_model: str | None = Field(default=None, description="Model shown in the in-house vs rivals view")

@@ -13,6 +13,7 @@ from arena.ui.common import Ui, model_choices
 from arena.ui.duel import build_duel
 from arena.ui.i18n import make_i18n, t
 from arena.ui.leaderboard import build_leaderboard
+from arena.ui.metrics_tab import build_metrics_tab
 from arena.ui.playground import build_playground
 
 CSS_PATH = Path(__file__).with_name("arena.css")
@@ -30,6 +31,7 @@ def build_ui(arena: Arena) -> gr.Blocks:
                 side = build_duel(ui, named=True)
             play_tab, play_model = build_playground(ui)
             build_leaderboard(arena)
+            build_metrics_tab(arena)
             build_about()
 
     def list_models() -> dict[Any, Any]:

@@ -16,6 +16,7 @@ import pandas as pd
 from arena.services.container import Arena
 from arena.ui.common import LANGUAGE_CHOICES
 from arena.ui.i18n import request_language, t, text
+from arena.ui.insights import bias_view, count_matrix, group_boards, versus_view
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,9 @@ def _win_fraction_fallback(records: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
-def heatmap_figure(matrix: pd.DataFrame, names: dict[str, str], title: str) -> Any:
-    """A plotly heatmap of a model × model matrix, labelled with display names; None when there is nothing."""
+def heatmap_figure(matrix: pd.DataFrame, names: dict[str, str], title: str, *, fractions: bool = True) -> Any:
+    """A plotly heatmap of a model × model matrix (win fractions, or counts), labelled with display names;
+    None when there is nothing."""
     if matrix.empty:
         return None
     import plotly.graph_objects as go
@@ -84,7 +86,7 @@ def heatmap_figure(matrix: pd.DataFrame, names: dict[str, str], title: str) -> A
     labels = [names.get(str(m), str(m)) for m in matrix.index]
     cols = [names.get(str(m), str(m)) for m in matrix.columns]
     values = matrix.to_numpy(dtype=float)
-    cells = [["" if v != v else f"{v:.2f}" for v in row] for row in values]
+    cells = [["" if v != v else (f"{v:.2f}" if fractions else f"{v:.0f}") for v in row] for row in values]
     fig = go.Figure(
         go.Heatmap(
             z=values,
@@ -92,10 +94,10 @@ def heatmap_figure(matrix: pd.DataFrame, names: dict[str, str], title: str) -> A
             y=labels,
             text=cells,
             texttemplate="%{text}",
-            colorscale="RdBu",
+            colorscale="RdBu" if fractions else "Blues",
             zmin=0,
-            zmax=1,
-            hovertemplate="%{y} vs %{x}: %{z:.2f}<extra></extra>",
+            zmax=1 if fractions else None,
+            hovertemplate="%{y} vs %{x}: %{z:.2f}<extra></extra>" if fractions else "%{y} vs %{x}: %{z}<extra></extra>",
         )
     )
     fig.update_layout(title=title, height=420, margin={"l": 10, "r": 10, "t": 50, "b": 10})
@@ -111,11 +113,33 @@ def leaderboard_views(arena: Arena, language: str | None, category: str | None, 
         board = arena.leaderboard.board(language=lang_filter, category=cat_filter)
     except ImportError:
         log.exception("the rating engine does not import")
-        return {"summary": text("ratings_unavailable", lang), "table": board_table({}, lang), "heatmap": None}
+        return {
+            "summary": text("ratings_unavailable", lang),
+            "table": board_table({}, lang),
+            "heatmap": None,
+            "counts": None,
+            "bias": "",
+            "versus_note": "",
+            "versus": None,
+        }
     records = arena.leaderboard.rows(lang_filter, cat_filter) if board.get("votes") else []
     names = {mid: m["display_name"] for mid, m in arena.leaderboard.models().items()}
     heatmap = heatmap_figure(win_fraction(records), names, text("heatmap", lang)) if records else None
-    return {"summary": board_summary(board, lang), "table": board_table(board, lang), "heatmap": heatmap}
+    counts = (
+        heatmap_figure(count_matrix(arena, lang_filter, cat_filter), {}, text("counts_heatmap", lang), fractions=False)
+        if records
+        else None
+    )
+    versus_note, versus = versus_view(arena, lang)
+    return {
+        "summary": board_summary(board, lang),
+        "table": board_table(board, lang),
+        "heatmap": heatmap,
+        "counts": counts,
+        "bias": bias_view(arena, lang),
+        "versus_note": versus_note,
+        "versus": versus,
+    }
 
 
 def build_leaderboard(arena: Arena) -> gr.Tab:
@@ -129,13 +153,36 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
             refresh = gr.Button(t("refresh"), scale=0, size="sm")
         summary = gr.Markdown()
         table = gr.Dataframe(interactive=False, wrap=True)
+        bias = gr.Markdown()
+        gr.Markdown(t("decisions_md"))
+        versus_note = gr.Markdown()
+        versus = gr.Dataframe(interactive=False, wrap=True)
         heatmap = gr.Plot()
+        counts = gr.Plot()
+        gr.Markdown(t("boards_md"))
+        board_by = gr.Radio(
+            [("Category / 类别", "category"), ("Language / 语言", "language")], value="category", label=t("board_by")
+        )
+        boards = gr.Dataframe(interactive=False, wrap=True)
 
     def show(language: str | None, category: str | None, request: gr.Request) -> dict[Any, Any]:
         views = leaderboard_views(arena, language, category, request_language(request))
-        return {summary: views["summary"], table: views["table"], heatmap: views["heatmap"]}
+        return {
+            summary: views["summary"],
+            table: views["table"],
+            heatmap: views["heatmap"],
+            counts: views["counts"],
+            bias: views["bias"],
+            versus_note: views["versus_note"],
+            versus: views["versus"],
+        }
 
-    args = ([language, category], [summary, table, heatmap])
+    def show_boards(field: str, request: gr.Request) -> Any:
+        return group_boards(arena, field, request_language(request))
+
+    board_by.change(show_boards, [board_by], [boards], api_visibility="private")
+    tab.select(show_boards, [board_by], [boards], api_visibility="private")
+    args = ([language, category], [summary, table, heatmap, counts, bias, versus_note, versus])
     refresh.click(show, *args, api_name="leaderboard")
     language.change(show, *args, api_visibility="private")
     category.change(show, *args, api_visibility="private")

@@ -1,0 +1,75 @@
+"""Metrics tab: per-model automatic scores with CIs (by prompt category) and their agreement with the votes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from arena.services.container import Arena
+from arena.ui.i18n import request_language, t, text
+
+
+def scores_table(arena: Arena, category: str | None, lang: str) -> pd.DataFrame:
+    """One row per model, one column per metric: "mean [low, high]"."""
+    rows = arena.metric_board.summary(category=category)
+    if not rows:
+        return pd.DataFrame(columns=[text("col_model", lang)])
+    cells: dict[str, dict[str, str]] = {}
+    for r in rows:
+        cells.setdefault(r["model"], {})[r["metric"]] = f"{r['mean']:.3f} [{r['ci'][0]:.3f}, {r['ci'][1]:.3f}]"
+    frame = pd.DataFrame.from_dict(cells, orient="index").sort_index()
+    frame.index.name = text("col_model", lang)
+    return frame.reset_index()
+
+
+def agreement_table(arena: Arena, lang: str) -> pd.DataFrame:
+    cols = ("metric", "pairs", "pair_accuracy", "spearman", "models")
+    rows = [
+        [
+            r["metric"],
+            r["pairs"],
+            "–" if r["pair_accuracy"] is None else f"{100 * r['pair_accuracy']:.0f} %",
+            "–" if r["spearman_rho"] is None else f"{r['spearman_rho']:+.2f}",
+            r["models"],
+        ]
+        for r in arena.metric_board.agreement()
+    ]
+    return pd.DataFrame(rows, columns=[text(f"col_{c}", lang) for c in cols])
+
+
+def metrics_views(arena: Arena, category: str | None, lang: str) -> dict[str, Any]:
+    cat = None if category in (None, "", "all") else category
+    scores = scores_table(arena, cat, lang)
+    if len(scores) == 0:
+        note = text("no_scores", lang)
+    else:
+        note = "" if arena.metric_board.calibrated() else f"⚠ {text('uncalibrated', lang)}"
+    return {"note": note, "scores": scores, "agreement": agreement_table(arena, lang)}
+
+
+def build_metrics_tab(arena: Arena) -> gr.Tab:
+    categories = sorted({str(p["category"]) for p in arena.prompts()})
+    with gr.Tab(t("tab_metrics"), id="metrics") as tab:
+        with gr.Row():
+            category = gr.Dropdown(
+                [("All / 全部", "all"), *[(c, c) for c in categories]], value="all", label=t("category")
+            )
+            refresh = gr.Button(t("refresh"), scale=0, size="sm")
+        note = gr.Markdown()
+        gr.Markdown(t("metrics_md"))
+        scores = gr.Dataframe(interactive=False, wrap=True)
+        gr.Markdown(t("agreement_md"))
+        gr.Markdown(t("agreement_help"))
+        agreement = gr.Dataframe(interactive=False, wrap=True)
+
+    def show(category: str | None, request: gr.Request) -> dict[Any, Any]:
+        views = metrics_views(arena, category, request_language(request))
+        return {note: views["note"], scores: views["scores"], agreement: views["agreement"]}
+
+    outputs = [note, scores, agreement]
+    refresh.click(show, [category], outputs, api_name="metrics")
+    category.change(show, [category], outputs, api_visibility="private")
+    tab.select(show, [category], outputs, api_visibility="private")
+    return tab
