@@ -35,11 +35,11 @@ def simulate(n: int, k: int, seed: int) -> list[dict[str, str]]:
     ]
 
 
-def fastchat_prepare(records: list[dict[str, str]]) -> tuple[Any, ...]:
+def fastchat_prepare(records: Any) -> tuple[Any, ...]:
     """FastChat's preprocessing: a DataFrame, outcomes 1 / 0 / 0.5, unique (model_a, model_b, outcome) counts."""
     import pandas as pd
 
-    df = pd.DataFrame(records)
+    df = records if isinstance(records, pd.DataFrame) else pd.DataFrame(records)
     models = pd.unique(df[["model_a", "model_b"]].to_numpy().ravel())
     index = {m: i for i, m in enumerate(models)}
     df["outcome"] = df["winner"].map({"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5})
@@ -100,6 +100,19 @@ def ours(records: list[dict[str, str]], rounds: int, seed: int) -> tuple[dict[st
     return ours_fit(BattleRows.from_records(records), rounds, seed)
 
 
+def ours_columnar(columns: dict[str, list[str]], rounds: int, seed: int) -> tuple[dict[str, float], Any]:
+    from arena.ratings.battles import BattleRows
+
+    return ours_fit(BattleRows.from_table(columns), rounds, seed)
+
+
+def fastchat_columnar(columns: dict[str, list[str]], rounds: int, seed: int) -> tuple[dict[str, float], Any]:
+    """The same FastChat method fed a dict of lists (its DataFrame is then built from columns)."""
+    import pandas as pd
+
+    return fastchat_fit(fastchat_prepare(pd.DataFrame(columns)), rounds, seed)
+
+
 def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     best, out = float("inf"), None
     for _ in range(repeat):
@@ -129,6 +142,10 @@ def main() -> None:
     t_ours_fit, _ = best_time(lambda: ours_fit(rows, args.rounds, args.seed), args.repeat)
     t_base_prep, _ = best_time(lambda: fastchat_prepare(records), args.repeat)
     t_ours_prep, _ = best_time(lambda: BattleRows.from_records(records), args.repeat)
+    columns = {k: [r[k] for r in records] for k in ("model_a", "model_b", "winner")}
+    t_base_col, _ = best_time(lambda: fastchat_columnar(columns, args.rounds, args.seed), args.repeat)
+    t_ours_col, (r_col, _) = best_time(lambda: ours_columnar(columns, args.rounds, args.seed), args.repeat)
+    assert max(abs(r_col[m] - r_ours[m]) for m in r_ours) < 1e-9
     diff = max(abs(r_base[m] - r_ours[m]) for m in r_base)
     width = np.mean([ci_base[m][1] - ci_base[m][0] for m in ci_base])
     ci_diff = max(max(abs(ci_base[m][0] - ci_ours[m][0]), abs(ci_base[m][1] - ci_ours[m][1])) for m in ci_base)
@@ -138,6 +155,7 @@ def main() -> None:
         ("end to end (dict rows -> CIs)", t_base, t_ours),
         ("  rows -> grouped/typed rows", t_base_prep, t_ours_prep),
         ("  fit + bootstrap + quantiles", t_base_fit, t_ours_fit),
+        ("columnar (dict of lists -> CIs)", t_base_col, t_ours_col),
     ):
         print(f"{name:34}{tb * 1000:13.1f} ms{to * 1000:12.1f} ms{tb / to:7.1f}x")
     print(f"speed-up (end to end): {t_base / t_ours:.1f}x")

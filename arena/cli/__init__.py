@@ -8,6 +8,7 @@ from arena.cli import metrics as metrics_cmd
 from arena.cli import models as models_cmd
 from arena.cli import ratings as ratings_cmd
 from arena.cli import serve as serve_cmd
+from arena.cli import votes as votes_cmd
 
 
 def build_app() -> typer.Typer:
@@ -16,6 +17,7 @@ def build_app() -> typer.Typer:
     ratings_cmd.register(app)
     metrics_cmd.register(app)
     serve_cmd.register(app)
+    votes_cmd.register(app)
     # Further groups register here: db/votes, ratings, metrics/score, serve-model.
     return app
 

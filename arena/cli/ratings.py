@@ -1,7 +1,7 @@
 """`arena ratings`: the Bradley–Terry leaderboard from a JSONL file of battles or from the database.
 
-Only typer is imported at module level; the engine (numpy) loads inside the command, the database layer only
-when no file is given.
+Only typer is imported at module level; the engine (numpy) loads inside the command, the database layer
+(SQLAlchemy, through arena.services.export) only when no file is given.
 """
 
 from __future__ import annotations
@@ -14,21 +14,12 @@ import typer
 
 
 def _rows_from_database() -> list[dict[str, Any]]:
-    """FastChat-style battle rows from the arena database (through the services layer)."""
-    try:
-        from arena.services import export  # type: ignore[attr-defined]
-
-        battle_rows = export.battle_rows
-    except (ImportError, AttributeError) as exc:
-        raise RuntimeError(
-            "reading battles from the database needs arena.services.export.battle_rows, which is not available "
-            f"yet ({exc}); pass --battles FILE.jsonl instead"
-        ) from exc
+    """FastChat-style rows of the anonymous voted battles in the arena database (arena.services.export)."""
+    from arena.services.export import battle_rows, database
     from arena.settings import get_settings
-    from db.session import make_engine, make_session_factory
 
-    factory = make_session_factory(make_engine(get_settings().database_url))
-    return list(battle_rows(factory))
+    with database(get_settings().database_url) as factory:
+        return battle_rows(factory)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,6 +30,34 @@ SCORE_A = np.array([1.0, 0.0, 0.5, 0.5])
 DEFAULT_EXTRAS: tuple[str, ...] = ("session", "category", "language", "prompt_id", "tstamp")
 
 
+class _FirstSeen(dict[Any, int]):
+    """Numbers keys in order of first appearance: `codes[key]` adds an unseen key (C-level lookups, no loop)."""
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self)
+        return code
+
+
+def _factorize(values: Iterable[Any], n: int) -> tuple[np.ndarray, list[Any]]:
+    """(codes, uniques) with `uniques[codes] == values`, uniques in order of first appearance."""
+    if hasattr(values, "factorize"):  # pandas Series / Index: its C hash table
+        codes, uniques = values.factorize()
+        if n and codes.min() < 0:
+            raise ValueError(f"row {int(np.argmax(codes < 0))}: missing value")
+        return codes.astype(np.int64, copy=False), list(uniques)
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    seen = _FirstSeen()
+    codes = np.fromiter(map(seen.__getitem__, values), np.int64, n)
+    return codes, list(seen)
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values if not hasattr(values, "to_numpy") else values.to_numpy(dtype=object)
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class BattleRows:
     """One row per battle. `a`, `b` index `models`; `winner` holds outcome codes; `weight` ≥ 0 per row.
@@ -58,19 +86,33 @@ class BattleRows:
     # ---- construction -------------------------------------------------------------------------------------
     @classmethod
     def from_records(cls, records: Iterable[Mapping[str, Any]], *, keep: Sequence[str] = DEFAULT_EXTRAS) -> BattleRows:
-        """From `{model_a, model_b, winner[, weight]}` mappings; other keys are ignored unless named in `keep`."""
+        """From `{model_a, model_b, winner[, weight]}` mappings; other keys are ignored unless named in `keep`.
+
+        The three required fields are read and coded in one C-level pass (itemgetter → first-appearance codes of
+        the distinct triples), so no per-record Python code runs; the few distinct triples are then decoded.
+        Optional keys are scanned only when some record has more than three keys.
+        """
         recs = records if isinstance(records, list) else list(records)
+        n = len(recs)
+        seen = _FirstSeen()  # (model_a, model_b, winner) → code: one C-level pass, one lookup per record
         try:
-            names_a = list(map(itemgetter("model_a"), recs))
-            names_b = list(map(itemgetter("model_b"), recs))
-            winners = list(map(itemgetter("winner"), recs))
-        except KeyError as exc:
-            raise ValueError(f"every battle needs model_a, model_b and winner (missing {exc})") from None
-        # Optional keys: scanned only when some record has more than the three required ones.
-        present = set(chain.from_iterable(recs)) if recs and max(map(len, recs)) > 3 else set()
-        weights = [r.get("weight", 1.0) for r in recs] if "weight" in present else None
-        extra = {k: [r.get(k) for r in recs] for k in keep if k in present}
-        return cls.from_columns(names_a, names_b, winners, weights, extra)
+            codes = np.fromiter(
+                map(seen.__getitem__, map(itemgetter("model_a", "model_b", "winner"), recs)), np.int64, n
+            )
+        except KeyError:
+            key, bad = next((k, i) for i, r in enumerate(recs) for k in ("model_a", "model_b", "winner") if k not in r)
+            msg = f"row {bad}: every battle needs model_a, model_b and winner (missing {key!r})"
+            raise ValueError(msg) from None
+        triples = list(seen)
+        cols = [_factorize([t[c] for t in triples], len(triples)) for c in range(3)]
+        cols = [(c[codes], u) for c, u in cols]
+        extra: dict[str, list[Any]] = {}
+        weights = None
+        if n and sum(map(len, recs)) > 3 * n:
+            present = set(chain.from_iterable(recs))
+            weights = [r.get("weight", 1.0) for r in recs] if "weight" in present else None
+            extra = {k: [r.get(k) for r in recs] for k in keep if k in present}
+        return cls._from_codes(*cols, weights, extra)
 
     @classmethod
     def from_columns(
@@ -81,25 +123,52 @@ class BattleRows:
         weight: Sequence[float] | None = None,
         extra: Mapping[str, Sequence[Any]] | None = None,
     ) -> BattleRows:
-        # Models indexed by sorted name, so column order does not depend on row order.
-        names = sorted(set(model_a).union(model_b))
-        codes = {m: i for i, m in enumerate(names)}
-        ia = np.fromiter(map(codes.__getitem__, model_a), np.int64, len(model_a))
-        ib = np.fromiter(map(codes.__getitem__, model_b), np.int64, len(model_b))
-        try:
-            win = np.fromiter(map(_CODES.__getitem__, winner), np.int8, len(winner))
-        except KeyError as exc:
-            bad = next(i for i, w in enumerate(winner) if w not in _CODES)
-            raise ValueError(f"row {bad}: unknown winner {exc.args[0]!r}; expected one of {sorted(OUTCOMES)}") from None
-        w = np.ones(len(ia)) if weight is None else np.asarray(weight, dtype=np.float64)
-        ext = {k: np.asarray(v, dtype=object) for k, v in (extra or {}).items()}
-        return cls(tuple(names), ia, ib, win, w, ext)
+        """From parallel columns: lists, numpy arrays or pandas Series (coded with pandas' factorize)."""
+        n = len(model_a)
+        if not len(model_b) == len(winner) == n:
+            raise ValueError("model_a, model_b and winner must have the same length")
+        return cls._from_codes(_factorize(model_a, n), _factorize(model_b, n), _factorize(winner, n), weight, extra)
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any] | pd.DataFrame, *, keep: Sequence[str] = DEFAULT_EXTRAS) -> BattleRows:
+        """From a columnar table: a dict of lists / arrays or a pandas DataFrame with model_a, model_b, winner."""
+        missing = [k for k in ("model_a", "model_b", "winner") if k not in table]
+        if missing:
+            raise ValueError(f"every battle needs model_a, model_b and winner (missing column {missing[0]!r})")
+        weight = table.get("weight")
+        if weight is not None:
+            weight = np.asarray(weight, dtype=np.float64)
+            weight = np.where(np.isnan(weight), 1.0, weight)  # a missing weight counts 1
+        extra = {k: table[k] for k in keep if k in table}
+        return cls.from_columns(table["model_a"], table["model_b"], table["winner"], weight, extra)
 
     @classmethod
     def from_dataframe(cls, df: pd.DataFrame, *, keep: Sequence[str] = DEFAULT_EXTRAS) -> BattleRows:
-        weight = df["weight"].fillna(1.0).to_numpy(dtype=np.float64) if "weight" in df.columns else None
-        extra = {k: df[k].to_numpy(dtype=object) for k in keep if k in df.columns}
-        return cls.from_columns(df["model_a"].tolist(), df["model_b"].tolist(), df["winner"].tolist(), weight, extra)
+        return cls.from_table(df, keep=keep)
+
+    @classmethod
+    def _from_codes(
+        cls,
+        a: tuple[np.ndarray, list[Any]],
+        b: tuple[np.ndarray, list[Any]],
+        winner: tuple[np.ndarray, list[Any]],
+        weight: Sequence[float] | np.ndarray | None,
+        extra: Mapping[str, Sequence[Any]] | None,
+    ) -> BattleRows:
+        (ca, ua), (cb, ub), (cw, uw) = a, b, winner
+        # Models indexed by sorted name, so column order does not depend on row order.
+        names = sorted(set(ua).union(ub))
+        index = {m: i for i, m in enumerate(names)}
+        ia = np.array([index[m] for m in ua], dtype=np.int64)[ca] if len(ca) else np.zeros(0, np.int64)
+        ib = np.array([index[m] for m in ub], dtype=np.int64)[cb] if len(cb) else np.zeros(0, np.int64)
+        for code, w in enumerate(uw):
+            if w not in _CODES:
+                bad = int(np.argmax(cw == code))
+                raise ValueError(f"row {bad}: unknown winner {w!r}; expected one of {sorted(OUTCOMES)}")
+        win = np.array([_CODES[w] for w in uw], dtype=np.int8)[cw] if len(cw) else np.zeros(0, np.int8)
+        w_arr = np.ones(len(ia)) if weight is None else np.asarray(weight, dtype=np.float64)
+        ext = {k: _objects(v) for k, v in (extra or {}).items()}
+        return cls(tuple(names), ia, ib, win, w_arr, ext)
 
     @classmethod
     def from_jsonl(cls, path: str | Path, *, keep: Sequence[str] = DEFAULT_EXTRAS) -> BattleRows:

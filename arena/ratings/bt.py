@@ -53,22 +53,25 @@ def unique_rows(rows: BattleRows) -> UniqueRows:
     everything = bool(keep.all())
     a, b, win = (rows.a, rows.b, rows.winner) if everything else (rows.a[keep], rows.b[keep], rows.winner[keep])
     weights = rows.weight if everything else rows.weight[keep]
-    i, j = np.minimum(a, b), np.maximum(a, b)
-    cls = _CLASS[win]
-    cls = np.where(a > b, 2 - cls, cls)  # seen from the lower-index model
     k = rows.n_models
-    key = (i * k + j) * 3 + cls
     unit = everything and bool((weights == 1.0).all())
-    if k * k * 3 <= 1 << 24:  # counting beats sorting while the key space is small
-        count = np.bincount(key, minlength=k * k * 3)
+    # Count ordered (a, b, winner) first: one pass over the battles; orientation is folded on the small table.
+    key = (a * k + b) * 4 + win
+    if k * k * 4 <= 1 << 24:  # counting beats sorting while the key space is small
+        count = np.bincount(key, minlength=k * k * 4)
         uniq = np.flatnonzero(count)
         count = count[uniq]
-        weight = count.astype(np.float64) if unit else np.bincount(key, weights, minlength=k * k * 3)[uniq]
+        weight = count.astype(np.float64) if unit else np.bincount(key, weights, minlength=k * k * 4)[uniq]
     else:
         uniq, inv = np.unique(key, return_inverse=True)
         count = np.bincount(inv, minlength=len(uniq))
         weight = np.bincount(inv, weights=weights, minlength=len(uniq))
-    count = count.astype(np.float64)
+    ua, ub, cls = uniq // 4 // k, uniq // 4 % k, _CLASS[uniq % 4]
+    i, j = np.minimum(ua, ub), np.maximum(ua, ub)
+    key = (i * k + j) * 3 + np.where(ua > ub, 2 - cls, cls)  # outcome seen from the lower-index model
+    uniq, inv = np.unique(key, return_inverse=True)
+    count = np.bincount(inv, count.astype(np.float64), len(uniq))
+    weight = np.bincount(inv, weight, len(uniq))
     pair = uniq // 3
     starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, np.int64)
     ui, uj = pair // k, pair % k
@@ -213,7 +216,7 @@ def fit_with_bootstrap(
     else:
         n, total = int(u.count.sum()), u.weight.sum()
         draws = rng.multinomial(n, u.weight / total, size=rounds) * (total / n)
-        samples = fit_strengths(*pair_totals(u, draws), u.pair_i, u.pair_j, k, prior=prior, theta0=point)
+        samples = fit_strengths(*pair_totals(u, draws), u.pair_i, u.pair_j, k, prior=prior, theta0=point, tol=1e-6)
     return to_ratings(point, rows.models, anchor, anchor_rating), to_ratings(
         samples, rows.models, anchor, anchor_rating
     )
