@@ -36,8 +36,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "aspect_text_alignment": "Text alignment",
         "aspect_motion": "Motion",
         "aspect_visual_quality": "Visual quality",
-        "tie": "Tie",
-        "both_bad": "Both bad",
+        "choice_tie": "Tie",
+        "choice_both_bad": "Both bad",
         "model_a": "Model A",
         "model_b": "Model B",
         "model": "Model",
@@ -45,7 +45,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "provenance": "Provenance (settings, versions, timing)",
         "prompt": "Prompt",
         "refresh": "Refresh",
-        "category": "Prompt category",
+        "prompt_category": "Prompt category",
         "heatmap": "Win fraction (row model beats column model, ties excluded)",
         "about_md": (
             "## About the arena\n"
@@ -141,8 +141,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "aspect_text_alignment": "与文本一致",
         "aspect_motion": "运动",
         "aspect_visual_quality": "画面质量",
-        "tie": "平局",
-        "both_bad": "都不好",
+        "choice_tie": "平局",
+        "choice_both_bad": "都不好",
         "model_a": "模型 A",
         "model_b": "模型 B",
         "model": "模型",
@@ -150,7 +150,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "provenance": "来源信息（设置、版本、用时）",
         "prompt": "提示词",
         "refresh": "刷新",
-        "category": "提示词类别",
+        "prompt_category": "提示词类别",
         "heatmap": "胜率（行模型胜列模型的比例，不计平局）",
         "about_md": (
             "## 关于竞技场\n"

@@ -148,7 +148,7 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
         with gr.Row():
             language = gr.Radio(LANGUAGE_CHOICES, value="any", label=t("prompt_language"))
             category = gr.Dropdown(
-                [("All / 全部", "all"), *[(c, c) for c in categories]], value="all", label=t("category")
+                [("All / 全部", "all"), *[(c, c) for c in categories]], value="all", label=t("prompt_category")
             )
             refresh = gr.Button(t("refresh"), scale=0, size="sm")
         summary = gr.Markdown()
@@ -161,7 +161,9 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
         counts = gr.Plot()
         gr.Markdown(t("boards_md"))
         board_by = gr.Radio(
-            [("Category / 类别", "category"), ("Language / 语言", "language")], value="category", label=t("board_by")
+            [("Category / 类别", "by_category"), ("Language / 语言", "by_language")],
+            value="by_category",
+            label=t("board_by"),
         )
         boards = gr.Dataframe(interactive=False, wrap=True)
 
@@ -178,7 +180,7 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
         }
 
     def show_boards(field: str, request: gr.Request) -> Any:
-        return group_boards(arena, field, request_language(request))
+        return group_boards(arena, field.removeprefix("by_"), request_language(request))
 
     board_by.change(show_boards, [board_by], [boards], api_visibility="private")
     tab.select(show_boards, [board_by], [boards], api_visibility="private")

@@ -54,7 +54,7 @@ def build_metrics_tab(arena: Arena) -> gr.Tab:
     with gr.Tab(t("tab_metrics"), id="metrics") as tab:
         with gr.Row():
             category = gr.Dropdown(
-                [("All / 全部", "all"), *[(c, c) for c in categories]], value="all", label=t("category")
+                [("All / 全部", "all"), *[(c, c) for c in categories]], value="all", label=t("prompt_category")
             )
             refresh = gr.Button(t("refresh"), scale=0, size="sm")
         note = gr.Markdown()

@@ -100,8 +100,8 @@ def reveal_html(reveal: Reveal, lang: str) -> str:
     choice_label = {
         "left": "A",
         "right": "B",
-        "tie": text("tie", lang),
-        "both_bad": text("both_bad", lang),
+        "tie": text("choice_tie", lang),
+        "both_bad": text("choice_both_bad", lang),
         None: "—",
     }[reveal.choice]
     head = f"{text('revealed', lang)} · {text('your_vote', lang)}: {choice_label}"

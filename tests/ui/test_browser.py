@@ -15,7 +15,7 @@ from tests.ui.helpers import enabled_demo_names
 
 pytestmark = pytest.mark.browser
 
-TABS = ("battle", "side_by_side", "playground", "leaderboard", "about")
+TABS = ("battle", "side_by_side", "playground", "leaderboard", "metrics", "about")
 
 
 def _browser_or_skip() -> tuple[Any, str]:
@@ -66,8 +66,12 @@ def test_battle_in_a_real_browser(live_app: LiveApp, tmp_path: Path) -> None:
             )
             for path in dirs:
                 page.screenshot(path=path / "battle_before_vote.png", full_page=True)
+            motion = page.locator("fieldset, .block").filter(has_text="Motion").last
+            motion.get_by_text("A = B").click()  # an aspect vote travels through the browser's own widgets
             vote_a.click()
             page.locator(".arena-reveal .name").first.wait_for(timeout=15_000)
+            last = live_app.arena.leaderboard.rows()[-1]
+            assert last["choice"] == "left" and last["aspects"] == {"motion": "tie"}, last
             names = page.locator(".arena-reveal .name").all_inner_texts()
             assert len(names) == 2 and set(names) <= set(enabled_demo_names())
             assert page.get_by_role("button", name="Next battle").is_visible()
@@ -76,8 +80,12 @@ def test_battle_in_a_real_browser(live_app: LiveApp, tmp_path: Path) -> None:
                 if tab != "battle":
                     page.get_by_role("tab").nth(TABS.index(tab)).click()
                     page.wait_for_timeout(1500)
+                if tab == "leaderboard":
+                    page.get_by_text("Language / ").click()  # boards by language
+                    page.wait_for_timeout(1500)
                 for path in dirs:
                     page.screenshot(path=path / f"{tab}.png", full_page=True)
+            assert page.get_by_text("not in the list of choices").count() == 0
 
             zh = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
             zh.goto(live_app.url, wait_until="domcontentloaded")

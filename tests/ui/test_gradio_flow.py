@@ -116,3 +116,14 @@ def test_request_language() -> None:
     assert request_language(Req("fr-FR,en-US;q=0.7")) == "en"  # type: ignore[arg-type]
     assert request_language(None) == "en"
     assert text("err_already_voted", "zh") != text("err_already_voted", "en")
+
+
+def test_no_choice_value_is_also_a_translation_key() -> None:
+    """The browser translates any string equal to an i18n key, a choice's value included: keep them apart."""
+    from arena.ui.common import LANGUAGE_CHOICES
+    from arena.ui.duel import ASPECT_CHOICES, CHOICES
+
+    keys = set(STRINGS["en"])
+    values = {v for _, v in (*LANGUAGE_CHOICES, *ASPECT_CHOICES)} | set(CHOICES) | {"all", "by_category", "by_language"}
+    values |= {"motion", "colour", "count", "composition"}
+    assert values & keys == set()
