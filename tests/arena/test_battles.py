@@ -218,3 +218,30 @@ def test_leaderboard_moves_with_votes(arena: Arena) -> None:
     assert top["ci"][0] <= top["rating"] <= top["ci"][1]
     zh = arena.leaderboard.board(language="zh")
     assert zh["votes"] + arena.leaderboard.board(language="en")["votes"] == 12
+
+
+def test_live_generation_obeys_the_per_model_concurrency_limit(arena_factory: Callable[..., Arena]) -> None:
+    """Six live battles at once on one slow model: never more than its max_concurrency (2) generations run."""
+    arena = arena_factory()
+    slow_spec = arena.catalog.get("gamma-x")
+    adapter, _ = arena.pool.get(slow_spec.id)
+    adapter.params = adapter.Params.model_validate({**slow_spec.params, "delay_s": 0.3})  # type: ignore[attr-defined]
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def battle(i: int) -> None:
+        barrier.wait()
+        try:
+            view = arena.battles.start(f"s{i}", prompt_text=f"a green box number {i}", models=["alpha-7b", "gamma-x"])
+            assert view.status == "shown"
+        except BaseException as exc:  # collected, asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=battle, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert adapter.peak == adapter.capabilities().max_concurrency == 2  # type: ignore[attr-defined]
+    assert arena.pool.waiting("gamma-x") == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -30,6 +31,12 @@ class ScriptedAdapter(VideoAdapter):
     kind = "scripted"
     Params = ScriptedParams
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._lock = threading.Lock()
+        self.active = 0  # generations running now in this adapter
+        self.peak = 0  # the most that ever ran at once
+
     def capabilities(self) -> Capabilities:
         return Capabilities(
             frames=FrameRule(min=1, max=64),
@@ -43,8 +50,15 @@ class ScriptedAdapter(VideoAdapter):
     def _generate(self, request: ResolvedRequest) -> RawVideo:
         params = self.params
         assert isinstance(params, ScriptedParams)
-        if params.delay_s:
-            time.sleep(params.delay_s)
+        with self._lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            if params.delay_s:
+                time.sleep(params.delay_s)
+        finally:
+            with self._lock:
+                self.active -= 1
         if params.fail:
             raise RuntimeError(params.fail)
         rng = np.random.default_rng(request.seed)
