@@ -84,6 +84,10 @@ def api_router(arena: Arena) -> APIRouter:
     def leaderboard(language: str | None = None, category: str | None = None) -> dict[str, Any]:
         return arena.leaderboard.board(language=language, category=category)
 
+    @router.get("/api/compare")
+    def compare(a: str, b: str) -> dict[str, Any]:
+        return arena.leaderboard.compare(a, b)
+
     @router.get("/api/prompts")
     def prompts(language: str | None = None) -> list[dict[str, Any]]:
         return arena.prompts(language)

@@ -33,6 +33,10 @@ def register(app: typer.Typer) -> None:
         anchor: Annotated[str | None, typer.Option("--anchor", help="Pin this model at 1000")] = None,
         min_votes: Annotated[int, typer.Option("--min-votes", min=0, help="Hide models with fewer votes")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON: ratings, ci, elo, votes")] = False,
+        compare: Annotated[
+            tuple[str, str] | None,
+            typer.Option("--compare", help="Two models: P(first is better) and the votes that would settle it"),
+        ] = None,
     ) -> None:
         """Bradley–Terry ratings with bootstrap 95 % CIs, FastChat ranks, and online Elo (K = 4)."""
         from arena.ratings.battles import BattleRows
@@ -48,6 +52,9 @@ def register(app: typer.Typer) -> None:
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             raise typer.Exit(2) from exc
+        if compare is not None:
+            _print_comparison(board, rows, *compare, as_json=as_json)
+            return
         if as_json:
             typer.echo(json.dumps(board.to_json(), indent=2))
             return
@@ -59,3 +66,30 @@ def register(app: typer.Typer) -> None:
                 f"{e.rank:>4}  {e.model:<28} {e.rating:>7.1f}  {ci:>15}  {e.votes:>6}  "
                 f"{100 * e.win_rate:>6.1f}  {e.elo:>7.1f}"
             )
+
+
+def _print_comparison(board: Any, rows: Any, a: str, b: str, *, as_json: bool) -> None:
+    from arena.ratings.decisions import compare_models
+
+    try:
+        result = compare_models(board, rows, a, b)
+    except (KeyError, ValueError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    settle = result["votes_to_settle"]
+    low, high = result["gap_ci"]
+    verdict = (
+        "settled at 95%"
+        if settle == 0
+        else "too close to call"
+        if settle is None
+        else f"~{settle} more direct votes to settle at 95%"
+    )
+    typer.echo(
+        f"{a} vs {b}: gap {result['rating_gap']:+.1f} (95% CI {low:+.1f} .. {high:+.1f}), "
+        f"P({a} better) = {result['p_a_better']:.3f}; "
+        f"head to head {result['wins']}-{result['losses']}-{result['ties']}; {verdict}"
+    )

@@ -14,6 +14,7 @@ from arena.ratings.bt import (
 from arena.ratings.decisions import (
     battle_count_matrix,
     category_boards,
+    compare_models,
     prob_better,
     versus_rows,
     votes_to_settle,
@@ -42,6 +43,7 @@ __all__ = [
     "battle_count_matrix",
     "bootstrap_ratings",
     "category_boards",
+    "compare_models",
     "compute_elo",
     "fisher_sd",
     "fit_bradley_terry",

@@ -97,6 +97,26 @@ def versus_rows(board: Leaderboard, rows: BattleRows, in_house: str, level: floa
     return out
 
 
+def compare_models(board: Leaderboard, rows: BattleRows, a: str, b: str, level: float = 0.95) -> dict[str, Any]:
+    """Any two models on the board: rating gap with its CI, P(a better), head-to-head, votes to settle."""
+    if a == b:
+        raise ValueError("compare two different models")
+    for m in (a, b):
+        board.entry(m)  # KeyError naming the model when it is not on the board
+    row = next(r for r in versus_rows(board, rows, a, level) if r["rival"] == b)
+    return {
+        "a": a,
+        "b": b,
+        "rating_gap": row["diff"],
+        "gap_ci": [row["diff_low"], row["diff_high"]],
+        "p_a_better": row["p_in_house_better"],
+        "wins": row["in_house_wins"],
+        "losses": row["rival_wins"],
+        "ties": row["ties"],
+        "votes_to_settle": row["votes_to_settle"],
+    }
+
+
 def _pair_tables(rows: BattleRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(wins[i, j] of row model over column model, decisive battles, all battles), weighted by row weight."""
     k = rows.n_models

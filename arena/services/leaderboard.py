@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from arena.services.views import Refusal
 from arena.services.votes import voted_battles
 from arena.settings import Settings
 from db.models import Model
@@ -142,6 +143,20 @@ class LeaderboardService:
             out.append({**row, "rival_name": meta.get(row["rival"], {}).get("display_name", row["rival"])})
         return {"in_house": in_house, "in_house_name": meta.get(in_house, {}).get("display_name"), "rows": out}
 
+    def compare(self, a: str, b: str, seed: int = 0) -> dict[str, Any]:
+        """Any two models: P(a better than b) from the bootstrap, the gap with its CI, and votes to settle."""
+        from arena.ratings import compare_models
+
+        records = self.rows()
+        voted = {r["model_a"] for r in records} | {r["model_b"] for r in records}
+        missing = [m for m in (a, b) if m not in voted]
+        if missing:
+            raise Refusal("no_votes", f"no anonymous votes yet for: {', '.join(missing)}", 404)
+        if a == b:
+            raise Refusal("invalid", "compare two different models", 400)
+        rows, board = self._fit(records, 0, max(self.settings.bootstrap_rounds, 20), seed)
+        return compare_models(board, rows, a, b)
+
     def position_bias(self) -> dict[str, Any]:
         """P(the left video wins) among decisive anonymous votes, with a 95 % Wilson interval."""
         from arena.ratings import position_bias
@@ -179,10 +194,11 @@ class LeaderboardService:
 
     def raters(self) -> dict[str, Any]:
         """Per session: votes, agreement with the consensus, and gold-pair accuracy."""
-        from arena.ratings import BattleRows, session_agreement
+        from arena.ratings import BattleRows, session_agreement, session_weights
 
         votes = self.all_votes()
         gold = self.gold_scores(votes)
+        failed = {s for s, w in session_weights(gold, mode="exclude").items() if w == 0.0}
         board_rows = [v for v in votes if not v["is_gold"]]
         agreement = session_agreement(BattleRows.from_records(board_rows)) if board_rows else {}
         sessions = sorted(set(agreement) | set(gold))
@@ -191,6 +207,7 @@ class LeaderboardService:
                 **agreement.get(s, {}),
                 "gold_votes": gold[s].votes if s in gold else 0,
                 "gold_accuracy": round(gold[s].accuracy, 4) if s in gold else None,
+                "gold_failed": s in failed,
             }
             for s in sessions
         }

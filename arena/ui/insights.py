@@ -50,6 +50,28 @@ def bias_view(arena: Arena, lang: str) -> str:
     )
 
 
+def raters_view(arena: Arena, lang: str) -> str:
+    """One line on the raters: agreement with the consensus (vote-weighted) and gold-pair failures."""
+    raters = arena.leaderboard.raters()
+    voted = [r for r in raters.values() if r.get("votes")]
+    if not voted:
+        return ""
+    total = sum(r["votes"] for r in voted)
+    agree = sum(r["agreement"] * r["votes"] for r in voted) / total
+    expected = sum(r["expected"] * r["votes"] for r in voted) / total
+    gold = [r for r in raters.values() if r["gold_votes"]]
+    failed = sum(1 for r in gold if r["gold_failed"])
+    return text(
+        "raters_summary",
+        lang,
+        n=len(voted),
+        agree=f"{100 * agree:.0f}",
+        expected=f"{100 * expected:.0f}",
+        failed=failed,
+        gold=len(gold),
+    )
+
+
 def count_matrix(arena: Arena, language: str | None, category: str | None) -> pd.DataFrame:
     matrix = arena.leaderboard.matrices(language, category)["battle_count"]
     return matrix if matrix is not None else pd.DataFrame()

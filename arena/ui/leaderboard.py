@@ -16,7 +16,7 @@ import pandas as pd
 from arena.services.container import Arena
 from arena.ui.common import LANGUAGE_CHOICES
 from arena.ui.i18n import request_language, t, text
-from arena.ui.insights import bias_view, count_matrix, group_boards, versus_view
+from arena.ui.insights import bias_view, count_matrix, group_boards, raters_view, versus_view
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def leaderboard_views(arena: Arena, language: str | None, category: str | None, 
         "table": board_table(board, lang),
         "heatmap": heatmap,
         "counts": counts,
-        "bias": bias_view(arena, lang),
+        "bias": "\n\n".join(x for x in (bias_view(arena, lang), raters_view(arena, lang)) if x),
         "versus_note": versus_note,
         "versus": versus,
     }

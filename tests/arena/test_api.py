@@ -62,6 +62,11 @@ def test_battle_vote_reveal_and_leaderboard(server: ThreadedServer) -> None:
             board["rows"][0]
         )
         assert http.get("/api/leaderboard", params={"language": "xx"}).json()["votes"] == 0
+        a, b = (r["model_id"] for r in board["rows"])
+        compared = http.get("/api/compare", params={"a": a, "b": b}).json()
+        assert 0.0 <= compared["p_a_better"] <= 1.0 and compared["wins"] + compared["losses"] + compared["ties"] == 1
+        missing = http.get("/api/compare", params={"a": a, "b": "nope"})
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "no_votes"
 
 
 def test_refused_votes_answer_4xx_with_a_reason(server: ThreadedServer) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from arena.services.container import Arena
+from arena.services.views import Refusal
 from db.models import Battle
 from db.session import transaction
 
@@ -45,6 +48,7 @@ def test_gold_pairs_score_sessions_and_failing_sessions_are_excluded(arena_facto
     assert weights == {"careless": 0.0, "careful": 1.0}
     raters = arena.leaderboard.raters()
     assert raters["careless"]["gold_accuracy"] == 0.0 and raters["careful"]["gold_accuracy"] == 1.0
+    assert raters["careless"]["gold_failed"] and not raters["careful"]["gold_failed"]
 
 
 def test_position_bias_is_measured(arena: Arena) -> None:
@@ -87,3 +91,20 @@ def test_adaptive_matchmaking_pairs_a_starving_model_first(arena: Arena) -> None
     for _ in range(5):
         view = arena.battles.start("s1")
         assert "gamma-x" in sides(arena, view.id)
+
+
+def test_any_two_models_can_be_compared(arena: Arena) -> None:
+    for _ in range(15):
+        view = arena.battles.start("s1")
+        left, right = sides(arena, view.id)
+        vote_for(arena, "s1", view.id, "alpha-7b" if "alpha-7b" in (left, right) else left)
+    result = arena.leaderboard.compare("alpha-7b", "gamma-x")
+    assert result["p_a_better"] > 0.5 and result["rating_gap"] > 0
+    assert result["gap_ci"][0] <= result["rating_gap"] <= result["gap_ci"][1]
+    assert result["wins"] >= 1 and result["losses"] == 0
+    flipped = arena.leaderboard.compare("gamma-x", "alpha-7b")
+    assert abs(flipped["p_a_better"] - (1 - result["p_a_better"])) < 1e-9
+    for a, b, code in (("alpha-7b", "alpha-7b", "invalid"), ("alpha-7b", "broken-model", "no_votes")):
+        with pytest.raises(Refusal) as refused:
+            arena.leaderboard.compare(a, b)
+        assert refused.value.code == code

@@ -42,6 +42,18 @@ def test_table_anchor_and_errors(battles, tmp_path) -> None:
     assert res.exit_code == 2 and "unknown winner" in res.output
 
 
+def test_compare_two_models(battles) -> None:
+    args = ["ratings", "--battles", str(battles), "--bootstrap", "50", "--compare", "a", "b"]
+    res = CliRunner().invoke(build_app(), [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert (out["wins"], out["losses"], out["ties"]) == (30, 10, 5)
+    assert out["p_a_better"] > 0.95 and out["gap_ci"][0] <= out["rating_gap"] <= out["gap_ci"][1]
+    assert "P(a better)" in CliRunner().invoke(build_app(), args).output
+    bad = CliRunner().invoke(build_app(), ["ratings", "--battles", str(battles), "--compare", "a", "zz"])
+    assert bad.exit_code == 2 and "zz" in bad.output
+
+
 def test_empty_database_gives_an_empty_board(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("ARENA_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     res = CliRunner().invoke(build_app(), ["ratings", "--json"])
