@@ -3,16 +3,14 @@
 from adapters.base import (
     AdapterParams,
     Availability,
-    Capabilities,
-    FrameRule,
     GeneratedVideo,
     GenerationRequest,
     Provenance,
     RawVideo,
     ResolvedRequest,
-    SizeRule,
     VideoAdapter,
 )
+from adapters.capabilities import Capabilities, FrameRule, SizeRule
 from adapters.errors import (
     AdapterError,
     AdapterUnavailableError,

@@ -14,11 +14,13 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.capabilities import Capabilities
+from adapters.contract import Layout, check_fps, to_uint8_frames
 from adapters.errors import (
     AdapterError,
     AdapterUnavailableError,
@@ -27,7 +29,6 @@ from adapters.errors import (
     RequestError,
 )
 
-Layout = Literal["FHWC", "FCHW", "BFHWC", "BFCHW"]
 MAX_SEED = 2**31 - 1
 
 
@@ -65,88 +66,6 @@ class ResolvedRequest(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     # field -> [asked, used] for every value the rules changed
     adjustments: dict[str, list[Any]] = Field(default_factory=dict)
-
-
-class FrameRule(BaseModel):
-    """Valid frame counts: ``step * k + offset`` within [min, max], or exactly one of ``fixed``."""
-
-    step: int = Field(default=1, ge=1)
-    offset: int = 0
-    min: int = Field(default=1, ge=1)
-    max: int | None = None
-    fixed: list[int] | None = None
-
-    def snap(self, n: int) -> int:
-        if self.fixed:
-            return min(self.fixed, key=lambda v: (abs(v - n), v))
-        lo = self.min
-        hi = self.max if self.max is not None else max(n, lo) + self.step
-        k = round((n - self.offset) / self.step)
-        candidates = [self.step * j + self.offset for j in (k - 1, k, k + 1)]
-        valid = [c for c in candidates if lo <= c <= hi]
-        if not valid:  # n is far outside [lo, hi]: the nearest valid bound
-            first = lo + (self.offset - lo) % self.step
-            last = hi - (hi - self.offset) % self.step
-            return first if n < lo else last
-        return min(valid, key=lambda v: (abs(v - n), v))
-
-    def describe(self) -> str:
-        if self.fixed:
-            return f"one of {self.fixed}"
-        form = f"{self.step}k+{self.offset}" if self.step > 1 else "any"
-        upper = f"..{self.max}" if self.max else "+"
-        return f"{form} in {self.min}{upper}"
-
-
-class SizeRule(BaseModel):
-    """Valid sizes: width and height multiples of ``multiple`` within bounds, or one of ``fixed`` (W, H)."""
-
-    multiple: int = Field(default=2, ge=2)
-    min: int = Field(default=16, ge=2)
-    max: int = Field(default=4096, ge=2)
-    max_pixels: int | None = None
-    fixed: list[tuple[int, int]] | None = None
-
-    def snap(self, width: int, height: int) -> tuple[int, int]:
-        if self.fixed:
-            return min(self.fixed, key=lambda wh: (abs(wh[0] - width) + abs(wh[1] - height), wh))
-
-        m = self.multiple
-        lo, hi = max(m, -(-self.min // m) * m), self.max // m * m  # the smallest and largest valid values
-
-        def one(v: int) -> int:
-            return max(lo, min(hi, round(v / m) * m))
-
-        w, h = one(width), one(height)
-        if self.max_pixels and w * h > self.max_pixels:
-            scale = (self.max_pixels / (w * h)) ** 0.5
-            w = max(self.multiple, int(w * scale) // self.multiple * self.multiple)
-            h = max(self.multiple, int(h * scale) // self.multiple * self.multiple)
-        return w, h
-
-    def describe(self) -> str:
-        if self.fixed:
-            return "one of " + ", ".join(f"{w}x{h}" for w, h in self.fixed)
-        return f"multiples of {self.multiple} in {self.min}..{self.max}"
-
-
-class Capabilities(BaseModel):
-    """What a model accepts, and its defaults. ``languages`` holds ISO codes or ``"*"`` for any."""
-
-    frames: FrameRule = Field(default_factory=FrameRule)
-    size: SizeRule = Field(default_factory=SizeRule)
-    languages: list[str] = Field(default_factory=lambda: ["*"])
-    default_frames: int = 16
-    default_width: int = 256
-    default_height: int = 256
-    default_fps: float = 8.0
-    default_steps: int | None = None
-    default_guidance: float | None = None
-    max_concurrency: int = 1
-    supports_negative_prompt: bool = True
-
-    def speaks(self, language: str | None) -> bool:
-        return language is None or "*" in self.languages or language in self.languages
 
 
 class Provenance(BaseModel):
@@ -207,55 +126,6 @@ class Availability(BaseModel):
 
     ok: bool
     detail: str
-
-
-def _to_numpy(frames: Any) -> np.ndarray:
-    if hasattr(frames, "detach"):  # torch tensor, without importing torch
-        frames = frames.detach().float().cpu().numpy() if frames.dtype.is_floating_point else frames.cpu().numpy()
-    if isinstance(frames, list | tuple):
-        frames = np.stack([np.asarray(f) for f in frames])
-    return np.asarray(frames)
-
-
-def to_uint8_frames(frames: Any, layout: Layout, model_id: str) -> np.ndarray:
-    """Convert frames from ``layout`` to uint8 (F, H, W, 3), checking the contract on the way."""
-    try:
-        arr = _to_numpy(frames)
-    except Exception as exc:  # e.g. ragged lists of frames
-        raise OutputContractError(model_id, f"frames could not be read as an array: {exc}") from exc
-    expected_ndim = len(layout)
-    if arr.ndim != expected_ndim:
-        raise OutputContractError(
-            model_id, f"frames have shape {arr.shape}, expected {expected_ndim} dims in layout {layout}"
-        )
-    if layout.startswith("B"):
-        if arr.shape[0] != 1:
-            raise OutputContractError(model_id, f"expected a batch of one video, got {arr.shape[0]}")
-        arr = arr[0]
-    if layout.endswith("CHW"):
-        arr = np.moveaxis(arr, 1, -1)
-    if arr.shape[0] == 0:
-        raise OutputContractError(model_id, "zero frames")
-    if arr.shape[-1] != 3:
-        raise OutputContractError(model_id, f"frames have {arr.shape[-1]} channels, expected 3 (RGB)")
-    if arr.shape[1] < 2 or arr.shape[2] < 2:
-        raise OutputContractError(model_id, f"frames are {arr.shape[2]}x{arr.shape[1]}, too small")
-    if arr.dtype == np.uint8:
-        return np.ascontiguousarray(arr)
-    if arr.dtype.kind == "f":
-        if not np.isfinite(arr).all():
-            raise OutputContractError(model_id, "frames contain NaN or infinite values")
-        lo, hi = float(arr.min()), float(arr.max())
-        if lo < -1e-3 or hi > 1 + 1e-3:
-            raise OutputContractError(model_id, f"float frames must lie in [0, 1], got [{lo:.4g}, {hi:.4g}]")
-        return np.ascontiguousarray((np.clip(arr, 0.0, 1.0) * 255.0).round().astype(np.uint8))
-    raise OutputContractError(model_id, f"frames have dtype {arr.dtype}, expected uint8 or float in [0, 1]")
-
-
-def _check_fps(fps: float | None, model_id: str) -> float:
-    if fps is None or not np.isfinite(fps) or fps <= 0 or fps > 240:
-        raise OutputContractError(model_id, f"fps must be a positive number up to 240, got {fps!r}")
-    return float(fps)
 
 
 def resolve_request(
@@ -371,7 +241,7 @@ class VideoAdapter(abc.ABC):
         if not isinstance(raw, RawVideo):
             raise OutputContractError(self.model_id, f"_generate returned {type(raw).__name__}, expected RawVideo")
         frames = to_uint8_frames(raw.frames, raw.layout, self.model_id)
-        fps = _check_fps(raw.fps if raw.fps is not None else resolved.fps, self.model_id)
+        fps = check_fps(raw.fps if raw.fps is not None else resolved.fps, self.model_id)
         details = dict(raw.details)
         memory = probe.peak() if probe else (None, None)
         provenance = Provenance(

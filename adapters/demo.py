@@ -18,16 +18,8 @@ from typing import Literal, cast, get_args
 import numpy as np
 from pydantic import Field
 
-from adapters.base import (
-    AdapterParams,
-    Availability,
-    Capabilities,
-    FrameRule,
-    RawVideo,
-    ResolvedRequest,
-    SizeRule,
-    VideoAdapter,
-)
+from adapters.base import AdapterParams, Availability, RawVideo, ResolvedRequest, VideoAdapter
+from adapters.capabilities import Capabilities, FrameRule, SizeRule
 from adapters.demo_scene import PALETTE, SHAPES, Scene, SceneObject, parse_prompt
 
 Behaviour = Literal["faithful", "ignores_subject", "flicker", "frozen"]
@@ -45,9 +37,7 @@ def _luminance(rgb: tuple[int, int, int]) -> float:
     return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
 
 
-def _blend_distance(
-    point: tuple[int, int, int], colour: tuple[int, int, int], bg: tuple[int, int, int]
-) -> float:
+def _blend_distance(point: tuple[int, int, int], colour: tuple[int, int, int], bg: tuple[int, int, int]) -> float:
     """Distance from ``point`` to the nearest blend of ``colour`` over ``bg`` (anti-aliased edges)."""
     p, c, b = (np.asarray(v, dtype=np.float64) for v in (point, colour, bg))
     span = c - b
@@ -210,10 +200,7 @@ def _texture(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
     bottom = coarse[y0 + 1][:, x0] * (1 - wx) + coarse[y0 + 1][:, x0 + 1] * wx
     noise = top * (1 - wy) + bottom * wy
     angle = rng.uniform(0, 2 * math.pi)
-    gradient = (
-        np.cos(angle) * np.linspace(-1, 1, width)[None, :]
-        + np.sin(angle) * np.linspace(-1, 1, height)[:, None]
-    )
+    gradient = np.cos(angle) * np.linspace(-1, 1, width)[None, :] + np.sin(angle) * np.linspace(-1, 1, height)[:, None]
     return (6.0 * noise + 7.0 * gradient).astype(np.float32)
 
 

@@ -19,16 +19,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from adapters.base import (
-    AdapterParams,
-    Availability,
-    Capabilities,
-    FrameRule,
-    RawVideo,
-    ResolvedRequest,
-    SizeRule,
-    VideoAdapter,
-)
+from adapters.base import AdapterParams, Availability, RawVideo, ResolvedRequest, VideoAdapter
+from adapters.capabilities import Capabilities, FrameRule, SizeRule
 from adapters.diffusers_families import Family, family_table, get_family
 from adapters.diffusers_loading import (
     LocatedWeights,

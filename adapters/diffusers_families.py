@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from adapters.base import FrameRule, SizeRule
+from adapters.capabilities import FrameRule, SizeRule
 
 
 @dataclass(frozen=True)

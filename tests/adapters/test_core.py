@@ -11,18 +11,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from adapters.base import (
-    Capabilities,
-    FrameRule,
-    GenerationRequest,
-    RawVideo,
-    ResolvedRequest,
-    SizeRule,
-    VideoAdapter,
-    resolve_request,
-    to_uint8_frames,
-)
+from adapters.base import GenerationRequest, RawVideo, ResolvedRequest, VideoAdapter, resolve_request
+from adapters.capabilities import Capabilities, FrameRule, SizeRule
 from adapters.config import load_models_file, parse_models
+from adapters.contract import to_uint8_frames
 from adapters.errors import ConfigError, OutputContractError
 from adapters.kinds import adapter_kinds
 from adapters.registry import Registry, UnknownNameError
@@ -236,7 +228,7 @@ def test_registry_lazy_import_errors() -> None:
     registry: Registry[VideoAdapter] = Registry("adapter kind", VideoAdapter)
     registry.register("ghost", "adapters.no_such_module:Ghost")
     registry.register("typo", "adapters.base:NoSuchClass")
-    registry.register("wrong", "adapters.base:SizeRule")
+    registry.register("wrong", "adapters.capabilities:SizeRule")
     with pytest.raises(ImportError, match=r"'ghost' needs 'adapters.no_such_module'.*make install"):
         registry.get("ghost")
     with pytest.raises(ImportError, match="no attribute 'NoSuchClass'"):

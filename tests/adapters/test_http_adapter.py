@@ -14,15 +14,8 @@ import httpx
 import numpy as np
 import pytest
 
-from adapters.base import (
-    Capabilities,
-    FrameRule,
-    GenerationRequest,
-    RawVideo,
-    ResolvedRequest,
-    SizeRule,
-    VideoAdapter,
-)
+from adapters.base import GenerationRequest, RawVideo, ResolvedRequest, VideoAdapter
+from adapters.capabilities import Capabilities, FrameRule, SizeRule
 from adapters.errors import (
     AdapterUnavailableError,
     GenerationError,

@@ -7,15 +7,8 @@ import time
 
 import numpy as np
 
-from adapters.base import (
-    AdapterParams,
-    Capabilities,
-    FrameRule,
-    RawVideo,
-    ResolvedRequest,
-    SizeRule,
-    VideoAdapter,
-)
+from adapters.base import AdapterParams, RawVideo, ResolvedRequest, VideoAdapter
+from adapters.capabilities import Capabilities, FrameRule, SizeRule
 from adapters.kinds import adapter_kinds
 from adapters.registry import Registry
 
