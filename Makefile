@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint typecheck format bench clean
 
 # Created once; re-run only when pyproject.toml changes, so a second `make` is quick.
 $(STAMP): pyproject.toml
@@ -26,6 +26,10 @@ test: install
 lint: install
 	$(BIN)/ruff check adapters arena metrics db tests benchmarks app.py
 	$(BIN)/ruff format --check adapters arena metrics db tests benchmarks app.py
+	$(BIN)/mypy adapters arena metrics db
+
+typecheck: install
+	$(BIN)/mypy adapters arena metrics db
 
 format: install
 	$(BIN)/ruff format adapters arena metrics db tests benchmarks app.py

@@ -20,9 +20,7 @@ from types import MappingProxyType
 from typing import Literal, NamedTuple
 
 Shape = Literal["circle", "square", "triangle", "star", "heart", "ring"]
-Colour = Literal[
-    "red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black", "grey", "brown"
-]
+Colour = Literal["red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black", "grey", "brown"]
 Motion = Literal["left", "right", "up", "down", "towards", "away", "spin", "circle", "bounce", "still"]
 Speed = Literal["slow", "normal", "fast"]
 Aspect = Literal["shape", "colour", "count", "motion", "speed", "background"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -24,7 +24,9 @@ class UnknownNameError(KeyError):
 class Registry(Generic[T]):
     """Maps names to subclasses of ``base`` (or to ``"module:Attr"`` strings resolved on first use)."""
 
-    def __init__(self, what: str, base: type[T]) -> None:
+    def __init__(self, what: str, base: type[Any]) -> None:
+        # `type[Any]`, not `type[T]`: bases are abstract, and mypy accepts only concrete classes for `type[T]`
+        # (declare the registry as `Registry[Base]`).
         self.what = what
         self.base = base
         self._entries: dict[str, type[T] | str] = {}

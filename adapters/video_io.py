@@ -13,12 +13,13 @@ import secrets
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 
 CRF = 18
 PRESET = "medium"
-CODEC = "libx264"
+CODEC: Final = "libx264"  # Final keeps the literal, so PyAV's stubs type the stream as a VideoStream
 PIX_FMT = "yuv420p"
 
 
@@ -69,7 +70,7 @@ def decode_mp4(source: str | Path | bytes, max_frames: int | None = None) -> tup
 
     handle = io.BytesIO(source) if isinstance(source, bytes | bytearray) else str(source)
     try:
-        with av.open(handle) as container:
+        with av.open(handle, mode="r") as container:
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate or 0
             frames = []
@@ -112,7 +113,7 @@ def remux_for_battle(source: str | Path) -> bytes:
     os.close(fd)
     try:
         with (
-            av.open(str(source)) as src,
+            av.open(str(source), mode="r") as src,
             av.open(tmp, mode="w", format="mp4", options={"movflags": "+faststart"}) as dst,
         ):
             in_stream = src.streams.video[0]
@@ -136,7 +137,7 @@ def probe_metadata(source: str | Path | bytes) -> dict[str, str]:
 
     handle = io.BytesIO(source) if isinstance(source, bytes | bytearray) else str(source)
     tags: dict[str, str] = {}
-    with av.open(handle) as container:
+    with av.open(handle, mode="r") as container:
         tags.update({f"container.{k}": v for k, v in container.metadata.items()})
         for i, stream in enumerate(container.streams):
             tags.update({f"stream{i}.{k}": v for k, v in stream.metadata.items()})

@@ -141,7 +141,8 @@ def _hf_cache_file(repo: str, filenames: Sequence[str], cache_dir: str | Path | 
 def _hf_snapshot_dir(repos: Sequence[str], cache_dir: str | Path | None) -> tuple[str | None, list[str]]:
     from huggingface_hub import snapshot_download
 
-    root, looked = _hf_cache(cache_dir), []
+    root = _hf_cache(cache_dir)
+    looked: list[str] = []
     for repo in repos:
         try:
             return snapshot_download(repo, local_files_only=True, cache_dir=root), looked

@@ -48,7 +48,8 @@ def farneback_motion(frames: np.ndarray, short_side: int = MOTION_SHORT_SIDE) ->
         if np.array_equal(prev, cur):  # no motion by definition (Farnebäck leaves ~1e-3 px of noise here)
             per_pair.append(0.0)
         else:
-            flow = cv2.calcOpticalFlowFarneback(prev, cur, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+            # OpenCV's stubs require an output array for `flow`; None (allocate one) is what its docs allow.
+            flow = cv2.calcOpticalFlowFarneback(prev, cur, None, 0.5, 3, 15, 3, 5, 1.2, 0)  # type: ignore[call-overload]
             per_pair.append(float(np.mean(np.hypot(flow[..., 0], flow[..., 1]))))
         prev = cur
     return float(np.mean(per_pair)), per_pair

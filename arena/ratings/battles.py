@@ -104,15 +104,15 @@ class BattleRows:
             msg = f"row {bad}: every battle needs model_a, model_b and winner (missing {key!r})"
             raise ValueError(msg) from None
         triples = list(seen)
-        cols = [_factorize([t[c] for t in triples], len(triples)) for c in range(3)]
-        cols = [(c[codes], u) for c, u in cols]
+        col_a, col_b, col_w = (_factorize([t[c] for t in triples], len(triples)) for c in range(3))
         extra: dict[str, list[Any]] = {}
         weights = None
         if n and sum(map(len, recs)) > 3 * n:
             present = set(chain.from_iterable(recs))
             weights = [r.get("weight", 1.0) for r in recs] if "weight" in present else None
             extra = {k: [r.get(k) for r in recs] for k in keep if k in present}
-        return cls._from_codes(*cols, weights, extra)
+        a, b, w = ((c[codes], u) for c, u in (col_a, col_b, col_w))
+        return cls._from_codes(a, b, w, weights, extra)
 
     @classmethod
     def from_columns(
@@ -120,7 +120,7 @@ class BattleRows:
         model_a: Sequence[str],
         model_b: Sequence[str],
         winner: Sequence[str],
-        weight: Sequence[float] | None = None,
+        weight: Sequence[float] | np.ndarray | None = None,
         extra: Mapping[str, Sequence[Any]] | None = None,
     ) -> BattleRows:
         """From parallel columns: lists, numpy arrays or pandas Series (coded with pandas' factorize)."""

@@ -131,7 +131,9 @@ def fit_strengths(
         p = 0.5 * (1.0 + np.tanh(0.5 * d))  # logistic, overflow-free
         resid = wins - totals * p
         c = totals * p * (1.0 - p)
-        g = (np.bincount(flat_i, resid.ravel(), r * k) - np.bincount(flat_j, resid.ravel(), r * k)).reshape(r, k)
+        # Weighted bincounts are float64 (numpy's stubs say intp): annotate so `g -= ...` type-checks.
+        g: np.ndarray = np.bincount(flat_i, resid.ravel(), r * k) - np.bincount(flat_j, resid.ravel(), r * k)
+        g = g.reshape(r, k)
         g -= prior * theta
         h = np.zeros((r, k, k))
         h[:, pair_i, pair_j] = -c

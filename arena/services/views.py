@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 
 class Refusal(Exception):
@@ -17,6 +17,10 @@ class Refusal(Exception):
         self.status = status
 
 
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
 def aware(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes even for timezone-aware columns: treat them as UTC."""
     if moment is not None and moment.tzinfo is None:

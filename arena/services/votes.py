@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,7 +72,7 @@ class VoteService:
                     expired = True
                     raise Refusal("expired", "this battle expired before the vote; start a new one", 410)
                 now = utcnow()
-                stored = session.execute(
+                mark_voted = (
                     update(Battle)
                     .where(
                         Battle.id == battle_id,
@@ -82,6 +82,8 @@ class VoteService:
                     .values(status=BattleStatus.voted, voted_at=now, revealed_at=now)
                     .execution_options(synchronize_session=False)
                 )
+                # An UPDATE gives a CursorResult (it has `rowcount`); Session.execute is typed as the base Result.
+                stored = cast("CursorResult[Any]", session.execute(mark_voted))
                 if stored.rowcount != 1:
                     raise Refusal("already_voted", "this battle already has a vote", 409)
                 shown = aware(battle.shown_at)

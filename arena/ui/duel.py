@@ -75,11 +75,14 @@ def build_duel(ui: Ui, *, named: bool) -> Duel:
         language = gr.Radio(LANGUAGE_CHOICES, value="any", label=t("prompt_language"), scale=1)
         prompt = gr.Dropdown(prompt_choices(ui.arena, "any"), value=None, label=t("suite_prompt"), scale=3)
     typed = gr.Textbox(label=t("typed_prompt"), placeholder=t("typed_placeholder"), max_length=500, visible=live)
-    models = None
+    models: tuple[gr.Dropdown, gr.Dropdown] | None = None
     if named:
         with gr.Row():
             # Filled when the tab opens; the service checks the ids.
-            models = tuple(gr.Dropdown([], label=t(f"model_{s}"), allow_custom_value=True) for s in "ab")
+            models = (
+                gr.Dropdown([], label=t("model_a"), allow_custom_value=True),
+                gr.Dropdown([], label=t("model_b"), allow_custom_value=True),
+            )
     start = gr.Button(t("generate") if named else t("new_battle"), variant="primary")
     prompt_text = gr.Textbox(label=t("prompt"), interactive=False, elem_id=None if named else "arena-prompt")
     player = gr.HTML(empty_html(), js_on_load=PLAYER_JS, elem_classes="arena-player")
@@ -119,14 +122,17 @@ def _start(
     language: str | None,
     prompt_id: int | None,
     typed: str | None,
-    models: list[str] | None,
+    models: list[str | None] | None,
     session_id: str,
     lang: str,
     progress: gr.Progress,
 ) -> dict[Any, Any]:
     """Start a battle; returns the updates of every duel component (names only in named mode)."""
-    if duel.named and (not models or None in models or models[0] == models[1]):
-        raise Refusal("invalid", text("choose_two", lang), 400)
+    picked: list[str] | None = None
+    if duel.named:
+        if not models or None in models or models[0] == models[1]:
+            raise Refusal("invalid", text("choose_two", lang), 400)
+        picked = [m for m in models if m is not None]  # every one: a None was refused above
     typed = (typed or "").strip() or None
     progress(0, desc=text("live_progress", lang))
     view: BattleView = ui.arena.battles.start(
@@ -134,7 +140,7 @@ def _start(
         prompt_id=None if typed else pick_prompt(ui.arena, language, prompt_id),
         prompt_text=typed,
         mode=BattleMode.named if duel.named else BattleMode.anonymous,
-        models=models if duel.named else None,
+        models=picked,
     )
     message = f"{text('voided', lang)}: {view.reason or ''}" if view.status == "voided" else ""
     if message:

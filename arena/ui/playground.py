@@ -30,17 +30,20 @@ def build_playground(ui: Ui) -> tuple[gr.Tab, gr.Dropdown]:
         if not model_id:
             gr.Warning(text("choose_model", lang))
             return {}
-        if not (prompt_text or "").strip():
+        cleaned = (prompt_text or "").strip()
+        if not cleaned:
             gr.Warning(text("empty_prompt", lang))
             return {}
         try:
-            result = arena.playground(model_id, prompt_text.strip(), int(seed_value or 0))
+            result = arena.playground(model_id, cleaned, int(seed_value or 0))
         except Exception as exc:
             warn_failure(exc, lang)
             return {}
-        latency = result.get("latency_s")
+        latency = result.get("latency_s")  # float seconds, or None when not measured
         name = arena.leaderboard.models().get(model_id, {}).get("display_name", model_id)
-        caption = f"{name}" + (f" · {text('generated_in', lang)} {float(latency):.2f} s" if latency else "")
+        caption = f"{name}"
+        if isinstance(latency, int | float) and latency:
+            caption += f" · {text('generated_in', lang)} {float(latency):.2f} s"
         return {player: single_html(str(result["url"]), caption), details: result.get("provenance")}
 
     go.click(generate, [model, prompt, seed], [player, details], api_name="playground")
