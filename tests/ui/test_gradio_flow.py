@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 import httpx
+from sqlalchemy import select
 
 from arena.ui.i18n import STRINGS, request_language, text
+from db.models import Battle, Prompt
+from db.session import transaction
 from tests.ui.conftest import LiveApp
 from tests.ui.helpers import client, enabled_demo_names, html_with, notice, revealed_names, start_battle, vote
 
@@ -127,3 +130,17 @@ def test_no_choice_value_is_also_a_translation_key() -> None:
     values = {v for _, v in (*LANGUAGE_CHOICES, *ASPECT_CHOICES)} | set(CHOICES) | {"all", "by_category", "by_language"}
     values |= {"motion", "colour", "count", "composition"}
     assert values & keys == set()
+
+
+def test_typed_prompt_is_generated_live_and_both_videos_arrive_together(live_app: LiveApp) -> None:
+    c = client(live_app.url)
+    typed = "三个紫色的星星快速向上飞"
+    urls = start_battle(c, typed=typed)
+    assert len(urls) == 2
+    for url in urls:
+        assert httpx.get(f"{live_app.url}/{url}", timeout=10).status_code == 200
+    with transaction(live_app.arena.factory) as session:
+        battle = session.scalars(select(Battle).order_by(Battle.created_at.desc())).first()
+        assert battle is not None and battle.source == "live" and battle.status.value == "shown"
+        prompt = session.get_one(Prompt, battle.prompt_id)
+        assert (prompt.text, prompt.language, prompt.suite) == (typed, "zh", "user")
