@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,24 @@ def start_prefill(arena: Arena) -> threading.Thread | None:
     return thread
 
 
+def start_pruning(arena: Arena, every_s: float = 600.0) -> threading.Thread:
+    """Delete served battle copies once they outlive the battle TTL, every ``every_s`` seconds."""
+
+    def work() -> None:
+        while True:
+            try:
+                removed = arena.media.prune_served(arena.settings.battle_ttl_s)
+                if removed:
+                    log.info("pruned %d served battle copies", removed)
+            except OSError:
+                log.exception("pruning served copies failed")
+            time.sleep(every_s)
+
+    thread = threading.Thread(target=work, name="arena-prune", daemon=True)
+    thread.start()
+    return thread
+
+
 def open_share_link(port: int, timeout_s: float = SHARE_TIMEOUT_S) -> tuple[str | None, str]:
     """Ask Gradio's share server for a public link, giving up after ``timeout_s``; returns (url, message)."""
     from gradio import networking
@@ -100,6 +119,7 @@ def serve(settings: Settings, options: ServeOptions) -> None:
     root_path = options.root_path.rstrip("/")
     app = create_app(arena, root_path=root_path)
     start_prefill(arena)
+    start_pruning(arena)
     config = uvicorn.Config(
         app,
         host=options.host,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 
 from adapters.video_io import content_hash, remux_for_battle
@@ -52,3 +53,20 @@ class MediaStore:
             tmp.write_bytes(remux_for_battle(self.path(rel)))
             tmp.replace(target)
         return target
+
+    def prune_served(self, max_age_s: float) -> int:
+        """Delete per-battle copies older than ``max_age_s`` (by then their battle is voted, void or expired);
+        returns how many were removed. Originals are never touched."""
+        folder = self.root / "served"
+        if not folder.is_dir():
+            return 0
+        cutoff = time.time() - max_age_s
+        removed = 0
+        for path in folder.glob("*.mp4"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another process pruned it first
+                continue
+        return removed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -245,3 +247,17 @@ def test_live_generation_obeys_the_per_model_concurrency_limit(arena_factory: Ca
     assert not errors, errors
     assert adapter.peak == adapter.capabilities().max_concurrency == 2  # type: ignore[attr-defined]
     assert arena.pool.waiting("gamma-x") == 0
+
+
+def test_served_copies_are_pruned_after_the_battle_ttl(arena: Arena) -> None:
+    old = arena.battles.start("s1")
+    fresh = arena.battles.start("s1")
+    tokens = {v.id: [u.rsplit("/", 1)[1].removesuffix(".mp4") for u in (v.left_url, v.right_url)] for v in (old, fresh)}
+    stale = time.time() - arena.settings.battle_ttl_s - 60
+    for token in tokens[old.id]:
+        os.utime(arena.media.served_path(token), (stale, stale))
+    assert arena.media.prune_served(arena.settings.battle_ttl_s) == 2
+    assert all(arena.battles.video_for_token(t) is None for t in tokens[old.id])
+    assert all(arena.battles.video_for_token(t) for t in tokens[fresh.id])
+    with transaction(arena.factory) as session:  # originals stay
+        assert all(arena.media.path(v.file_path).exists() for v in session.scalars(select(Video)))
