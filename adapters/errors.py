@@ -16,17 +16,17 @@ class OutputContractError(AdapterError):
     """The adapter returned frames that break the output contract (shape, dtype, range, NaN, fps)."""
 
 
-class WeightsNotFoundError(AdapterError):
+class AdapterUnavailableError(AdapterError):
+    """The model cannot run here (server unreachable, missing package, CUDA-only setting without CUDA)."""
+
+
+class WeightsNotFoundError(AdapterUnavailableError):
     """The model's weights are not on this machine; ``looked_in`` lists every place searched."""
 
     def __init__(self, model_id: str, what: str, looked_in: list[str]) -> None:
         self.looked_in = looked_in
         places = "; ".join(looked_in) or "nowhere"
         super().__init__(model_id, f"weights for {what!r} not found. Looked in: {places}")
-
-
-class AdapterUnavailableError(AdapterError):
-    """The model cannot run here (server unreachable, missing package, CUDA-only setting without CUDA)."""
 
 
 class GenerationError(AdapterError):

@@ -44,8 +44,8 @@ def start_prefill(arena: Arena) -> threading.Thread | None:
 
     def work() -> None:
         try:
-            total = arena.prefill()
-            log.info("demo pool ready: %d videos", total)
+            report = arena.prefill()
+            log.info("demo pool ready: %d of %d videos", report.stored, report.jobs)
         except Exception:
             log.exception("prefilling the demo pool failed")
             return

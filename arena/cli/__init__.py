@@ -6,6 +6,7 @@ import typer
 
 from arena.cli import metrics as metrics_cmd
 from arena.cli import models as models_cmd
+from arena.cli import pool as pool_cmd
 from arena.cli import ratings as ratings_cmd
 from arena.cli import serve as serve_cmd
 from arena.cli import votes as votes_cmd
@@ -14,11 +15,11 @@ from arena.cli import votes as votes_cmd
 def build_app() -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, add_completion=False, help="The video arena.")
     models_cmd.register(app)
+    pool_cmd.register(app)
     ratings_cmd.register(app)
     metrics_cmd.register(app)
     serve_cmd.register(app)
     votes_cmd.register(app)
-    # Further groups register here: db/votes, ratings, metrics/score, serve-model.
     return app
 
 

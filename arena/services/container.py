@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
+from adapters.errors import AdapterUnavailableError
 from adapters.registry import Registry
 from arena.services.battles import BattleService, PairChooser
 from arena.services.clips import ClipSigner
@@ -27,6 +28,14 @@ from db.models import Model, Prompt, Video
 from db.session import make_engine, make_session_factory, transaction, upgrade
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrefillReport:
+    jobs: int
+    stored: int  # videos of these jobs now in the pool (generated now or before)
+    failures: tuple[tuple[str, int, str], ...]  # (model, prompt id, reason)
+    skipped_models: tuple[str, ...]  # models that could not run here
 
 
 def _gold_pairs(specs: list[str]) -> list[tuple[str, str]]:
@@ -181,22 +190,52 @@ class Arena:
         models: Iterable[str] | None = None,
         kinds: Iterable[str] = ("demo",),
         limit_prompts: int | None = None,
+        seeds: int = 1,
         progress: Callable[[int, int], None] | None = None,
-    ) -> int:
-        """Generate the missing videos of the given models (default: enabled models of cheap kinds) for every
-        suite prompt. Returns how many videos exist for those pairs afterwards."""
+    ) -> PrefillReport:
+        """Generate the missing pool videos of the given models (default: enabled models of cheap kinds) for
+        every suite prompt and seeds 0..seeds-1; stored ones are skipped, so a stopped run resumes. A model that
+        cannot run here (weights missing, server down) is skipped after its first failure."""
         with transaction(self.factory) as session:
             query = select(Model.id).where(Model.enabled.is_(True))
             query = query.where(Model.id.in_(list(models))) if models else query.where(Model.kind.in_(list(kinds)))
             model_ids = list(session.scalars(query.order_by(Model.id)))
             prompt_ids = list(session.scalars(select(Prompt.id).where(Prompt.suite != USER_SUITE).order_by(Prompt.id)))
         prompt_ids = prompt_ids[:limit_prompts] if limit_prompts else prompt_ids
-        jobs = [(m, p) for p in prompt_ids for m in model_ids]
-        for done, (model_id, prompt_id) in enumerate(jobs, 1):
-            try:
-                self.generation.get_or_generate(model_id, prompt_id, seed=0)
-            except Exception as exc:
-                log.warning("prefill: %s on prompt %s failed: %s", model_id, prompt_id, exc)
+        jobs = [(m, p, seed) for seed in range(seeds) for p in prompt_ids for m in model_ids]
+        failures: list[tuple[str, int, str]] = []
+        unavailable: set[str] = set()
+        stored = 0
+        for done, (model_id, prompt_id, seed) in enumerate(jobs, 1):
+            if model_id not in unavailable:
+                try:
+                    self.generation.get_or_generate(model_id, prompt_id, seed=seed)
+                    stored += 1
+                except AdapterUnavailableError as exc:
+                    unavailable.add(model_id)
+                    failures.append((model_id, prompt_id, f"unavailable, skipped: {exc.reason}"))
+                except Exception as exc:  # one failing generation must not stop the others
+                    log.warning("prefill: %s on prompt %s failed: %s", model_id, prompt_id, exc)
+                    failures.append((model_id, prompt_id, str(exc)))
             if progress:
                 progress(done, len(jobs))
-        return len(jobs)
+        return PrefillReport(
+            jobs=len(jobs), stored=stored, failures=tuple(failures), skipped_models=tuple(sorted(unavailable))
+        )
+
+    def pool_status(self) -> list[dict[str, object]]:
+        """Per model: stored videos and how many suite prompts they cover."""
+        with transaction(self.factory) as session:
+            total = int(session.scalar(select(func.count(Prompt.id)).where(Prompt.suite != USER_SUITE)) or 0)
+            query = (
+                select(
+                    Model.id, Model.kind, Model.enabled, func.count(Video.id), func.count(Video.prompt_id.distinct())
+                )
+                .outerjoin(Video, Video.model_id == Model.id)
+                .group_by(Model.id, Model.kind, Model.enabled)
+                .order_by(Model.id)
+            )
+            return [
+                {"model": m, "kind": k, "enabled": e, "videos": n, "prompts": p, "suite_prompts": total}
+                for m, k, e, n, p in session.execute(query)
+            ]
