@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     live_generation: bool = Field(default=True, description="Allow typed prompts (generated live)")
     battle_ttl_s: int = Field(default=3600, ge=10, description="A battle not voted on within this expires")
     matchmaking: Literal["adaptive", "uniform"] = "adaptive"
+    matchmaking_refresh_s: float = Field(default=10.0, ge=0, description="Re-read the votes for matchmaking this often")
     gold_rate: float = Field(default=0.1, ge=0.0, le=1.0, description="Share of pool battles that are gold pairs")
     gold_pairs: list[str] = Field(
         default_factory=lambda: ["demo-faithful>demo-frozen", "demo-faithful>demo-colourblind"],

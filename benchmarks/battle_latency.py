@@ -9,6 +9,8 @@ ratio of p50 to the 300 ms goal. Nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import statistics
 import sys
 import tempfile
@@ -24,10 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from arena.api import create_api  # noqa: E402
 from arena.services.container import Arena  # noqa: E402
+from arena.services.export import import_votes  # noqa: E402
 from arena.settings import Settings  # noqa: E402
 from tests.support.servers import ThreadedServer  # noqa: E402
 
 GOAL_MS = 300.0
+WINNERS = ("model_a", "model_b", "tie")
 
 
 def one_battle(http: httpx.Client) -> float:
@@ -58,6 +62,33 @@ def run(url: str, battles: int, clients: int) -> list[float]:
     return times
 
 
+def fake_votes(arena: Arena, n: int, path: Path) -> Path:
+    """n past anonymous votes on the pool's prompts, as an export file (FastChat-style rows)."""
+    rng = random.Random(0)
+    prompts = arena.prompts()
+    models = [m.id for m in arena.catalog.enabled()]
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            a, b = rng.sample(models, 2)
+            p = rng.choice(prompts)
+            row = {
+                "battle_id": f"past{i:07d}",
+                "model_a": a,
+                "model_b": b,
+                "winner": rng.choice(WINNERS),
+                "mode": "anonymous",
+                "prompt_key": p["key"],
+                "prompt": p["text"],
+                "language": p["language"],
+                "category": p["category"],
+                "suite": "demo",
+                "session_id": f"s{i % 97}",
+                "tstamp": 1.7e9 + i,
+            }
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1]
 
@@ -67,6 +98,7 @@ def main() -> None:
     parser.add_argument("--battles", type=int, default=200)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--prompts", type=int, default=12, help="suite prompts to pre-generate")
+    parser.add_argument("--votes", type=int, default=0, help="past anonymous votes to import first (scale)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="arena-bench-"))
     settings = Settings(
@@ -77,7 +109,9 @@ def main() -> None:
     )
     arena = Arena.create(settings)
     arena.prefill(limit_prompts=args.prompts)
-    print(f"pool: {arena.pool_size()} videos of {len(arena.catalog.enabled())} demo models")
+    if args.votes:
+        import_votes(arena.factory, fake_votes(arena, args.votes, root / "votes.jsonl"))
+    print(f"pool: {arena.pool_size()} videos of {len(arena.catalog.enabled())} demo models; {args.votes} past votes")
     app = create_api(arena)
 
     async def two_workers() -> None:  # the app's sync endpoints run on 2 worker threads

@@ -97,7 +97,7 @@ class Arena:
             factory,
             media,
             generation,
-            chooser=chooser or MatchmakingChooser(leaderboard, settings.matchmaking),
+            chooser=chooser or MatchmakingChooser(leaderboard, settings.matchmaking, settings.matchmaking_refresh_s),
             gold_pairs=_gold_pairs(settings.gold_pairs),
             gold_rate=settings.gold_rate,
             live_generation=settings.live_generation,

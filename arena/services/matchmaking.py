@@ -3,26 +3,48 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from arena.services.battles import Candidate
 from arena.services.leaderboard import LeaderboardService
+
+if TYPE_CHECKING:
+    from arena.ratings import BattleRows
 
 
 class MatchmakingChooser:
     """A PairChooser: builds a snapshot of ratings, uncertainty and vote counts from the stored votes and lets
     :class:`arena.ratings.Matchmaker` pick where a vote teaches most (with an exploration floor)."""
 
-    def __init__(self, leaderboard: LeaderboardService, policy: Literal["adaptive", "uniform"] = "adaptive") -> None:
+    def __init__(
+        self,
+        leaderboard: LeaderboardService,
+        policy: Literal["adaptive", "uniform"] = "adaptive",
+        refresh_s: float = 10.0,
+    ) -> None:
         self.leaderboard = leaderboard
         self.policy = policy
+        self.refresh_s = refresh_s  # the vote snapshot is re-read at most this often (a cache, not state)
+        self._lock = threading.Lock()
+        self._snapshot: tuple[float, Any] | None = None
+
+    def _rows(self) -> BattleRows:
+        from arena.ratings import BattleRows
+
+        with self._lock:
+            now = time.monotonic()
+            if self._snapshot is None or now - self._snapshot[0] > self.refresh_s:
+                self._snapshot = (now, BattleRows.from_records(self.leaderboard.rows()))
+            return self._snapshot[1]
 
     def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
         import numpy as np
 
-        from arena.ratings import BattleRows, Matchmaker, MatchState
+        from arena.ratings import Matchmaker, MatchState
 
         pool: dict[tuple[str, str], list[str]] = defaultdict(list)
         by_key: dict[tuple[str, str, str], Candidate] = {}
@@ -31,7 +53,7 @@ class MatchmakingChooser:
             pool[(c.model_a, c.model_b)].append(str(c.prompt_id))
             by_key[(str(c.prompt_id), c.model_a, c.model_b)] = c
             categories[str(c.prompt_id)] = c.category
-        rows = BattleRows.from_records(self.leaderboard.rows())
+        rows = self._rows()
         models = sorted({m for pair in pool for m in pair})
         state = MatchState.from_rows(rows, pool, models=models, prompt_category=categories)
         prompt, a, b = Matchmaker(policy=self.policy).choose(state, np.random.default_rng(rng.getrandbits(64)))

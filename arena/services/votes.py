@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.battles import BattleService
 from arena.services.views import Refusal, Reveal, SideReveal, aware
-from db.models import Battle, BattleMode, BattleStatus, Model, Video, Vote, VoteChoice, utcnow
+from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, Vote, VoteChoice, utcnow
 from db.session import transaction
 
 AspectChoice = Literal["left", "right", "tie", "both_bad"]
@@ -169,51 +169,102 @@ def _side(session: Session, model_id: str, video_id: int | None) -> SideReveal:
     )
 
 
+_WINNER = {
+    VoteChoice.left: "model_a",
+    VoteChoice.right: "model_b",
+    VoteChoice.tie: "tie",
+    VoteChoice.both_bad: "tie (bothbad)",
+}
+
+
 def voted_battles(session: Session, *, include_named: bool = False) -> list[dict[str, Any]]:
-    """Every voted battle as a FastChat-style row plus our fields (the input of ratings and exports)."""
+    """Every voted battle as a FastChat-style row plus our fields (the input of ratings and exports).
+
+    One joined query over plain columns: no ORM objects, no lazy loads (it runs on every pool battle start).
+    """
     query = (
-        select(Battle, Vote)
+        select(
+            Battle.id,
+            Battle.left_model_id,
+            Battle.right_model_id,
+            Battle.mode,
+            Battle.is_gold,
+            Battle.gold_better,
+            Battle.source,
+            Battle.left_video_id,
+            Battle.right_video_id,
+            Vote.choice,
+            Vote.session_id,
+            Vote.ip_hash,
+            Vote.aspects,
+            Vote.seconds_to_vote,
+            Vote.weight,
+            Vote.created_at,
+            Prompt.id,
+            Prompt.key,
+            Prompt.text,
+            Prompt.language,
+            Prompt.category,
+            Prompt.suite,
+        )
         .join(Vote, Vote.battle_id == Battle.id)
+        .join(Prompt, Prompt.id == Battle.prompt_id)
         .where(Battle.status == BattleStatus.voted)
         .order_by(Vote.created_at, Vote.id)
     )
     if not include_named:
         query = query.where(Battle.mode == BattleMode.anonymous)
-    winner = {
-        VoteChoice.left: "model_a",
-        VoteChoice.right: "model_b",
-        VoteChoice.tie: "tie",
-        VoteChoice.both_bad: "tie (bothbad)",
-    }
     rows = []
-    for battle, vote in session.execute(query):
-        prompt = battle.prompt
+    for (
+        battle_id,
+        left,
+        right,
+        mode,
+        is_gold,
+        gold_better,
+        source,
+        left_video,
+        right_video,
+        choice,
+        session_id,
+        ip_hash,
+        aspects,
+        seconds,
+        weight,
+        created,
+        prompt_id,
+        key,
+        text,
+        language,
+        category,
+        suite,
+    ) in session.execute(query):
         rows.append(
             {
-                "battle_id": battle.id,
-                "model_a": battle.left_model_id,
-                "model_b": battle.right_model_id,
-                "winner": winner[vote.choice],
-                "choice": vote.choice.value,
-                "mode": battle.mode.value,
-                "prompt_id": prompt.id,
-                "prompt_key": prompt.key,
-                "prompt": prompt.text,
-                "language": prompt.language,
-                "category": prompt.category,
-                "suite": prompt.suite,
-                "session_id": vote.session_id,
-                "session": vote.session_id,
-                "ip_hash": vote.ip_hash,
-                "aspects": vote.aspects,
-                "seconds_to_vote": vote.seconds_to_vote,
-                "is_gold": battle.is_gold,
-                "gold_better": battle.gold_better,
-                "weight": vote.weight,
-                "source": battle.source,
-                "tstamp": aware(vote.created_at).timestamp() if vote.created_at else None,
-                "left_video_id": battle.left_video_id,
-                "right_video_id": battle.right_video_id,
+                "battle_id": battle_id,
+                "model_a": left,
+                "model_b": right,
+                "winner": _WINNER[choice],
+                "choice": choice.value,
+                "mode": mode.value,
+                "prompt_id": prompt_id,
+                "prompt_key": key,
+                "prompt": text,
+                "language": language,
+                "category": category,
+                "suite": suite,
+                "session_id": session_id,
+                "session": session_id,
+                "ip_hash": ip_hash,
+                "aspects": aspects,
+                "seconds_to_vote": seconds,
+                "is_gold": is_gold,
+                "gold_better": gold_better,
+                "weight": weight,
+                "source": source,
+                "tstamp": aware(created).timestamp() if created else None,
+                "left_video_id": left_video,
+                "right_video_id": right_video,
             }
         )
     return rows

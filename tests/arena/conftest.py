@@ -42,6 +42,7 @@ def make_settings(root: Path, **overrides: object) -> Settings:
         "min_votes": 0,
         "bootstrap_rounds": 20,
         "secret": "test-secret",
+        "matchmaking_refresh_s": 0.0,  # the matchmaker sees every vote at once
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -108,3 +108,15 @@ def test_any_two_models_can_be_compared(arena: Arena) -> None:
         with pytest.raises(Refusal) as refused:
             arena.leaderboard.compare(a, b)
         assert refused.value.code == code
+
+
+def test_matchmaking_rereads_the_votes_only_when_its_snapshot_is_old(arena: Arena) -> None:
+    from arena.services.matchmaking import MatchmakingChooser
+
+    cached = MatchmakingChooser(arena.leaderboard, refresh_s=3600)
+    fresh = MatchmakingChooser(arena.leaderboard, refresh_s=0)
+    first_cached, first_fresh = cached._rows(), fresh._rows()
+    view = arena.battles.start("s1")
+    arena.votes.vote(view.id, "s1", "left")
+    assert cached._rows() is first_cached and len(first_cached) == 0
+    assert fresh._rows() is not first_fresh and len(fresh._rows()) == 1
