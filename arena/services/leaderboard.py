@@ -25,21 +25,22 @@ def _round(x: float, digits: int = 1) -> float:
     return round(float(x), digits)
 
 
-class LeaderboardService:
-    def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
-        self.factory = factory
+class VoteSnapshot:
+    """Every anonymous vote and the models' details, read once: each view of the board is computed from it,
+    so one page of the leaderboard reads the database once however many views it shows."""
+
+    def __init__(self, votes: list[dict[str, Any]], models: dict[str, dict[str, Any]], settings: Settings) -> None:
+        self.votes = votes  # anonymous voted battles, gold ones included
+        self.model_info = models
         self.settings = settings
 
-    # -- inputs ------------------------------------------------------------------------------------------
-    def all_votes(self) -> list[dict[str, Any]]:
-        """Every anonymous voted battle (gold ones included), FastChat-style rows plus our fields."""
-        with transaction(self.factory) as session:
-            return voted_battles(session)
+    def models(self) -> dict[str, dict[str, Any]]:
+        return self.model_info
 
     def gold_scores(self, votes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         from arena.ratings import score_gold
 
-        votes = self.all_votes() if votes is None else votes
+        votes = self.votes if votes is None else votes
         gold = [v for v in votes if v["is_gold"] and v["gold_better"]]
         answers = {v["battle_id"]: ("model_a" if v["gold_better"] == "left" else "model_b") for v in gold}
         return score_gold(gold, answers, gold_key="battle_id")
@@ -48,7 +49,7 @@ class LeaderboardService:
         """Board rows: anonymous, non-gold votes (filtered), each weighted by its session's gold record."""
         from arena.ratings import session_weights
 
-        votes = self.all_votes()
+        votes = self.votes
         weights: dict[str, float] = {}
         if self.settings.gold_policy != "none":
             weights = session_weights(self.gold_scores(votes), mode=self.settings.gold_policy)
@@ -59,19 +60,6 @@ class LeaderboardService:
             and (language is None or v["language"] == language)
             and (category is None or v["category"] == category)
         ]
-
-    def models(self) -> dict[str, dict[str, Any]]:
-        with transaction(self.factory) as session:
-            return {
-                m.id: {
-                    "display_name": m.display_name,
-                    "organisation": m.organisation,
-                    "licence": m.licence,
-                    "in_house": m.in_house,
-                    "enabled": m.enabled,
-                }
-                for m in session.scalars(select(Model))
-            }
 
     def _fit(
         self, records: list[dict[str, Any]], min_votes: int, bootstrap_rounds: int | None, seed: int
@@ -161,7 +149,7 @@ class LeaderboardService:
         """P(the left video wins) among decisive anonymous votes, with a 95 % Wilson interval."""
         from arena.ratings import position_bias
 
-        votes = [v for v in self.all_votes() if not v["is_gold"]]
+        votes = [v for v in self.votes if not v["is_gold"]]
         flags = [{"left_won": {"left": True, "right": False}.get(v["choice"])} for v in votes]
         p, low, high = position_bias(flags)
         decisive = sum(f["left_won"] is not None for f in flags)
@@ -196,7 +184,7 @@ class LeaderboardService:
         """Per session: votes, agreement with the consensus, and gold-pair accuracy."""
         from arena.ratings import BattleRows, session_agreement, session_weights
 
-        votes = self.all_votes()
+        votes = self.votes
         gold = self.gold_scores(votes)
         failed = {s for s, w in session_weights(gold, mode="exclude").items() if w == 0.0}
         board_rows = [v for v in votes if not v["is_gold"]]
@@ -211,3 +199,60 @@ class LeaderboardService:
             }
             for s in sessions
         }
+
+
+def _model_info(session: Session) -> dict[str, dict[str, Any]]:
+    return {
+        m.id: {
+            "display_name": m.display_name,
+            "organisation": m.organisation,
+            "licence": m.licence,
+            "in_house": m.in_house,
+            "enabled": m.enabled,
+        }
+        for m in session.scalars(select(Model))
+    }
+
+
+class LeaderboardService:
+    """Reads the votes; every view comes from a :class:`VoteSnapshot` (take one to show several views)."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
+        self.factory = factory
+        self.settings = settings
+
+    def snapshot(self) -> VoteSnapshot:
+        with transaction(self.factory) as session:
+            return VoteSnapshot(voted_battles(session), _model_info(session), self.settings)
+
+    def models(self) -> dict[str, dict[str, Any]]:
+        with transaction(self.factory) as session:
+            return _model_info(session)
+
+    # One-view conveniences (the API, the CLI and the matchmaker need one view at a time).
+    def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
+        return self.snapshot().rows(language, category)
+
+    def board(self, **kwargs: Any) -> dict[str, Any]:
+        return self.snapshot().board(**kwargs)
+
+    def versus(self, in_house: str | None = None) -> dict[str, Any]:
+        return self.snapshot().versus(in_house)
+
+    def compare(self, a: str, b: str) -> dict[str, Any]:
+        return self.snapshot().compare(a, b)
+
+    def position_bias(self) -> dict[str, Any]:
+        return self.snapshot().position_bias()
+
+    def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+        return self.snapshot().matrices(language, category)
+
+    def category_boards(self, field: str = "category") -> dict[str, list[dict[str, Any]]]:
+        return self.snapshot().category_boards(field)
+
+    def raters(self) -> dict[str, Any]:
+        return self.snapshot().raters()
+
+    def in_house_model(self) -> str | None:
+        return self.snapshot().in_house_model()

@@ -102,8 +102,9 @@ class MetricBoardService:
 
         values = self.values()
         direction = _direction()
-        votes = [v for v in self.leaderboard.rows() if v["choice"] in ("left", "right")]
-        board = {r["model_id"]: r["rating"] for r in self.leaderboard.board(min_votes=0, bootstrap_rounds=0)["rows"]}
+        snap = self.leaderboard.snapshot()
+        votes = [v for v in snap.rows() if v["choice"] in ("left", "right")]
+        board = {r["model_id"]: r["rating"] for r in snap.board(min_votes=0, bootstrap_rounds=0)["rows"]}
         means: dict[str, dict[str, float]] = defaultdict(dict)
         for row in self.summary():
             means[row["metric"]][row["model_id"]] = row["mean"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from arena.services.container import Arena
+from arena.services.leaderboard import VoteSnapshot
 from arena.ui.i18n import text
 
 
@@ -15,11 +15,11 @@ def _fmt(x: float | None, spec: str = ".0f") -> str:
     return "–" if x is None else format(x, spec)
 
 
-def versus_view(arena: Arena, lang: str) -> tuple[str, pd.DataFrame]:
+def versus_view(snap: VoteSnapshot, lang: str) -> tuple[str, pd.DataFrame]:
     """(summary, table) of the in-house model against each rival."""
     cols = ("rival", "gap", "p_better", "h2h", "to_settle")
     headers = [text(f"col_{c}", lang) for c in cols]
-    versus = arena.leaderboard.versus()
+    versus = snap.versus()
     if not versus["rows"]:
         return text("no_in_house", lang), pd.DataFrame(columns=headers)
     rows = [
@@ -35,8 +35,8 @@ def versus_view(arena: Arena, lang: str) -> tuple[str, pd.DataFrame]:
     return text("versus_summary", lang, model=versus["in_house_name"]), pd.DataFrame(rows, columns=headers)
 
 
-def bias_view(arena: Arena, lang: str) -> str:
-    bias = arena.leaderboard.position_bias()
+def bias_view(snap: VoteSnapshot, lang: str) -> str:
+    bias = snap.position_bias()
     if not bias["decisive_votes"]:
         return ""
     lo, hi = bias["ci"]
@@ -50,9 +50,9 @@ def bias_view(arena: Arena, lang: str) -> str:
     )
 
 
-def raters_view(arena: Arena, lang: str) -> str:
+def raters_view(snap: VoteSnapshot, lang: str) -> str:
     """One line on the raters: agreement with the consensus (vote-weighted) and gold-pair failures."""
-    raters = arena.leaderboard.raters()
+    raters = snap.raters()
     voted = [r for r in raters.values() if r.get("votes")]
     if not voted:
         return ""
@@ -72,16 +72,16 @@ def raters_view(arena: Arena, lang: str) -> str:
     )
 
 
-def count_matrix(arena: Arena, language: str | None, category: str | None) -> pd.DataFrame:
-    matrix = arena.leaderboard.matrices(language, category)["battle_count"]
+def count_matrix(snap: VoteSnapshot, language: str | None, category: str | None) -> pd.DataFrame:
+    matrix = snap.matrices(language, category)["battle_count"]
     return matrix if matrix is not None else pd.DataFrame()
 
 
-def group_boards(arena: Arena, field: str, lang: str) -> pd.DataFrame:
+def group_boards(snap: VoteSnapshot, field: str, lang: str) -> pd.DataFrame:
     """Every per-category (or per-language) board stacked in one table, a group column first."""
     headers = [text(f"col_{c}", lang) for c in ("group", "rank", "model", "rating", "ci", "votes")]
     rows: list[list[Any]] = []
-    for group, board in arena.leaderboard.category_boards(field).items():
+    for group, board in snap.category_boards(field).items():
         for r in board:
             rows.append(
                 [group, r["rank"], r["model"], f"{r['rating']:.0f}", f"{r['ci'][0]:.0f} – {r['ci'][1]:.0f}", r["votes"]]

@@ -110,7 +110,8 @@ def leaderboard_views(arena: Arena, language: str | None, category: str | None, 
     lang_filter = None if language in (None, "", "any") else language
     cat_filter = None if category in (None, "", "all") else category
     try:
-        board = arena.leaderboard.board(language=lang_filter, category=cat_filter)
+        snap = arena.leaderboard.snapshot()  # one read of the votes for every view below
+        board = snap.board(language=lang_filter, category=cat_filter)
     except ImportError:
         log.exception("the rating engine does not import")
         return {
@@ -122,21 +123,21 @@ def leaderboard_views(arena: Arena, language: str | None, category: str | None, 
             "versus_note": "",
             "versus": None,
         }
-    records = arena.leaderboard.rows(lang_filter, cat_filter) if board.get("votes") else []
-    names = {mid: m["display_name"] for mid, m in arena.leaderboard.models().items()}
+    records = snap.rows(lang_filter, cat_filter) if board.get("votes") else []
+    names = {mid: m["display_name"] for mid, m in snap.models().items()}
     heatmap = heatmap_figure(win_fraction(records), names, text("heatmap", lang)) if records else None
     counts = (
-        heatmap_figure(count_matrix(arena, lang_filter, cat_filter), {}, text("counts_heatmap", lang), fractions=False)
+        heatmap_figure(count_matrix(snap, lang_filter, cat_filter), {}, text("counts_heatmap", lang), fractions=False)
         if records
         else None
     )
-    versus_note, versus = versus_view(arena, lang)
+    versus_note, versus = versus_view(snap, lang)
     return {
         "summary": board_summary(board, lang),
         "table": board_table(board, lang),
         "heatmap": heatmap,
         "counts": counts,
-        "bias": "\n\n".join(x for x in (bias_view(arena, lang), raters_view(arena, lang)) if x),
+        "bias": "\n\n".join(x for x in (bias_view(snap, lang), raters_view(snap, lang)) if x),
         "versus_note": versus_note,
         "versus": versus,
     }
@@ -180,7 +181,7 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
         }
 
     def show_boards(field: str, request: gr.Request) -> Any:
-        return group_boards(arena, field.removeprefix("by_"), request_language(request))
+        return group_boards(arena.leaderboard.snapshot(), field.removeprefix("by_"), request_language(request))
 
     board_by.change(show_boards, [board_by], [boards], api_visibility="private")
     tab.select(show_boards, [board_by], [boards], api_visibility="private")
