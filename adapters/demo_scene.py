@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, NamedTuple
 
+from adapters.language import guess_language
+
 Shape = Literal["circle", "square", "triangle", "star", "heart", "ring"]
 Colour = Literal["red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black", "grey", "brown"]
 Motion = Literal["left", "right", "up", "down", "towards", "away", "spin", "circle", "bounce", "still"]
@@ -200,8 +202,6 @@ _ZH: MappingProxyType[str, _Lex] = MappingProxyType(
     }
 )
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
 
 def _alternation(surfaces: list[str]) -> str:
     return "|".join(re.escape(s) for s in sorted(surfaces, key=len, reverse=True))
@@ -256,7 +256,8 @@ class Scene:
 
 
 def detect_language(text: str) -> Literal["en", "zh"]:
-    return "zh" if _CJK.search(text) else "en"
+    """The demo world speaks English and Chinese: Han script means Chinese (see adapters.language)."""
+    return "zh" if guess_language(text) == "zh" else "en"
 
 
 @dataclass

@@ -21,7 +21,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from adapters.base import AdapterParams, Availability, RawVideo, ResolvedRequest, VideoAdapter
 from adapters.capabilities import Capabilities, FrameRule, SizeRule
-from adapters.diffusers_families import Family, family_table, get_family
+from adapters.diffusers_families import Family, get_family
 from adapters.diffusers_loading import (
     LocatedWeights,
     RuntimePlan,
@@ -361,8 +361,3 @@ class DiffusersAdapter(VideoAdapter):
         if dropped:
             params["dropped_kwargs"] = dropped
         return RawVideo(frames=frames, layout="BFHWC", fps=request.fps, details={**self._static, "params": params})
-
-
-def families() -> list[str]:
-    """Canonical family names (for listings and docs)."""
-    return sorted(family_table())

@@ -7,6 +7,7 @@ Capabilities come from the server's ``/v1/health`` on first use unless ``capabil
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -74,6 +75,7 @@ class HTTPAdapter(VideoAdapter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
         self._caps: Capabilities | None = self.params.capabilities
 
     # -- plumbing ------------------------------------------------------------------------------------
@@ -97,14 +99,15 @@ class HTTPAdapter(VideoAdapter):
     def _http(self) -> httpx.Client:
         import httpx
 
-        if self._client is None:
-            p = self.params
-            self._client = httpx.Client(
-                base_url=p.url,
-                timeout=httpx.Timeout(p.timeout_s, connect=p.connect_timeout_s),
-                follow_redirects=False,
-            )
-        return self._client
+        with self._client_lock:  # concurrent first calls must share one client
+            if self._client is None:
+                p = self.params
+                self._client = httpx.Client(
+                    base_url=p.url,
+                    timeout=httpx.Timeout(p.timeout_s, connect=p.connect_timeout_s),
+                    follow_redirects=False,
+                )
+            return self._client
 
     def _transport_error(self, exc: Exception, read_timeout: float) -> Exception:
         import httpx

@@ -32,9 +32,6 @@ H_PROVENANCE = "X-Provenance"  # JSON, ASCII only; absent when too large for a h
 H_PROTOCOL = "X-Arena-Protocol"
 MAX_PROVENANCE_HEADER = 8192  # clients (h11) refuse header blocks much larger than 16 KiB
 
-# The request body is exactly the adapter contract's request: one schema, no drift.
-GenerateBody = GenerationRequest
-
 
 class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"  # body is not JSON / not an object

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+
+from adapters.language import guess_language  # noqa: F401 (part of this module's API)
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
@@ -44,34 +47,37 @@ class EncoderSpec:
     calibrated: bool = True
 
 
-ENCODERS: dict[str, EncoderSpec] = {
-    s.id: s
-    for s in (
-        EncoderSpec(
-            "tiny-random",
-            "arena-tiny-random",
-            frozenset({"en"}),
-            config_file="arena-tiny-random.json",
-            random_init_seed=0,
-            calibrated=False,
-        ),
-        EncoderSpec("ViT-B-32", "ViT-B-32", frozenset({"en"}), hf_repo="laion/CLIP-ViT-B-32-laion2B-s34B-b79K"),
-        EncoderSpec(
-            "ViT-B-32-openai", "ViT-B-32-quickgelu", frozenset({"en"}), "timm/vit_base_patch32_clip_224.openai"
-        ),
-        EncoderSpec("ViT-L-14", "ViT-L-14", frozenset({"en"}), hf_repo="laion/CLIP-ViT-L-14-laion2B-s32B-b82K"),
-        EncoderSpec(
-            "ViT-L-14-openai", "ViT-L-14-quickgelu", frozenset({"en"}), "timm/vit_large_patch14_clip_224.openai"
-        ),
-        EncoderSpec(
-            "xlm-roberta-base-ViT-B-32",
-            "xlm-roberta-base-ViT-B-32",
-            XLMR_LANGUAGES,
-            hf_repo="laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
-            hf_text_repos=("FacebookAI/xlm-roberta-base", "xlm-roberta-base"),
-        ),
-    )
-}
+# Read-only: the known encoders are a constant table.
+ENCODERS: Mapping[str, EncoderSpec] = MappingProxyType(
+    {
+        s.id: s
+        for s in (
+            EncoderSpec(
+                "tiny-random",
+                "arena-tiny-random",
+                frozenset({"en"}),
+                config_file="arena-tiny-random.json",
+                random_init_seed=0,
+                calibrated=False,
+            ),
+            EncoderSpec("ViT-B-32", "ViT-B-32", frozenset({"en"}), hf_repo="laion/CLIP-ViT-B-32-laion2B-s34B-b79K"),
+            EncoderSpec(
+                "ViT-B-32-openai", "ViT-B-32-quickgelu", frozenset({"en"}), "timm/vit_base_patch32_clip_224.openai"
+            ),
+            EncoderSpec("ViT-L-14", "ViT-L-14", frozenset({"en"}), hf_repo="laion/CLIP-ViT-L-14-laion2B-s32B-b82K"),
+            EncoderSpec(
+                "ViT-L-14-openai", "ViT-L-14-quickgelu", frozenset({"en"}), "timm/vit_large_patch14_clip_224.openai"
+            ),
+            EncoderSpec(
+                "xlm-roberta-base-ViT-B-32",
+                "xlm-roberta-base-ViT-B-32",
+                XLMR_LANGUAGES,
+                hf_repo="laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
+                hf_text_repos=("FacebookAI/xlm-roberta-base", "xlm-roberta-base"),
+            ),
+        )
+    }
+)
 
 
 class EncoderNotFound(FileNotFoundError):
@@ -89,26 +95,6 @@ def get_spec(encoder_id: str) -> EncoderSpec:
 def normalize_language(language: str) -> str:
     """``"zh-CN"`` -> ``"zh"``; ``"EN_us"`` -> ``"en"``."""
     return language.strip().replace("_", "-").split("-")[0].lower()
-
-
-def guess_language(text: str) -> str:
-    """A script-based guess for prompts without a language: enough to route CJK/Cyrillic/Arabic away from
-    English-only text towers. Latin script is taken as English."""
-    for ch in text:
-        o = ord(ch)
-        if 0x3040 <= o <= 0x30FF:
-            return "ja"
-        if 0xAC00 <= o <= 0xD7AF:
-            return "ko"
-    for ch in text:
-        o = ord(ch)
-        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
-            return "zh"
-        if 0x0400 <= o <= 0x04FF:
-            return "ru"
-        if 0x0600 <= o <= 0x06FF:
-            return "ar"
-    return "en"
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -204,9 +190,6 @@ class ClipEncoder:
     @property
     def calibrated(self) -> bool:
         return self.spec.calibrated
-
-    def supports(self, language: str) -> bool:
-        return normalize_language(language) in self.spec.languages
 
     def preprocess(self, frames: np.ndarray) -> Any:
         """uint8 (B, H, W, 3) -> normalised float (B, 3, S, S): bicubic resize of the short side, centre crop

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from adapters.language import guess_language
 from metrics.base import MetricResult, VideoMetric
-from metrics.encoders import get_spec, guess_language, normalize_language
+from metrics.encoders import get_spec, normalize_language
 from metrics.features import FeatureCache, FeatureProvider, VideoContext
 from metrics.registry import build_registry
 

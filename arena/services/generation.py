@@ -114,11 +114,18 @@ class AdapterPool:
 
     def get(self, model_id: str) -> tuple[VideoAdapter, threading.BoundedSemaphore]:
         with self._lock:
-            if model_id not in self._adapters:
-                adapter = self.catalog.build(model_id)
-                self._adapters[model_id] = adapter
-                self._limits[model_id] = threading.BoundedSemaphore(max(1, adapter.capabilities().max_concurrency))
-            return self._adapters[model_id], self._limits[model_id]
+            if model_id in self._adapters:
+                return self._adapters[model_id], self._limits[model_id]
+        # Outside the lock: capabilities() may ask a server, and a failure here must leave nothing half-stored.
+        adapter = self.catalog.build(model_id)
+        limit = threading.BoundedSemaphore(max(1, adapter.capabilities().max_concurrency))
+        with self._lock:
+            kept = self._adapters.setdefault(model_id, adapter)  # another thread may have built it meanwhile
+            self._limits.setdefault(model_id, limit)
+            limit = self._limits[model_id]
+        if kept is not adapter:
+            adapter.close()
+        return kept, limit
 
     def waiting(self, model_id: str) -> int:
         """How many generations of this model wait for a free slot in this process."""

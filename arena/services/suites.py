@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import yaml
@@ -13,15 +12,15 @@ from sqlalchemy.orm import Session
 
 from adapters.config import ModelCatalog
 from adapters.errors import ConfigError
+from adapters.language import guess_language
 from db.models import Model, Prompt
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 USER_SUITE = "user"
 
 
 def detect_language(text: str) -> str:
-    """'zh' when the text has CJK ideographs, else 'en' (enough for the arena's two languages)."""
-    return "zh" if _CJK.search(text) else "en"
+    """The language of a typed prompt (ISO 639-1), from its script."""
+    return guess_language(text)
 
 
 class SuitePrompt(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -19,12 +18,10 @@ from adapters.errors import ConfigError, OutputContractError
 from adapters.kinds import adapter_kinds
 from adapters.registry import Registry, UnknownNameError
 from adapters.video_io import (
-    content_hash,
     decode_mp4,
     encode_mp4,
     probe_metadata,
     remux_for_battle,
-    store_mp4,
 )
 
 # -- snapping ------------------------------------------------------------------------------------------
@@ -395,7 +392,9 @@ def test_mp4_is_faststart_and_carries_only_generic_metadata(tmp_path: Path) -> N
     data = encode_mp4(_smooth(num_frames=4), 8.0)
     boxes = _top_level_boxes(data)
     assert boxes[:2] == [b"ftyp", b"moov"] and boxes.index(b"moov") < boxes.index(b"mdat")
-    for tags in (probe_metadata(data), probe_metadata(remux_for_battle(store_mp4(data, tmp_path)))):
+    stored = tmp_path / "clip.mp4"
+    stored.write_bytes(data)
+    for tags in (probe_metadata(data), probe_metadata(remux_for_battle(stored))):
         assert tags, "expected the muxer's generic tags"
         for key, value in tags.items():
             assert GENERIC_TAG.match(value), (key, value)
@@ -403,7 +402,8 @@ def test_mp4_is_faststart_and_carries_only_generic_metadata(tmp_path: Path) -> N
 
 def test_remux_for_battle_changes_bytes_not_pictures(tmp_path: Path) -> None:
     data = encode_mp4(_smooth(num_frames=5), 8.0)
-    path = store_mp4(data, tmp_path)
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
     one, two = remux_for_battle(path), remux_for_battle(path)
     assert len({data, one, two}) == 3
     original, fps = decode_mp4(data)
@@ -411,15 +411,6 @@ def test_remux_for_battle_changes_bytes_not_pictures(tmp_path: Path) -> None:
         frames, remux_fps = decode_mp4(remuxed)
         assert np.array_equal(frames, original) and remux_fps == pytest.approx(fps)
         assert _top_level_boxes(remuxed)[:2] == [b"ftyp", b"moov"]
-
-
-def test_store_mp4_names_files_by_content_hash(tmp_path: Path) -> None:
-    data = encode_mp4(_smooth(num_frames=2), 8.0)
-    path = store_mp4(data, tmp_path / "media")
-    assert path.name == hashlib.sha256(data).hexdigest() + ".mp4" == content_hash(data) + ".mp4"
-    assert path.read_bytes() == data
-    assert store_mp4(data, tmp_path / "media") == path
-    assert sorted(p.name for p in (tmp_path / "media").iterdir()) == [path.name]  # no leftover temp files
 
 
 @pytest.mark.parametrize(
@@ -434,3 +425,14 @@ def test_encode_rejects_bad_frames(frames: np.ndarray) -> None:
 def test_decode_rejects_garbage() -> None:
     with pytest.raises(ValueError, match="decodable"):
         decode_mp4(b"not a video at all" * 10)
+
+
+def test_encoder_settings_in_the_stream_do_not_depend_on_the_host() -> None:
+    """x264 embeds its settings (thread count included) in the stream; the thread count is pinned."""
+    import re
+
+    frames = (np.random.default_rng(0).random((4, 480, 720, 3)) * 255).astype(np.uint8)
+    settings = re.search(rb"x264 - core \d+ .*?options: ([^\x00]*)", encode_mp4(frames, 8.0))
+    assert settings is not None
+    assert re.search(rb"\bthreads=2\b", settings.group(1))
+    assert re.search(rb"\bcrf=18\.0\b", settings.group(1))

@@ -9,13 +9,14 @@ from typing import Any
 
 
 class ThreadedServer:
-    """uvicorn serving ``app`` on 127.0.0.1 (a free port) in a daemon thread."""
+    """uvicorn serving ``app`` on 127.0.0.1 (a free port, or ``port``) in a daemon thread."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, port: int = 0) -> None:
         import uvicorn
 
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port))
         self.port = int(self._sock.getsockname()[1])
         config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
