@@ -90,6 +90,7 @@ class Arena:
                 num_frames=settings.default_num_frames,
                 width=settings.default_width,
                 height=settings.default_height,
+                fps=settings.default_fps,
             ),
         )
         leaderboard = LeaderboardService(factory, settings)

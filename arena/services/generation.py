@@ -32,6 +32,7 @@ class ArenaGenerationSettings:
     num_frames: int = 16
     width: int = 256
     height: int = 256
+    fps: float = 8.0  # one playback rate for every model: a family's own default rate would give it away
     steps: int | None = None
     guidance: float | None = None
 
@@ -42,6 +43,7 @@ class ArenaGenerationSettings:
             num_frames=self.num_frames,
             width=self.width,
             height=self.height,
+            fps=self.fps,
             steps=self.steps,
             guidance=self.guidance,
         )
