@@ -27,6 +27,7 @@ class StartBattle(BaseModel):
     prompt: str | None = Field(default=None, max_length=2000)
     prompt_id: int | None = None
     mode: Literal["anonymous", "named"] = "anonymous"
+    language: str | None = Field(default=None, max_length=8, description="suite prompts of this language only")
     models: list[str] | None = Field(default=None, description="named mode: the two models")
 
 
@@ -58,12 +59,15 @@ def api_router(arena: Arena) -> APIRouter:
     def start_battle(body: StartBattle, sid: str = Depends(session_id)) -> dict[str, Any]:
         if body.mode == "named" and not body.models:
             raise Refusal("invalid", "named battles need 'models': two model ids", 400)
+        if body.mode == "anonymous" and body.models:
+            raise Refusal("invalid", "anonymous battles choose their own models; use mode 'named' to pick", 400)
         view = arena.battles.start(
             sid,
             prompt_id=body.prompt_id,
             prompt_text=body.prompt,
             mode=BattleMode(body.mode),
             models=body.models,
+            language=body.language,
         )
         return view.public()
 

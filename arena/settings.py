@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     media_dir: Path = Field(default=ROOT / "data" / "media", description="Where stored MP4 files live")
     models_file: Path = Field(default=ROOT / "models.yaml", description="The models file (YAML)")
     prompts_file: Path = Field(default=ROOT / "prompts" / "demo.yaml", description="The prompt suite (YAML)")
-    secret: str = Field(default="change-me", description="Server secret: salts client-IP hashes, signs clip URLs")
+    secret: str = Field(
+        default="change-me",
+        description="Server secret: salts IP hashes, signs clip URLs, derives pool seeds (unset: random, data/secret)",
+    )
     min_votes: int = Field(default=5, ge=0, description="Votes a model needs before it appears on the board")
     bootstrap_rounds: int = Field(default=100, ge=0, le=10_000)
     anchor_model: str | None = Field(default=None, description="Pin this model's rating at 1000")

@@ -5,6 +5,7 @@ All state is in the database, so several app processes on one database serve the
 
 from __future__ import annotations
 
+import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -13,16 +14,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.errors import AdapterError
-from arena.services.generation import GenerationService
+from adapters.errors import AdapterError, AdapterUnavailableError, OutputContractError, RequestError
+from arena.services.generation import PLAYGROUND_RUN, GenerationService
 from arena.services.media import MediaStore, new_token
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
 from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
 from db.session import transaction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,22 +76,36 @@ class BattleService:
         self.url_for = url_for
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
 
+    def _battle_video(self) -> tuple[Any, ...]:
+        """Conditions on a stored video for it to appear in a battle."""
+        return (
+            Video.settings_key == self.generation.key,
+            or_(Video.run_id.is_(None), Video.run_id != PLAYGROUND_RUN),
+        )
+
     # -- choosing -----------------------------------------------------------------------------------
     def pool_candidates(
-        self, session: Session, prompt_id: int | None = None, models: Sequence[str] | None = None
+        self,
+        session: Session,
+        prompt_id: int | None = None,
+        models: Sequence[str] | None = None,
+        language: str | None = None,
     ) -> list[Candidate]:
-        """Every (prompt, pair) for which both enabled models have a stored video."""
+        """Every (prompt, pair) for which both enabled models have a battle video (the arena's settings, not a
+        Playground video) of a suite prompt."""
         query = (
             select(Video.prompt_id, Video.model_id, Prompt.category, Prompt.language)
             .join(Model, Model.id == Video.model_id)
             .join(Prompt, Prompt.id == Video.prompt_id)
-            .where(Model.enabled.is_(True), Prompt.suite != USER_SUITE)
+            .where(Model.enabled.is_(True), Prompt.suite != USER_SUITE, *self._battle_video())
             .distinct()
         )
         if prompt_id is not None:
             query = query.where(Video.prompt_id == prompt_id)
         if models:
             query = query.where(Video.model_id.in_(list(models)))
+        if language:
+            query = query.where(Prompt.language == language)
         by_prompt: dict[int, list[str]] = defaultdict(list)
         meta: dict[int, tuple[str, str]] = {}
         for pid, mid, category, language in session.execute(query):
@@ -110,6 +127,7 @@ class BattleService:
         prompt_id: int | None,
         prompt_text: str | None,
         models: Sequence[str] | None,
+        language: str | None,
     ) -> tuple[int, str, str, str]:
         """(prompt_id, model_a, model_b, source) for a new battle."""
         enabled = self._enabled_models(session)
@@ -127,30 +145,33 @@ class BattleService:
             prompt = user_prompt(session, prompt_text)
             a, b = models if models else rng.sample(enabled, 2)
             return prompt.id, a, b, "live"
-        if prompt_id is not None and session.get(Prompt, prompt_id) is None:
-            raise Refusal("unknown_prompt", f"no prompt {prompt_id}", 404)
-        candidates = self.pool_candidates(session, prompt_id, models)
+        if prompt_id is not None:
+            chosen_prompt = session.get(Prompt, prompt_id)
+            if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
+                raise Refusal("unknown_prompt", f"no prompt {prompt_id}", 404)
+        candidates = self.pool_candidates(session, prompt_id, models, language)
         if candidates:
             chosen = self.chooser(candidates, rng)
             return chosen.prompt_id, chosen.model_a, chosen.model_b, "pool"
         if not self.live_generation:
             raise Refusal("empty_pool", "no stored videos for this choice, and live generation is off", 503)
         if prompt_id is None:
-            suite_ids = list(session.scalars(select(Prompt.id).where(Prompt.suite != USER_SUITE)))
+            query = select(Prompt.id).where(Prompt.suite != USER_SUITE)
+            suite_ids = list(session.scalars(query.where(Prompt.language == language) if language else query))
             if not suite_ids:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
         a, b = models if models else rng.sample(enabled, 2)
         return prompt_id, a, b, "live"
 
-    def _gold(self, session: Session, rng: random.Random) -> Candidate | None:
+    def _gold(self, session: Session, rng: random.Random, language: str | None) -> Candidate | None:
         """Now and then (``gold_rate``), a gold pair: a known-better vs known-worse video of one prompt.
         The returned candidate has the better model as ``model_a``."""
         if not self.gold_pairs or rng.random() >= self.gold_rate:
             return None
         options = []
         for better, worse in self.gold_pairs:
-            for c in self.pool_candidates(session, models=[better, worse]):
+            for c in self.pool_candidates(session, models=[better, worse], language=language):
                 options.append(Candidate(c.prompt_id, better, worse, c.category, c.language))
         return rng.choice(options) if options else None
 
@@ -163,21 +184,23 @@ class BattleService:
         prompt_text: str | None = None,
         mode: BattleMode = BattleMode.anonymous,
         models: Sequence[str] | None = None,
+        language: str | None = None,
         rng: random.Random | None = None,
         progress: Callable[[str], Any] | None = None,
     ) -> BattleView:
-        """Create a battle. Live battles return only when both videos exist (arrival time gives nothing away)."""
+        """Create a battle (``language`` narrows the suite prompts). Live battles return only when both videos
+        exist, so arrival time gives nothing away."""
         rng = rng or random.Random()
-        if prompt_text is not None and not prompt_text.strip():
-            raise Refusal("invalid", "the prompt is empty", 400)
+        if prompt_text is not None:
+            prompt_text = check_prompt(prompt_text)
         with transaction(self.factory) as session:
             gold = None
             if mode == BattleMode.anonymous and prompt_id is None and prompt_text is None and models is None:
-                gold = self._gold(session, rng)
+                gold = self._gold(session, rng, language)
             if gold is not None:
                 pid, a, b, source = gold.prompt_id, gold.model_a, gold.model_b, "gold"
             else:
-                pid, a, b, source = self._pick(session, rng, prompt_id, prompt_text, models)
+                pid, a, b, source = self._pick(session, rng, prompt_id, prompt_text, models, language)
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
@@ -194,35 +217,49 @@ class BattleService:
                 gold_better=("left" if left == gold.model_a else "right") if gold is not None else None,
             )
             session.add(battle)
-            battle_id = battle.id
+            battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
             existing = {m: self._stored_video(session, m, pid, rng) for m in (left, right)}
+            seed = None if prompt_text is not None else self.generation.pool_seed(0)  # typed: a fresh seed
         try:
-            video_ids = self._ensure_videos(existing, pid, progress)
+            video_ids = self._ensure_videos(existing, pid, seed, progress)
         except AdapterError as exc:
+            log.warning("battle %s void: %s", battle_id, exc)
             return self.void(battle_id, _void_reason(exc, left, right))
+        with transaction(self.factory) as session:
+            files = {m: session.get_one(Video, video_ids[m]).file_path for m in (left, right)}
+        try:  # file work outside any transaction: a write lock is never held while copying
+            for model_id, token in tokens.items():
+                self.media.prepare_served(files[model_id], token)
+        except (OSError, ValueError) as exc:
+            log.exception("battle %s: preparing its videos failed", battle_id)
+            return self.void(
+                battle_id, f"The videos could not be prepared ({type(exc).__name__}); this battle is void."
+            )
         with transaction(self.factory) as session:
             battle = session.get_one(Battle, battle_id)
             battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
-            for video_id, token in (
-                (video_ids[left], battle.left_token),
-                (video_ids[right], battle.right_token),
-            ):
-                self.media.prepare_served(session.get_one(Video, video_id).file_path, token)
             battle.status, battle.shown_at = BattleStatus.shown, utcnow()
             return self._view(session, battle)
 
     def _stored_video(self, session: Session, model_id: str, prompt_id: int, rng: random.Random) -> int | None:
-        ids = list(session.scalars(select(Video.id).where(Video.model_id == model_id, Video.prompt_id == prompt_id)))
+        query = select(Video.id).where(Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video())
+        ids = list(session.scalars(query))
         return rng.choice(ids) if ids else None
 
     def _ensure_videos(
-        self, existing: dict[str, int | None], prompt_id: int, progress: Callable[[str], Any] | None
+        self,
+        existing: dict[str, int | None],
+        prompt_id: int,
+        seed: int | None,
+        progress: Callable[[str], Any] | None,
     ) -> dict[str, int]:
+        """Generate the missing videos, both at once; ``seed`` None: a fresh random seed (typed prompts)."""
         missing = [m for m, v in existing.items() if v is None]
         if not missing:
             return {m: v for m, v in existing.items() if v is not None}
+        seed = seed if seed is not None else self._placement.randrange(2**31 - 1)
         with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-            futures = {m: pool.submit(self.generation.get_or_generate, m, prompt_id, 0, progress) for m in missing}
+            futures = {m: pool.submit(self.generation.get_or_generate, m, prompt_id, seed, progress) for m in missing}
             errors = []
             for model_id, future in futures.items():
                 try:
@@ -293,7 +330,29 @@ class BattleService:
         return str(path) if path.exists() else None
 
 
+_PUBLIC_FAILURE = (
+    (AdapterUnavailableError, "the model is not available right now"),
+    (OutputContractError, "the model returned an invalid video"),
+    (RequestError, "the model cannot make this request"),
+)
+
+
 def _void_reason(exc: AdapterError, left: str, right: str) -> str:
+    """What the client is told: which side failed and what kind of failure, never the raw error text (it can name
+    models, paths or hosts; the full error goes to the log)."""
     side = "A" if exc.model_id == left else "B" if exc.model_id == right else "?"
-    reason = exc.reason.replace(left, "the model").replace(right, "the model")
-    return f"Video {side} could not be generated, so this battle is void: {reason}"
+    kind = next((text for cls, text in _PUBLIC_FAILURE if isinstance(exc, cls)), "generation failed")
+    return f"Video {side} could not be generated ({kind}), so this battle is void."
+
+
+MAX_PROMPT_CHARS = 1000
+
+
+def check_prompt(text: str) -> str:
+    """A typed prompt, stripped; refused when empty or too long."""
+    text = text.strip()
+    if not text:
+        raise Refusal("invalid", "the prompt is empty", 400)
+    if len(text) > MAX_PROMPT_CHARS:
+        raise Refusal("invalid", f"the prompt is longer than {MAX_PROMPT_CHARS} characters", 400)
+    return text

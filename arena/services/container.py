@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -13,9 +15,9 @@ from adapters.base import VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
 from adapters.errors import AdapterUnavailableError
 from adapters.registry import Registry
-from arena.services.battles import BattleService, PairChooser
+from arena.services.battles import BattleService, PairChooser, check_prompt
 from arena.services.clips import ClipSigner
-from arena.services.generation import AdapterPool, ArenaGenerationSettings, GenerationService
+from arena.services.generation import PLAYGROUND_RUN, AdapterPool, ArenaGenerationSettings, GenerationService
 from arena.services.leaderboard import LeaderboardService
 from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
@@ -36,6 +38,26 @@ class PrefillReport:
     stored: int  # videos of these jobs now in the pool (generated now or before)
     failures: tuple[tuple[str, int, str], ...]  # (model, prompt id, reason)
     skipped_models: tuple[str, ...]  # models that could not run here
+
+
+DEFAULT_SECRET = "change-me"
+
+
+def with_secret(settings: Settings) -> Settings:
+    """Settings whose secret is not the public default: an unset secret becomes a random one kept in a file beside
+    the media folder (0600), so IP hashes and signed URLs stay stable across restarts of this install."""
+    if settings.secret != DEFAULT_SECRET:
+        return settings
+    path = settings.media_dir.parent / "secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made before, or by another process starting at the same moment
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return settings.model_copy(update={"secret": path.read_text().strip()})
 
 
 def _gold_pairs(specs: list[str]) -> list[tuple[str, str]]:
@@ -72,6 +94,7 @@ class Arena:
         kinds: Registry[VideoAdapter] | None = None,
     ) -> Arena:
         """Upgrade the schema, load the models file and the prompt suite, and wire the services."""
+        settings = with_secret(settings)
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
         factory = make_session_factory(engine)
@@ -92,6 +115,7 @@ class Arena:
                 height=settings.default_height,
                 fps=settings.default_fps,
             ),
+            secret=settings.secret,
         )
         leaderboard = LeaderboardService(factory, settings)
         battles = BattleService(
@@ -134,12 +158,17 @@ class Arena:
             ]
 
     def playground(self, model_id: str, prompt: str, seed: int = 0) -> dict[str, object]:
-        """Generate (or reuse) one named video; returns its signed URL and provenance."""
+        """Generate (or reuse) one named video; returns its signed URL and provenance. Playground videos are
+        kept apart (their own run id): a battle never serves one."""
+        if not self.settings.live_generation:
+            raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
+        prompt = check_prompt(prompt)
         with transaction(self.factory) as session:
-            if session.get(Model, model_id) is None:
-                raise Refusal("invalid", f"unknown model {model_id!r}", 400)
+            model = session.get(Model, model_id)
+            if model is None or not model.enabled:
+                raise Refusal("invalid", f"unknown or disabled model {model_id!r}", 400)
             prompt_id = user_prompt(session, prompt).id
-        video_id = self.generation.get_or_generate(model_id, prompt_id, seed=seed)
+        video_id = self.generation.get_or_generate(model_id, prompt_id, seed=seed, run_id=PLAYGROUND_RUN)
         with transaction(self.factory) as session:
             video = session.get_one(Video, video_id)
             return {
@@ -210,7 +239,7 @@ class Arena:
         for done, (model_id, prompt_id, seed) in enumerate(jobs, 1):
             if model_id not in unavailable:
                 try:
-                    self.generation.get_or_generate(model_id, prompt_id, seed=seed)
+                    self.generation.get_or_generate(model_id, prompt_id, seed=self.generation.pool_seed(seed))
                     stored += 1
                 except AdapterUnavailableError as exc:
                     unavailable.add(model_id)

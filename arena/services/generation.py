@@ -7,6 +7,7 @@ and a benchmark run (or a Ray task calling :func:`store_generation`) can resume 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import threading
 from collections.abc import Callable
@@ -47,6 +48,9 @@ class ArenaGenerationSettings:
             steps=self.steps,
             guidance=self.guidance,
         )
+
+
+PLAYGROUND_RUN = "playground"  # run id of Playground videos: never served in a battle
 
 
 def settings_key(request: GenerationRequest) -> str:
@@ -162,11 +166,20 @@ class GenerationService:
         media: MediaStore,
         pool: AdapterPool,
         settings: ArenaGenerationSettings,
+        secret: str = "",
     ) -> None:
         self.factory = factory
         self.media = media
         self.pool = pool
         self.settings = settings
+        self._seed_key = hashlib.sha256(f"seeds:{secret}".encode()).digest()
+        self.key = settings_key(settings.request("-", 0))  # the arena's settings: every battle video has it
+
+    def pool_seed(self, k: int) -> int:
+        """The k-th seed of the pool: fixed for this arena (so fills resume) but derived from the server secret,
+        so nobody can regenerate a pool clip in the Playground and recognise it in a battle."""
+        digest = hmac.new(self._seed_key, str(k).encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:4], "big") % (2**31 - 1)
 
     def get_or_generate(
         self,

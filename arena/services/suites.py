@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapters.config import ModelCatalog
@@ -78,13 +79,15 @@ def user_prompt(session: Session, text: str, category: str = "user") -> Prompt:
     text = text.strip()
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
     language = detect_language(text)
-    row = session.scalar(
-        select(Prompt).where(Prompt.suite == USER_SUITE, Prompt.key == key, Prompt.language == language)
-    )
+    query = select(Prompt).where(Prompt.suite == USER_SUITE, Prompt.key == key, Prompt.language == language)
+    row = session.scalar(query)
     if row is None:
-        row = Prompt(suite=USER_SUITE, key=key, language=language, category=category, text=text)
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # two first uses of one prompt at once: one insert wins
+                row = Prompt(suite=USER_SUITE, key=key, language=language, category=category, text=text)
+                session.add(row)
+        except IntegrityError:
+            row = session.scalars(query).one()
     return row
 
 

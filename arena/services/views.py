@@ -6,6 +6,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
 
+from db.models import BattleMode  # re-exported: the UI names battle modes without importing db
+
+__all__ = ["BattleMode", "BattleView", "Refusal", "Reveal", "SideReveal", "aware"]
+
 
 class Refusal(Exception):
     """A request the arena refuses, with a machine-readable code, an HTTP status and a reason for people."""

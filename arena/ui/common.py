@@ -64,15 +64,5 @@ def prompt_choices(arena: Arena, language: str | None) -> list[tuple[str, int]]:
     return [(str(p["text"]), int(str(p["id"]))) for p in arena.prompts(lang)]
 
 
-def pick_prompt(arena: Arena, language: str | None, prompt_id: int | None) -> int | None:
-    """The chosen prompt, or a random one in the chosen language, or None (the pair chooser picks)."""
-    if prompt_id is not None:
-        return int(prompt_id)
-    if language in (None, "", "any"):
-        return None
-    ids = [pid for _, pid in prompt_choices(arena, language)]
-    return secrets.choice(ids) if ids else None
-
-
 def dropdown_update(choices: list[Any]) -> Any:
     return gr.update(choices=choices, value=None)

@@ -12,11 +12,10 @@ from typing import Any
 
 import gradio as gr
 
-from arena.services.views import BattleView, Refusal
-from arena.ui.common import LANGUAGE_CHOICES, Ui, client_ip, ensure_session, pick_prompt, prompt_choices, warn_failure
+from arena.services.views import BattleMode, BattleView, Refusal
+from arena.ui.common import LANGUAGE_CHOICES, Ui, client_ip, ensure_session, prompt_choices, warn_failure
 from arena.ui.i18n import request_language, t, text
 from arena.ui.players import PLAYER_JS, empty_html, pair_html, reveal_html
-from db.models import BattleMode
 
 CHOICES = ("left", "right", "tie", "both_bad")
 ASPECTS = ("text_alignment", "motion", "visual_quality")
@@ -137,8 +136,9 @@ def _start(
     progress(0, desc=text("live_progress", lang))
     view: BattleView = ui.arena.battles.start(
         session_id,
-        prompt_id=None if typed else pick_prompt(ui.arena, language, prompt_id),
+        prompt_id=None if typed or prompt_id is None else int(prompt_id),
         prompt_text=typed,
+        language=None if typed or language in (None, "", "any") else language,
         mode=BattleMode.named if duel.named else BattleMode.anonymous,
         models=picked,
     )

@@ -88,7 +88,10 @@ def test_refused_votes_answer_4xx_with_a_reason(server: ThreadedServer) -> None:
 
 def test_voided_battle_says_why_and_serves_nothing(server: ThreadedServer) -> None:
     with client(server) as http:
-        battle = http.post("/api/battles", json={"prompt": "a cat", "models": ["alpha-7b", "broken-model"]}).json()
+        chosen = {"prompt": "a cat", "models": ["alpha-7b", "broken-model"]}
+        refused = http.post("/api/battles", json=chosen)  # anonymous battles choose their own models
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid"
+        battle = http.post("/api/battles", json={**chosen, "mode": "named"}).json()
         assert battle["status"] == "voided" and "could not be generated" in battle["reason"]
         assert battle["left"]["video_url"] is None
         vote = http.post(f"/api/battles/{battle['id']}/vote", json={"choice": "left"})

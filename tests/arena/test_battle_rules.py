@@ -1,0 +1,96 @@
+"""Rules that keep battles blind and fair: no Playground video in a battle, one settings key, pool seeds nobody
+can guess, language filtering, refused prompt ids and lengths, a per-install secret."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from arena.services.container import Arena
+from arena.services.generation import PLAYGROUND_RUN, ArenaGenerationSettings, GenerationService
+from arena.services.suites import USER_SUITE
+from arena.services.views import BattleMode, Refusal
+from db.models import Battle, Prompt, Video
+from db.session import transaction
+
+
+def battle_videos(arena: Arena, battle_id: str) -> list[Video]:
+    with transaction(arena.factory) as session:
+        battle = session.get_one(Battle, battle_id)
+        return [session.get_one(Video, v) for v in (battle.left_video_id, battle.right_video_id) if v is not None]
+
+
+def test_a_playground_video_is_never_served_in_a_battle(arena: Arena) -> None:
+    text = "a purple star flies up"
+    shown = arena.playground("alpha-7b", text, seed=5)
+    for _ in range(6):
+        view = arena.battles.start("s1", prompt_text=text, mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
+        assert view.status == "shown"
+        assert shown["video_id"] not in {v.id for v in battle_videos(arena, view.id)}
+    with transaction(arena.factory) as session:
+        playground = session.get_one(Video, int(shown["video_id"]))
+        assert playground.run_id == PLAYGROUND_RUN
+
+
+def test_battles_only_pair_videos_made_with_the_arena_settings(arena: Arena) -> None:
+    other = GenerationService(arena.factory, arena.media, arena.pool, ArenaGenerationSettings(num_frames=5))
+    odd = {other.get_or_generate(m, 1, seed=arena.generation.pool_seed(0)) for m in ("alpha-7b", "beta-v2")}
+    for _ in range(20):
+        view = arena.battles.start("s1", prompt_id=1)
+        videos = battle_videos(arena, view.id)
+        assert not odd & {v.id for v in videos}
+        assert {v.settings_key for v in videos} == {arena.generation.key}
+
+
+def test_pool_seeds_come_from_the_secret(arena_factory: Callable[..., Arena], tmp_path: Path) -> None:
+    one = arena_factory(secret="first secret")
+    seeds = [one.generation.pool_seed(k) for k in range(3)]
+    assert len(set(seeds)) == 3 and 0 not in seeds
+    assert seeds == [one.generation.pool_seed(k) for k in range(3)]  # stable: fills resume
+    two = arena_factory(secret="second secret", database_url=f"sqlite:///{tmp_path / 'b.db'}")
+    assert [two.generation.pool_seed(k) for k in range(3)] != seeds
+
+
+def test_language_narrows_the_suite_prompts(arena: Arena) -> None:
+    for _ in range(8):
+        view = arena.battles.start("s1", language="zh")
+        assert view.language == "zh"
+
+
+def test_typed_prompts_of_others_cannot_be_started_by_id_and_prompts_have_a_length_limit(arena: Arena) -> None:
+    arena.battles.start("s1", prompt_text="my private idea of a cat")
+    with transaction(arena.factory) as session:
+        typed_id = session.scalars(select(Prompt.id).where(Prompt.suite == USER_SUITE)).first()
+    with pytest.raises(Refusal) as refused:
+        arena.battles.start("s2", prompt_id=typed_id)
+    assert refused.value.code == "unknown_prompt"
+    with pytest.raises(Refusal) as too_long:
+        arena.battles.start("s1", prompt_text="x" * 1001)
+    assert too_long.value.status == 400
+    with pytest.raises(Refusal):
+        arena.playground("alpha-7b", "   ")
+
+
+def test_the_playground_refuses_disabled_models_and_obeys_live_generation(
+    arena_factory: Callable[..., Arena],
+) -> None:
+    arena = arena_factory(live_generation=False)
+    with pytest.raises(Refusal) as refused:
+        arena.playground("alpha-7b", "a cat")
+    assert refused.value.code == "live_disabled"
+    live = arena_factory()
+    with pytest.raises(Refusal) as unknown:
+        live.playground("no-such-model", "a cat")
+    assert unknown.value.status == 400
+
+
+def test_an_unset_secret_becomes_a_private_random_one_kept_for_restarts(arena_factory: Callable[..., Arena]) -> None:
+    first = arena_factory(secret="change-me")
+    second = arena_factory(secret="change-me")
+    assert first.settings.secret != "change-me" and first.settings.secret == second.settings.secret
+    secret_file = first.settings.media_dir.parent / "secret"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
