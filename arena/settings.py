@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     anchor_model: str | None = Field(default=None, description="Pin this model's rating at 1000")
     live_generation: bool = Field(default=True, description="Allow typed prompts (generated live)")
     battle_ttl_s: int = Field(default=3600, ge=10, description="A battle not voted on within this expires")
+    min_view_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="Refuse votes sooner than this after the videos were shown (e.g. the clip length)",
+    )
     matchmaking: Literal["adaptive", "uniform"] = "adaptive"
     matchmaking_refresh_s: float = Field(default=10.0, ge=0, description="Re-read the votes for matchmaking this often")
     gold_rate: float = Field(default=0.1, ge=0.0, le=1.0, description="Share of pool battles that are gold pairs")

@@ -128,7 +128,7 @@ class Arena:
             live_generation=settings.live_generation,
             ttl_s=settings.battle_ttl_s,
         )
-        votes = VoteService(factory, battles, settings.secret)
+        votes = VoteService(factory, battles, settings.secret, settings.min_view_s)
         clips = ClipSigner(settings.secret)
         metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
         return cls(

@@ -41,10 +41,13 @@ def hash_ip(ip: str | None, salt: str) -> str | None:
 
 
 class VoteService:
-    def __init__(self, factory: sessionmaker[Session], battles: BattleService, ip_salt: str) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], battles: BattleService, ip_salt: str, min_view_s: float = 0.0
+    ) -> None:
         self.factory = factory
         self.battles = battles
         self.ip_salt = ip_salt
+        self.min_view_s = min_view_s  # a vote sooner than this after the videos were shown is refused
 
     def vote(
         self,
@@ -72,6 +75,9 @@ class VoteService:
                     expired = True
                     raise Refusal("expired", "this battle expired before the vote; start a new one", 410)
                 now = utcnow()
+                shown_at = aware(battle.shown_at)
+                if self.min_view_s and shown_at is not None and (now - shown_at).total_seconds() < self.min_view_s:
+                    raise Refusal("too_early", "watch both videos to the end before voting", 425)
                 mark_voted = (
                     update(Battle)
                     .where(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,16 @@ def test_an_unset_secret_becomes_a_private_random_one_kept_for_restarts(arena_fa
     assert first.settings.secret != "change-me" and first.settings.secret == second.settings.secret
     secret_file = first.settings.media_dir.parent / "secret"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+
+
+def test_votes_sooner_than_the_viewing_time_are_refused(arena_factory: Callable[..., Arena]) -> None:
+    arena = arena_factory(min_view_s=30.0)
+    arena.prefill(models=["alpha-7b", "beta-v2"])
+    view = arena.battles.start("s1")
+    with pytest.raises(Refusal) as refused:
+        arena.votes.vote(view.id, "s1", "left")
+    assert refused.value.code == "too_early" and refused.value.status == 425
+    with transaction(arena.factory) as session:  # the refusal stored nothing; later the vote counts
+        battle = session.get_one(Battle, view.id)
+        battle.shown_at = battle.shown_at - timedelta(seconds=31)
+    assert arena.votes.vote(view.id, "s1", "left").choice == "left"
