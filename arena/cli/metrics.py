@@ -141,25 +141,34 @@ def register(app: typer.Typer) -> None:
 
         from arena.services.scoring import ScoringService
         from arena.settings import get_settings
-        from db.session import make_engine, make_session_factory
+        from db.session import make_engine, make_session_factory, upgrade
         from metrics.encoders import EncoderNotFound
         from metrics.scorer import UNCALIBRATED_WARNING
 
         settings = get_settings()
-        service = ScoringService(make_session_factory(make_engine(settings.database_url)), settings.media_dir, scorer)
+        upgrade(settings.database_url)  # as the app does: a new or older database gets the current schema
+        engine = make_engine(settings.database_url)
+        service = ScoringService(make_session_factory(engine), settings.media_dir, scorer)
         if not scorer.calibrated:
             typer.secho(UNCALIBRATED_WARNING.format(encoder=scorer.encoder_id), fg="yellow")
-        todo = service.unscored_video_ids(run_id=run_id)
-        failures: list[str] = []
+        bar: tqdm[Any] | None = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = tqdm(total=total, desc="scoring", unit="video")
+            bar.update(1)
+
         try:
-            for video_id in tqdm(todo, desc="scoring", unit="video"):
-                error = service.score_video(video_id)
-                if error:
-                    failures.append(f"video {video_id}: {error}")
+            scored, failures = service.score_all(run_id=run_id, progress=progress)
         except EncoderNotFound as exc:
             typer.secho(str(exc), fg="red", err=True)
             raise typer.Exit(2) from exc
-        typer.echo(f"scored {len(todo) - len(failures)} of {len(todo)} videos")
+        finally:
+            if bar is not None:
+                bar.close()
+            engine.dispose()
+        typer.echo(f"scored {scored} of {scored + len(failures)} videos")
         for line in failures:
             typer.secho(line, fg="red", err=True)
         if failures:

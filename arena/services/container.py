@@ -197,14 +197,7 @@ class Arena:
 
         scorer = Scorer(encoder=self.settings.metrics_encoder, checkpoint=self.settings.metrics_checkpoint)
         service = ScoringService(self.factory, self.settings.media_dir, scorer)
-        todo = service.unscored_video_ids()
-        for done, video_id in enumerate(todo, 1):
-            error = service.score_video(video_id)
-            if error:
-                log.warning("scoring video %s failed: %s", video_id, error)
-            if progress:
-                progress(done, len(todo))
-        return len(todo)
+        return service.score_all(progress=progress)[0]
 
     def close(self) -> None:
         self.pool.close()

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -54,8 +55,14 @@ FIELDS: tuple[str, ...] = (
     "left_video_id",
     "right_video_id",
 )
-_CHOICE = {"model_a": VoteChoice.left, "model_b": VoteChoice.right, "tie": VoteChoice.tie}
-_CHOICE["tie (bothbad)"] = VoteChoice.both_bad
+_CHOICE: Mapping[str, VoteChoice] = MappingProxyType(
+    {
+        "model_a": VoteChoice.left,
+        "model_b": VoteChoice.right,
+        "tie": VoteChoice.tie,
+        "tie (bothbad)": VoteChoice.both_bad,
+    }
+)  # FastChat winner -> our choice (model_a is the left video)
 
 
 @contextmanager

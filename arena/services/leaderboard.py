@@ -6,15 +6,18 @@ kept off the board; sessions failing them are down-weighted or excluded as the s
 
 from __future__ import annotations
 
+import threading
+import time
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.views import Refusal
 from arena.services.votes import voted_battles
 from arena.settings import Settings
-from db.models import Model
+from db.models import Model, Vote
 from db.session import transaction
 
 if TYPE_CHECKING:
@@ -25,51 +28,119 @@ def _round(x: float, digits: int = 1) -> float:
     return round(float(x), digits)
 
 
+def _with_min_votes(board: Leaderboard, min_votes: int) -> Leaderboard:
+    """`board` less the models with fewer than `min_votes` votes, re-ranked among those shown: the same board
+    as ``leaderboard(..., min_votes=min_votes)`` (which fits every model and then hides some), without a refit."""
+    if min_votes <= 0:
+        return board
+    from dataclasses import replace
+
+    import numpy as np
+
+    from arena.ratings import Leaderboard
+    from arena.ratings.bt import fastchat_ranks
+
+    keep = [i for i, e in enumerate(board.entries) if e.votes >= min_votes]
+    shown = [board.entries[i] for i in keep]
+    ranks = fastchat_ranks(np.array([e.ci_low for e in shown]), np.array([e.ci_high for e in shown]))
+    entries = tuple(replace(e, rank=int(r)) for e, r in zip(shown, ranks.tolist(), strict=True))
+    return Leaderboard(entries, board.samples[:, keep], board.anchor)
+
+
+def _score_gold(votes: list[dict[str, Any]]) -> dict[str, Any]:
+    from arena.ratings import score_gold
+
+    gold = [v for v in votes if v["is_gold"] and v["gold_better"]]
+    answers = {v["battle_id"]: ("model_a" if v["gold_better"] == "left" else "model_b") for v in gold}
+    return score_gold(gold, answers, gold_key="battle_id")
+
+
 class VoteSnapshot:
     """Every anonymous vote and the models' details, read once: each view of the board is computed from it,
-    so one page of the leaderboard reads the database once however many views it shows."""
+    so one page of the leaderboard reads the database once however many views it shows.
+
+    The data never changes after construction, so what is derived from it (gold scores, session weights, board
+    rows, Bradley–Terry fits) is computed once and kept: a page showing the board, the in-house view and a
+    comparison fits the votes once. The cached rows are shared: treat what the methods return as read-only.
+    """
 
     def __init__(self, votes: list[dict[str, Any]], models: dict[str, dict[str, Any]], settings: Settings) -> None:
         self.votes = votes  # anonymous voted battles, gold ones included
         self.model_info = models
         self.settings = settings
+        self._lock = threading.RLock()  # one fit at a time: concurrent readers of a shared snapshot wait for it
+        self._battle_rows: dict[tuple[str | None, str | None], BattleRows] = {}
+        self._fits: dict[tuple[Any, ...], tuple[BattleRows, Leaderboard]] = {}
 
     def models(self) -> dict[str, dict[str, Any]]:
         return self.model_info
 
     def gold_scores(self, votes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        from arena.ratings import score_gold
+        """Gold-pair accuracy per session (of `votes`, default: this snapshot's votes, computed once)."""
+        return self._gold if votes is None else _score_gold(votes)
 
-        votes = self.votes if votes is None else votes
-        gold = [v for v in votes if v["is_gold"] and v["gold_better"]]
-        answers = {v["battle_id"]: ("model_a" if v["gold_better"] == "left" else "model_b") for v in gold}
-        return score_gold(gold, answers, gold_key="battle_id")
+    @cached_property
+    def _gold(self) -> dict[str, Any]:
+        return _score_gold(self.votes)
+
+    @cached_property
+    def session_weights(self) -> dict[str, float]:
+        """Weight of each session's votes from its gold record (empty when the gold policy is "none")."""
+        from arena.ratings import session_weights
+
+        if self.settings.gold_policy == "none":
+            return {}
+        return session_weights(self._gold, mode=self.settings.gold_policy)
+
+    @cached_property
+    def _board_rows(self) -> list[dict[str, Any]]:
+        weights = self.session_weights
+        return [{**v, "weight": v["weight"] * weights.get(v["session"], 1.0)} for v in self.votes if not v["is_gold"]]
 
     def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
         """Board rows: anonymous, non-gold votes (filtered), each weighted by its session's gold record."""
-        from arena.ratings import session_weights
-
-        votes = self.votes
-        weights: dict[str, float] = {}
-        if self.settings.gold_policy != "none":
-            weights = session_weights(self.gold_scores(votes), mode=self.settings.gold_policy)
         return [
-            {**v, "weight": v["weight"] * weights.get(v["session"], 1.0)}
-            for v in votes
-            if not v["is_gold"]
-            and (language is None or v["language"] == language)
-            and (category is None or v["category"] == category)
+            v
+            for v in self._board_rows
+            if (language is None or v["language"] == language) and (category is None or v["category"] == category)
         ]
 
-    def _fit(
-        self, records: list[dict[str, Any]], min_votes: int, bootstrap_rounds: int | None, seed: int
-    ) -> tuple[BattleRows, Leaderboard]:
-        from arena.ratings import BattleRows, leaderboard
+    def battle_rows(self, language: str | None = None, category: str | None = None) -> BattleRows:
+        """The (filtered) board rows as the rating engine's arrays, built once per filter."""
+        from arena.ratings import BattleRows
 
-        rows = BattleRows.from_records(records)
-        anchor = self.settings.anchor_model if self.settings.anchor_model in rows.models else None
+        with self._lock:
+            key = (language, category)
+            if key not in self._battle_rows:
+                self._battle_rows[key] = BattleRows.from_records(self.rows(language, category))
+            return self._battle_rows[key]
+
+    def fit(
+        self,
+        language: str | None = None,
+        category: str | None = None,
+        *,
+        min_votes: int = 0,
+        bootstrap_rounds: int | None = None,
+        seed: int = 0,
+        anchor: str | None = None,
+    ) -> tuple[BattleRows, Leaderboard]:
+        """The battle rows and Bradley–Terry board of the (filtered) board rows; the anchor defaults to the
+        configured one (when it has votes here), the rounds to the settings'. Fitted once per filter, rounds,
+        seed and anchor; `min_votes` only hides models, so boards differing in it share one fit."""
+        from arena.ratings import leaderboard
+
         rounds = self.settings.bootstrap_rounds if bootstrap_rounds is None else bootstrap_rounds
-        return rows, leaderboard(rows, bootstrap_rounds=rounds, seed=seed, anchor=anchor, min_votes=min_votes)
+        with self._lock:
+            key = (language, category, rounds, seed, anchor)
+            if key not in self._fits:
+                rows = self.battle_rows(language, category)
+                pinned = anchor
+                if pinned is None and self.settings.anchor_model in rows.models:
+                    pinned = self.settings.anchor_model
+                self._fits[key] = (rows, leaderboard(rows, bootstrap_rounds=rounds, seed=seed, anchor=pinned))
+            rows, board = self._fits[key]
+        return rows, _with_min_votes(board, min_votes)
 
     # -- outputs -----------------------------------------------------------------------------------------
     def board(
@@ -91,7 +162,7 @@ class VoteSnapshot:
         }
         if not records:
             return result
-        _, board = self._fit(records, threshold, bootstrap_rounds, seed)
+        _, board = self.fit(language, category, min_votes=threshold, bootstrap_rounds=bootstrap_rounds, seed=seed)
         meta = self.models()
         for entry in board.entries:
             info = meta.get(entry.model, {})
@@ -111,6 +182,12 @@ class VoteSnapshot:
             )
         return result
 
+    @property
+    def decision_rounds(self) -> int:
+        """Bootstrap rounds of the decision views (P(better) needs some): the board's when it has 20 or more,
+        so the board and the decisions share one fit."""
+        return max(self.settings.bootstrap_rounds, 20)
+
     def in_house_model(self) -> str | None:
         if self.settings.in_house_model:
             return self.settings.in_house_model
@@ -124,7 +201,7 @@ class VoteSnapshot:
         records = self.rows()
         if in_house is None or not any(in_house in (r["model_a"], r["model_b"]) for r in records):
             return {"in_house": in_house, "rows": []}
-        rows, board = self._fit(records, 0, max(self.settings.bootstrap_rounds, 20), seed)
+        rows, board = self.fit(bootstrap_rounds=self.decision_rounds, seed=seed)
         meta = self.models()
         out = []
         for row in versus_rows(board, rows, in_house):
@@ -142,7 +219,7 @@ class VoteSnapshot:
             raise Refusal("no_votes", f"no anonymous votes yet for: {', '.join(missing)}", 404)
         if a == b:
             raise Refusal("invalid", "compare two different models", 400)
-        rows, board = self._fit(records, 0, max(self.settings.bootstrap_rounds, 20), seed)
+        rows, board = self.fit(bootstrap_rounds=self.decision_rounds, seed=seed)
         return compare_models(board, rows, a, b)
 
     def position_bias(self) -> dict[str, Any]:
@@ -157,12 +234,11 @@ class VoteSnapshot:
 
     def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
         """Win-fraction and battle-count matrices (pandas DataFrames labelled by display name)."""
-        from arena.ratings import BattleRows, battle_count_matrix, win_fraction_matrix
+        from arena.ratings import battle_count_matrix, win_fraction_matrix
 
-        records = self.rows(language, category)
-        if not records:
+        if not self.rows(language, category):
             return {"win_fraction": None, "battle_count": None}
-        rows = BattleRows.from_records(records)
+        rows = self.battle_rows(language, category)
         names = {m: info["display_name"] for m, info in self.models().items()}
         wins = win_fraction_matrix(rows)
         counts = battle_count_matrix(rows, order=list(wins.index))
@@ -185,7 +261,7 @@ class VoteSnapshot:
         from arena.ratings import BattleRows, session_agreement, session_weights
 
         votes = self.votes
-        gold = self.gold_scores(votes)
+        gold = self._gold
         failed = {s for s, w in session_weights(gold, mode="exclude").items() if w == 0.0}
         board_rows = [v for v in votes if not v["is_gold"]]
         agreement = session_agreement(BattleRows.from_records(board_rows)) if board_rows else {}
@@ -214,16 +290,42 @@ def _model_info(session: Session) -> dict[str, dict[str, Any]]:
     }
 
 
-class LeaderboardService:
-    """Reads the votes; every view comes from a :class:`VoteSnapshot` (take one to show several views)."""
+def _votes_token(session: Session) -> tuple[int, int | None]:
+    """Changes whenever a vote is stored or deleted (the vote ids only grow)."""
+    count, last = session.execute(select(func.count(Vote.id), func.max(Vote.id))).one()
+    return int(count), last
 
-    def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
+
+class LeaderboardService:
+    """Reads the votes; every view comes from a :class:`VoteSnapshot` (take one to show several views).
+
+    The last snapshot is kept as a cache (not state of record) and reused while it is younger than
+    `snapshot_max_age_s` *and* no vote was added or removed since (one cheap ``count(*), max(id)`` query on
+    the votes decides): so repeated reads of the board (the public API, the UI's several events of one page)
+    neither re-read every vote nor refit the bootstrap, yet a vote is on the board as soon as it is stored.
+    Model details (names, the in-house flag) may lag by up to `snapshot_max_age_s`.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], settings: Settings, snapshot_max_age_s: float = 5.0) -> None:
         self.factory = factory
         self.settings = settings
+        self.snapshot_max_age_s = snapshot_max_age_s
+        self._lock = threading.Lock()
+        self._cached: tuple[float, tuple[int, int | None], VoteSnapshot] | None = None  # (taken, votes token, it)
 
-    def snapshot(self) -> VoteSnapshot:
-        with transaction(self.factory) as session:
-            return VoteSnapshot(voted_battles(session), _model_info(session), self.settings)
+    def snapshot(self, max_age_s: float | None = None) -> VoteSnapshot:
+        """The votes and models as of now: the cached snapshot when it is younger than `max_age_s` (default:
+        the service's) and the votes are unchanged since; else a fresh read (0 forces one)."""
+        max_age = self.snapshot_max_age_s if max_age_s is None else max_age_s
+        with self._lock:  # concurrent readers wait for one read rather than each doing it
+            with transaction(self.factory) as session:
+                token = _votes_token(session)
+                cached = self._cached
+                if cached is not None and cached[1] == token and time.monotonic() - cached[0] < max_age:
+                    return cached[2]
+                snap = VoteSnapshot(voted_battles(session), _model_info(session), self.settings)
+            self._cached = (time.monotonic(), token, snap)
+            return snap
 
     def models(self) -> dict[str, dict[str, Any]]:
         with transaction(self.factory) as session:

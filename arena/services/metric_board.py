@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import warnings
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.leaderboard import LeaderboardService
+from arena.services.suites import USER_SUITE
 from db.models import MetricScore, Prompt, Video
 from db.session import transaction
 
@@ -42,23 +44,73 @@ def _mean_ci(values: list[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+@dataclass(frozen=True)
+class ScoredVideo:
+    """One pool video's scores (one metric_version per metric) and what the summary groups it by."""
+
+    model_id: str
+    category: str
+    language: str
+    scores: dict[str, float]
+
+
 class MetricBoardService:
+    """Scores of pool videos only (suite prompts: never the typed prompts of the playground or custom battles,
+    which anyone can add), for the configured encoder (pixel metrics have none), one metric_version per metric:
+    the latest stored, so a re-scored metric is never averaged with its older version.
+
+    Each view reads the scores once: pass the :meth:`read` result to :meth:`summary` and :meth:`agreement`.
+    """
+
     def __init__(self, factory: sessionmaker[Session], leaderboard: LeaderboardService, encoder: str) -> None:
         self.factory = factory
         self.leaderboard = leaderboard
         self.encoder = encoder
 
-    def values(self) -> dict[int, dict[str, float]]:
-        """video id -> {metric: value} for the configured encoder (pixel metrics have no encoder)."""
-        out: dict[int, dict[str, float]] = defaultdict(dict)
+    def read(self) -> dict[int, ScoredVideo]:
+        """pool video id -> its model, prompt category and language, and {metric: value}."""
+        encoders = [self.encoder, ""]
         with transaction(self.factory) as session:
-            query = select(MetricScore).where(
-                MetricScore.encoder.in_([self.encoder, ""]), MetricScore.value.is_not(None)
+            latest: dict[str, tuple[int, str]] = {}  # metric -> (newest row id, its version)
+            versions = (
+                select(MetricScore.metric, MetricScore.metric_version, func.max(MetricScore.id))
+                .where(MetricScore.encoder.in_(encoders))
+                .group_by(MetricScore.metric, MetricScore.metric_version)
             )
-            for score in session.scalars(query):
-                if score.metric not in SKIPPED:
-                    out[score.video_id][score.metric] = float(score.value)  # type: ignore[arg-type]
+            for metric, version, newest in session.execute(versions):
+                if metric not in SKIPPED and newest > latest.get(metric, (-1, ""))[0]:
+                    latest[metric] = (newest, version)
+            query = (
+                select(
+                    Video.id,
+                    Video.model_id,
+                    Prompt.category,
+                    Prompt.language,
+                    MetricScore.metric,
+                    MetricScore.metric_version,
+                    MetricScore.value,
+                )
+                .join(Video, Video.id == MetricScore.video_id)
+                .join(Prompt, Prompt.id == Video.prompt_id)
+                .where(
+                    MetricScore.encoder.in_(encoders),
+                    MetricScore.value.is_not(None),
+                    Prompt.suite != USER_SUITE,
+                )
+            )
+            out: dict[int, ScoredVideo] = {}
+            for video_id, model_id, category, language, metric, version, value in session.execute(query):
+                if value is not None and metric in latest and version == latest[metric][1]:
+                    video = out.get(video_id)
+                    if video is None:
+                        video = out[video_id] = ScoredVideo(model_id, category, language, {})
+                    video.scores[metric] = float(value)
         return out
+
+    def values(self, videos: dict[int, ScoredVideo] | None = None) -> dict[int, dict[str, float]]:
+        """pool video id -> {metric: value} (of `videos`, default: read now)."""
+        videos = self.read() if videos is None else videos
+        return {video_id: video.scores for video_id, video in videos.items()}
 
     def calibrated(self) -> bool:
         with transaction(self.factory) as session:
@@ -67,20 +119,24 @@ class MetricBoardService:
             ).all()
         return bool(flags and flags[0].get("calibrated"))
 
-    def summary(self, category: str | None = None, language: str | None = None) -> list[dict[str, Any]]:
-        """Per model and metric: mean, 95 % CI (t interval over videos), number of videos."""
-        values = self.values()
-        names = {m: info["display_name"] for m, info in self.leaderboard.models().items()}
+    def summary(
+        self,
+        category: str | None = None,
+        language: str | None = None,
+        videos: dict[int, ScoredVideo] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Per model and metric: mean, 95 % CI (t interval over videos), number of videos (of `videos`, default:
+        read now; `names`: display names, default: read now)."""
+        videos = self.read() if videos is None else videos
+        if names is None:
+            names = {m: info["display_name"] for m, info in self.leaderboard.models().items()}
         grouped: dict[tuple[str, str], list[float]] = defaultdict(list)
-        with transaction(self.factory) as session:
-            query = select(Video.id, Video.model_id).join(Prompt, Prompt.id == Video.prompt_id)
-            if category:
-                query = query.where(Prompt.category == category)
-            if language:
-                query = query.where(Prompt.language == language)
-            for video_id, model_id in session.execute(query):
-                for metric, value in values.get(video_id, {}).items():
-                    grouped[(model_id, metric)].append(value)
+        for video in videos.values():
+            if (category and video.category != category) or (language and video.language != language):
+                continue
+            for metric, value in video.scores.items():
+                grouped[(video.model_id, metric)].append(value)
         rows = []
         for (model_id, metric), vals in sorted(grouped.items()):
             mean, low, high = _mean_ci(vals)
@@ -96,17 +152,20 @@ class MetricBoardService:
             )
         return rows
 
-    def agreement(self) -> list[dict[str, Any]]:
-        """Per metric: pair accuracy against human votes, and Spearman ρ of model means with BT ratings."""
+    def agreement(self, videos: dict[int, ScoredVideo] | None = None) -> list[dict[str, Any]]:
+        """Per metric: pair accuracy against human votes, and Spearman ρ of model means with BT ratings (of
+        `videos`, default: read now)."""
         from scipy import stats
 
-        values = self.values()
+        videos = self.read() if videos is None else videos
+        values = self.values(videos)
         direction = _direction()
         snap = self.leaderboard.snapshot()
         votes = [v for v in snap.rows() if v["choice"] in ("left", "right")]
         board = {r["model_id"]: r["rating"] for r in snap.board(min_votes=0, bootstrap_rounds=0)["rows"]}
+        names = {m: info["display_name"] for m, info in snap.models().items()}
         means: dict[str, dict[str, float]] = defaultdict(dict)
-        for row in self.summary():
+        for row in self.summary(videos=videos, names=names):
             means[row["metric"]][row["model_id"]] = row["mean"]
         out = []
         for metric in sorted({m for scores in values.values() for m in scores}):

@@ -8,7 +8,9 @@ with ``value = None`` and the reason in ``details``. One transaction per video.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,6 +21,8 @@ from arena.services.media import MediaStore
 from db.models import MetricScore, Video
 from db.session import transaction
 from metrics.scorer import Scorer
+
+log = logging.getLogger(__name__)
 
 
 class ScoringService:
@@ -84,3 +88,20 @@ class ScoringService:
         except IntegrityError:
             return None  # another scorer stored this video's rows at the same moment: it is scored
         return None
+
+    def score_all(
+        self, run_id: str | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> tuple[int, list[str]]:
+        """Score every video lacking a score (of one run, or all), one at a time; returns how many were scored
+        and one message per video that could not be (each also logged as a warning). ``progress(done, total)``
+        is called after each video. A missing encoder checkpoint raises :class:`metrics.EncoderNotFound`."""
+        todo = self.unscored_video_ids(run_id=run_id)
+        failures: list[str] = []
+        for done, video_id in enumerate(todo, 1):
+            error = self.score_video(video_id)
+            if error:
+                log.warning("scoring video %s failed: %s", video_id, error)
+                failures.append(f"video {video_id}: {error}")
+            if progress:
+                progress(done, len(todo))
+        return len(todo) - len(failures), failures

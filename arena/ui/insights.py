@@ -1,5 +1,5 @@
 """Views of the Leaderboard tab beyond the ranked table: the in-house model against each rival, position bias,
-the battle-count matrix, and boards per prompt category and language. Plain functions over service data."""
+the raters, and boards per prompt category and language. Plain functions over service data."""
 
 from __future__ import annotations
 
@@ -70,11 +70,6 @@ def raters_view(snap: VoteSnapshot, lang: str) -> str:
         failed=failed,
         gold=len(gold),
     )
-
-
-def count_matrix(snap: VoteSnapshot, language: str | None, category: str | None) -> pd.DataFrame:
-    matrix = snap.matrices(language, category)["battle_count"]
-    return matrix if matrix is not None else pd.DataFrame()
 
 
 def group_boards(snap: VoteSnapshot, field: str, lang: str) -> pd.DataFrame:

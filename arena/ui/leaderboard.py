@@ -6,8 +6,6 @@ per-category boards) can be added beside them without touching the others.
 
 from __future__ import annotations
 
-import logging
-from collections import defaultdict
 from typing import Any
 
 import gradio as gr
@@ -16,9 +14,7 @@ import pandas as pd
 from arena.services.container import Arena
 from arena.ui.common import LANGUAGE_CHOICES
 from arena.ui.i18n import request_language, t, text
-from arena.ui.insights import bias_view, count_matrix, group_boards, raters_view, versus_view
-
-log = logging.getLogger(__name__)
+from arena.ui.insights import bias_view, group_boards, raters_view, versus_view
 
 COLUMNS = ("rank", "model", "organisation", "licence", "rating", "ci", "votes", "win_rate")
 
@@ -49,42 +45,15 @@ def board_summary(board: dict[str, Any], lang: str) -> str:
     return text(key, lang, votes=board["votes"], min_votes=board.get("min_votes", 0))
 
 
-def win_fraction(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Share of decisive battles the row model won against the column model (the rating engine's when present)."""
-    try:
-        from arena.ratings import BattleRows, win_fraction_matrix
-    except ImportError:
-        return _win_fraction_fallback(records)
-    return win_fraction_matrix(BattleRows.from_records(records))
-
-
-def _win_fraction_fallback(records: list[dict[str, Any]]) -> pd.DataFrame:
-    wins: dict[tuple[str, str], int] = defaultdict(int)
-    decisive: dict[tuple[str, str], int] = defaultdict(int)
-    for r in records:
-        a, b, winner = r["model_a"], r["model_b"], r["winner"]
-        if winner in ("model_a", "model_b"):
-            won, lost = (a, b) if winner == "model_a" else (b, a)
-            wins[won, lost] += 1
-            decisive[a, b] += 1
-            decisive[b, a] += 1
-    models = sorted({r["model_a"] for r in records} | {r["model_b"] for r in records})
-    return pd.DataFrame(
-        [[wins[a, b] / decisive[a, b] if decisive[a, b] else float("nan") for b in models] for a in models],
-        index=models,
-        columns=models,
-    )
-
-
-def heatmap_figure(matrix: pd.DataFrame, names: dict[str, str], title: str, *, fractions: bool = True) -> Any:
-    """A plotly heatmap of a model × model matrix (win fractions, or counts), labelled with display names;
-    None when there is nothing."""
-    if matrix.empty:
+def heatmap_figure(matrix: pd.DataFrame | None, title: str, *, fractions: bool = True) -> Any:
+    """A plotly heatmap of a model × model matrix (win fractions, or counts) labelled as the matrix is (the
+    snapshot's matrices carry display names); None when there is nothing."""
+    if matrix is None or matrix.empty:
         return None
     import plotly.graph_objects as go
 
-    labels = [names.get(str(m), str(m)) for m in matrix.index]
-    cols = [names.get(str(m), str(m)) for m in matrix.columns]
+    labels = [str(m) for m in matrix.index]
+    cols = [str(m) for m in matrix.columns]
     values = matrix.to_numpy(dtype=float)
     cells = [["" if v != v else (f"{v:.2f}" if fractions else f"{v:.0f}") for v in row] for row in values]
     fig = go.Figure(
@@ -109,28 +78,11 @@ def leaderboard_views(arena: Arena, language: str | None, category: str | None, 
     """Everything the tab shows for one filter: summary text, table, heatmap."""
     lang_filter = None if language in (None, "", "any") else language
     cat_filter = None if category in (None, "", "all") else category
-    try:
-        snap = arena.leaderboard.snapshot()  # one read of the votes for every view below
-        board = snap.board(language=lang_filter, category=cat_filter)
-    except ImportError:
-        log.exception("the rating engine does not import")
-        return {
-            "summary": text("ratings_unavailable", lang),
-            "table": board_table({}, lang),
-            "heatmap": None,
-            "counts": None,
-            "bias": "",
-            "versus_note": "",
-            "versus": None,
-        }
-    records = snap.rows(lang_filter, cat_filter) if board.get("votes") else []
-    names = {mid: m["display_name"] for mid, m in snap.models().items()}
-    heatmap = heatmap_figure(win_fraction(records), names, text("heatmap", lang)) if records else None
-    counts = (
-        heatmap_figure(count_matrix(snap, lang_filter, cat_filter), {}, text("counts_heatmap", lang), fractions=False)
-        if records
-        else None
-    )
+    snap = arena.leaderboard.snapshot()  # one read of the votes for every view below (its fits are shared)
+    board = snap.board(language=lang_filter, category=cat_filter)
+    matrices = snap.matrices(lang_filter, cat_filter)  # both matrices from one set of rows
+    heatmap = heatmap_figure(matrices["win_fraction"], text("heatmap", lang))
+    counts = heatmap_figure(matrices["battle_count"], text("counts_heatmap", lang), fractions=False)
     versus_note, versus = versus_view(snap, lang)
     return {
         "summary": board_summary(board, lang),

@@ -8,12 +8,13 @@ import gradio as gr
 import pandas as pd
 
 from arena.services.container import Arena
+from arena.services.metric_board import ScoredVideo
 from arena.ui.i18n import request_language, t, text
 
 
-def scores_table(arena: Arena, category: str | None, lang: str) -> pd.DataFrame:
+def scores_table(arena: Arena, category: str | None, lang: str, videos: dict[int, ScoredVideo]) -> pd.DataFrame:
     """One row per model, one column per metric: "mean [low, high]"."""
-    rows = arena.metric_board.summary(category=category)
+    rows = arena.metric_board.summary(category=category, videos=videos)
     if not rows:
         return pd.DataFrame(columns=[text("col_model", lang)])
     cells: dict[str, dict[str, str]] = {}
@@ -24,7 +25,7 @@ def scores_table(arena: Arena, category: str | None, lang: str) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def agreement_table(arena: Arena, lang: str) -> pd.DataFrame:
+def agreement_table(arena: Arena, lang: str, videos: dict[int, ScoredVideo]) -> pd.DataFrame:
     cols = ("metric", "pairs", "pair_accuracy", "spearman", "models")
     rows = [
         [
@@ -34,19 +35,20 @@ def agreement_table(arena: Arena, lang: str) -> pd.DataFrame:
             "–" if r["spearman_rho"] is None else f"{r['spearman_rho']:+.2f}",
             r["models"],
         ]
-        for r in arena.metric_board.agreement()
+        for r in arena.metric_board.agreement(videos)
     ]
     return pd.DataFrame(rows, columns=[text(f"col_{c}", lang) for c in cols])
 
 
 def metrics_views(arena: Arena, category: str | None, lang: str) -> dict[str, Any]:
     cat = None if category in (None, "", "all") else category
-    scores = scores_table(arena, cat, lang)
+    videos = arena.metric_board.read()  # one read of the scores for both tables
+    scores = scores_table(arena, cat, lang, videos)
     if len(scores) == 0:
         note = text("no_scores", lang)
     else:
         note = "" if arena.metric_board.calibrated() else f"⚠ {text('uncalibrated', lang)}"
-    return {"note": note, "scores": scores, "agreement": agreement_table(arena, lang)}
+    return {"note": note, "scores": scores, "agreement": agreement_table(arena, lang, videos)}
 
 
 def build_metrics_tab(arena: Arena) -> gr.Tab:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from arena.services.container import Arena
-from db.models import Battle
+from db.models import Battle, MetricScore, Prompt, Video
 from db.session import transaction
+
+ENC = "tiny-random"
 
 
 @pytest.mark.slow
@@ -36,3 +39,86 @@ def test_scores_fill_the_board_and_agreement_follows_the_votes(arena: Arena) -> 
     assert flicker["models"] == 3 and flicker["spearman_rho"] is not None
     by_category = arena.metric_board.summary(category="count")
     assert by_category and all(r["videos"] <= 3 for r in by_category)
+
+
+class FakeScorer:
+    """Stands in for metrics.scorer.Scorer: one pixel metric whose value is the video id (no model loads)."""
+
+    calibrated = False
+    encoder_id = "fake"
+
+    def result_keys(self) -> list[tuple[str, str, str | None]]:
+        return [("temporal_flicker", "9", None)]
+
+    def score_file(self, path, prompt=None, language=None):  # type: ignore[no-untyped-def]
+        from types import SimpleNamespace
+
+        if not path.is_file():
+            raise OSError("no such file")
+        result = SimpleNamespace(
+            metric="temporal_flicker", version="9", encoder=None, value=0.5, details={}, status="ok", reason=None,
+            calibrated=True,
+        )  # fmt: skip
+        return SimpleNamespace(results=[result])
+
+
+def test_score_all_scores_what_is_missing_and_reports_failures(arena: Arena) -> None:
+    from arena.services.scoring import ScoringService
+
+    service = ScoringService(arena.factory, arena.settings.media_dir, FakeScorer())  # type: ignore[arg-type]
+    with transaction(arena.factory) as session:
+        broken = session.scalars(select(Video).order_by(Video.id)).first()
+        assert broken is not None
+        broken.file_path = "videos/missing.mp4"
+    seen: list[tuple[int, int]] = []
+    scored, failures = service.score_all(progress=lambda done, total: seen.append((done, total)))
+    total = arena.pool_size()
+    assert scored == total - 1 and len(failures) == 1 and failures[0].startswith(f"video {broken.id}: ")
+    assert seen == [(n, total) for n in range(1, total + 1)]
+    assert service.score_all() == (0, failures)  # only the broken one is left, and fails again
+    assert service.score_all(run_id="no-such-run") == (0, [])
+
+
+def test_cli_score_upgrades_a_new_database(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from arena.cli import build_app
+    from arena.cli import metrics as metrics_cli
+
+    monkeypatch.setenv("ARENA_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    monkeypatch.setattr(metrics_cli, "_make_scorer", lambda *args: FakeScorer())
+    res = CliRunner().invoke(build_app(), ["score", "--all"])
+    assert res.exit_code == 0, res.output
+    assert "scored 0 of 0 videos" in res.output
+
+
+def test_the_metric_board_counts_pool_videos_and_the_latest_metric_version(arena: Arena) -> None:
+    """Playground videos (typed prompts, the "user" suite) and rows of an older metric version stay off the board."""
+    from arena.services.suites import USER_SUITE
+
+    with transaction(arena.factory) as session:
+        pool = list(session.scalars(select(Video).where(Video.model_id == "alpha-7b").order_by(Video.id)))
+        typed = Prompt(suite=USER_SUITE, key="typed", language="en", category="motion", text="anything I like")
+        session.add(typed)
+        session.flush()
+        template = pool[0]
+        junk = Video(
+            model_id="alpha-7b", prompt_id=typed.id, seed=0, settings_key="x", content_hash="x",
+            file_path=template.file_path, num_frames=template.num_frames, width=template.width,
+            height=template.height, fps=template.fps,
+        )  # fmt: skip
+        session.add(junk)
+        session.flush()
+        for video in pool:  # an old version first, then the current one
+            session.add(MetricScore(video_id=video.id, metric="clipsim", metric_version="1", encoder=ENC, value=9.0))
+        for video in pool:
+            session.add(MetricScore(video_id=video.id, metric="clipsim", metric_version="2", encoder=ENC, value=0.25))
+        session.add(MetricScore(video_id=junk.id, metric="clipsim", metric_version="2", encoder=ENC, value=1000.0))
+        session.add(MetricScore(video_id=pool[0].id, metric="clipsim", metric_version="2", encoder="other", value=5.0))
+        junk_id = junk.id
+    videos = arena.metric_board.read()
+    assert junk_id not in videos and set(videos) == {v.id for v in pool}
+    (row,) = arena.metric_board.summary(videos=videos)
+    assert (row["model_id"], row["metric"], row["mean"], row["videos"]) == ("alpha-7b", "clipsim", 0.25, len(pool))
+    assert arena.metric_board.summary() == [row]
+    assert arena.metric_board.summary(category="motion", videos=videos)[0]["videos"] < len(pool)

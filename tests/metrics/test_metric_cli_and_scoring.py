@@ -63,11 +63,11 @@ def test_arena_metrics_errors_are_clear(cli, video_file, tmp_path):
 @pytest.fixture()
 def arena_db(tmp_path):
     """A real SQLite file with the lead's schema, one model, an English and a Chinese prompt, three videos."""
-    from db.models import Base, Model, Prompt, Video
-    from db.session import make_engine, make_session_factory, transaction
+    from db.models import Model, Prompt, Video
+    from db.session import make_engine, make_session_factory, transaction, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'arena.db'}")
-    Base.metadata.create_all(engine)
+    upgrade(f"sqlite:///{tmp_path / 'arena.db'}")
     sessions = make_session_factory(engine)
     media = tmp_path / "media"
     (media / "videos").mkdir(parents=True)

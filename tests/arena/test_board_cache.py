@@ -1,0 +1,182 @@
+"""One page of the leaderboard fits the votes once: the snapshot memoizes, the service reuses a recent snapshot
+until a vote changes it, and `arena ratings` on the database shows the same board as the service."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+from typer.testing import CliRunner
+
+import arena.ratings as engine
+from arena.cli import build_app
+from arena.services.container import Arena
+from arena.services.leaderboard import VoteSnapshot
+from db.models import Battle
+from db.session import transaction
+
+WORKING = ["alpha-7b", "beta-v2", "gamma-x"]
+
+
+def cast_votes(arena: Arena, n: int, session: str = "s1") -> None:
+    for k in range(n):
+        view = arena.battles.start(session)
+        arena.votes.vote(view.id, session, "left" if k % 3 else "right")
+
+
+@pytest.fixture
+def fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Bootstrap rounds of every Bradley–Terry fit the leaderboard runs."""
+    calls: list[int] = []
+    real = engine.leaderboard
+
+    def counted(rows, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs["bootstrap_rounds"])
+        return real(rows, **kwargs)
+
+    monkeypatch.setattr(engine, "leaderboard", counted)
+    return calls
+
+
+def test_a_snapshot_fits_once_and_board_and_decisions_share_the_fit(
+    arena_factory: Callable[..., Arena], fits: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arena = arena_factory(in_house_model="alpha-7b", bootstrap_rounds=20, min_votes=3)
+    arena.prefill(models=WORKING)
+    cast_votes(arena, 15)
+    snap = arena.leaderboard.snapshot(max_age_s=0)
+    weights = snap.session_weights
+    assert snap.session_weights is weights  # computed once
+    rows = snap.rows()
+    scored: list[int] = []
+    real_gold = engine.score_gold
+    monkeypatch.setattr(engine, "score_gold", lambda *a, **k: scored.append(1) or real_gold(*a, **k))
+    assert snap.rows() == rows and not scored  # gold scores and weights are not recomputed per call
+
+    board = snap.board()
+    versus = snap.versus()
+    compare = snap.compare("alpha-7b", "gamma-x")
+    snap.matrices()
+    assert snap.board() == board and snap.versus() == versus
+    assert fits == [20]  # the board (min_votes 3) and the decisions (min_votes 0) share one 20-round fit
+    # the shared fit hides models exactly as a fit with min_votes does
+    direct = engine.leaderboard(snap.battle_rows(), bootstrap_rounds=20, seed=0, min_votes=3)
+    assert [(r["model_id"], r["rank"], r["rating"]) for r in board["rows"]] == [
+        (e.model, e.rank, round(e.rating, 1)) for e in direct.entries
+    ]
+    assert compare["p_a_better"] == snap.compare("alpha-7b", "gamma-x")["p_a_better"]
+    snap.board(category="motion")
+    snap.board(category="motion")
+    assert fits == [20, 20, 20]  # one more per filter (and the direct fit above)
+
+
+def test_decisions_use_at_least_20_rounds_in_their_own_fit(
+    arena_factory: Callable[..., Arena], fits: list[int]
+) -> None:
+    arena = arena_factory(in_house_model="alpha-7b", bootstrap_rounds=5)
+    arena.prefill(models=WORKING)
+    cast_votes(arena, 9)
+    snap = arena.leaderboard.snapshot()
+    snap.board()
+    snap.versus()
+    snap.compare("alpha-7b", "beta-v2")
+    assert fits == [5, 20]
+
+
+def test_the_service_reuses_a_recent_snapshot_until_a_vote_arrives(arena: Arena) -> None:
+    cast_votes(arena, 3)
+    first = arena.leaderboard.snapshot()
+    assert arena.leaderboard.snapshot() is first  # young and no new vote: the same snapshot (and its fits)
+    assert arena.leaderboard.board() == first.board()
+    assert arena.leaderboard.snapshot(max_age_s=0) is not first  # 0 forces a read
+    second = arena.leaderboard.snapshot()
+    cast_votes(arena, 1)
+    third = arena.leaderboard.snapshot()
+    assert third is not second and len(third.rows()) == 4  # a vote is on the board at once
+    assert arena.leaderboard.board()["votes"] == 4
+    arena.leaderboard.snapshot_max_age_s = 0.0
+    assert arena.leaderboard.snapshot() is not arena.leaderboard.snapshot()  # no caching at age 0
+
+
+def test_snapshot_is_shared_safely_between_threads(arena: Arena, fits: list[int]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    cast_votes(arena, 6)
+    arena.leaderboard.snapshot(max_age_s=0)
+    with ThreadPoolExecutor(4) as pool:
+        boards = list(pool.map(lambda _: arena.leaderboard.board(), range(8)))
+    assert all(b == boards[0] for b in boards) and boards[0]["votes"] == 6
+    assert len(fits) == 1  # eight concurrent requests, one fit
+
+
+def test_cli_ratings_from_the_database_is_the_board(
+    arena_factory: Callable[..., Arena], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gold battles are left off, failing sessions excluded, and the settings' anchor and min_votes apply."""
+    arena = arena_factory(gold_pairs=["alpha-7b>beta-v2"], gold_rate=1.0, gold_policy="exclude")
+    arena.prefill(models=WORKING)
+    for _ in range(3):  # a careless session fails every gold pair...
+        view = arena.battles.start("careless")
+        with transaction(arena.factory) as db:
+            worse = "left" if db.get_one(Battle, view.id).left_model_id == "beta-v2" else "right"
+        arena.votes.vote(view.id, "careless", worse)
+    arena.battles.gold_rate = 0.0
+    cast_votes(arena, 6, "careless")  # ...so its board votes weigh nothing
+    cast_votes(arena, 12, "careful")
+    for key, value in {
+        "DATABASE_URL": arena.settings.database_url,
+        "GOLD_POLICY": "exclude",
+        "ANCHOR_MODEL": "beta-v2",
+        "MIN_VOTES": "7",
+        "BOOTSTRAP_ROUNDS": "20",
+    }.items():
+        monkeypatch.setenv(f"ARENA_{key}", value)
+    res = CliRunner().invoke(build_app(), ["ratings", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+
+    from arena.services.leaderboard import LeaderboardService
+    from arena.settings import get_settings
+
+    board = LeaderboardService(arena.factory, get_settings()).board()
+    assert board["rows"] and board["min_votes"] == 7
+    assert {r["model_id"]: r["rating"] for r in board["rows"]} == pytest.approx(out["ratings"], abs=0.05)
+    assert {r["model_id"]: r["votes"] for r in board["rows"]} == out["votes"]
+    for row in board["rows"]:
+        assert row["ci"] == pytest.approx(out["ci"][row["model_id"]], abs=0.05)
+    assert out["ratings"].get("beta-v2", 1000.0) == pytest.approx(1000.0)  # the settings' anchor
+    assert sum(out["votes"].values()) <= 2 * 18  # the 3 gold battles are not counted
+    assert all(n >= 7 for n in out["votes"].values())
+
+    explicit = CliRunner().invoke(build_app(), ["ratings", "--json", "--min-votes", "0", "--anchor", "gamma-x"])
+    assert json.loads(explicit.output)["ratings"]["gamma-x"] == pytest.approx(1000.0)
+
+
+def test_cli_ratings_from_the_database_imports_no_heavy_library(arena: Arena) -> None:
+    cast_votes(arena, 3)
+    code = (
+        "import sys; from arena.cli import build_app\n"
+        "try: build_app()(['ratings', '--json'])\n"
+        "except SystemExit: pass\n"
+        "names = ('torch', 'gradio', 'diffusers', 'open_clip', 'torchvision', 'pandas')\n"
+        "print('HEAVY', [m for m in names if m in sys.modules])"
+    )
+    env = {"ARENA_DATABASE_URL": arena.settings.database_url, "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert "HEAVY []" in out.stdout and '"ratings"' in out.stdout, out.stdout + out.stderr
+
+
+def test_snapshot_rows_are_the_weighted_non_gold_votes() -> None:
+    from arena.settings import Settings
+
+    vote = {"session": "s", "weight": 1.0, "language": "en", "category": "c", "choice": "left", "winner": "model_a"}
+    votes = [
+        {**vote, "battle_id": "g", "is_gold": True, "gold_better": "right", "model_a": "a", "model_b": "b"},
+        {**vote, "battle_id": "x", "is_gold": False, "gold_better": None, "model_a": "a", "model_b": "b"},
+    ]
+    snap = VoteSnapshot(votes, {}, Settings(gold_policy="exclude"))  # type: ignore[call-arg]
+    assert [r["battle_id"] for r in snap.rows()] == ["x"] and snap.rows() is not snap.rows()
+    assert snap.rows(language="zh") == []
