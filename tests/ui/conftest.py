@@ -61,6 +61,8 @@ def test_settings(root: Path, **overrides: object) -> Settings:
         "min_votes": 1,
         "bootstrap_rounds": 10,
         "pool_prefill": False,
+        # Gold-pair checks are kept off the board (tested in tests/arena): here every vote should count.
+        "gold_rate": 0.0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
