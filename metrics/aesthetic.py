@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,6 +62,7 @@ class AestheticScore(VideoMetric):
     def __init__(self, head: str | Path | None = None, encoder_id: str = "ViT-L-14-openai") -> None:
         self.head = Path(head).expanduser() if head is not None else None
         self.encoder_id = encoder_id
+        self._layers: dict[Path, Any] = {}  # head file -> loaded layers: read once, not once per video
 
     def encoder_for(self, configured: str) -> tuple[str | None, bool]:
         return self.encoder_id, get_spec(self.encoder_id).calibrated
@@ -78,7 +80,9 @@ class AestheticScore(VideoMetric):
             feats = ctx.image_features(self.encoder_id)
         except EncoderNotFound as exc:
             raise Unavailable(f"the aesthetic head needs its CLIP: {exc}") from exc
-        layers = load_head(path)
+        if path not in self._layers:
+            self._layers[path] = load_head(path)
+        layers = self._layers[path]
         if layers[0][0].shape[1] != feats.shape[1]:
             raise Unavailable(
                 f"head {path.name} expects {layers[0][0].shape[1]}-d features, encoder {self.encoder_id!r} "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,15 +50,6 @@ class VideoReport:
             "language_guessed": self.language_guessed,
             "metrics": [r.to_dict() for r in self.results],
         }
-
-
-def file_hash(path: str | Path) -> str:
-    """sha256 of the file's bytes: the same key the media store and ``Video.content_hash`` use."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Scorer:
@@ -175,10 +165,12 @@ class Scorer:
         )
 
     def score_file(self, path: str | Path, prompt: str | None = None, language: str | None = None) -> VideoReport:
-        """Decode the file once, then :meth:`score_frames` (features cached by the file's sha256)."""
-        from adapters.video_io import decode_mp4
+        """Read the file once, decode it, then :meth:`score_frames` (features cached by the file's sha256, the
+        same key as ``Video.content_hash``)."""
+        from adapters.video_io import content_hash, decode_mp4
 
         if self.needs_encoder:
             self.load_encoder()  # fail before decoding
-        frames, fps = decode_mp4(path)
-        return self.score_frames(frames, fps, prompt, language, video_hash=file_hash(path))
+        data = Path(path).read_bytes()
+        frames, fps = decode_mp4(data)
+        return self.score_frames(frames, fps, prompt, language, video_hash=content_hash(data))
