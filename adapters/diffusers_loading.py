@@ -38,6 +38,11 @@ def hf_cache_dir() -> Path:
     return Path(xdg).expanduser() / "huggingface" / "hub"
 
 
+def repo_cache_folder(root: Path, repo_id: str) -> Path:
+    """Where a hub repo lives inside the cache folder ``root`` (huggingface_hub's layout)."""
+    return root / f"models--{repo_id.replace('/', '--')}"
+
+
 def missing_component_files(folder: Path) -> list[str]:
     """Files that ``model_index.json`` implies but the folder lacks (empty list: complete).
 
@@ -90,7 +95,7 @@ def locate_weights(
     if not repo_id:
         raise WeightsNotFoundError(model_id, "(no path or repo_id)", [])
     cache = cache_dir or hf_cache_dir()
-    repo_folder = cache / f"models--{repo_id.replace('/', '--')}"
+    repo_folder = repo_cache_folder(cache, repo_id)
     where = f"Hugging Face cache {cache} (repo {repo_id}, revision {revision or 'main'}, folder {repo_folder})"
     if not repo_folder.is_dir():  # fast path: nothing cached, no need to import huggingface_hub
         raise WeightsNotFoundError(model_id, repo_id, [where])

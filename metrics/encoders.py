@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from adapters.diffusers_loading import hf_cache_dir, repo_cache_folder
 from adapters.language import guess_language  # noqa: F401 (part of this module's API)
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -107,9 +108,7 @@ def resolve_device(device: str = "auto") -> str:
 
 
 def _hf_cache(cache_dir: str | Path | None) -> Path:
-    from huggingface_hub import constants
-
-    return Path(cache_dir) if cache_dir is not None else Path(constants.HF_HUB_CACHE)
+    return Path(cache_dir).expanduser() if cache_dir is not None else hf_cache_dir()
 
 
 def _hf_cache_file(repo: str, filenames: Sequence[str], cache_dir: str | Path | None) -> tuple[str | None, str]:
@@ -121,7 +120,7 @@ def _hf_cache_file(repo: str, filenames: Sequence[str], cache_dir: str | Path | 
         hit = try_to_load_from_cache(repo, name, cache_dir=root)
         if isinstance(hit, str):
             return hit, ""
-    return None, str(root / f"models--{repo.replace('/', '--')}")
+    return None, str(repo_cache_folder(root, repo))
 
 
 def _hf_snapshot_dir(repos: Sequence[str], cache_dir: str | Path | None) -> tuple[str | None, list[str]]:
@@ -133,7 +132,7 @@ def _hf_snapshot_dir(repos: Sequence[str], cache_dir: str | Path | None) -> tupl
         try:
             return snapshot_download(repo, local_files_only=True, cache_dir=root), looked
         except Exception:  # LocalEntryNotFoundError and friends: not in the cache
-            looked.append(str(root / f"models--{repo.replace('/', '--')}"))
+            looked.append(str(repo_cache_folder(root, repo)))
     return None, looked
 
 
