@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import platform
 import random
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +175,7 @@ class VideoAdapter(abc.ABC):
         self.params = params if params is not None else self.Params()
         self.base_dir = base_dir or Path.cwd()  # relative paths in params are relative to the models file
         self._loaded = False
+        self._load_lock = threading.Lock()  # concurrent first calls load the weights once
 
     @classmethod
     def from_config(cls, model_id: str, params: dict[str, Any], base_dir: Path | None = None) -> VideoAdapter:
@@ -216,13 +218,16 @@ class VideoAdapter(abc.ABC):
     def generate(self, request: GenerationRequest, language: str | None = None) -> GeneratedVideo:
         resolved = self.resolve(request, language)
         if not self._loaded:
-            try:
-                self.load()
-            except AdapterError:
-                raise
-            except Exception as exc:
-                raise AdapterUnavailableError(self.model_id, f"could not load: {type(exc).__name__}: {exc}") from exc
-            self._loaded = True
+            with self._load_lock:
+                if not self._loaded:
+                    try:
+                        self.load()
+                    except AdapterError:
+                        raise
+                    except Exception as exc:
+                        reason = f"could not load: {type(exc).__name__}: {exc}"
+                        raise AdapterUnavailableError(self.model_id, reason) from exc
+                    self._loaded = True
         probe = _MemoryProbe()
         start = time.perf_counter()
         try:

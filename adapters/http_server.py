@@ -88,9 +88,6 @@ def create_app(adapter: VideoAdapter, token: str | None = None, *, max_concurren
     slots = threading.BoundedSemaphore(slots_total)
     in_use = [0]  # guarded by `counter_lock`; only for /v1/health's "busy"
     counter_lock = threading.Lock()
-    # The first generate loads the weights: run it alone so two threads never load twice.
-    warm = threading.Event()
-    first_call = threading.Lock()
     expected = f"Bearer {token}".encode() if token else None
 
     def authorised(request: Request) -> bool:
@@ -105,12 +102,7 @@ def create_app(adapter: VideoAdapter, token: str | None = None, *, max_concurren
     def run_generate(req: GenerationRequest) -> tuple[bytes, GeneratedVideo]:
         from adapters.video_io import encode_mp4
 
-        if warm.is_set():
-            video = adapter.generate(req)
-        else:
-            with first_call:
-                video = adapter.generate(req)
-                warm.set()
+        video = adapter.generate(req)  # the base class loads the weights once, however many calls come at once
         return encode_mp4(video.frames, video.fps), video
 
     @contextlib.asynccontextmanager

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -436,3 +438,26 @@ def test_encoder_settings_in_the_stream_do_not_depend_on_the_host() -> None:
     assert settings is not None
     assert re.search(rb"\bthreads=2\b", settings.group(1))
     assert re.search(rb"\bcrf=18\.0\b", settings.group(1))
+
+
+def test_concurrent_first_calls_load_the_weights_once() -> None:
+    class SlowLoad(_Scripted):
+        loads = 0
+
+        def load(self) -> None:
+            time.sleep(0.2)  # long enough for every thread to arrive while the first is loading
+            type(self).loads += 1
+
+    adapter = SlowLoad(np.zeros((2, 8, 8, 3), np.uint8))
+    barrier = threading.Barrier(4)
+
+    def call() -> None:
+        barrier.wait()
+        adapter.generate(GenerationRequest(prompt="p", seed=1))
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert SlowLoad.loads == 1
