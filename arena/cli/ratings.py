@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(board.to_json(), indent=2))
             return
-        typer.echo(f"{len(rows)} battles, {rows.n_models} models, {rounds} bootstrap rounds")
+        typer.echo(f"{rows.total} battles, {rows.n_models} models, {rounds} bootstrap rounds")
         typer.echo(f"{'rank':>4}  {'model':<28} {'rating':>7}  {'95% CI':>15}  {'votes':>6}  {'win %':>6}  {'elo':>7}")
         for e in board.entries:
             ci = f"{e.ci_low - e.rating:+.0f}/{e.ci_high - e.rating:+.0f}"

@@ -60,7 +60,12 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class BattleRows:
-    """One row per battle. `a`, `b` index `models`; `winner` holds outcome codes; `weight` ≥ 0 per row.
+    """Battles as rows. `a`, `b` index `models`; `winner` holds outcome codes; `weight` ≥ 0 is the weight of
+    *one* battle of the row; `count` ≥ 0 is how many identical battles the row stands for (default 1 each).
+
+    Per-vote rows have count 1; aggregated rows (one row per unique combination of every column, as a database
+    GROUP BY returns them) carry the number of votes in `count`. Everything in the rating engine treats a row
+    as `count` battles, each of weight `weight`, so both forms give the same boards.
 
     `extra` holds optional per-row fields (object arrays, None where missing), e.g. session or category.
     """
@@ -71,6 +76,7 @@ class BattleRows:
     winner: np.ndarray
     weight: np.ndarray
     extra: Mapping[str, np.ndarray] = field(default_factory=dict)
+    count: np.ndarray | None = None  # None: one battle per row
 
     def __post_init__(self) -> None:
         n = len(self.a)
@@ -78,6 +84,12 @@ class BattleRows:
             raise ValueError("a, b, winner and weight must have the same length")
         if any(len(v) != n for v in self.extra.values()):
             raise ValueError("every extra field needs one value per row")
+        count = np.ones(n, np.int64) if self.count is None else np.asarray(self.count)
+        if len(count) != n:
+            raise ValueError("count needs one value per row")
+        if n and (np.any(count < 0) or not np.array_equal(count, np.round(count))):
+            raise ValueError("counts must be whole numbers ≥ 0")
+        object.__setattr__(self, "count", count.astype(np.int64, copy=False))
         if n and (np.any(self.a == self.b)):
             raise ValueError(f"row {int(np.argmax(self.a == self.b))}: a model cannot battle itself")
         if n and (np.any(self.weight < 0) or not np.all(np.isfinite(self.weight))):
@@ -122,12 +134,15 @@ class BattleRows:
         winner: Sequence[str],
         weight: Sequence[float] | np.ndarray | None = None,
         extra: Mapping[str, Sequence[Any]] | None = None,
+        count: Sequence[int] | np.ndarray | None = None,
     ) -> BattleRows:
-        """From parallel columns: lists, numpy arrays or pandas Series (coded with pandas' factorize)."""
+        """From parallel columns: lists, numpy arrays or pandas Series (coded with pandas' factorize).
+        `count`: battles per row (aggregated rows); default one each."""
         n = len(model_a)
         if not len(model_b) == len(winner) == n:
             raise ValueError("model_a, model_b and winner must have the same length")
-        return cls._from_codes(_factorize(model_a, n), _factorize(model_b, n), _factorize(winner, n), weight, extra)
+        rows = cls._from_codes(_factorize(model_a, n), _factorize(model_b, n), _factorize(winner, n), weight, extra)
+        return rows if count is None else rows.with_counts(np.asarray(count))
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any] | pd.DataFrame, *, keep: Sequence[str] = DEFAULT_EXTRAS) -> BattleRows:
@@ -140,7 +155,8 @@ class BattleRows:
             weight = np.asarray(weight, dtype=np.float64)
             weight = np.where(np.isnan(weight), 1.0, weight)  # a missing weight counts 1
         extra = {k: table[k] for k in keep if k in table}
-        return cls.from_columns(table["model_a"], table["model_b"], table["winner"], weight, extra)
+        count = np.asarray(table["count"]) if "count" in table else None
+        return cls.from_columns(table["model_a"], table["model_b"], table["winner"], weight, extra, count)
 
     @classmethod
     def from_dataframe(cls, df: pd.DataFrame, *, keep: Sequence[str] = DEFAULT_EXTRAS) -> BattleRows:
@@ -221,17 +237,52 @@ class BattleRows:
             self.winner[mask],
             self.weight[mask],
             {k: v[mask] for k, v in self.extra.items()},
+            self.battles[mask],
         )
 
     def with_weights(self, weight: np.ndarray) -> BattleRows:
-        return BattleRows(self.models, self.a, self.b, self.winner, np.asarray(weight, dtype=np.float64), self.extra)
+        weight = np.asarray(weight, dtype=np.float64)
+        return BattleRows(self.models, self.a, self.b, self.winner, weight, self.extra, self.count)
+
+    def with_counts(self, count: np.ndarray) -> BattleRows:
+        return BattleRows(self.models, self.a, self.b, self.winner, self.weight, self.extra, count)
+
+    @property
+    def battles(self) -> np.ndarray:
+        """Battles per row (int64): `count`, typed as an array."""
+        assert self.count is not None  # set in __post_init__
+        return self.count
+
+    @property
+    def total(self) -> int:
+        """Number of battles (the sum of the counts)."""
+        return int(self.battles.sum())
+
+    def expand(self) -> BattleRows:
+        """One row per battle (each row repeated `count` times, in row order): for order-dependent code."""
+        if bool((self.battles == 1).all()):
+            return self
+        idx = np.repeat(np.arange(len(self)), self.battles)
+        return BattleRows(
+            self.models,
+            self.a[idx],
+            self.b[idx],
+            self.winner[idx],
+            self.weight[idx],
+            {k: v[idx] for k, v in self.extra.items()},
+        )
 
     def counts(self) -> dict[str, np.ndarray]:
-        """Per model (rows with weight > 0): votes, wins, losses, ties (either kind)."""
+        """Per model (battles with weight > 0): votes, wins, losses, ties (either kind)."""
         live = self.weight > 0
-        a, b, w = self.a[live], self.b[live], self.winner[live]
+        a, b, w, n = self.a[live], self.b[live], self.winner[live], self.battles[live]
         k = self.n_models
-        votes = np.bincount(a, minlength=k) + np.bincount(b, minlength=k)
-        wins = np.bincount(a[w == MODEL_A], minlength=k) + np.bincount(b[w == MODEL_B], minlength=k)
-        losses = np.bincount(a[w == MODEL_B], minlength=k) + np.bincount(b[w == MODEL_A], minlength=k)
+
+        def tally(models: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+            sel = slice(None) if mask is None else mask
+            return np.bincount(models[sel], n[sel], minlength=k).astype(np.int64)
+
+        votes = tally(a) + tally(b)
+        wins = tally(a, w == MODEL_A) + tally(b, w == MODEL_B)
+        losses = tally(a, w == MODEL_B) + tally(b, w == MODEL_A)
         return {"votes": votes, "wins": wins, "losses": losses, "ties": votes - wins - losses}

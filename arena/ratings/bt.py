@@ -49,23 +49,25 @@ _CLASS = np.array([2, 0, 1, 1], dtype=np.int64)  # outcome class of model_a per 
 
 
 def unique_rows(rows: BattleRows) -> UniqueRows:
-    keep = rows.weight > 0
+    keep = (rows.weight > 0) & (rows.battles > 0)
     everything = bool(keep.all())
     a, b, win = (rows.a, rows.b, rows.winner) if everything else (rows.a[keep], rows.b[keep], rows.winner[keep])
     weights = rows.weight if everything else rows.weight[keep]
+    n = rows.battles if everything else rows.battles[keep]
     k = rows.n_models
-    unit = everything and bool((weights == 1.0).all())
-    # Count ordered (a, b, winner) first: one pass over the battles; orientation is folded on the small table.
+    single = bool((n == 1).all())
+    unit = single and bool((weights == 1.0).all())
+    # Count ordered (a, b, winner) first: one pass over the rows; orientation is folded on the small table.
     key = (a * k + b) * 4 + win
     if k * k * 4 <= 1 << 24:  # counting beats sorting while the key space is small
-        count = np.bincount(key, minlength=k * k * 4)
+        count = np.bincount(key, None if single else n, minlength=k * k * 4)
         uniq = np.flatnonzero(count)
         count = count[uniq]
-        weight = count.astype(np.float64) if unit else np.bincount(key, weights, minlength=k * k * 4)[uniq]
+        weight = count.astype(np.float64) if unit else np.bincount(key, weights * n, minlength=k * k * 4)[uniq]
     else:
         uniq, inv = np.unique(key, return_inverse=True)
-        count = np.bincount(inv, minlength=len(uniq))
-        weight = np.bincount(inv, weights=weights, minlength=len(uniq))
+        count = np.bincount(inv, n, minlength=len(uniq))
+        weight = np.bincount(inv, weights=weights * n, minlength=len(uniq))
     ua, ub, cls = uniq // 4 // k, uniq // 4 % k, _CLASS[uniq % 4]
     i, j = np.minimum(ua, ub), np.maximum(ua, ub)
     key = (i * k + j) * 3 + np.where(ua > ub, 2 - cls, cls)  # outcome seen from the lower-index model

@@ -33,7 +33,8 @@ def _head_to_head(rows: BattleRows, a: str, b: str) -> np.ndarray:
     live = rows.weight > 0
     as_a = live & (rows.a == ia) & (rows.b == ib)
     as_b = live & (rows.a == ib) & (rows.b == ia)
-    return np.concatenate([rows.score[as_a], 1.0 - rows.score[as_b]])
+    n = rows.battles
+    return np.concatenate([np.repeat(rows.score[as_a], n[as_a]), np.repeat(1.0 - rows.score[as_b], n[as_b])])
 
 
 def votes_to_settle(board: Leaderboard, rows: BattleRows, a: str, b: str, level: float = 0.95) -> int | None:
@@ -121,12 +122,13 @@ def _pair_tables(rows: BattleRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(wins[i, j] of row model over column model, decisive battles, all battles), weighted by row weight."""
     k = rows.n_models
     live = rows.weight > 0
-    a, b, w, wt = rows.a[live], rows.b[live], rows.winner[live], rows.weight[live]
+    a, b, w, n = rows.a[live], rows.b[live], rows.winner[live], rows.battles[live]
+    wt = rows.weight[live] * n
     wins = np.zeros((k, k))
     np.add.at(wins, (a[w == MODEL_A], b[w == MODEL_A]), wt[w == MODEL_A])
     np.add.at(wins, (b[w == MODEL_B], a[w == MODEL_B]), wt[w == MODEL_B])
     count = np.zeros((k, k))
-    np.add.at(count, (a, b), 1.0)
+    np.add.at(count, (a, b), n.astype(np.float64))
     return wins, wins + wins.T, count + count.T
 
 

@@ -16,6 +16,7 @@ def elo_array(
 
     Each update is zero-sum, so the ratings always average `init`.
     """
+    rows = rows.expand()  # one row per battle, in order
     ratings = [init] * rows.n_models
     a_list, b_list = rows.a.tolist(), rows.b.tolist()
     s_list, w_list = rows.score.tolist(), rows.weight.tolist()

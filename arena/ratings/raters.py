@@ -54,12 +54,13 @@ def session_agreement(
     ideal = np.maximum(p_a, 1.0 - p_a)
     out: dict[str, dict[str, float]] = {}
     sessions = rows.extra[field]
-    for s in dict.fromkeys(sessions[decisive].tolist()):
+    n = rows.battles
+    for s in dict.fromkeys(sessions[decisive & (n > 0)].tolist()):
         m = decisive & (sessions == s)
         out[str(s)] = {
-            "votes": int(m.sum()),
-            "agreement": float(np.mean(agrees[m])),
-            "expected": float(np.mean(ideal[m])),
+            "votes": int(n[m].sum()),
+            "agreement": float(np.average(agrees[m], weights=n[m])),
+            "expected": float(np.average(ideal[m], weights=n[m])),
         }
     return out
 

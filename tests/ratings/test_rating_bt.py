@@ -188,3 +188,33 @@ def test_min_votes_hides_models_after_fitting_them_all(simulate) -> None:
     assert board.entry("m00").votes == 600 + 3  # the hidden model's battles still count for its opponents
     assert all(e.ci_low == e.rating == e.ci_high for e in board.entries)  # no rounds: no interval
     assert len(leaderboard(rows, bootstrap_rounds=0, min_votes=0).entries) == 3
+
+
+def test_aggregated_rows_give_the_same_board_as_per_vote_rows() -> None:
+    """Rows that stand for `count` identical battles (a database GROUP BY) fit, count and rank exactly as the
+    per-vote rows they summarise, weights included."""
+    import pandas as pd
+
+    from arena.ratings.decisions import battle_count_matrix, win_fraction_matrix
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    models = np.array(["m0", "m1", "m2", "m3", "m4"])
+    a = rng.integers(0, 5, n)
+    b = (a + rng.integers(1, 5, n)) % 5
+    winner = rng.choice(["model_a", "model_b", "tie", "tie (bothbad)"], n, p=[0.45, 0.35, 0.15, 0.05])
+    weight = rng.choice([1.0, 0.25], n, p=[0.9, 0.1])
+    df = pd.DataFrame({"model_a": models[a], "model_b": models[b], "winner": winner, "weight": weight})
+    per_vote = BattleRows.from_table(df)
+    grouped = df.groupby(["model_a", "model_b", "winner", "weight"], as_index=False).size()
+    aggregated = BattleRows.from_table(grouped.rename(columns={"size": "count"}))
+    assert len(aggregated) <= 160 and aggregated.total == n  # 20 ordered pairs × 4 outcomes × 2 weights
+    one = leaderboard(per_vote, bootstrap_rounds=0)
+    two = leaderboard(aggregated, bootstrap_rounds=0)
+    for e1, e2 in zip(one.entries, two.entries, strict=True):
+        assert e1.model == e2.model
+        assert abs(e1.rating - e2.rating) < 1e-6
+        assert (e1.votes, e1.wins, e1.losses, e1.ties) == (e2.votes, e2.wins, e2.losses, e2.ties)
+    pd.testing.assert_frame_equal(battle_count_matrix(per_vote), battle_count_matrix(aggregated, order=None))
+    pd.testing.assert_frame_equal(win_fraction_matrix(per_vote), win_fraction_matrix(aggregated))
+    assert aggregated.expand().total == n and len(aggregated.expand()) == n
