@@ -126,6 +126,26 @@ def test_variant_weights_are_found_or_the_check_says_to_set_variant(
         DiffusersParams.model_validate(base | {"variant": "../bf16"})
 
 
+def test_arena_models_check_fails_a_variant_only_folder_until_variant_is_set(tiny: Tiny, tmp_path: Path) -> None:
+    """Before `variant`, such a folder passed `arena models check` and then failed to load."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from arena.cli import build_app
+
+    tiny("mochi").pipe.save_pretrained(tmp_path / "mochi", variant="bf16")
+    entry = "{id: %s, display_name: M, kind: diffusers, params: {family: mochi, path: mochi%s}}"
+    (tmp_path / "models.yaml").write_text(
+        "models:\n  - " + entry % ("plain", "") + "\n  - " + entry % ("bf16", ", variant: bf16") + "\n"
+    )
+    args = ["models", "check", "--json", "--models-file", str(tmp_path / "models.yaml")]
+    result = CliRunner().invoke(build_app(), args)
+    rows = {r["id"]: r for r in json.loads(result.output)}
+    assert not rows["plain"]["ok"] and "set variant" in rows["plain"]["detail"]
+    assert rows["bf16"]["ok"], rows["bf16"]["detail"]
+
+
 def test_sharded_variant_with_a_lost_shard_is_reported(tiny: Tiny, tmp_path: Path) -> None:
     folder = tmp_path / "sharded"
     tiny("mochi").pipe.save_pretrained(folder, variant="bf16", max_shard_size="20KB")
