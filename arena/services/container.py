@@ -18,10 +18,17 @@ from adapters.registry import Registry
 from arena.services.battles import BattleService, PairChooser, check_prompt
 from arena.services.clips import ClipSigner
 from arena.services.generation import PLAYGROUND_RUN, AdapterPool, ArenaGenerationSettings, GenerationService
+from arena.services.jobs import JobQueue
 from arena.services.leaderboard import LeaderboardService
+from arena.services.live import LiveBattles
 from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
+from arena.services.model_state import ModelStates
+from arena.services.moderation import Moderation
+from arena.services.processes import ProcessRegistry
+from arena.services.recovery import Recovery
+from arena.services.runner import JobRunner
 from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
@@ -60,6 +67,23 @@ def with_secret(settings: Settings) -> Settings:
     return settings.model_copy(update={"secret": path.read_text().strip()})
 
 
+def live_models(session: Session, catalog: ModelCatalog) -> list[str]:
+    """Enabled models that can make a video of any prompt now: not clips-only kinds, not backing off after a load
+    failure. Only these are drawn for typed prompts."""
+    off = ModelStates.backing_off(session)
+    out = []
+    for model_id, kind in session.execute(
+        select(Model.id, Model.kind).where(Model.enabled.is_(True)).order_by(Model.id)
+    ):
+        try:
+            can = catalog.kinds.get(kind).live
+        except Exception:  # a kind whose module cannot load here cannot generate either
+            can = False
+        if can and model_id not in off:
+            out.append(model_id)
+    return out
+
+
 def _gold_pairs(specs: list[str]) -> list[tuple[str, str]]:
     pairs = []
     for spec in specs:
@@ -84,6 +108,11 @@ class Arena:
     leaderboard: LeaderboardService
     clips: ClipSigner
     metric_board: MetricBoardService
+    states: ModelStates
+    queue: JobQueue
+    runner: JobRunner
+    recovery: Recovery
+    moderation: Moderation
 
     @classmethod
     def create(
@@ -100,8 +129,11 @@ class Arena:
         factory = make_session_factory(engine)
         catalog = load_models_file(settings.models_file, kinds)
         suite = load_suite(settings.prompts_file)
+        moderation = Moderation(settings.moderation_blocklist, settings.moderation_hook)
+        states = ModelStates(factory, backoff_s=settings.model_backoff_s, backoff_max_s=settings.model_backoff_max_s)
         with transaction(factory) as session:
             sync_models(session, catalog)
+            states.apply_overrides(session)
             sync_suite(session, suite)
         media = MediaStore(settings.media_dir)
         pool = AdapterPool(catalog)
@@ -116,6 +148,27 @@ class Arena:
                 fps=settings.default_fps,
             ),
             secret=settings.secret,
+            states=states,
+        )
+        registry = ProcessRegistry(factory, stale_s=settings.process_stale_s)
+        queue = JobQueue(
+            factory,
+            registry.id,
+            lambda model_id: settings.generation_concurrency.get(model_id) or pool.max_concurrency(model_id),
+            max_queued=settings.generation_queue_max,
+            per_client=settings.live_battles_per_client,
+        )
+        live = LiveBattles(factory, media)
+        recovery = Recovery(factory, media, registry, live, ttl_s=settings.battle_ttl_s)
+        runner = JobRunner(
+            queue,
+            generation,
+            live,
+            registry,
+            recovery.sweep,
+            threads=settings.generation_workers,
+            heartbeat_s=settings.heartbeat_s,
+            sweep_s=settings.sweep_s,
         )
         leaderboard = LeaderboardService(factory, settings)
         battles = BattleService(
@@ -127,6 +180,10 @@ class Arena:
             gold_rate=settings.gold_rate,
             live_generation=settings.live_generation,
             ttl_s=settings.battle_ttl_s,
+            queue=queue,
+            live_models=lambda session: live_models(session, catalog),
+            moderate=moderation,
+            on_queued=runner.wake,
         )
         votes = VoteService(factory, battles, settings.secret, settings.min_view_s)
         clips = ClipSigner(settings.secret)
@@ -144,7 +201,16 @@ class Arena:
             leaderboard,
             clips,
             metric_board,
+            states,
+            queue,
+            runner,
+            recovery,
+            moderation,
         )
+
+    def start_workers(self) -> None:
+        """Run generation jobs in this process (and beat its heartbeat, and sweep up after crashed processes)."""
+        self.runner.start()
 
     def prompts(self, language: str | None = None) -> list[dict[str, object]]:
         """The suite prompts (for pickers): id, key, text, language, category."""
@@ -163,6 +229,7 @@ class Arena:
         if not self.settings.live_generation:
             raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
         prompt = check_prompt(prompt)
+        self.moderation(prompt)
         with transaction(self.factory) as session:
             model = session.get(Model, model_id)
             if model is None or not model.enabled:
@@ -200,6 +267,7 @@ class Arena:
         return service.score_all(progress=progress)[0]
 
     def close(self) -> None:
+        self.runner.stop()
         self.pool.close()
         self.engine.dispose()
 
