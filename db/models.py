@@ -153,6 +153,7 @@ class Battle(Base):
     left_token: Mapped[str] = mapped_column(String(48), unique=True)
     right_token: Mapped[str] = mapped_column(String(48), unique=True)
     session_id: Mapped[str] = mapped_column(String(128), index=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # caps open battles per IP
     # The app process preparing it while "created" (crash recovery voids it when that process is gone).
     worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -161,6 +162,9 @@ class Battle(Base):
     shown_at: Mapped[datetime | None] = mapped_column(nullable=True)
     voted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revealed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When each video first reached the client (its first media request): the viewing time counts from there.
+    left_fetched_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    right_fetched_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     prompt: Mapped[Prompt] = relationship()
     left_video: Mapped[Video | None] = relationship(foreign_keys=[left_video_id])

@@ -1,7 +1,7 @@
 """live generation jobs, app-process heartbeats, model state (admin override, load back-off), board exclusions
 
 Revision ID: 0005_jobs_admin
-Revises: 0001
+Revises: 0004_battle_clients
 Create Date: 2026-12-01 21:04:06.865563
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0005_jobs_admin'
-down_revision: str | None = '0001'
+down_revision: str | None = "0004_battle_clients"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
