@@ -165,7 +165,7 @@ class DiffusersAdapter(VideoAdapter):
             notes.append(f"version {version.name}")
         if plan.skipped:
             notes.append(f"skipped: {', '.join(plan.skipped)}")
-        if plan.attention_backend and not self.family.attention_dispatch:
+        if self.params.attention_backend and not self.family.attention_dispatch:
             notes.append(f"attention_backend has no effect on {self.family.name}")
         return Availability(ok=True, detail="; ".join(notes))
 

@@ -356,7 +356,7 @@ def test_every_denoiser_is_compiled() -> None:
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA behaviour; this machine has CUDA")
-def test_cuda_only_settings_are_skipped_and_recorded_here(tiny: Tiny) -> None:
+def test_cuda_only_settings_are_skipped_and_recorded_here(tiny: Tiny, tmp_path: Path) -> None:
     adapter = adapter_for(
         tiny("wan2.2"), attention_backend="flash", compile=True, torch_dtype={"default": "bfloat16", "vae": "float32"}
     )
@@ -365,9 +365,29 @@ def test_cuda_only_settings_are_skipped_and_recorded_here(tiny: Tiny) -> None:
     assert params["skipped"] == [
         "torch_dtype=bfloat16 (float32 on CPU): CUDA only", "attention_backend=flash: CUDA only", "compile: CUDA only",
     ]  # fmt: skip
-    no_effect = DiffusersAdapter.from_config("cog", {"family": "cogvideox", "path": "/x", "attention_backend": "sage"})
-    assert no_effect.params.attention_backend == "sage"  # valid (no masks), but it would do nothing there:
-    assert not get_family("cogvideox").attention_dispatch
+    tiny("cogvideox").pipe.save_pretrained(tmp_path / "cog")
+    no_effect = DiffusersAdapter.from_config(
+        "cog", {"family": "cogvideox", "path": "cog", "attention_backend": "sage"}, tmp_path
+    )
+    assert "attention_backend has no effect on cogvideox" in no_effect.check().detail  # valid, but said
+
+
+def test_reading_a_models_file_with_a_backend_imports_neither_torch_nor_diffusers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "models.yaml").write_text(
+        "models:\n  - {id: w, display_name: W, kind: diffusers, params: {family: wan, repo_id: o/w, "
+        "attention_backend: sage, variant: bf16, torch_dtype: {default: bfloat16, vae: float32}}}\n"
+    )
+    code = (
+        "import sys; from adapters.config import load_models_file; "
+        f"load_models_file({str(tmp_path / 'models.yaml')!r}); "
+        "print('torch' in sys.modules, 'diffusers' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["False", "False"], done.stderr
 
 
 def test_every_family_recipe_is_in_the_table() -> None:
