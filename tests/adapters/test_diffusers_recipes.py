@@ -173,6 +173,29 @@ def test_animatediff_gets_ddim_with_a_linear_schedule() -> None:
     assert config.timestep_spacing == "linspace" and config.beta_start == 0.00085  # the base's betas kept
 
 
+def test_animatediff_base_folder_with_a_separate_motion_adapter(tmp_path: Path) -> None:
+    """A Stable Diffusion base saved without a motion adapter, plus ``motion_adapter`` (a folder here; a cached
+    repo id works the same), loaded through the real path: the PNDM it was saved with becomes DDIM."""
+    import json
+    import shutil
+
+    tp = BUILDERS["animatediff"]()
+    tp.pipe.save_pretrained(tmp_path / "base")
+    shutil.move(tmp_path / "base" / "motion_adapter", tmp_path / "motion")
+    index = json.loads((tmp_path / "base" / "model_index.json").read_text())
+    (tmp_path / "base" / "model_index.json").write_text(
+        json.dumps({k: v for k, v in index.items() if k != "motion_adapter"})
+    )
+    params = {"family": "animatediff", "path": "base", "motion_adapter": "elsewhere"} | tp.params
+    lost = DiffusersAdapter.from_config("ad", params, tmp_path)
+    assert not lost.check().ok and "elsewhere" in lost.check().detail
+    adapter = DiffusersAdapter.from_config("ad", params | {"motion_adapter": "motion"}, tmp_path)
+    assert adapter.check().ok, adapter.check().detail
+    video = adapter.generate(req())
+    assert video.provenance.params["scheduler"] == "DDIMScheduler" and video.num_frames == 8
+    assert np.abs(video.frames.astype(int) - adapter_for(tp).generate(req()).frames.astype(int)).max() <= 1
+
+
 def test_scheduler_config_overrides_are_checked() -> None:
     tp = BUILDERS["wan"]()
     video = adapter_for(tp, scheduler_config={"flow_shift": 5.0}).generate(req())  # Wan at 720p
