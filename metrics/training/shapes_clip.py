@@ -98,11 +98,23 @@ def _param_groups(model: Any, weight_decay: float) -> list[dict[str, Any]]:
 
 
 def train(
-    seed: int, steps: int, batch: int, lr: float, size: int = 64, log_every: int = 100, probe: Any = None
+    seed: int,
+    steps: int,
+    batch: int,
+    lr: float,
+    size: int = 64,
+    log_every: int = 100,
+    probe: Any = None,
+    aux_weight: float = 1.0,
 ) -> tuple[Any, list[str]]:
-    """Train from scratch; returns (model, vocabulary). Deterministic for a seed on one thread."""
+    """Train from scratch; returns (model, vocabulary). Deterministic for a seed on one thread.
+
+    Loss: the symmetric CLIP loss (each clip against its caption, every other caption and one hard negative per
+    clip) plus ``aux_weight`` times the attribute heads' loss on both embeddings (:mod:`shapes_aux`)."""
     import torch
     import torch.nn.functional as F
+
+    from metrics.training import shapes_aux
 
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -111,8 +123,11 @@ def train(
     arch = tiny_architecture(len(vocab), CONTEXT)
     model = build_model(arch).to(memory_format=torch.channels_last)
     model.train()
+    head = shapes_aux.heads(arch.config["embed_dim"])
     tokenizer = GrammarTokenizer(vocab, CONTEXT)
-    opt = torch.optim.AdamW(_param_groups(model, 0.05), lr=lr, betas=(0.9, 0.98), eps=1e-6)
+    groups = _param_groups(model, 0.05)
+    groups[0]["params"] += list(head.parameters())
+    opt = torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.98), eps=1e-6)
     warmup = max(1, steps // 20)
     started = time.process_time()
     for step in range(steps):
@@ -133,6 +148,10 @@ def train(
             F.cross_entropy(logit_scale * images @ captions.T, target)
             + F.cross_entropy(logit_scale * captions[:batch] @ images.T, target)
         )
+        if aux_weight:
+            truth = shapes_aux.targets([e.scene for e in examples])
+            aux = shapes_aux.loss(head, images, truth) + shapes_aux.loss(head, captions[:batch], truth)
+            loss = loss + aux_weight * 0.5 * aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -167,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     parser.add_argument("--eval-scenes", type=int, default=200)
+    parser.add_argument("--aux", type=float, default=1.0, help="weight of the attribute heads' loss (0: plain CLIP)")
     parser.add_argument("--probe", action="store_true", help="log held-out pair accuracy while training")
     args = parser.parse_args(argv)
     started = time.process_time()
@@ -175,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         from metrics.training.shapes_eval import Probe
 
         probe = Probe(seed=10_000 + args.seed)
-    model, vocab = train(args.seed, args.steps, args.batch, args.lr, probe=probe)
+    model, vocab = train(args.seed, args.steps, args.batch, args.lr, probe=probe, aux_weight=args.aux)
     train_cpu = time.process_time() - started
     save(model, vocab, args.out)
     from metrics.encoders import get_spec
