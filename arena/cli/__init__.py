@@ -9,6 +9,7 @@ from arena.cli import models as models_cmd
 from arena.cli import pool as pool_cmd
 from arena.cli import ratings as ratings_cmd
 from arena.cli import serve as serve_cmd
+from arena.cli import suites as suites_cmd
 from arena.cli import votes as votes_cmd
 
 
@@ -19,6 +20,7 @@ def build_app() -> typer.Typer:
     ratings_cmd.register(app)
     metrics_cmd.register(app)
     serve_cmd.register(app)
+    suites_cmd.register(app)
     votes_cmd.register(app)
     return app
 

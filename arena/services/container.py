@@ -22,10 +22,11 @@ from arena.services.leaderboard import LeaderboardService
 from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
-from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
+from arena.services.suites import USER_SUITE, sync_models, sync_suite, user_prompt
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
 from arena.settings import Settings
+from arena.suites import load_suite
 from db.models import Model, Prompt, Video
 from db.session import make_engine, make_session_factory, transaction, upgrade
 
