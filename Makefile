@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint typecheck format bench clean
+.PHONY: install demo test test-slow lint typecheck format bench clean
 
 # Created once; re-run only when pyproject.toml changes, so a second `make` is quick.
 $(STAMP): pyproject.toml
@@ -20,8 +20,12 @@ install: $(STAMP)
 demo: install
 	$(BIN)/python app.py
 
+# `make test`: everything but the long load, crash and soak runs (marked `slow`); `make test-slow` runs those.
 test: install
-	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --timeout 600 -p no:cacheprovider $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --timeout 600 -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+
+test-slow: install
+	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --timeout 1200 -p no:cacheprovider -m slow $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check adapters arena metrics db tests benchmarks app.py

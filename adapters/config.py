@@ -130,6 +130,12 @@ def parse_models(
         except ValidationError as exc:
             raise _config_error(source, spec.id, exc, prefix=("params",)) from exc
         specs.append(spec)
+    in_house = [s.id for s in specs if s.in_house]
+    if len(in_house) > 1:
+        raise ConfigError(
+            f"{source}: field in_house: only one model may be the in-house model, but {', '.join(map(repr, in_house))}"
+            " all set in_house: true (keep it on one, or set ARENA_IN_HOUSE_MODEL)"
+        )
     return ModelCatalog(specs, source, kinds, base_dir)
 
 

@@ -333,6 +333,19 @@ def test_models_file_shape_errors(tmp_path: Path, text: str, message: str) -> No
         load_models_file(tmp_path / "missing.yaml")
 
 
+def test_two_in_house_models_are_refused_naming_both(tmp_path: Path) -> None:
+    text = (
+        "models:\n  - {id: m1, display_name: M, kind: demo, in_house: true}\n"
+        "  - {id: m2, display_name: N, kind: demo}\n"
+        "  - {id: m3, display_name: O, kind: demo, in_house: true, enabled: false}"
+    )
+    with pytest.raises(ConfigError, match="only one model may be the in-house model") as info:
+        load_models_file(_write(tmp_path, text))
+    assert "'m1'" in str(info.value) and "'m3'" in str(info.value) and "'m2'" not in str(info.value)
+    shipped = load_models_file(Path(__file__).resolve().parents[2] / "models.yaml")
+    assert [s.id for s in shipped.specs if s.in_house] == ["demo-faithful"]
+
+
 def test_a_kind_whose_module_cannot_import_fails_only_that_model() -> None:
     kinds = adapter_kinds()
     kinds.register("broken", "adapters.no_such_module:Broken")
