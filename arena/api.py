@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from arena.bench.api import bench_router
 from arena.services.container import Arena
 from arena.services.views import Refusal
 from db.models import BattleMode
@@ -124,4 +125,5 @@ def create_api(arena: Arena) -> FastAPI:
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.add_exception_handler(Refusal, refusal_response)
     app.include_router(api_router(arena))
+    app.include_router(bench_router(arena))
     return app

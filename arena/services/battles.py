@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.errors import AdapterError, AdapterUnavailableError, OutputContractError, RequestError
-from arena.services.generation import PLAYGROUND_RUN, GenerationService
+from arena.services.generation import GenerationService
 from arena.services.media import MediaStore, new_token
+from arena.services.pool import battle_eligible
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
 from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
@@ -78,10 +79,7 @@ class BattleService:
 
     def _battle_video(self) -> tuple[Any, ...]:
         """Conditions on a stored video for it to appear in a battle."""
-        return (
-            Video.settings_key == self.generation.key,
-            or_(Video.run_id.is_(None), Video.run_id != PLAYGROUND_RUN),
-        )
+        return battle_eligible(self.generation.key)
 
     # -- choosing -----------------------------------------------------------------------------------
     def pool_candidates(
