@@ -181,9 +181,8 @@ def test_cli_report_and_compare_and_json_api(
     )
     assert api_cmp.status_code == 200 and "worst_prompts" not in api_cmp.json()  # per-prompt: operator's report only
     assert {(c["metric"], c["category"]): c["verdict"] for c in api_cmp.json()["cells"]} == verdicts
-    assert client.get("/api/runs/nope").json() == {
-        "error": {"code": "unknown_run", "reason": "no run 'nope' (see `arena bench list`)"}
-    }
+    assert client.get("/api/runs/nope").json() == {"error": {"code": "unknown_run", "reason": "no such run"}}
+    assert client.get("/api/runs/" + "x" * 40).status_code == 422  # ids are checked before any lookup
     refused = client.get(f"/api/runs/{runs['base']}/compare/{runs['new']}")
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "not_comparable"
     board = client.get("/api/metrics", params={"language": "en"}).json()
