@@ -221,6 +221,7 @@ class DiffusersAdapter(VideoAdapter):
         from adapters import diffusers_runtime as rt
 
         plan = plan or self._runtime()
+        self._check_dtype_names(set(self.checkpoint().classes))
         missing = [c for c in self.family.required_components if getattr(pipe, c, None) is None]
         if missing:
             raise WeightsNotFoundError(self.model_id, f"{self.family.name} component(s) {missing}", [])

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     default_seed_count: int = Field(default=1, ge=1, description="Seeds pre-generated per (model, prompt)")
     metrics_encoder: str = Field(default="tiny-random", description="open_clip encoder for metrics")
     metrics_checkpoint: Path | None = None
+    metrics_dino: str = Field(
+        default="auto", description="DINO of subject consistency: auto (first in the HF cache), an id, or a folder"
+    )
+    metrics_raft: Path | None = Field(default=None, description="torchvision RAFT state dict (default: torch hub's)")
     pool_prefill: bool = Field(default=True, description="Generate the demo models' missing pool videos at start")
     score_on_start: bool = Field(default=True, description="Score unscored videos in the background at start")
     workers: int = Field(default=2, ge=1, description="Concurrent events per app process")

@@ -212,7 +212,13 @@ class Arena:
         from arena.services.scoring import ScoringService
         from metrics.scorer import Scorer
 
-        scorer = Scorer(encoder=self.settings.metrics_encoder, checkpoint=self.settings.metrics_checkpoint)
+        settings = self.settings
+        scorer = Scorer(
+            encoder=settings.metrics_encoder,
+            checkpoint=settings.metrics_checkpoint,
+            dino=settings.metrics_dino,
+            raft=settings.metrics_raft,
+        )
         service = ScoringService(self.factory, self.settings.media_dir, scorer)
         return service.score_all(progress=progress)[0]
 

@@ -16,6 +16,7 @@ from tests.adapters.tiny_pipelines import (
     gemma2,
     sana_transformer,
     tiny_ltx,
+    wan_scheduler,
     wan_transformer,
     wan_vae,
     word_tokenizer,
@@ -74,7 +75,7 @@ def tiny_sana_video_720p() -> TinyPipeline:
 
 def tiny_wan22_ti2v() -> TinyPipeline:
     """Wan 2.2 TI2V-5B's layout: a residual VAE with 2x2 patches compressing 16x, 48 latent channels."""
-    from diffusers import FlowMatchEulerDiscreteScheduler, WanPipeline
+    from diffusers import WanPipeline
 
     vae = wan_vae(
         z_dim=48, in_channels=12, out_channels=12, is_residual=True, patch_size=2, latents_mean=[0.0] * 48,
@@ -82,7 +83,7 @@ def tiny_wan22_ti2v() -> TinyPipeline:
     )  # fmt: skip
     pipe = WanPipeline(
         tokenizer=word_tokenizer("t5", 16), text_encoder=_t5(32, umt5=True), vae=vae,
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), transformer=wan_transformer(channels=48),
+        scheduler=wan_scheduler(), transformer=wan_transformer(channels=48),
         expand_timesteps=True,
     )  # fmt: skip
     params = dict(WAN_PARAMS) | {"default_width": 32, "default_height": 32}
