@@ -1,9 +1,10 @@
 """The HTML report of a run: one self-contained file (plotly.js, images and clips embedded; no network needed).
 
-Sections: the run and its request, metrics per model (mean over prompts, 95 % interval) beside the arena's
-human ratings, metrics per category, latency and peak memory, failures, contact sheets (a strip of frames from
-every model, side by side, for a sample of prompts), and optionally a comparison with an earlier run. The
-numbers are also embedded as JSON (``<script id="report-data">``), the same as ``arena bench report --json``.
+Sections: the run and its request, metrics per model (95 % intervals) beside the arena's human ratings,
+metrics per category, VBench's view (raw and normalised dimensions), latency and peak memory, failures, contact
+sheets (a strip of frames from every model, side by side, for a sample of prompts), and optionally a comparison
+with an earlier run. The numbers are also embedded as JSON (``<script id="report-data">``), the same as
+``arena bench report --json``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import json
 from typing import Any
 
 from arena.bench.compare import Comparison
-from arena.bench.results import ALL, Estimate, RunData
+from arena.bench.results import ALL, RunData
 from arena.bench.sheets import frame_strip, mp4_data_uri, png_data_uri, sample_units, sheet
 from arena.services.media import MediaStore
+from metrics.pooling import Estimate
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#1d2330;padding:0 16px}
@@ -41,8 +43,8 @@ def _estimate_cell(model: str, metric: str, category: str, e: Estimate | None) -
         return '<td class="num">–</td>'
     data = f'data-model="{esc(model)}" data-metric="{esc(metric)}" data-category="{esc(category)}"'
     return (
-        f'<td class="num" {data} data-mean="{e.mean:.6f}">{e.mean:.4f}'
-        f'<div class="ci">[{e.low:.4f}, {e.high:.4f}] n={e.n}</div></td>'
+        f'<td class="num" {data} data-value="{e.value:.6f}">{e.value:.4f}'
+        f'<div class="ci">[{e.low:.4f}, {e.high:.4f}] {e.videos} videos</div></td>'
     )
 
 
@@ -50,7 +52,21 @@ def _figure_html(figure: Any) -> str:
     return str(figure.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
 
 
+def _colour(index: int) -> str:
+    return f"hsl({(index * 67 + 210) % 360},60%,45%)"
+
+
+def _error_bars(values: list[Estimate]) -> dict[str, Any]:
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [e.high - e.value for e in values],
+        "arrayminus": [e.value - e.low for e in values],
+    }
+
+
 def _model_figure(data: RunData, summary: dict[str, dict[str, Estimate]]) -> str:
+    """One small panel per metric: each model's value with its interval (axes fit the values, not zero)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -60,22 +76,18 @@ def _model_figure(data: RunData, summary: dict[str, dict[str, Estimate]]) -> str
         models = [m for m in data.models if metric in summary.get(m, {})]
         values = [summary[m][metric] for m in models]
         figure.add_trace(
-            go.Bar(
+            go.Scatter(
                 x=[data.names.get(m, m) for m in models],
-                y=[e.mean for e in values],
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [e.high - e.mean for e in values],
-                    "arrayminus": [e.mean - e.low for e in values],
-                },
-                marker_color=[f"hsl({(i * 67) % 360},55%,50%)" for i in range(len(models))],
+                y=[e.value for e in values],
+                error_y=_error_bars(values),
+                mode="markers",
+                marker={"size": 10, "color": [_colour(data.models.index(m)) for m in models]},
                 showlegend=False,
             ),
             row=1,
             col=col,
         )
-    figure.update_layout(height=320, margin={"t": 40, "b": 40, "l": 30, "r": 10})
+    figure.update_layout(height=300, margin={"t": 40, "b": 40, "l": 40, "r": 10})
     return _figure_html(figure)
 
 
@@ -83,23 +95,19 @@ def _category_figure(data: RunData, metric: str, by_category: dict[str, dict[str
     import plotly.graph_objects as go
 
     figure = go.Figure()
-    for model in data.models:
+    for index, model in enumerate(data.models):
         rows = [(c, by_category[c][model][metric]) for c in data.categories if metric in by_category[c].get(model, {})]
         figure.add_trace(
             go.Scatter(
                 x=[c for c, _ in rows],
-                y=[e.mean for _, e in rows],
+                y=[e.value for _, e in rows],
                 mode="markers",
+                marker={"size": 9, "color": _colour(index)},
                 name=data.names.get(model, model),
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [e.high - e.mean for _, e in rows],
-                    "arrayminus": [e.mean - e.low for _, e in rows],
-                },
+                error_y=_error_bars([e for _, e in rows]),
             )
         )
-    figure.update_layout(title=metric, height=300, margin={"t": 40, "b": 60, "l": 30, "r": 10})
+    figure.update_layout(title=metric, height=300, margin={"t": 40, "b": 60, "l": 40, "r": 10})
     return _figure_html(figure)
 
 
@@ -160,9 +168,10 @@ def _metrics_section(data: RunData, ratings: dict[str, Any]) -> str:
         rows.append(f"<tr><th>{esc(data.names.get(model, model))}</th>{human}{cells}</tr>")
     table = f'<table id="metrics-table"><tr><th>model</th><th>human rating (BT)</th>{head}</tr>{"".join(rows)}</table>'
     note = (
-        '<p class="muted">Mean over prompts (each prompt\'s languages and seeds averaged first) with a 95 % '
-        "t interval over prompts; ↑ higher is better. Human ratings: the arena's Bradley–Terry rating with its "
-        "95 % bootstrap interval, where votes exist.</p>"
+        '<p class="muted">Each metric pooled over the run\'s videos as the metric board pools it (the mean with a t '
+        "interval; VBench's consistency over every frame pair; a share with a Wilson interval), 95 % intervals; "
+        "↑ higher is better. Human ratings: the arena's Bradley–Terry rating with its 95 % bootstrap interval, "
+        "where votes exist.</p>"
     )
     return f"<h2>Metrics per model</h2>{note}{table}{_model_figure(data, summary)}"
 
@@ -182,6 +191,30 @@ def _categories_section(data: RunData) -> str:
             f'<h3>{esc(metric)}</h3><table class="category-table"><tr><th>category</th>{head}</tr>{rows}</table>'
         )
         parts.append(_category_figure(data, metric, by_category))
+    return "".join(parts)
+
+
+def _vbench_section(data: RunData) -> str:
+    """VBench's dimensions per model: raw value (pooled as VBench pools) and normalised as its leaderboard."""
+    view = data.board.vbench
+    parts = ["<h2>On VBench's terms</h2>"]
+    for model in view.models:
+        rows = "".join(
+            f"<tr><td>{esc(d.dimension)}</td><td>{esc(d.group)}</td><td>{esc(d.status)}</td>"
+            + (
+                f'<td class="num">{d.estimate.value:.4f}<div class="ci">[{d.estimate.low:.4f}, '
+                f"{d.estimate.high:.4f}]</div></td><td class='num'>{_num(d.normalised)}</td>"
+                if d.estimate is not None
+                else "<td>–</td><td>–</td>"
+            )
+            + f"<td class='muted'>{esc(d.note)}</td></tr>"
+            for d in model.dimensions
+        )
+        head = "<tr><th>dimension</th><th>group</th><th>status</th><th>raw</th><th>normalised</th><th>note</th></tr>"
+        parts.append(f'<h3>{esc(model.model)}</h3><table class="vbench-table">{head}{rows}</table>')
+    missing = ", ".join(d["dimension"] for d in view.not_computed)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in view.notes)
+    parts.append(f'<p class="muted">Not computed here: {esc(missing)}.</p><ul class="muted">{notes}</ul>')
     return "".join(parts)
 
 
@@ -280,6 +313,7 @@ def render_report(
         _run_section(data),
         _metrics_section(data, ratings),
         _categories_section(data),
+        _vbench_section(data),
         _speed_section(data),
         _failures_section(data),
         _sheets_section(data, media, samples),

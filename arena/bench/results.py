@@ -1,16 +1,11 @@
 """What a run produced, read back from the database: its videos (by plan, whichever run made them), their scores,
-latency and memory, failures, and summaries with intervals.
-
-Intervals treat prompts as the unit: each prompt's videos (languages, seeds) are averaged first, then a t
-interval is taken over prompts, so a claim is about prompts in general and not about one prompt seen many times.
+latency and memory, failures, and the metric board of its videos (per model and per category with 95 %
+intervals, each metric pooled as it says, and VBench's view) from :meth:`MetricBoardService.report`.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +16,8 @@ from adapters.errors import ConfigError
 from arena.services.container import Arena
 from db.models import Prompt, Run, Video
 from db.session import transaction
+from metrics.board import MetricReport
+from metrics.pooling import Estimate
 
 ALL = "all"
 
@@ -49,37 +46,6 @@ class RunVideo:
 
 
 @dataclass(frozen=True)
-class Estimate:
-    mean: float
-    low: float
-    high: float
-    n: int  # prompts
-
-    def to_json(self) -> dict[str, Any]:
-        return {"mean": round(self.mean, 6), "ci": [round(self.low, 6), round(self.high, 6)], "n": self.n}
-
-
-def t_interval(values: list[float], level: float = 0.95) -> Estimate:
-    from scipy import stats
-
-    n = len(values)
-    mean = statistics.fmean(values)
-    if n < 2:
-        return Estimate(mean, mean, mean, n)
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * statistics.stdev(values) / math.sqrt(n)
-    return Estimate(mean, mean - half, mean + half, n)
-
-
-def by_prompt(videos: Iterable[RunVideo], metric: str) -> dict[str, float]:
-    """Prompt key -> the mean of the metric over that prompt's videos (languages, seeds)."""
-    grouped: dict[str, list[float]] = defaultdict(list)
-    for video in videos:
-        if metric in video.scores:
-            grouped[video.key].append(video.scores[metric])
-    return {key: statistics.fmean(values) for key, values in grouped.items()}
-
-
-@dataclass(frozen=True)
 class RunData:
     """A run and everything it produced (videos of its plan, the configured encoder's latest scores)."""
 
@@ -102,10 +68,11 @@ class RunData:
     directions: dict[str, bool | None]
     videos: list[RunVideo]
     failures: list[dict[str, Any]]
+    board: MetricReport
 
     @property
     def metrics(self) -> list[str]:
-        return sorted({m for v in self.videos for m in v.scores})
+        return sorted({row.metric for row in self.board.models})
 
     @property
     def categories(self) -> list[str]:
@@ -115,14 +82,12 @@ class RunData:
         return [v for v in self.videos if v.model_id == model_id and category in (ALL, v.category)]
 
     def summary(self, category: str = ALL) -> dict[str, dict[str, Estimate]]:
-        """model -> metric -> mean over prompts with a 95 % t interval."""
+        """model -> metric -> its pooled value with a 95 % interval (all prompts, or one category)."""
+        rows = self.board.models if category == ALL else [r for r in self.board.categories if r.category == category]
         out: dict[str, dict[str, Estimate]] = {}
-        for model_id in self.models:
-            videos = self.of(model_id, category)
-            row = {m: t_interval(list(values.values())) for m in self.metrics if (values := by_prompt(videos, m))}
-            if row:
-                out[model_id] = row
-        return out
+        for row in rows:
+            out.setdefault(row.model_id, {})[row.metric] = row.estimate
+        return {m: out[m] for m in self.models if m in out}
 
     def speed(self) -> dict[str, dict[str, Any]]:
         """model -> videos, latency (median, p90, mean; seconds) and peak memory (largest, bytes, its kind)."""
@@ -166,10 +131,11 @@ class RunData:
                             "category": category,
                             "model": model_id,
                             "metric": metric,
-                            "mean": e.mean,
+                            "value": e.value,
                             "ci_low": e.low,
                             "ci_high": e.high,
-                            "prompts": e.n,
+                            "videos": e.videos,
+                            "pooling": e.pooling,
                         }
                     )
         return rows
@@ -180,11 +146,12 @@ class RunData:
             "run": self.info(),
             "directions": self.directions,
             "models": {m: self.names.get(m, m) for m in self.models},
-            "metrics": {m: {k: e.to_json() for k, e in row.items()} for m, row in self.summary().items()},
+            "metrics": {m: {k: e.to_dict(6) for k, e in row.items()} for m, row in self.summary().items()},
             "categories": {
-                c: {m: {k: e.to_json() for k, e in row.items()} for m, row in self.summary(c).items()}
+                c: {m: {k: e.to_dict(6) for k, e in row.items()} for m, row in self.summary(c).items()}
                 for c in self.categories
             },
+            "vbench": self.board.vbench.to_dict(),
             "speed": self.speed(),
             "failures": self.failures,
             "ratings": ratings or {},
@@ -221,13 +188,17 @@ def _get_run(session: Session, run_id: str) -> Run:
 def load_run(arena: Arena, run_id: str) -> RunData:
     from metrics.registry import build_registry
 
-    scored = arena.metric_board.read()
     registry = build_registry()
     directions = {name: registry.get(name).higher_is_better for name in registry.names()}
     with transaction(arena.factory) as session:
         run = _get_run(session, run_id)
+        rows = session.execute(_run_videos_query(run)).all()
+    ids = [video.id for video, _ in rows]
+    scored = arena.metric_board.read_all(video_ids=ids).videos
+    with transaction(arena.factory) as session:
+        run = _get_run(session, run_id)
         videos = []
-        for video, prompt in session.execute(_run_videos_query(run)):
+        for video, prompt in rows:
             provenance = video.provenance or {}
             videos.append(
                 RunVideo(
@@ -276,6 +247,7 @@ def load_run(arena: Arena, run_id: str) -> RunData:
         directions={m: d for m, d in directions.items() if m in used},
         videos=videos,
         failures=failures,
+        board=arena.metric_board.report(video_ids=ids),
     )
 
 

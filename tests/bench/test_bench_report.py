@@ -28,8 +28,9 @@ from arena.bench.results import human_ratings, load_run, run_video_ids
 from arena.bench.runner import BenchRunner, RunOptions
 from arena.cli import build_app
 from arena.services.container import Arena
-from db.models import MetricScore, Prompt, Video
+from db.models import MetricScore, Video
 from db.session import transaction
+from metrics.board import metric_poolings
 from tests.bench.conftest import bench_settings, env_for
 
 PROMPTS = 12  # core prompts (people), English: enough prompts for per-prompt t intervals
@@ -54,23 +55,27 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Arena, di
     arena.close()
 
 
-def _means_from_database(arena: Arena, run_id: str) -> dict[tuple[str, str], float]:
-    """(model, metric) -> mean over prompts of each prompt's mean score, straight from the tables."""
+def _values_from_database(arena: Arena, run_id: str) -> dict[tuple[str, str], float]:
+    """(model, metric) -> the pooled value straight from the tables: the mean over videos, or VBench's pooling
+    over frame pairs (Σ pairs·value / Σ pairs) for the consistency metrics."""
     ids = run_video_ids(arena.factory, run_id)
-    per_prompt: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    grouped: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
     with transaction(arena.factory) as session:
         rows = session.execute(
-            select(Video.model_id, Prompt.key, MetricScore.metric, MetricScore.value)
+            select(Video.model_id, MetricScore.metric, MetricScore.value, MetricScore.details)
             .join(Video, Video.id == MetricScore.video_id)
-            .join(Prompt, Prompt.id == Video.prompt_id)
             .where(Video.id.in_(ids), MetricScore.value.is_not(None), MetricScore.metric != "facts")
         )
-        for model, key, metric, value in rows:
-            per_prompt[(model, metric, key)].append(value)
-    grouped: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for (model, metric, _), values in per_prompt.items():
-        grouped[(model, metric)].append(statistics.fmean(values))
-    return {k: statistics.fmean(v) for k, v in grouped.items()}
+        for model, metric, value, details in rows:
+            grouped[(model, metric)].append((value, int(details.get("pairs") or 0)))
+    poolings = metric_poolings()
+    out = {}
+    for (model, metric), values in grouped.items():
+        if poolings[metric] == "pairs":
+            out[(model, metric)] = sum(v * p for v, p in values) / sum(p for _, p in values)
+        else:
+            out[(model, metric)] = statistics.fmean(v for v, _ in values)
+    return out
 
 
 def test_report_numbers_match_the_database_and_plots_and_sheets_are_there(
@@ -80,14 +85,16 @@ def test_report_numbers_match_the_database_and_plots_and_sheets_are_there(
     data = load_run(arena, runs["base"])
     ratings = human_ratings(arena, data.models)
     page = render_report(data, ratings, arena.media, samples=4)
-    expected = _means_from_database(arena, runs["base"])
-    cells = re.findall(r'data-model="([^"]+)" data-metric="([^"]+)" data-category="all" data-mean="([^"]+)"', page)
-    assert len(cells) == len(expected) == 2 * len(data.metrics) >= 10
-    for model, metric, mean in cells:
-        assert float(mean) == pytest.approx(expected[(model, metric)], abs=1e-6)
+    expected = _values_from_database(arena, runs["base"])
+    cells = re.findall(r'data-model="([^"]+)" data-metric="([^"]+)" data-category="all" data-value="([^"]+)"', page)
+    assert len(cells) == len(expected) == 2 * len(data.metrics) >= 8
+    for model, metric, value in cells:
+        assert float(value) == pytest.approx(expected[(model, metric)], abs=1e-6)
     embedded = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)[1])
     assert embedded["run"]["id"] == runs["base"] and embedded["run"]["videos"] == 2 * PROMPTS
-    assert embedded["metrics"]["demo-faithful"]["temporal_flicker"]["n"] == PROMPTS
+    assert embedded["metrics"]["demo-faithful"]["temporal_flicker"]["videos"] == PROMPTS
+    assert {m["model_id"] for m in embedded["vbench"]["models"]} == {"demo-faithful", "jitter-a"}
+    assert 'class="vbench-table"' in page and "normalised" in page
     # plotly.js is inside the file (no CDN, no network), and the figures are there
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
     assert len(page) > 3_000_000 and page.count('class="plotly-graph-div"') == 2 + len(data.metrics)
