@@ -23,6 +23,7 @@ from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
 from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
+from arena.services.tallies import Tallies
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
 from arena.settings import Settings
@@ -100,9 +101,11 @@ class Arena:
         factory = make_session_factory(engine)
         catalog = load_models_file(settings.models_file, kinds)
         suite = load_suite(settings.prompts_file)
+        tallies = Tallies(settings.gold_policy)
         with transaction(factory) as session:
             sync_models(session, catalog)
             sync_suite(session, suite)
+            tallies.ensure_fresh(session)  # a database that had votes before the tallies existed: count them once
         media = MediaStore(settings.media_dir)
         pool = AdapterPool(catalog)
         generation = GenerationService(
@@ -117,7 +120,7 @@ class Arena:
             ),
             secret=settings.secret,
         )
-        leaderboard = LeaderboardService(factory, settings)
+        leaderboard = LeaderboardService(factory, settings, tallies=tallies)
         battles = BattleService(
             factory,
             media,
@@ -128,7 +131,7 @@ class Arena:
             live_generation=settings.live_generation,
             ttl_s=settings.battle_ttl_s,
         )
-        votes = VoteService(factory, battles, settings.secret, settings.min_view_s)
+        votes = VoteService(factory, battles, settings.secret, settings.min_view_s, tallies)
         clips = ClipSigner(settings.secret)
         metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
         return cls(
