@@ -54,11 +54,33 @@ class Settings(BaseSettings):
     default_seed_count: int = Field(default=1, ge=1, description="Seeds pre-generated per (model, prompt)")
     metrics_encoder: str = Field(default="tiny-random", description="open_clip encoder for metrics")
     metrics_checkpoint: Path | None = None
+    metrics_dino: str = Field(
+        default="auto", description="DINO of subject consistency: auto (first in the HF cache), an id, or a folder"
+    )
+    metrics_raft: Path | None = Field(default=None, description="torchvision RAFT state dict (default: torch hub's)")
     pool_prefill: bool = Field(default=True, description="Generate the demo models' missing pool videos at start")
     score_on_start: bool = Field(default=True, description="Score unscored videos in the background at start")
     workers: int = Field(default=2, ge=1, description="Concurrent events per app process")
     queue_size: int = Field(default=64, ge=1)
     in_house_model: str | None = Field(default=None, description="Model shown in the in-house vs rivals view")
+    # -- a public arena: limits per session and per IP hash ("N/second|minute|hour|day", ';' between several) --
+    rate_limits: bool = Field(default=True, description="Enforce the rate limits below (off: load tests only)")
+    rate_limit_storage: str = Field(
+        default="memory://", description="limits storage URI: memory:// (per process) or redis://host:port (shared)"
+    )
+    limit_sessions_ip: str = Field(default="30/minute;500/hour", description="New sessions per IP hash")
+    limit_battles: str = Field(default="20/minute;400/hour", description="Battle starts per session")
+    limit_battles_ip: str = Field(default="60/minute;2000/hour", description="Battle starts per IP hash")
+    limit_typed: str = Field(default="4/minute;40/hour", description="Typed-prompt battles per session")
+    limit_typed_ip: str = Field(default="10/minute;100/hour", description="Typed-prompt battles per IP hash")
+    limit_votes: str = Field(default="20/minute;400/hour", description="Votes per session")
+    limit_votes_ip: str = Field(default="60/minute;2000/hour", description="Votes per IP hash")
+    limit_playground: str = Field(default="4/minute;40/hour", description="Playground generations per session")
+    limit_playground_ip: str = Field(default="10/minute;100/hour", description="Playground generations per IP hash")
+    max_open_battles: int = Field(
+        default=3, ge=1, description="Unvoted battles a session may hold; starting another withdraws its oldest"
+    )
+    max_open_battles_ip: int = Field(default=30, ge=1, description="Unvoted battles per IP hash; more are refused")
 
 
 def get_settings(**overrides: object) -> Settings:

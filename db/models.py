@@ -140,12 +140,16 @@ class Battle(Base):
     left_token: Mapped[str] = mapped_column(String(48), unique=True)
     right_token: Mapped[str] = mapped_column(String(48), unique=True)
     session_id: Mapped[str] = mapped_column(String(128), index=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # caps open battles per IP
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     gold_better: Mapped[str | None] = mapped_column(String(8), nullable=True)  # "left" | "right" for gold pairs
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     shown_at: Mapped[datetime | None] = mapped_column(nullable=True)
     voted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revealed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When each video first reached the client (its first media request): the viewing time counts from there.
+    left_fetched_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    right_fetched_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     prompt: Mapped[Prompt] = relationship()
     left_video: Mapped[Video | None] = relationship(foreign_keys=[left_video_id])

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.errors import AdapterError, AdapterUnavailableError, OutputContractError, RequestError
 from arena.services.generation import PLAYGROUND_RUN, GenerationService
+from arena.services.inputs import clean_text
 from arena.services.media import MediaStore, new_token
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
@@ -47,6 +48,9 @@ def uniform_choice(candidates: Sequence[Candidate], rng: random.Random) -> Candi
     return rng.choice(list(candidates))
 
 
+OPEN_STATUSES = (BattleStatus.created, BattleStatus.shown)  # battles that still await a vote
+
+
 def url_for_token(token: str) -> str:
     return f"/media/{token}.mp4"
 
@@ -64,6 +68,8 @@ class BattleService:
         live_generation: bool = True,
         ttl_s: int = 3600,
         url_for: Callable[[str], str] = url_for_token,
+        max_open: int = 3,
+        max_open_ip: int = 30,
     ) -> None:
         self.factory = factory
         self.media = media
@@ -74,6 +80,8 @@ class BattleService:
         self.live_generation = live_generation
         self.ttl = timedelta(seconds=ttl_s)
         self.url_for = url_for
+        self.max_open = max_open  # unvoted battles per session: a newer one withdraws the oldest
+        self.max_open_ip = max_open_ip  # unvoted battles per IP hash: more are refused
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
 
     def _battle_video(self) -> tuple[Any, ...]:
@@ -187,13 +195,15 @@ class BattleService:
         language: str | None = None,
         rng: random.Random | None = None,
         progress: Callable[[str], Any] | None = None,
+        ip_hash: str | None = None,
     ) -> BattleView:
         """Create a battle (``language`` narrows the suite prompts). Live battles return only when both videos
         exist, so arrival time gives nothing away."""
         rng = rng or random.Random()
         if prompt_text is not None:
-            prompt_text = check_prompt(prompt_text)
+            prompt_text = clean_text(prompt_text)
         with transaction(self.factory) as session:
+            self._cap_open(session, session_id, ip_hash)
             gold = None
             if mode == BattleMode.anonymous and prompt_id is None and prompt_text is None and models is None:
                 gold = self._gold(session, rng, language)
@@ -212,6 +222,7 @@ class BattleService:
                 left_token=new_token(),
                 right_token=new_token(),
                 session_id=session_id,
+                ip_hash=ip_hash,
                 status=BattleStatus.created,
                 is_gold=gold is not None,
                 gold_better=("left" if left == gold.model_a else "right") if gold is not None else None,
@@ -240,6 +251,28 @@ class BattleService:
             battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
             battle.status, battle.shown_at = BattleStatus.shown, utcnow()
             return self._view(session, battle)
+
+    def _cap_open(self, session: Session, session_id: str, ip_hash: str | None) -> None:
+        """At most ``max_open`` unvoted battles per session (the oldest are withdrawn) and ``max_open_ip`` per IP
+        hash (refused), so votes cannot be batched past the minimum viewing time."""
+        since = utcnow() - self.ttl
+        open_ = (Battle.status.in_(OPEN_STATUSES), Battle.created_at > since)
+        if ip_hash is not None:
+            count = session.scalar(select(func.count(Battle.id)).where(Battle.ip_hash == ip_hash, *open_)) or 0
+            if count >= self.max_open_ip:
+                raise Refusal(
+                    "too_many_open",
+                    f"{count} unvoted battles from this network address; vote on them or wait",
+                    429,
+                    retry_after=60,
+                )
+        mine = list(
+            session.scalars(
+                select(Battle).where(Battle.session_id == session_id, *open_).order_by(Battle.created_at.desc())
+            )
+        )
+        for stale in mine[self.max_open - 1 :]:
+            stale.status, stale.status_reason = BattleStatus.expired, "withdrawn: a newer battle was started"
 
     def _stored_video(self, session: Session, model_id: str, prompt_id: int, rng: random.Random) -> int | None:
         query = select(Video.id).where(Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video())
@@ -321,11 +354,18 @@ class BattleService:
         return start is not None and utcnow() - start > self.ttl
 
     def video_for_token(self, token: str) -> str | None:
-        """The served file of a token, while its battle is live or voted (voided/expired ones are not served)."""
+        """The served file of a token, while its battle is live or voted (voided/expired ones are not served).
+        The first request of each side is recorded: the viewing time counts from when both videos reached the
+        client."""
         with transaction(self.factory) as session:
             battle = session.scalar(select(Battle).where((Battle.left_token == token) | (Battle.right_token == token)))
             if battle is None or battle.status not in (BattleStatus.shown, BattleStatus.voted):
                 return None
+            column = Battle.left_fetched_at if token == battle.left_token else Battle.right_fetched_at
+            if battle.status == BattleStatus.shown and getattr(battle, column.key) is None:
+                session.execute(
+                    update(Battle).where(Battle.id == battle.id, column.is_(None)).values({column.key: utcnow()})
+                )
         path = self.media.served_path(token)
         return str(path) if path.exists() else None
 
@@ -337,22 +377,12 @@ _PUBLIC_FAILURE = (
 )
 
 
+def public_failure(exc: AdapterError) -> str:
+    """The kind of a model failure, in words a client may see: never the raw error text (it can name models,
+    paths or hosts; the full error goes to the log)."""
+    return next((text for cls, text in _PUBLIC_FAILURE if isinstance(exc, cls)), "generation failed")
+
+
 def _void_reason(exc: AdapterError, left: str, right: str) -> str:
-    """What the client is told: which side failed and what kind of failure, never the raw error text (it can name
-    models, paths or hosts; the full error goes to the log)."""
     side = "A" if exc.model_id == left else "B" if exc.model_id == right else "?"
-    kind = next((text for cls, text in _PUBLIC_FAILURE if isinstance(exc, cls)), "generation failed")
-    return f"Video {side} could not be generated ({kind}), so this battle is void."
-
-
-MAX_PROMPT_CHARS = 1000
-
-
-def check_prompt(text: str) -> str:
-    """A typed prompt, stripped; refused when empty or too long."""
-    text = text.strip()
-    if not text:
-        raise Refusal("invalid", "the prompt is empty", 400)
-    if len(text) > MAX_PROMPT_CHARS:
-        raise Refusal("invalid", f"the prompt is longer than {MAX_PROMPT_CHARS} characters", 400)
-    return text
+    return f"Video {side} could not be generated ({public_failure(exc)}), so this battle is void."

@@ -11,17 +11,21 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import VideoAdapter
+from adapters.base import MAX_SEED, VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
-from adapters.errors import AdapterUnavailableError
+from adapters.errors import AdapterError, AdapterUnavailableError
 from adapters.registry import Registry
-from arena.services.battles import BattleService, PairChooser, check_prompt
+from arena.services.battles import BattleService, PairChooser, public_failure
 from arena.services.clips import ClipSigner
+from arena.services.gate import Gate
 from arena.services.generation import PLAYGROUND_RUN, AdapterPool, ArenaGenerationSettings, GenerationService
+from arena.services.inputs import clean_text
 from arena.services.leaderboard import LeaderboardService
+from arena.services.limits import RateLimiter
 from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
+from arena.services.sessions import SessionSigner
 from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
@@ -85,6 +89,7 @@ class Arena:
     leaderboard: LeaderboardService
     clips: ClipSigner
     metric_board: MetricBoardService
+    gate: Gate
 
     @classmethod
     def create(
@@ -130,10 +135,13 @@ class Arena:
             gold_rate=settings.gold_rate,
             live_generation=settings.live_generation,
             ttl_s=settings.battle_ttl_s,
+            max_open=settings.max_open_battles,
+            max_open_ip=settings.max_open_battles_ip,
         )
         votes = VoteService(factory, battles, settings.secret, settings.min_view_s, tallies)
         clips = ClipSigner(settings.secret)
         metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
+        gate = Gate(SessionSigner(settings.secret), RateLimiter(settings), settings.secret)
         return cls(
             settings,
             engine,
@@ -147,6 +155,7 @@ class Arena:
             leaderboard,
             clips,
             metric_board,
+            gate,
         )
 
     def prompts(self, language: str | None = None) -> list[dict[str, object]]:
@@ -165,13 +174,19 @@ class Arena:
         kept apart (their own run id): a battle never serves one."""
         if not self.settings.live_generation:
             raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
-        prompt = check_prompt(prompt)
+        prompt = clean_text(prompt)
         with transaction(self.factory) as session:
             model = session.get(Model, model_id)
             if model is None or not model.enabled:
                 raise Refusal("invalid", f"unknown or disabled model {model_id!r}", 400)
             prompt_id = user_prompt(session, prompt).id
-        video_id = self.generation.get_or_generate(model_id, prompt_id, seed=seed, run_id=PLAYGROUND_RUN)
+        if not 0 <= seed <= MAX_SEED:
+            raise Refusal("invalid", f"the seed must be between 0 and {MAX_SEED}", 400)
+        try:
+            video_id = self.generation.get_or_generate(model_id, prompt_id, seed=seed, run_id=PLAYGROUND_RUN)
+        except AdapterError as exc:
+            log.warning("playground: %s failed: %s", model_id, exc)
+            raise Refusal("generation_failed", public_failure(exc), 502) from exc
         with transaction(self.factory) as session:
             video = session.get_one(Video, video_id)
             return {
@@ -198,7 +213,13 @@ class Arena:
         from arena.services.scoring import ScoringService
         from metrics.scorer import Scorer
 
-        scorer = Scorer(encoder=self.settings.metrics_encoder, checkpoint=self.settings.metrics_checkpoint)
+        settings = self.settings
+        scorer = Scorer(
+            encoder=settings.metrics_encoder,
+            checkpoint=settings.metrics_checkpoint,
+            dino=settings.metrics_dino,
+            raft=settings.metrics_raft,
+        )
         service = ScoringService(self.factory, self.settings.media_dir, scorer)
         return service.score_all(progress=progress)[0]
 

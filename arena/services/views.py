@@ -14,11 +14,12 @@ __all__ = ["BattleMode", "BattleView", "Refusal", "Reveal", "SideReveal", "aware
 class Refusal(Exception):
     """A request the arena refuses, with a machine-readable code, an HTTP status and a reason for people."""
 
-    def __init__(self, code: str, reason: str, status: int = 409) -> None:
+    def __init__(self, code: str, reason: str, status: int = 409, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
         self.status = status
+        self.retry_after = retry_after  # seconds, for 429 (rate limits) and 503
 
 
 @overload

@@ -12,8 +12,10 @@ from typing import Any
 
 import gradio as gr
 
+from arena.services.inputs import check_db_int
+from arena.services.sessions import Client
 from arena.services.views import BattleMode, BattleView, Refusal
-from arena.ui.common import LANGUAGE_CHOICES, Ui, client_ip, ensure_session, prompt_choices, warn_failure
+from arena.ui.common import LANGUAGE_CHOICES, Ui, client_ip, identify, prompt_choices, warn_failure
 from arena.ui.i18n import request_language, t, text
 from arena.ui.players import PLAYER_JS, empty_html, pair_html, reveal_html
 
@@ -122,7 +124,7 @@ def _start(
     prompt_id: int | None,
     typed: str | None,
     models: list[str | None] | None,
-    session_id: str,
+    who: Client,
     lang: str,
     progress: gr.Progress,
 ) -> dict[Any, Any]:
@@ -132,15 +134,19 @@ def _start(
         if not models or None in models or models[0] == models[1]:
             raise Refusal("invalid", text("choose_two", lang), 400)
         picked = [m for m in models if m is not None]  # every one: a None was refused above
-    typed = (typed or "").strip() or None
+    typed = typed.strip() if isinstance(typed, str) else None
+    ui.arena.gate.allow("battle", who)
+    if typed:
+        ui.arena.gate.allow("typed", who)
     progress(0, desc=text("live_progress", lang))
     view: BattleView = ui.arena.battles.start(
-        session_id,
-        prompt_id=None if typed or prompt_id is None else int(prompt_id),
-        prompt_text=typed,
+        who.session_id,
+        prompt_id=None if typed else prompt_id,
+        prompt_text=typed or None,
         language=None if typed or language in (None, "", "any") else language,
         mode=BattleMode.named if duel.named else BattleMode.anonymous,
         models=picked,
+        ip_hash=who.ip_hash,
     )
     message = f"{text('voided', lang)}: {view.reason or ''}" if view.status == "voided" else ""
     if message:
@@ -154,6 +160,19 @@ def _start(
         duel.next: gr.update(visible=False),
         **duel.locked(False),
     }
+
+
+def _prompt_id(value: Any) -> int | None:
+    """A suite prompt id from the dropdown; anything else (a client may send any JSON) is refused."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise Refusal("invalid", "choose a prompt from the list", 400)
+    try:
+        number = int(value)
+    except (ValueError, OverflowError) as exc:
+        raise Refusal("invalid", "choose a prompt from the list", 400) from exc
+    return check_db_int(number, what="the prompt id")
 
 
 def _wire(ui: Ui, duel: Duel) -> None:
@@ -171,23 +190,27 @@ def _wire(ui: Ui, duel: Duel) -> None:
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),
     ) -> dict[Any, Any]:
-        session_id, lang = ensure_session(session_id), request_language(request)
+        lang = request_language(request)
         models = [model_a, model_b] if duel.named else None
+        try:
+            who = identify(arena, session_id, request)
+        except Refusal as exc:
+            return {duel.notice: warn_failure(exc, lang)}
         try:
             updates = _start(
                 ui,
                 duel,
                 language=language,
-                prompt_id=prompt_id,
+                prompt_id=_prompt_id(prompt_id),
                 typed=typed,
                 models=models,
-                session_id=session_id,
+                who=who,
                 lang=lang,
                 progress=progress,
             )
         except Exception as exc:
             updates = {duel.notice: warn_failure(exc, lang)}
-        return {session: session_id, **updates}
+        return {session: who.session_id, **updates}
 
     def next_battle(
         language: str | None,
@@ -210,15 +233,17 @@ def _wire(ui: Ui, duel: Duel) -> None:
         request: gr.Request,
     ) -> dict[Any, Any]:
         lang = request_language(request)
-        choice = (choice or "").partition(":")[0]  # the buttons send "<choice>:<click time>"
+        choice = choice.partition(":")[0] if isinstance(choice, str) else ""  # buttons send "<choice>:<time>"
         if not choice:
-            return {}
+            return gr.skip()
         if not battle_id or not session_id:
             gr.Warning(text("start_first", lang))
             return {duel.notice: text("start_first", lang)}
         aspects = {"text_alignment": text_alignment, "motion": motion, "visual_quality": visual_quality}
         try:
-            reveal = arena.votes.vote(battle_id, session_id, choice, aspects, ip=client_ip(request))
+            who = identify(arena, session_id, request)
+            arena.gate.allow("vote", who)
+            reveal = arena.votes.vote(battle_id, who.session_id, choice, aspects, ip=client_ip(request))
         except Exception as exc:
             return {duel.notice: warn_failure(exc, lang)}
         return {
@@ -231,12 +256,12 @@ def _wire(ui: Ui, duel: Duel) -> None:
     def played(battle_id: str | None, session_id: str | None) -> dict[Any, Any]:
         """Both videos reached their end in the browser: unlock the vote if the battle still awaits one."""
         if not battle_id or not session_id:
-            return {}
+            return gr.skip()
         try:
             status = arena.battles.get(battle_id, session_id).status
         except Refusal:
-            return {}
-        return duel.locked(True) if status == "shown" else {}
+            return gr.skip()
+        return duel.locked(True) if status == "shown" else gr.skip()
 
     outputs = [session, *duel.outputs()]
     duel.start.click(

@@ -43,6 +43,8 @@ def make_settings(root: Path, **overrides: object) -> Settings:
         "bootstrap_rounds": 20,
         "secret": "test-secret",
         "matchmaking_refresh_s": 0.0,  # the matchmaker sees every vote at once
+        "rate_limits": False,  # tests/arena/test_limits.py turns them on
+        "max_open_battles": 1000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

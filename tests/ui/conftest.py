@@ -63,6 +63,8 @@ def test_settings(root: Path, **overrides: object) -> Settings:
         "pool_prefill": False,
         # Gold-pair checks are kept off the board (tested in tests/arena): here every vote should count.
         "gold_rate": 0.0,
+        "rate_limits": False,  # tests/arena/test_limits.py turns them on
+        "max_open_battles": 1000,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
