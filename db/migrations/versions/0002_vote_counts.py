@@ -11,7 +11,7 @@ Existing votes are kept as they are. On a database that already has votes the ta
 with the same code that keeps them up to date, so a migration never carries a second copy of that logic.
 
 Revision ID: 0002_vote_counts
-Revises: 0004_battle_clients
+Revises: 0005_jobs_admin
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002_vote_counts"
-down_revision: str | None = "0004_battle_clients"
+down_revision: str | None = "0005_jobs_admin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
