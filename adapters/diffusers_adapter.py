@@ -17,6 +17,7 @@ without (Allegro's VAE tiling, AnimateDiff's scheduler) applies on every device.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +27,7 @@ from adapters.diffusers_families import Family, get_family
 from adapters.diffusers_loading import (
     LocatedWeights,
     RuntimePlan,
-    hf_cache_dir,
+    locate_module,
     locate_weights,
     plan_runtime,
     weights_fingerprint,
@@ -164,24 +165,13 @@ class DiffusersAdapter(VideoAdapter):
             notes.append(f"version {version.name}")
         if plan.skipped:
             notes.append(f"skipped: {', '.join(plan.skipped)}")
-        if plan.attention_backend and not self.family.attention_dispatch:
+        if self.params.attention_backend and not self.family.attention_dispatch:
             notes.append(f"attention_backend has no effect on {self.family.name}")
         return Availability(ok=True, detail="; ".join(notes))
 
     def _locate_motion_adapter(self) -> Path:
-        ref = self.params.motion_adapter or ""
-        local = self.resolve_path(ref)
-        if local.is_dir():
-            return local
-        from huggingface_hub import snapshot_download
-
-        cache = Path(self.params.cache_dir).expanduser() if self.params.cache_dir else hf_cache_dir()
-        try:
-            return Path(snapshot_download(ref, cache_dir=str(cache), local_files_only=True))
-        except Exception as exc:  # huggingface_hub raises several types for "not cached"
-            raise WeightsNotFoundError(
-                self.model_id, ref, [f"local folder {local}", f"Hugging Face cache {cache} (repo {ref})"]
-            ) from exc
+        cache = Path(self.params.cache_dir).expanduser() if self.params.cache_dir else None
+        return locate_module(self.model_id, self.params.motion_adapter or "", self.resolve_path, cache)
 
     def load(self) -> None:
         if self._pipe is not None:
@@ -336,6 +326,17 @@ class DiffusersAdapter(VideoAdapter):
         wanted |= r.extra
         return {k: v for k, v in wanted.items() if k in self._accepted}
 
+    def _on_step_end(self, steps: int | None) -> Callable[..., dict[str, Any]]:
+        """A diffusers step callback reporting (step + 1) / steps; it hands the pipeline's tensors back unchanged."""
+
+        def on_step_end(pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            total = getattr(pipe, "num_timesteps", None) or steps
+            if total:
+                self.report_progress((step + 1) / total)
+            return tensors
+
+        return on_step_end
+
     def _fixed_kwargs(self) -> dict[str, Any]:
         """The version's call defaults, the family's fixed arguments, then the models file's call_kwargs."""
         version = self.version()
@@ -352,6 +353,8 @@ class DiffusersAdapter(VideoAdapter):
             raise GenerationError(self.model_id, "pipeline is not loaded (closed?)")
         kwargs = self.call_kwargs(request)
         kwargs["generator"] = torch.Generator(self._plan.device).manual_seed(request.seed)
+        if "callback_on_step_end" in self._accepted:  # progress after every denoising step
+            kwargs["callback_on_step_end"] = self._on_step_end(kwargs.get("num_inference_steps"))
         try:
             with torch.inference_mode():
                 frames = self._pipe(**kwargs).frames

@@ -15,19 +15,27 @@ from adapters.base import MAX_SEED, VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
 from adapters.errors import AdapterError, AdapterUnavailableError
 from adapters.registry import Registry
-from arena.services.battles import BattleService, PairChooser, public_failure
+from arena.services.battles import BattleService, PairChooser
 from arena.services.clips import ClipSigner
 from arena.services.gate import Gate
 from arena.services.generation import PLAYGROUND_RUN, AdapterPool, ArenaGenerationSettings, GenerationService
 from arena.services.inputs import clean_text
+from arena.services.jobs import JobQueue
 from arena.services.leaderboard import LeaderboardService
 from arena.services.limits import RateLimiter
+from arena.services.live import LiveBattles, public_failure
 from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
+from arena.services.model_state import ModelStates
+from arena.services.moderation import Moderation
 from arena.services.pool import pool_status
+from arena.services.processes import ProcessRegistry
+from arena.services.recovery import Recovery
+from arena.services.runner import JobRunner
 from arena.services.sessions import SessionSigner
 from arena.services.suites import USER_SUITE, sync_models, sync_suite, user_prompt
+from arena.services.tallies import Tallies
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
 from arena.settings import Settings
@@ -66,6 +74,23 @@ def with_secret(settings: Settings) -> Settings:
     return settings.model_copy(update={"secret": path.read_text().strip()})
 
 
+def live_models(session: Session, catalog: ModelCatalog) -> list[str]:
+    """Enabled models that can make a video of any prompt now: not clips-only kinds, not backing off after a load
+    failure. Only these are drawn for typed prompts."""
+    off = ModelStates.backing_off(session)
+    out = []
+    for model_id, kind in session.execute(
+        select(Model.id, Model.kind).where(Model.enabled.is_(True)).order_by(Model.id)
+    ):
+        try:
+            can = catalog.kinds.get(kind).live
+        except Exception:  # a kind whose module cannot load here cannot generate either
+            can = False
+        if can and model_id not in off:
+            out.append(model_id)
+    return out
+
+
 def _gold_pairs(specs: list[str]) -> list[tuple[str, str]]:
     pairs = []
     for spec in specs:
@@ -91,6 +116,11 @@ class Arena:
     clips: ClipSigner
     metric_board: MetricBoardService
     gate: Gate
+    states: ModelStates
+    queue: JobQueue
+    runner: JobRunner
+    recovery: Recovery
+    moderation: Moderation
 
     @classmethod
     def create(
@@ -107,9 +137,14 @@ class Arena:
         factory = make_session_factory(engine)
         catalog = load_models_file(settings.models_file, kinds)
         suite = load_suite(settings.prompts_file)
+        tallies = Tallies(settings.gold_policy)
+        moderation = Moderation(settings.moderation_blocklist, settings.moderation_hook)
+        states = ModelStates(factory, backoff_s=settings.model_backoff_s, backoff_max_s=settings.model_backoff_max_s)
         with transaction(factory) as session:
             sync_models(session, catalog)
+            states.apply_overrides(session)
             sync_suite(session, suite)
+            tallies.ensure_fresh(session)  # a database that had votes before the tallies existed: count them once
         media = MediaStore(settings.media_dir)
         pool = AdapterPool(catalog)
         generation = GenerationService(
@@ -123,8 +158,29 @@ class Arena:
                 fps=settings.default_fps,
             ),
             secret=settings.secret,
+            states=states,
         )
-        leaderboard = LeaderboardService(factory, settings)
+        registry = ProcessRegistry(factory, stale_s=settings.process_stale_s)
+        queue = JobQueue(
+            factory,
+            registry.id,
+            lambda model_id: settings.generation_concurrency.get(model_id) or pool.max_concurrency(model_id),
+            max_queued=settings.generation_queue_max,
+            per_client=settings.live_battles_per_client,
+        )
+        live = LiveBattles(factory, media)
+        recovery = Recovery(factory, media, registry, live, ttl_s=settings.battle_ttl_s)
+        runner = JobRunner(
+            queue,
+            generation,
+            live,
+            registry,
+            recovery.sweep,
+            threads=settings.generation_workers,
+            heartbeat_s=settings.heartbeat_s,
+            sweep_s=settings.sweep_s,
+        )
+        leaderboard = LeaderboardService(factory, settings, tallies=tallies)
         battles = BattleService(
             factory,
             media,
@@ -136,8 +192,12 @@ class Arena:
             ttl_s=settings.battle_ttl_s,
             max_open=settings.max_open_battles,
             max_open_ip=settings.max_open_battles_ip,
+            queue=queue,
+            live_models=lambda session: live_models(session, catalog),
+            moderate=moderation,
+            on_queued=runner.wake,
         )
-        votes = VoteService(factory, battles, settings.secret, settings.min_view_s)
+        votes = VoteService(factory, battles, settings.secret, settings.min_view_s, tallies)
         clips = ClipSigner(settings.secret)
         metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
         gate = Gate(SessionSigner(settings.secret), RateLimiter(settings), settings.secret)
@@ -155,7 +215,16 @@ class Arena:
             clips,
             metric_board,
             gate,
+            states,
+            queue,
+            runner,
+            recovery,
+            moderation,
         )
+
+    def start_workers(self) -> None:
+        """Run generation jobs in this process (and beat its heartbeat, and sweep up after crashed processes)."""
+        self.runner.start()
 
     def prompts(self, language: str | None = None) -> list[dict[str, object]]:
         """The suite prompts (for pickers): id, key, text, language, category."""
@@ -174,6 +243,7 @@ class Arena:
         if not self.settings.live_generation:
             raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
         prompt = clean_text(prompt)
+        self.moderation(prompt)
         with transaction(self.factory) as session:
             model = session.get(Model, model_id)
             if model is None or not model.enabled:
@@ -223,6 +293,7 @@ class Arena:
         return service.score_all(progress=progress)[0]
 
     def close(self) -> None:
+        self.runner.stop()
         self.pool.close()
         self.engine.dispose()
 

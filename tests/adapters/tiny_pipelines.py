@@ -167,7 +167,8 @@ def tiny_skyreels_v2() -> TinyPipeline:
     return TinyPipeline("skyreels-v2", _eval(pipe), dict(WAN_PARAMS))
 
 
-def tiny_cogvideox() -> TinyPipeline:
+def tiny_cogvideox(patch_size_t: int | None = None) -> TinyPipeline:
+    """CogVideoX 1.0; with ``patch_size_t`` 2, 1.5's layout (temporal patches, rotary position embeddings)."""
     import torch
     from diffusers import (
         AutoencoderKLCogVideoX,
@@ -177,10 +178,11 @@ def tiny_cogvideox() -> TinyPipeline:
     )
 
     torch.manual_seed(0)
+    heads = {"num_attention_heads": 2, "attention_head_dim": 16} if patch_size_t else {"num_attention_heads": 4}
     transformer = CogVideoXTransformer3DModel(
-        num_attention_heads=4, attention_head_dim=8, in_channels=4, out_channels=4, time_embed_dim=2,
-        text_embed_dim=32, num_layers=1, sample_width=2, sample_height=2, sample_frames=9, patch_size=2,
-        temporal_compression_ratio=4, max_text_seq_length=16,
+        **({"attention_head_dim": 8} | heads), in_channels=4, out_channels=4, time_embed_dim=2, text_embed_dim=32,
+        num_layers=1, sample_width=2, sample_height=2, sample_frames=9, patch_size=2, patch_size_t=patch_size_t,
+        temporal_compression_ratio=4, max_text_seq_length=16, use_rotary_positional_embeddings=bool(patch_size_t),
     )  # fmt: skip
     torch.manual_seed(0)
     vae = AutoencoderKLCogVideoX(

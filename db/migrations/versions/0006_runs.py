@@ -1,7 +1,7 @@
 """benchmark runs and their failures
 
 Revision ID: 0006_runs
-Revises: 0004_battle_clients
+Revises: 0002_vote_counts
 Create Date: 2026-12-01 21:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0006_runs'
-down_revision: str | None = '0004_battle_clients'
+down_revision: str | None = '0002_vote_counts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
