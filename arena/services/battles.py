@@ -201,9 +201,22 @@ class BattleService:
             return None
         options = []
         for better, worse in self.gold_pairs:
+            differ = self._prompts_with_distinct_clips(session, better, worse)
             for c in self.pool_candidates(session, models=[better, worse], language=language):
-                options.append(Candidate(c.prompt_id, better, worse, c.category, c.language))
+                if c.prompt_id in differ:
+                    options.append(Candidate(c.prompt_id, better, worse, c.category, c.language))
         return rng.choice(options) if options else None
+
+    def _prompts_with_distinct_clips(self, session: Session, a: str, b: str) -> set[int]:
+        """Prompts whose battle clips of `a` and `b` differ: two identical clips (a model that never moves and one
+        that keeps a still prompt still) have no right answer, so they never make a gold pair."""
+        query = select(Video.prompt_id, Video.model_id, Video.content_hash).where(
+            Video.model_id.in_([a, b]), *self._battle_video()
+        )
+        hashes: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for pid, mid, digest in session.execute(query):
+            hashes[pid][mid].add(digest)
+        return {pid for pid, by in hashes.items() if not by[a] & by[b]}
 
     # -- starting -----------------------------------------------------------------------------------
     def start(
