@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.errors import AdapterError, AdapterUnavailableError, OutputContractError, RequestError
-from arena.services.generation import PLAYGROUND_RUN, GenerationService
+from arena.services.generation import NAMED_RUN, GenerationService, battle_video_filter
 from arena.services.inputs import clean_text
 from arena.services.media import MediaStore, new_token
 from arena.services.suites import USER_SUITE, user_prompt
@@ -84,12 +84,8 @@ class BattleService:
         self.max_open_ip = max_open_ip  # unvoted battles per IP hash: more are refused
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
 
-    def _battle_video(self) -> tuple[Any, ...]:
-        """Conditions on a stored video for it to appear in a battle."""
-        return (
-            Video.settings_key == self.generation.key,
-            or_(Video.run_id.is_(None), Video.run_id != PLAYGROUND_RUN),
-        )
+    def _battle_video(self, named: bool = False) -> tuple[Any, ...]:
+        return battle_video_filter(self.generation.key, named)
 
     # -- choosing -----------------------------------------------------------------------------------
     def pool_candidates(
@@ -136,8 +132,9 @@ class BattleService:
         prompt_text: str | None,
         models: Sequence[str] | None,
         language: str | None,
+        named: bool = False,
     ) -> tuple[int, str, str, str]:
-        """(prompt_id, model_a, model_b, source) for a new battle."""
+        """(prompt_id, model_a, model_b, source) for a new battle; named battles never use the pool."""
         enabled = self._enabled_models(session)
         if models is not None:
             if len(models) != 2 or models[0] == models[1]:
@@ -152,12 +149,12 @@ class BattleService:
                 raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
             prompt = user_prompt(session, prompt_text)
             a, b = models if models else rng.sample(enabled, 2)
-            return prompt.id, a, b, "live"
+            return prompt.id, a, b, "named" if named else "live"
         if prompt_id is not None:
             chosen_prompt = session.get(Prompt, prompt_id)
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
                 raise Refusal("unknown_prompt", f"no prompt {prompt_id}", 404)
-        candidates = self.pool_candidates(session, prompt_id, models, language)
+        candidates = [] if named else self.pool_candidates(session, prompt_id, models, language)
         if candidates:
             chosen = self.chooser(candidates, rng)
             return chosen.prompt_id, chosen.model_a, chosen.model_b, "pool"
@@ -170,7 +167,7 @@ class BattleService:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
         a, b = models if models else rng.sample(enabled, 2)
-        return prompt_id, a, b, "live"
+        return prompt_id, a, b, "named" if named else "live"
 
     def _gold(self, session: Session, rng: random.Random, language: str | None) -> Candidate | None:
         """Now and then (``gold_rate``), a gold pair: a known-better vs known-worse video of one prompt.
@@ -210,7 +207,9 @@ class BattleService:
             if gold is not None:
                 pid, a, b, source = gold.prompt_id, gold.model_a, gold.model_b, "gold"
             else:
-                pid, a, b, source = self._pick(session, rng, prompt_id, prompt_text, models, language)
+                pid, a, b, source = self._pick(
+                    session, rng, prompt_id, prompt_text, models, language, named=mode == BattleMode.named
+                )
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
@@ -229,10 +228,12 @@ class BattleService:
             )
             session.add(battle)
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
-            existing = {m: self._stored_video(session, m, pid, rng) for m in (left, right)}
-            seed = None if prompt_text is not None else self.generation.pool_seed(0)  # typed: a fresh seed
+            named = mode == BattleMode.named
+            existing = {m: self._stored_video(session, m, pid, rng, named) for m in (left, right)}
+            # Typed prompts and named battles: a fresh seed (a named video is never a pool clip).
+            seed = None if prompt_text is not None or named else self.generation.pool_seed(0)
         try:
-            video_ids = self._ensure_videos(existing, pid, seed, progress)
+            video_ids = self._ensure_videos(existing, pid, seed, progress, NAMED_RUN if named else None)
         except AdapterError as exc:
             log.warning("battle %s void: %s", battle_id, exc)
             return self.void(battle_id, _void_reason(exc, left, right))
@@ -240,7 +241,8 @@ class BattleService:
             files = {m: session.get_one(Video, video_ids[m]).file_path for m in (left, right)}
         try:  # file work outside any transaction: a write lock is never held while copying
             for model_id, token in tokens.items():
-                self.media.prepare_served(files[model_id], token)
+                pool_video = video_ids[model_id] if source in ("pool", "gold") else None  # spares: pool clips
+                self.media.prepare_served(files[model_id], token, pool_video)
         except (OSError, ValueError) as exc:
             log.exception("battle %s: preparing its videos failed", battle_id)
             return self.void(
@@ -274,8 +276,11 @@ class BattleService:
         for stale in mine[self.max_open - 1 :]:
             stale.status, stale.status_reason = BattleStatus.expired, "withdrawn: a newer battle was started"
 
-    def _stored_video(self, session: Session, model_id: str, prompt_id: int, rng: random.Random) -> int | None:
-        query = select(Video.id).where(Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video())
+    def _stored_video(
+        self, session: Session, model_id: str, prompt_id: int, rng: random.Random, named: bool = False
+    ) -> int | None:
+        where = (Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video(named))
+        query = select(Video.id).where(*where)
         ids = list(session.scalars(query))
         return rng.choice(ids) if ids else None
 
@@ -285,6 +290,7 @@ class BattleService:
         prompt_id: int,
         seed: int | None,
         progress: Callable[[str], Any] | None,
+        run_id: str | None = None,
     ) -> dict[str, int]:
         """Generate the missing videos, both at once; ``seed`` None: a fresh random seed (typed prompts)."""
         missing = [m for m, v in existing.items() if v is None]
@@ -292,7 +298,9 @@ class BattleService:
             return {m: v for m, v in existing.items() if v is not None}
         seed = seed if seed is not None else self._placement.randrange(2**31 - 1)
         with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-            futures = {m: pool.submit(self.generation.get_or_generate, m, prompt_id, seed, progress) for m in missing}
+            futures = {
+                m: pool.submit(self.generation.get_or_generate, m, prompt_id, seed, progress, run_id) for m in missing
+            }
             errors = []
             for model_id, future in futures.items():
                 try:

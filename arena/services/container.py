@@ -26,6 +26,7 @@ from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
 from arena.services.sessions import SessionSigner
+from arena.services.spares import SpareFiller
 from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
@@ -89,6 +90,7 @@ class Arena:
     clips: ClipSigner
     metric_board: MetricBoardService
     gate: Gate
+    spares: SpareFiller
 
     @classmethod
     def create(
@@ -108,7 +110,7 @@ class Arena:
         with transaction(factory) as session:
             sync_models(session, catalog)
             sync_suite(session, suite)
-        media = MediaStore(settings.media_dir)
+        media = MediaStore(settings.media_dir, settings.serve_bytes_per_pixel)
         pool = AdapterPool(catalog)
         generation = GenerationService(
             factory,
@@ -153,6 +155,7 @@ class Arena:
             clips,
             metric_board,
             gate,
+            SpareFiller(factory, media, generation.key, settings.serve_spares),
         )
 
     def prompts(self, language: str | None = None) -> list[dict[str, object]]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +51,15 @@ class ArenaGenerationSettings:
 
 
 PLAYGROUND_RUN = "playground"  # run id of Playground videos: never served in a battle
+NAMED_RUN = "named"  # run id of named-battle videos: never in an anonymous battle
+NAMED_RUNS = (PLAYGROUND_RUN, NAMED_RUN)  # videos shown with their model's name: kept apart from the pool
+
+
+def battle_video_filter(key: str, named: bool = False) -> tuple[Any, ...]:
+    """Conditions on a stored video for a battle of the arena's settings ``key``: anonymous battles never show a
+    Playground or a named-battle video, and named battles show only their own generations (never a pool clip)."""
+    run = Video.run_id == NAMED_RUN if named else or_(Video.run_id.is_(None), Video.run_id.not_in(NAMED_RUNS))
+    return (Video.settings_key == key, run)
 
 
 def settings_key(request: GenerationRequest) -> str:
