@@ -17,6 +17,7 @@ without (Allegro's VAE tiling, AnimateDiff's scheduler) applies on every device.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -164,7 +165,7 @@ class DiffusersAdapter(VideoAdapter):
             notes.append(f"version {version.name}")
         if plan.skipped:
             notes.append(f"skipped: {', '.join(plan.skipped)}")
-        if plan.attention_backend and not self.family.attention_dispatch:
+        if self.params.attention_backend and not self.family.attention_dispatch:
             notes.append(f"attention_backend has no effect on {self.family.name}")
         return Availability(ok=True, detail="; ".join(notes))
 
@@ -221,6 +222,7 @@ class DiffusersAdapter(VideoAdapter):
         from adapters import diffusers_runtime as rt
 
         plan = plan or self._runtime()
+        self._check_dtype_names(set(self.checkpoint().classes))
         missing = [c for c in self.family.required_components if getattr(pipe, c, None) is None]
         if missing:
             raise WeightsNotFoundError(self.model_id, f"{self.family.name} component(s) {missing}", [])
@@ -335,6 +337,17 @@ class DiffusersAdapter(VideoAdapter):
         wanted |= r.extra
         return {k: v for k, v in wanted.items() if k in self._accepted}
 
+    def _on_step_end(self, steps: int | None) -> Callable[..., dict[str, Any]]:
+        """A diffusers step callback reporting (step + 1) / steps; it hands the pipeline's tensors back unchanged."""
+
+        def on_step_end(pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            total = getattr(pipe, "num_timesteps", None) or steps
+            if total:
+                self.report_progress((step + 1) / total)
+            return tensors
+
+        return on_step_end
+
     def _fixed_kwargs(self) -> dict[str, Any]:
         """The version's call defaults, the family's fixed arguments, then the models file's call_kwargs."""
         version = self.version()
@@ -351,6 +364,8 @@ class DiffusersAdapter(VideoAdapter):
             raise GenerationError(self.model_id, "pipeline is not loaded (closed?)")
         kwargs = self.call_kwargs(request)
         kwargs["generator"] = torch.Generator(self._plan.device).manual_seed(request.seed)
+        if "callback_on_step_end" in self._accepted:  # progress after every denoising step
+            kwargs["callback_on_step_end"] = self._on_step_end(kwargs.get("num_inference_steps"))
         try:
             with torch.inference_mode():
                 frames = self._pipe(**kwargs).frames

@@ -212,7 +212,7 @@ def family_table() -> dict[str, Family]:
             pipeline_class="AllegroPipeline",
             # the default tile grid (TileGrid()); a vae_tile param or a VAE with another sample_size moves it
             frames=FrameRule(step=16, offset=8, min=24, max=88),
-            size=SizeRule(widths=[320, 560, 800, 1040, 1280], heights=[320, 720, 1120], multiple=16, max=1280),
+            size=SizeRule(widths=[320, 560, 800, 1040, 1280], heights=[320, 720, 1120], multiple=16, min=320, max=1280),
             default_frames=88,
             default_width=1280,
             default_height=720,

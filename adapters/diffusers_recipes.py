@@ -189,4 +189,5 @@ class TileGrid(BaseModel):
     def size_rule(self, upper: int, multiple: int) -> SizeRule:
         widths = self.values("width", max(upper, self.width), multiple) or [self.width]
         heights = self.values("height", max(upper, self.height), multiple) or [self.height]
-        return SizeRule(widths=widths, heights=heights, multiple=max(2, multiple), min=2, max=max(upper, 2))
+        low = min(widths[0], heights[0])
+        return SizeRule(widths=widths, heights=heights, multiple=max(2, multiple), min=low, max=max(upper, low))

@@ -154,7 +154,7 @@ def api_router(arena: Arena) -> APIRouter:
         return MediaResponse(path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})
 
     @router.get("/healthz")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:  # on the event loop: never waits for a worker thread
         return {"status": "ok"}
 
     return router

@@ -9,7 +9,6 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -17,9 +16,10 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.errors import AdapterError, AdapterUnavailableError, OutputContractError, RequestError
-from arena.services.generation import NAMED_RUN, GenerationService, battle_video_filter
+from arena.services.generation import GenerationService, battle_video_filter
 from arena.services.inputs import clean_text
+from arena.services.jobs import JobQueue, JobSpec
+from arena.services.live import void_battle
 from arena.services.media import MediaStore, new_token
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
@@ -48,7 +48,8 @@ def uniform_choice(candidates: Sequence[Candidate], rng: random.Random) -> Candi
     return rng.choice(list(candidates))
 
 
-OPEN_STATUSES = (BattleStatus.created, BattleStatus.shown)  # battles that still await a vote
+# Battles that still await a vote ("generating": its videos are being made).
+OPEN_STATUSES = (BattleStatus.created, BattleStatus.generating, BattleStatus.shown)
 
 
 def url_for_token(token: str) -> str:
@@ -70,6 +71,10 @@ class BattleService:
         url_for: Callable[[str], str] = url_for_token,
         max_open: int = 3,
         max_open_ip: int = 30,
+        queue: JobQueue | None = None,
+        live_models: Callable[[Session], Sequence[str]] | None = None,
+        moderate: Callable[[str], None] | None = None,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.factory = factory
         self.media = media
@@ -82,6 +87,12 @@ class BattleService:
         self.url_for = url_for
         self.max_open = max_open  # unvoted battles per session: a newer one withdraws the oldest
         self.max_open_ip = max_open_ip  # unvoted battles per IP hash: more are refused
+        # Live battles: missing videos become jobs of the shared queue (``on_queued`` wakes this process's
+        # workers); only ``live_models`` (models that can make any prompt now) are drawn for them.
+        self.queue = queue or JobQueue(factory, "none", lambda _m: 1)
+        self.live_models = live_models or self._enabled_models
+        self.moderate = moderate  # raises a Refusal for a typed prompt the arena does not take
+        self.on_queued = on_queued
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
 
     def _battle_video(self, named: bool = False) -> tuple[Any, ...]:
@@ -147,9 +158,8 @@ class BattleService:
         if prompt_text is not None:
             if not self.live_generation:
                 raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
-            prompt = user_prompt(session, prompt_text)
-            a, b = models if models else rng.sample(enabled, 2)
-            return prompt.id, a, b, "named" if named else "live"
+            a, b = self._live_pair(session, rng, models)
+            return user_prompt(session, prompt_text).id, a, b, "named" if named else "live"
         if prompt_id is not None:
             chosen_prompt = session.get(Prompt, prompt_id)
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
@@ -166,8 +176,22 @@ class BattleService:
             if not suite_ids:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
-        a, b = models if models else rng.sample(enabled, 2)
+        a, b = self._live_pair(session, rng, models)
         return prompt_id, a, b, "named" if named else "live"
+
+    def _live_pair(self, session: Session, rng: random.Random, models: Sequence[str] | None) -> tuple[str, str]:
+        """Two models for a battle that is generated now: only models that can make any prompt and are not
+        backing off after a load failure (clips-only models never are)."""
+        live = list(self.live_models(session))
+        if models:
+            cannot = [m for m in models if m not in live]
+            if cannot:
+                raise Refusal("not_live", f"cannot generate new videos now: {', '.join(cannot)}", 409)
+            return models[0], models[1]
+        if len(live) < 2:
+            raise Refusal("no_live_models", "fewer than two models can generate videos right now", 503)
+        a, b = rng.sample(live, 2)
+        return a, b
 
     def _gold(self, session: Session, rng: random.Random, language: str | None) -> Candidate | None:
         """Now and then (``gold_rate``), a gold pair: a known-better vs known-worse video of one prompt.
@@ -191,14 +215,17 @@ class BattleService:
         models: Sequence[str] | None = None,
         language: str | None = None,
         rng: random.Random | None = None,
-        progress: Callable[[str], Any] | None = None,
         ip_hash: str | None = None,
     ) -> BattleView:
-        """Create a battle (``language`` narrows the suite prompts). Live battles return only when both videos
-        exist, so arrival time gives nothing away."""
+        """Create a battle (``language`` narrows the suite prompts). A battle whose videos are missing (typed
+        prompts) returns at once in "generating", its videos queued (the fair-share key: the IP hash, else the
+        session); it turns "shown" only when both exist, so arrival time gives nothing away."""
         rng = rng or random.Random()
+        mode = BattleMode(mode)
         if prompt_text is not None:
             prompt_text = clean_text(prompt_text)
+            if self.moderate is not None:
+                self.moderate(prompt_text)
         with transaction(self.factory) as session:
             self._cap_open(session, session_id, ip_hash)
             gold = None
@@ -222,21 +249,29 @@ class BattleService:
                 right_token=new_token(),
                 session_id=session_id,
                 ip_hash=ip_hash,
+                worker_id=self.queue.worker_id,
                 status=BattleStatus.created,
                 is_gold=gold is not None,
                 gold_better=("left" if left == gold.model_a else "right") if gold is not None else None,
             )
             session.add(battle)
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
-            named = mode == BattleMode.named
+            named = mode == BattleMode.named  # named battles show only their own generations, never pool clips
             existing = {m: self._stored_video(session, m, pid, rng, named) for m in (left, right)}
-            # Typed prompts and named battles: a fresh seed (a named video is never a pool clip).
-            seed = None if prompt_text is not None or named else self.generation.pool_seed(0)
-        try:
-            video_ids = self._ensure_videos(existing, pid, seed, progress, NAMED_RUN if named else None)
-        except AdapterError as exc:
-            log.warning("battle %s void: %s", battle_id, exc)
-            return self.void(battle_id, _void_reason(exc, left, right))
+            missing = [m for m in (left, right) if existing[m] is None]
+            if missing:  # typed prompts and named battles get a fresh seed; suite prompts the pool's
+                fresh = prompt_text is not None or named
+                seed = self._placement.randrange(2**31 - 1) if fresh else self.generation.pool_seed(0)
+                battle.status = BattleStatus.generating
+                battle.left_video_id, battle.right_video_id = existing[left], existing[right]
+                self.queue.enqueue(session, battle_id, ip_hash or session_id, [JobSpec(m, pid, seed) for m in missing])
+                session.flush()
+                queued = self._view(session, battle)
+        if missing:
+            if self.on_queued is not None:
+                self.on_queued()
+            return queued
+        video_ids = {m: v for m, v in existing.items() if v is not None}
         with transaction(self.factory) as session:
             files = {m: session.get_one(Video, video_ids[m]).file_path for m in (left, right)}
         try:  # file work outside any transaction: a write lock is never held while copying
@@ -250,8 +285,9 @@ class BattleService:
             )
         with transaction(self.factory) as session:
             battle = session.get_one(Battle, battle_id)
-            battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
-            battle.status, battle.shown_at = BattleStatus.shown, utcnow()
+            if battle.status == BattleStatus.created:  # (a crash sweep may have voided a very slow start)
+                battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
+                battle.status, battle.shown_at = BattleStatus.shown, utcnow()
             return self._view(session, battle)
 
     def _cap_open(self, session: Session, session_id: str, ip_hash: str | None) -> None:
@@ -275,6 +311,7 @@ class BattleService:
         )
         for stale in mine[self.max_open - 1 :]:
             stale.status, stale.status_reason = BattleStatus.expired, "withdrawn: a newer battle was started"
+            JobQueue.cancel_battle(session, stale.id)  # a withdrawn live battle's waiting jobs will not run
 
     def _stored_video(
         self, session: Session, model_id: str, prompt_id: int, rng: random.Random, named: bool = False
@@ -283,35 +320,6 @@ class BattleService:
         query = select(Video.id).where(*where)
         ids = list(session.scalars(query))
         return rng.choice(ids) if ids else None
-
-    def _ensure_videos(
-        self,
-        existing: dict[str, int | None],
-        prompt_id: int,
-        seed: int | None,
-        progress: Callable[[str], Any] | None,
-        run_id: str | None = None,
-    ) -> dict[str, int]:
-        """Generate the missing videos, both at once; ``seed`` None: a fresh random seed (typed prompts)."""
-        missing = [m for m, v in existing.items() if v is None]
-        if not missing:
-            return {m: v for m, v in existing.items() if v is not None}
-        seed = seed if seed is not None else self._placement.randrange(2**31 - 1)
-        with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-            futures = {
-                m: pool.submit(self.generation.get_or_generate, m, prompt_id, seed, progress, run_id) for m in missing
-            }
-            errors = []
-            for model_id, future in futures.items():
-                try:
-                    existing[model_id] = future.result()
-                except AdapterError as exc:
-                    errors.append(exc)
-                except Exception as exc:
-                    errors.append(AdapterError(model_id, f"{type(exc).__name__}: {exc}"))
-        if errors:
-            raise errors[0]
-        return {m: v for m, v in existing.items() if v is not None}
 
     # -- reading and voiding --------------------------------------------------------------------------
     def _view(self, session: Session, battle: Battle) -> BattleView:
@@ -328,6 +336,7 @@ class BattleService:
             else {}
         )
         ready = battle.status in (BattleStatus.shown, BattleStatus.voted)
+        queue = JobQueue.info(session, battle.id) if battle.status == BattleStatus.generating else None
         return BattleView(
             id=battle.id,
             mode=battle.mode.value,
@@ -341,6 +350,8 @@ class BattleService:
             reason=battle.status_reason,
             left_name=names.get(battle.left_model_id),
             right_name=names.get(battle.right_model_id),
+            queue_position=queue.position if queue else None,
+            progress=queue.progress if queue else None,
         )
 
     def get(self, battle_id: str, session_id: str) -> BattleView:
@@ -351,11 +362,10 @@ class BattleService:
             return self._view(session, battle)
 
     def void(self, battle_id: str, reason: str) -> BattleView:
+        """Void an open battle (its waiting jobs cancelled, its served copies deleted) and return it."""
+        void_battle(self.factory, self.media, battle_id, reason)
         with transaction(self.factory) as session:
-            battle = session.get_one(Battle, battle_id)
-            if battle.status in (BattleStatus.created, BattleStatus.shown):
-                battle.status, battle.status_reason = BattleStatus.voided, reason
-            return self._view(session, battle)
+            return self._view(session, session.get_one(Battle, battle_id))
 
     def is_expired(self, battle: Battle) -> bool:
         start = aware(battle.shown_at) or aware(battle.created_at)
@@ -376,21 +386,3 @@ class BattleService:
                 )
         path = self.media.served_path(token)
         return str(path) if path.exists() else None
-
-
-_PUBLIC_FAILURE = (
-    (AdapterUnavailableError, "the model is not available right now"),
-    (OutputContractError, "the model returned an invalid video"),
-    (RequestError, "the model cannot make this request"),
-)
-
-
-def public_failure(exc: AdapterError) -> str:
-    """The kind of a model failure, in words a client may see: never the raw error text (it can name models,
-    paths or hosts; the full error goes to the log)."""
-    return next((text for cls, text in _PUBLIC_FAILURE if isinstance(exc, cls)), "generation failed")
-
-
-def _void_reason(exc: AdapterError, left: str, right: str) -> str:
-    side = "A" if exc.model_id == left else "B" if exc.model_id == right else "?"
-    return f"Video {side} could not be generated ({public_failure(exc)}), so this battle is void."

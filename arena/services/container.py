@@ -15,16 +15,23 @@ from adapters.base import MAX_SEED, VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
 from adapters.errors import AdapterError, AdapterUnavailableError
 from adapters.registry import Registry
-from arena.services.battles import BattleService, PairChooser, public_failure
+from arena.services.battles import BattleService, PairChooser
 from arena.services.clips import ClipSigner
 from arena.services.gate import Gate
 from arena.services.generation import PLAYGROUND_RUN, AdapterPool, ArenaGenerationSettings, GenerationService
 from arena.services.inputs import clean_text
+from arena.services.jobs import JobQueue
 from arena.services.leaderboard import LeaderboardService
 from arena.services.limits import RateLimiter
+from arena.services.live import LiveBattles, public_failure
 from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
+from arena.services.model_state import ModelStates
+from arena.services.moderation import Moderation
+from arena.services.processes import ProcessRegistry
+from arena.services.recovery import Recovery
+from arena.services.runner import JobRunner
 from arena.services.sessions import SessionSigner
 from arena.services.spares import SpareFiller
 from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
@@ -65,6 +72,23 @@ def with_secret(settings: Settings) -> Settings:
     return settings.model_copy(update={"secret": path.read_text().strip()})
 
 
+def live_models(session: Session, catalog: ModelCatalog) -> list[str]:
+    """Enabled models that can make a video of any prompt now: not clips-only kinds, not backing off after a load
+    failure. Only these are drawn for typed prompts."""
+    off = ModelStates.backing_off(session)
+    out = []
+    for model_id, kind in session.execute(
+        select(Model.id, Model.kind).where(Model.enabled.is_(True)).order_by(Model.id)
+    ):
+        try:
+            can = catalog.kinds.get(kind).live
+        except Exception:  # a kind whose module cannot load here cannot generate either
+            can = False
+        if can and model_id not in off:
+            out.append(model_id)
+    return out
+
+
 def _gold_pairs(specs: list[str]) -> list[tuple[str, str]]:
     pairs = []
     for spec in specs:
@@ -90,6 +114,11 @@ class Arena:
     clips: ClipSigner
     metric_board: MetricBoardService
     gate: Gate
+    states: ModelStates
+    queue: JobQueue
+    runner: JobRunner
+    recovery: Recovery
+    moderation: Moderation
     spares: SpareFiller
 
     @classmethod
@@ -107,8 +136,11 @@ class Arena:
         factory = make_session_factory(engine)
         catalog = load_models_file(settings.models_file, kinds)
         suite = load_suite(settings.prompts_file)
+        moderation = Moderation(settings.moderation_blocklist, settings.moderation_hook)
+        states = ModelStates(factory, backoff_s=settings.model_backoff_s, backoff_max_s=settings.model_backoff_max_s)
         with transaction(factory) as session:
             sync_models(session, catalog)
+            states.apply_overrides(session)
             sync_suite(session, suite)
         media = MediaStore(settings.media_dir, settings.serve_bytes_per_pixel)
         pool = AdapterPool(catalog)
@@ -123,6 +155,27 @@ class Arena:
                 fps=settings.default_fps,
             ),
             secret=settings.secret,
+            states=states,
+        )
+        registry = ProcessRegistry(factory, stale_s=settings.process_stale_s)
+        queue = JobQueue(
+            factory,
+            registry.id,
+            lambda model_id: settings.generation_concurrency.get(model_id) or pool.max_concurrency(model_id),
+            max_queued=settings.generation_queue_max,
+            per_client=settings.live_battles_per_client,
+        )
+        live = LiveBattles(factory, media)
+        recovery = Recovery(factory, media, registry, live, ttl_s=settings.battle_ttl_s)
+        runner = JobRunner(
+            queue,
+            generation,
+            live,
+            registry,
+            recovery.sweep,
+            threads=settings.generation_workers,
+            heartbeat_s=settings.heartbeat_s,
+            sweep_s=settings.sweep_s,
         )
         leaderboard = LeaderboardService(factory, settings)
         battles = BattleService(
@@ -136,6 +189,10 @@ class Arena:
             ttl_s=settings.battle_ttl_s,
             max_open=settings.max_open_battles,
             max_open_ip=settings.max_open_battles_ip,
+            queue=queue,
+            live_models=lambda session: live_models(session, catalog),
+            moderate=moderation,
+            on_queued=runner.wake,
         )
         votes = VoteService(factory, battles, settings.secret, settings.min_view_s)
         clips = ClipSigner(settings.secret)
@@ -155,8 +212,17 @@ class Arena:
             clips,
             metric_board,
             gate,
+            states,
+            queue,
+            runner,
+            recovery,
+            moderation,
             SpareFiller(factory, media, generation.key, settings.serve_spares),
         )
+
+    def start_workers(self) -> None:
+        """Run generation jobs in this process (and beat its heartbeat, and sweep up after crashed processes)."""
+        self.runner.start()
 
     def prompts(self, language: str | None = None) -> list[dict[str, object]]:
         """The suite prompts (for pickers): id, key, text, language, category."""
@@ -175,6 +241,7 @@ class Arena:
         if not self.settings.live_generation:
             raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
         prompt = clean_text(prompt)
+        self.moderation(prompt)
         with transaction(self.factory) as session:
             model = session.get(Model, model_id)
             if model is None or not model.enabled:
@@ -213,11 +280,18 @@ class Arena:
         from arena.services.scoring import ScoringService
         from metrics.scorer import Scorer
 
-        scorer = Scorer(encoder=self.settings.metrics_encoder, checkpoint=self.settings.metrics_checkpoint)
+        settings = self.settings
+        scorer = Scorer(
+            encoder=settings.metrics_encoder,
+            checkpoint=settings.metrics_checkpoint,
+            dino=settings.metrics_dino,
+            raft=settings.metrics_raft,
+        )
         service = ScoringService(self.factory, self.settings.media_dir, scorer)
         return service.score_all(progress=progress)[0]
 
     def close(self) -> None:
+        self.runner.stop()
         self.pool.close()
         self.engine.dispose()
 

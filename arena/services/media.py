@@ -71,6 +71,14 @@ class MediaStore:
                 made += 1
         return made
 
+    def remove_served(self, token: str) -> bool:
+        """Delete a battle's served copy (its battle was voided); False when there was none."""
+        try:
+            self.served_path(token).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def prune_served(self, max_age_s: float) -> int:
         """Delete per-battle copies older than ``max_age_s`` (by then their battle is voted, void or expired);
         returns how many were removed. Originals are never touched."""

@@ -50,6 +50,9 @@ class BattleView:
     # Named mode only: the names are part of the page from the start.
     left_name: str | None = None
     right_name: str | None = None
+    # While "generating": jobs ahead in the queue and the slower video's progress (0..1).
+    queue_position: int | None = None
+    progress: float | None = None
 
     def public(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -64,6 +67,8 @@ class BattleView:
         }
         if self.reason:
             data["reason"] = self.reason
+        if self.status == "generating":
+            data["queue"] = {"position": self.queue_position, "progress": self.progress}
         if self.mode == "named":
             data["left"]["model"] = self.left_name
             data["right"]["model"] = self.right_name

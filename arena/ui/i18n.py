@@ -64,6 +64,8 @@ STRINGS: dict[str, dict[str, str]] = {
             "your IP address, never the address itself."
         ),
         "live_progress": "Generating both videos…",
+        "queue_waiting": "Waiting in the generation queue: {ahead} ahead of this battle.",
+        "queue_running": "Generating both videos: {percent} % (they appear together when both are ready).",
         "revealed": "The models were",
         "your_vote": "Your vote",
         "generated_in": "generated in",
@@ -168,6 +170,8 @@ STRINGS: dict[str, dict[str, str]] = {
             "从不保存 IP 地址本身。"
         ),
         "live_progress": "正在生成两个视频……",
+        "queue_waiting": "正在排队等待生成：前面还有 {ahead} 个任务。",
+        "queue_running": "正在生成两个视频：{percent} %（两个都完成后一起显示）。",
         "revealed": "两个模型是",
         "your_vote": "你的投票",
         "generated_in": "生成用时",

@@ -150,6 +150,16 @@ def test_same_seed_same_frames_other_seed_differs(family: str, tiny: Callable[[s
     assert np.abs(a.astype(int) - c.astype(int)).mean() > 1.0
 
 
+@pytest.mark.parametrize("family", ["wan", "cogvideox"])
+def test_each_denoising_step_reports_progress(family: str, tiny: Callable[[str], TinyPipeline]) -> None:
+    adapter = adapter_for(tiny(family))
+    seen: list[float] = []
+    adapter.generate(req(steps=3), progress=seen.append)
+    assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
+    adapter.generate(req(steps=2))  # no callback: nothing reported, nothing left over from the last call
+    assert len(seen) == 3
+
+
 def test_frame_rule_that_does_not_fit_the_checkpoint_is_an_error(tiny: Callable[[str], TinyPipeline]) -> None:
     # Mochi's VAE works in 6k+1 frames: a wrong 4k+1 override asks 9 and gets 7 back.
     adapter = adapter_for(tiny("mochi"), frame_step=4)

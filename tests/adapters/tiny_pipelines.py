@@ -117,6 +117,13 @@ def wan_transformer(
     )  # fmt: skip
 
 
+def wan_scheduler(flow_shift: float = 3.0) -> Any:
+    """As the released Wan checkpoints configure it (flow_shift 3.0 suits 480p; SkyReels-V2 uses 8.0)."""
+    from diffusers import UniPCMultistepScheduler
+
+    return UniPCMultistepScheduler(flow_shift=flow_shift, use_flow_sigmas=True, prediction_type="flow_prediction")
+
+
 WAN_PARAMS = {
     "default_frames": 9,
     "default_width": 16,
@@ -126,13 +133,13 @@ WAN_PARAMS = {
 
 
 def tiny_wan(num_layers: int = 2, heads: int = 2, head_dim: int = 12, ffn_dim: int = 32) -> TinyPipeline:
-    from diffusers import FlowMatchEulerDiscreteScheduler, WanPipeline
+    from diffusers import WanPipeline
 
     pipe = WanPipeline(
         tokenizer=word_tokenizer("t5", 16),
         text_encoder=_t5(32, umt5=True),
         vae=wan_vae(),
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        scheduler=wan_scheduler(),
         transformer=wan_transformer(0, num_layers, heads, head_dim, ffn_dim),
     )
     return TinyPipeline("wan", _eval(pipe), dict(WAN_PARAMS))
@@ -140,28 +147,28 @@ def tiny_wan(num_layers: int = 2, heads: int = 2, head_dim: int = 12, ffn_dim: i
 
 def tiny_wan22() -> TinyPipeline:
     """Wan 2.2 A14B's layout: two experts, the second taking over below ``boundary_ratio``."""
-    from diffusers import FlowMatchEulerDiscreteScheduler, WanPipeline
+    from diffusers import WanPipeline
 
     pipe = WanPipeline(
         tokenizer=word_tokenizer("t5", 16), text_encoder=_t5(32, umt5=True), vae=wan_vae(),
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), transformer=wan_transformer(0),
+        scheduler=wan_scheduler(), transformer=wan_transformer(0),
         transformer_2=wan_transformer(1), boundary_ratio=0.875,
     )  # fmt: skip
     return TinyPipeline("wan2.2", _eval(pipe), dict(WAN_PARAMS))
 
 
 def tiny_skyreels_v2() -> TinyPipeline:
-    from diffusers import SkyReelsV2Pipeline, UniPCMultistepScheduler
+    from diffusers import SkyReelsV2Pipeline
 
-    scheduler = UniPCMultistepScheduler(flow_shift=8.0, use_flow_sigmas=True, prediction_type="flow_prediction")
     pipe = SkyReelsV2Pipeline(
         tokenizer=word_tokenizer("t5", 16), text_encoder=_t5(32, umt5=True), vae=wan_vae(),
-        transformer=wan_transformer(cls_name="SkyReelsV2Transformer3DModel"), scheduler=scheduler,
+        transformer=wan_transformer(cls_name="SkyReelsV2Transformer3DModel"), scheduler=wan_scheduler(8.0),
     )  # fmt: skip
     return TinyPipeline("skyreels-v2", _eval(pipe), dict(WAN_PARAMS))
 
 
-def tiny_cogvideox() -> TinyPipeline:
+def tiny_cogvideox(patch_size_t: int | None = None) -> TinyPipeline:
+    """CogVideoX 1.0; with ``patch_size_t`` 2, 1.5's layout (temporal patches, rotary position embeddings)."""
     import torch
     from diffusers import (
         AutoencoderKLCogVideoX,
@@ -171,10 +178,11 @@ def tiny_cogvideox() -> TinyPipeline:
     )
 
     torch.manual_seed(0)
+    heads = {"num_attention_heads": 2, "attention_head_dim": 16} if patch_size_t else {"num_attention_heads": 4}
     transformer = CogVideoXTransformer3DModel(
-        num_attention_heads=4, attention_head_dim=8, in_channels=4, out_channels=4, time_embed_dim=2,
-        text_embed_dim=32, num_layers=1, sample_width=2, sample_height=2, sample_frames=9, patch_size=2,
-        temporal_compression_ratio=4, max_text_seq_length=16,
+        **({"attention_head_dim": 8} | heads), in_channels=4, out_channels=4, time_embed_dim=2, text_embed_dim=32,
+        num_layers=1, sample_width=2, sample_height=2, sample_frames=9, patch_size=2, patch_size_t=patch_size_t,
+        temporal_compression_ratio=4, max_text_seq_length=16, use_rotary_positional_embeddings=bool(patch_size_t),
     )  # fmt: skip
     torch.manual_seed(0)
     vae = AutoencoderKLCogVideoX(

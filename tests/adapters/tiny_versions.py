@@ -15,7 +15,9 @@ from tests.adapters.tiny_pipelines import (
     _t5,
     gemma2,
     sana_transformer,
+    tiny_cogvideox,
     tiny_ltx,
+    wan_scheduler,
     wan_transformer,
     wan_vae,
     word_tokenizer,
@@ -24,27 +26,9 @@ from tests.adapters.tiny_pipelines import (
 
 def tiny_cogvideox_15() -> TinyPipeline:
     """CogVideoX 1.5's layout: temporal patches of 2 latent frames and rotary position embeddings."""
-    import torch
-    from diffusers import AutoencoderKLCogVideoX, CogVideoXPipeline, CogVideoXTransformer3DModel, DDIMScheduler
-
-    torch.manual_seed(0)
-    transformer = CogVideoXTransformer3DModel(
-        num_attention_heads=2, attention_head_dim=16, in_channels=4, out_channels=4, time_embed_dim=2,
-        text_embed_dim=32, num_layers=1, sample_width=2, sample_height=2, sample_frames=9, patch_size=2,
-        patch_size_t=2, temporal_compression_ratio=4, max_text_seq_length=16, use_rotary_positional_embeddings=True,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    vae = AutoencoderKLCogVideoX(
-        down_block_types=("CogVideoXDownBlock3D",) * 4, up_block_types=("CogVideoXUpBlock3D",) * 4,
-        block_out_channels=(8, 8, 8, 8), latent_channels=4, layers_per_block=1, norm_num_groups=2,
-        temporal_compression_ratio=4,
-    )  # fmt: skip
-    pipe = CogVideoXPipeline(
-        tokenizer=word_tokenizer("t5", 16), text_encoder=_t5(32), vae=vae, transformer=transformer,
-        scheduler=DDIMScheduler(),
-    )  # fmt: skip
-    params = {"size_multiple": 16, "default_width": 16, "default_height": 16, "default_frames": 17}
-    return TinyPipeline("cogvideox", _eval(pipe), params | {"call_kwargs": {"max_sequence_length": 16}})
+    tp = tiny_cogvideox(patch_size_t=2)
+    tp.params["default_frames"] = 17
+    return tp
 
 
 def tiny_ltx_091() -> TinyPipeline:
@@ -74,7 +58,7 @@ def tiny_sana_video_720p() -> TinyPipeline:
 
 def tiny_wan22_ti2v() -> TinyPipeline:
     """Wan 2.2 TI2V-5B's layout: a residual VAE with 2x2 patches compressing 16x, 48 latent channels."""
-    from diffusers import FlowMatchEulerDiscreteScheduler, WanPipeline
+    from diffusers import WanPipeline
 
     vae = wan_vae(
         z_dim=48, in_channels=12, out_channels=12, is_residual=True, patch_size=2, latents_mean=[0.0] * 48,
@@ -82,7 +66,7 @@ def tiny_wan22_ti2v() -> TinyPipeline:
     )  # fmt: skip
     pipe = WanPipeline(
         tokenizer=word_tokenizer("t5", 16), text_encoder=_t5(32, umt5=True), vae=vae,
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), transformer=wan_transformer(channels=48),
+        scheduler=wan_scheduler(), transformer=wan_transformer(channels=48),
         expand_timesteps=True,
     )  # fmt: skip
     params = dict(WAN_PARAMS) | {"default_width": 32, "default_height": 32}

@@ -17,6 +17,7 @@ from arena.services.suites import USER_SUITE
 from arena.services.views import BattleMode, Refusal
 from db.models import Battle, Prompt, Video
 from db.session import transaction
+from tests.support.waiting import settled
 
 
 def battle_videos(arena: Arena, battle_id: str) -> list[Video]:
@@ -30,6 +31,7 @@ def test_a_playground_video_is_never_served_in_a_battle(arena: Arena) -> None:
     shown = arena.playground("alpha-7b", text, seed=5)
     for _ in range(6):
         view = arena.battles.start("s1", prompt_text=text, mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
+        view = settled(arena, view, "s1")
         assert view.status == "shown"
         assert shown["video_id"] not in {v.id for v in battle_videos(arena, view.id)}
     with transaction(arena.factory) as session:

@@ -50,6 +50,9 @@ class FakeScorer:
     def result_keys(self) -> list[tuple[str, str, str | None]]:
         return [("temporal_flicker", "9", None)]
 
+    def missing_weights(self) -> dict[str, str]:
+        return {}
+
     def score_file(self, path, prompt=None, language=None):  # type: ignore[no-untyped-def]
         from types import SimpleNamespace
 

@@ -17,6 +17,7 @@ from arena.services.generation import NAMED_RUN, PLAYGROUND_RUN
 from arena.services.served import frame_budget, pad_access_unit, served_copy
 from db.models import Battle, BattleMode, Video
 from db.session import transaction
+from tests.support.waiting import settled
 
 
 def packets(data: bytes) -> list[bytes]:
@@ -92,8 +93,10 @@ def test_battles_take_spares_prepared_ahead(arena: Arena) -> None:
 def test_named_battles_and_the_playground_never_serve_a_pool_clip(arena: Arena) -> None:
     with transaction(arena.factory) as session:
         pool = set(session.scalars(select(Video.id)))
-    named = arena.battles.start("s1", prompt_id=1, mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
-    again = arena.battles.start("s1", prompt_id=1, mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
+    pair = ["alpha-7b", "beta-v2"]
+    named = settled(arena, arena.battles.start("s1", prompt_id=1, mode=BattleMode.named, models=pair), "s1")
+    again = settled(arena, arena.battles.start("s1", prompt_id=1, mode=BattleMode.named, models=pair), "s1")
+    assert named.status == again.status == "shown"
     played = arena.playground("alpha-7b", "a red ball rolls left", seed=0)
     with transaction(arena.factory) as session:
         battles = [session.get_one(Battle, v.id) for v in (named, again)]
@@ -114,5 +117,5 @@ def test_reveals_of_anonymous_battles_carry_no_seed(arena: Arena) -> None:
     reveal = arena.votes.vote(view.id, "s1", "left")
     assert "seed" not in reveal.left.settings and "seed" not in reveal.right.settings
     assert "seed" not in str(reveal.public())
-    named = arena.battles.start("s1", mode=BattleMode.named, models=["alpha-7b", "gamma-x"])
+    named = settled(arena, arena.battles.start("s1", mode=BattleMode.named, models=["alpha-7b", "gamma-x"]), "s1")
     assert "seed" in arena.votes.reveal(named.id, "s1").left.settings
