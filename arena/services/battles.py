@@ -16,11 +16,12 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.generation import GenerationService, battle_video_filter
+from arena.services.generation import GenerationService
 from arena.services.inputs import clean_text
 from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import void_battle
 from arena.services.media import MediaStore, new_token
+from arena.services.pool import battle_eligible
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
 from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
@@ -96,7 +97,7 @@ class BattleService:
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
 
     def _battle_video(self, named: bool = False) -> tuple[Any, ...]:
-        return battle_video_filter(self.generation.key, named)
+        return battle_eligible(self.generation.key, named)
 
     # -- choosing -----------------------------------------------------------------------------------
     def pool_candidates(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.generation import battle_video_filter
 from arena.services.media import MediaStore
+from arena.services.pool import battle_eligible
 from arena.services.suites import USER_SUITE
 from db.models import Model, Prompt, Video
 from db.session import transaction
@@ -26,7 +26,7 @@ class SpareFiller:
             select(Video.id, Video.file_path)
             .join(Model, Model.id == Video.model_id)
             .join(Prompt, Prompt.id == Video.prompt_id)
-            .where(Model.enabled.is_(True), Prompt.suite != USER_SUITE, *battle_video_filter(self.key))
+            .where(Model.enabled.is_(True), Prompt.suite != USER_SUITE, *battle_eligible(self.key))
             .order_by(Video.id)
         )
         with transaction(self.factory) as session:

@@ -128,7 +128,7 @@ def test_partly_understood_prompt_records_what_was_understood() -> None:
 
 
 def test_demo_prompt_suite_is_fully_understood_in_both_languages() -> None:
-    data = yaml.safe_load((ROOT / "prompts" / "demo.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((ROOT / "arena" / "suites" / "data" / "demo.yaml").read_text(encoding="utf-8"))
     prompts = data["prompts"]
     assert data["suite"] == "demo"
     assert len(prompts) >= 24
