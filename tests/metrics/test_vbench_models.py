@@ -163,3 +163,16 @@ def test_changed_metrics_have_new_versions_so_old_scores_are_recomputed(scorer):
     assert versions["clipsim"] == "2" and versions["subject_consistency"] == "2"
     assert versions["background_consistency"] == "2" and versions["aesthetic"] == "2"
     assert versions["motion_amount"] == "2" and versions["temporal_flicker"] == "1"  # unchanged formula
+
+
+def test_aesthetic_scores_are_keyed_by_their_head_unless_it_is_vbenchs(scorer, tmp_path):
+    from metrics.aesthetic import HEAD_FILES, AestheticScore
+
+    vbench_head, other_head = tmp_path / HEAD_FILES[0], tmp_path / HEAD_FILES[1]
+    for path in (vbench_head, other_head):
+        torch.save({"weight": torch.ones(1, 32), "bias": torch.zeros(1)}, path)
+    ctx = scorer.context(moving_square(), 8)
+    ours = AestheticScore(head=vbench_head, encoder_id="tiny-random").evaluate(ctx)
+    other = AestheticScore(head=other_head, encoder_id="tiny-random").evaluate(ctx)
+    assert ours.encoder == "tiny-random" and other.encoder == f"tiny-random+{HEAD_FILES[1]}"
+    assert ours.value == pytest.approx(other.value)  # same weights here: only the label says which head ran
