@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     )
     media_dir: Path = Field(default=ROOT / "data" / "media", description="Where stored MP4 files live")
     models_file: Path = Field(default=ROOT / "models.yaml", description="The models file (YAML)")
-    prompts_file: Path = Field(default=ROOT / "prompts" / "demo.yaml", description="The prompt suite (YAML)")
+    prompts_file: Path = Field(
+        default=ROOT / "arena" / "suites" / "data" / "demo.yaml",
+        description="The arena's prompt suite (a file of any suite format; built-in suites in arena/suites/data)",
+    )
     secret: str = Field(
         default="change-me",
         description="Server secret: salts IP hashes, signs clip URLs, derives pool seeds (unset: random, data/secret)",

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.generation import PLAYGROUND_RUN, GenerationService
+from arena.services.generation import GenerationService
 from arena.services.inputs import clean_text
 from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import void_battle
 from arena.services.media import MediaStore, new_token
+from arena.services.pool import battle_eligible
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
 from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
@@ -97,10 +98,7 @@ class BattleService:
 
     def _battle_video(self) -> tuple[Any, ...]:
         """Conditions on a stored video for it to appear in a battle."""
-        return (
-            Video.settings_key == self.generation.key,
-            or_(Video.run_id.is_(None), Video.run_id != PLAYGROUND_RUN),
-        )
+        return battle_eligible(self.generation.key)
 
     # -- choosing -----------------------------------------------------------------------------------
     def pool_candidates(

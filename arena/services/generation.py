@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,6 +61,13 @@ def settings_key(request: GenerationRequest) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def frames_hash(frames: np.ndarray) -> str:
+    """sha256 of uint8 frames (F, H, W, 3) and their shape: equal exactly when two generations drew the same."""
+    digest = hashlib.sha256(str(tuple(frames.shape)).encode())
+    digest.update(memoryview(frames.tobytes()))
+    return digest.hexdigest()
+
+
 def find_generation(session: Session, model_id: str, prompt_id: int, seed: int, key: str) -> Video | None:
     return session.scalar(
         select(Video).where(
@@ -94,7 +102,8 @@ def store_generation(
         seed=seed,
         settings_key=key,
         request=request.model_dump(mode="json"),
-        provenance=video.provenance.model_dump(mode="json"),
+        # The frames' own hash: the MP4 bytes (content_hash) of the same frames can differ between encodes.
+        provenance=video.provenance.model_dump(mode="json") | {"frames_sha256": frames_hash(video.frames)},
         content_hash=digest,
         file_path=rel,
         num_frames=video.num_frames,
