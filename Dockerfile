@@ -19,7 +19,6 @@ COPY arena ./arena
 COPY metrics ./metrics
 COPY db ./db
 COPY app.py models.yaml ./
-COPY prompts ./prompts
 RUN pip install . && useradd --create-home --uid 1000 arena && mkdir -p /data && chown arena /data
 USER arena
 VOLUME ["/data"]

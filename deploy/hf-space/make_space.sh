@@ -6,7 +6,7 @@ set -euo pipefail
 out=${1:?usage: make_space.sh OUT_DIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out"
-git -C "$root" archive --format=tar HEAD adapters arena metrics db prompts app.py models.yaml pyproject.toml docs \
+git -C "$root" archive --format=tar HEAD adapters arena metrics db app.py models.yaml pyproject.toml docs \
   | tar -x -C "$out"
 cp "$root/deploy/hf-space/README.md" "$root/deploy/hf-space/requirements.txt" "$out/"
 echo "Space laid out in $out (app_file: app.py)"
