@@ -53,6 +53,8 @@ class ArenaGenerationSettings:
 
 
 PLAYGROUND_RUN = "playground"  # run id of Playground videos: never served in a battle
+NAMED_RUN = "named"  # run id of named-battle videos: never in an anonymous battle
+NAMED_RUNS = (PLAYGROUND_RUN, NAMED_RUN)  # videos shown with their model's name: kept apart from the pool
 
 
 def settings_key(request: GenerationRequest) -> str:
