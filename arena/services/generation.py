@@ -190,9 +190,7 @@ class AdapterPool:
             with self._lock:
                 self._waiting[model_id] -= 1
         if not acquired:
-            raise GenerationTimeoutError(
-                model_id, f"no free slot within {self.timeout_s:g} s (earlier ones hang)"
-            )
+            raise GenerationTimeoutError(model_id, f"no free slot within {self.timeout_s:g} s (earlier ones hang)")
         if deadline is None:
             try:
                 return adapter.generate(request, language=language, progress=progress)
