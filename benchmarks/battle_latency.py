@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from arena.api import create_api  # noqa: E402
 from arena.services.container import Arena  # noqa: E402
-from arena.services.export import import_votes  # noqa: E402
+from arena.services.vote_import import import_votes  # noqa: E402
 from arena.settings import Settings  # noqa: E402
 from tests.support.servers import ThreadedServer  # noqa: E402
 
