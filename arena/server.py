@@ -66,6 +66,24 @@ def start_prefill(arena: Arena, then: Callable[[], None] | None = None) -> threa
     return thread
 
 
+def start_spares(arena: Arena, idle_s: float = 2.0) -> threading.Thread:
+    """Keep re-encoded copies of the pool's clips ready, so battles rarely re-encode on their request."""
+
+    def work() -> None:
+        while True:
+            try:
+                made = arena.spares.fill()
+            except Exception:
+                log.exception("preparing spare copies failed")
+                made = 0
+            if not made:
+                time.sleep(idle_s)
+
+    thread = threading.Thread(target=work, name="arena-spares", daemon=True)
+    thread.start()
+    return thread
+
+
 def start_pruning(arena: Arena, every_s: float = 600.0) -> threading.Thread:
     """Delete served battle copies once they outlive the battle TTL, every ``every_s`` seconds."""
 
@@ -125,6 +143,7 @@ def serve(settings: Settings, options: ServeOptions) -> None:
     root_path = options.root_path.rstrip("/")
     app = create_app(arena, root_path=root_path)
     arena.start_workers()
+    start_spares(arena)
     config = uvicorn.Config(
         app,
         host=options.host,

@@ -34,6 +34,7 @@ from arena.services.processes import ProcessRegistry
 from arena.services.recovery import Recovery
 from arena.services.runner import JobRunner
 from arena.services.sessions import SessionSigner
+from arena.services.spares import SpareFiller
 from arena.services.suites import USER_SUITE, sync_models, sync_suite, user_prompt
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
@@ -121,6 +122,7 @@ class Arena:
     runner: JobRunner
     recovery: Recovery
     moderation: Moderation
+    spares: SpareFiller
 
     @classmethod
     def create(
@@ -145,8 +147,8 @@ class Arena:
             states.apply_overrides(session)
             sync_suite(session, suite)
             tallies.ensure_fresh(session)  # a database that had votes before the tallies existed: count them once
-        media = MediaStore(settings.media_dir)
-        pool = AdapterPool(catalog)
+        media = MediaStore(settings.media_dir, settings.serve_bytes_per_pixel)
+        pool = AdapterPool(catalog, settings.generation_timeout_s)
         generation = GenerationService(
             factory,
             media,
@@ -220,6 +222,7 @@ class Arena:
             runner,
             recovery,
             moderation,
+            SpareFiller(factory, media, generation.key, settings.serve_spares),
         )
 
     def start_workers(self) -> None:

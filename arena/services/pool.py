@@ -7,18 +7,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from arena.services.generation import PLAYGROUND_RUN
+from arena.services.generation import NAMED_RUN, NAMED_RUNS
 from arena.services.suites import USER_SUITE
 from db.models import Model, Prompt, Video
 
 
-def battle_eligible(arena_key: str) -> tuple[ColumnElement[bool], ...]:
+def battle_eligible(arena_key: str, named: bool = False) -> tuple[ColumnElement[bool], ...]:
     """Conditions on a Video for a battle to serve it: made with the arena's own request (`arena_key`, its
-    settings_key) and not a Playground video. (Battles of suite prompts also need a suite prompt.)"""
-    return (
-        Video.settings_key == arena_key,
-        or_(Video.run_id.is_(None), Video.run_id != PLAYGROUND_RUN),
-    )
+    settings_key); an anonymous battle never shows a Playground or a named-battle video, and a named battle shows
+    only its own generations, never a pool clip. (Battles of suite prompts also need a suite prompt.)"""
+    run = Video.run_id == NAMED_RUN if named else or_(Video.run_id.is_(None), Video.run_id.not_in(NAMED_RUNS))
+    return (Video.settings_key == arena_key, run)
 
 
 def pool_status(session: Session, arena_key: str) -> list[dict[str, Any]]:
