@@ -208,13 +208,10 @@ class BattleService:
         return rng.choice(options) if options else None
 
     def _prompts_with_distinct_clips(self, session: Session, a: str, b: str) -> set[int]:
-        """Prompts whose battle clips of `a` and `b` differ: two identical clips (a model that never moves and one
-        that keeps a still prompt still) have no right answer, so they never make a gold pair."""
-        query = select(Video.prompt_id, Video.model_id, Video.content_hash).where(
-            Video.model_id.in_([a, b]), *self._battle_video()
-        )
+        """Prompts whose clips of `a` and `b` differ: identical clips have no right answer, so no gold pair."""
         hashes: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for pid, mid, digest in session.execute(query):
+        query = select(Video.prompt_id, Video.model_id, Video.content_hash).where(Video.model_id.in_([a, b]))
+        for pid, mid, digest in session.execute(query.where(*self._battle_video())):
             hashes[pid][mid].add(digest)
         return {pid for pid, by in hashes.items() if not by[a] & by[b]}
 
