@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.generation import GenerationService
-from arena.services.inputs import clean_text
+from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import void_battle
 from arena.services.media import MediaStore, new_token
@@ -153,7 +153,8 @@ class BattleService:
                 raise Refusal("invalid", "choose two different models", 400)
             unknown = [m for m in models if m not in enabled]
             if unknown:
-                raise Refusal("invalid", f"unknown or disabled model: {', '.join(unknown)}", 400)
+                shown = ", ".join(m if is_token(m.replace(".", "_")) else "(not an id)" for m in unknown)
+                raise Refusal("invalid", f"unknown or disabled model: {shown}", 400)
         if len(enabled) < 2:
             raise Refusal("no_models", "the arena needs at least two enabled models", 503)
         if prompt_text is not None:
