@@ -46,6 +46,7 @@ class FakeScorer:
 
     calibrated = False
     encoder_id = "fake"
+    scope_note = None
 
     def result_keys(self) -> list[tuple[str, str, str | None]]:
         return [("temporal_flicker", "9", None)]
