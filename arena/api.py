@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from arena.api_decisions import decision_router
 from arena.services.container import Arena
 from arena.services.views import Refusal
 from db.models import BattleMode
@@ -88,10 +89,6 @@ def api_router(arena: Arena) -> APIRouter:
     def leaderboard(language: str | None = None, category: str | None = None) -> dict[str, Any]:
         return arena.leaderboard.board(language=language, category=category)
 
-    @router.get("/api/compare")
-    def compare(a: str, b: str) -> dict[str, Any]:
-        return arena.leaderboard.compare(a, b)
-
     @router.get("/api/prompts")
     def prompts(language: str | None = None) -> list[dict[str, Any]]:
         return arena.prompts(language)
@@ -124,4 +121,5 @@ def create_api(arena: Arena) -> FastAPI:
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.add_exception_handler(Refusal, refusal_response)
     app.include_router(api_router(arena))
+    app.include_router(decision_router(arena))
     return app

@@ -1,16 +1,8 @@
 """The rating engine: pure functions over numpy arrays, no I/O and no UI (see the submodules' docstrings)."""
 
 from arena.ratings.battles import OUTCOMES, BattleRows
-from arena.ratings.bt import (
-    DEFAULT_PRIOR,
-    BoardEntry,
-    Leaderboard,
-    bootstrap_ratings,
-    fisher_sd,
-    fit_bradley_terry,
-    fit_ratings,
-    leaderboard,
-)
+from arena.ratings.board import BoardEntry, Leaderboard, leaderboard
+from arena.ratings.bt import DEFAULT_PRIOR, fisher_sd, fit_bradley_terry, fit_ratings
 from arena.ratings.decisions import (
     battle_count_matrix,
     category_boards,
@@ -30,6 +22,7 @@ from arena.ratings.raters import (
     session_weights,
     weight_rows,
 )
+from arena.ratings.uncertainty import bootstrap_ratings, robust_fit
 from arena.ratings.verdicts import (
     Boundary,
     Decision,
@@ -66,6 +59,7 @@ __all__ = [
     "pair_gains",
     "position_bias",
     "prob_better",
+    "robust_fit",
     "score_gold",
     "session_agreement",
     "session_weights",

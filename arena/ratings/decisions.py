@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from arena.ratings.battles import MODEL_A, MODEL_B, BattleRows
-from arena.ratings.bt import NAT, Leaderboard, leaderboard
+from arena.ratings.board import Leaderboard, leaderboard
+from arena.ratings.bt import NAT
 
 if TYPE_CHECKING:
     import pandas as pd

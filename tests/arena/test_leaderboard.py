@@ -70,10 +70,15 @@ def test_in_house_versus_rivals_matrices_and_category_boards(arena_factory: Call
         winner = "alpha-7b" if "alpha-7b" in (left, right) else left
         vote_for(arena, "s1", view.id, winner)
     versus = arena.leaderboard.versus()
-    assert versus["in_house"] == "alpha-7b" and versus["in_house_name"] == "Alpha Seven"
-    assert {r["rival"] for r in versus["rows"]} == {"beta-v2", "gamma-x"}
-    for row in versus["rows"]:
-        assert row["p_in_house_better"] > 0.5
+    assert versus.in_house == "alpha-7b" and versus.names["alpha-7b"] == "Alpha Seven"
+    assert {r.b for r in versus.rows} == {"beta-v2", "gamma-x"}
+    for row in versus.rows:
+        assert row.losses == 0 and row.wins >= 1
+        assert row.decision in ("better", "undecided")  # unbeaten: a one-sided verdict
+        assert row.interval[1] is None  # an open upper end, never a narrow interval
+    by_category = arena.leaderboard.versus(by="category")
+    assert {tuple(r.group) for r in by_category.rows} <= {(), ("category",)}
+    assert len(by_category.rows) > len(versus.rows) and by_category.family_size >= versus.family_size
     matrices = arena.leaderboard.matrices()
     wins = matrices["win_fraction"]
     assert wins.loc["Alpha Seven", "Beta Two"] == 1.0 and wins.loc["Beta Two", "Alpha Seven"] == 0.0
@@ -98,12 +103,12 @@ def test_any_two_models_can_be_compared(arena: Arena) -> None:
         view = arena.battles.start("s1")
         left, right = sides(arena, view.id)
         vote_for(arena, "s1", view.id, "alpha-7b" if "alpha-7b" in (left, right) else left)
-    result = arena.leaderboard.compare("alpha-7b", "gamma-x")
-    assert result["p_a_better"] > 0.5 and result["rating_gap"] > 0
-    assert result["gap_ci"][0] <= result["rating_gap"] <= result["gap_ci"][1]
-    assert result["wins"] >= 1 and result["losses"] == 0
-    flipped = arena.leaderboard.compare("gamma-x", "alpha-7b")
-    assert abs(flipped["p_a_better"] - (1 - result["p_a_better"])) < 1e-9
+    (result,) = arena.leaderboard.compare("alpha-7b", "gamma-x").rows
+    assert result.estimate is not None and result.estimate > 0 and result.wins >= 1 and result.losses == 0
+    assert result.interval[0] is not None and result.interval[0] <= result.estimate
+    (flipped,) = arena.leaderboard.compare("gamma-x", "alpha-7b").rows
+    assert flipped.estimate == -result.estimate and flipped.p_value == result.p_value
+    assert {"better": "worse", "worse": "better"}.get(result.decision, result.decision) == flipped.decision
     for a, b, code in (("alpha-7b", "alpha-7b", "invalid"), ("alpha-7b", "broken-model", "no_votes")):
         with pytest.raises(Refusal) as refused:
             arena.leaderboard.compare(a, b)

@@ -25,7 +25,7 @@ def test_json_output(battles) -> None:
     res = CliRunner().invoke(build_app(), ["ratings", "--battles", str(battles), "--bootstrap", "20", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert set(out) == {"ratings", "ci", "elo", "votes"}
+    assert set(out) == {"ratings", "ci", "elo", "votes", "component"}
     assert out["votes"] == {"a": 53, "b": 45, "c": 8}
     assert out["ratings"]["a"] > out["ratings"]["b"]
     assert all(lo <= out["ratings"][m] <= hi for m, (lo, hi) in out["ci"].items())
@@ -34,7 +34,7 @@ def test_json_output(battles) -> None:
 
 
 def test_table_anchor_and_errors(battles, tmp_path) -> None:
-    res = CliRunner().invoke(build_app(), ["ratings", "--battles", str(battles), "--anchor", "b"])
+    res = CliRunner().invoke(build_app(), ["ratings", "--battles", str(battles), "--anchor", "b", "--bootstrap", "20"])
     assert res.exit_code == 0 and "1000.0" in res.output and "rank" in res.output
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"model_a": "a", "model_b": "b", "winner": "maybe"}\n')
@@ -43,13 +43,14 @@ def test_table_anchor_and_errors(battles, tmp_path) -> None:
 
 
 def test_compare_two_models(battles) -> None:
-    args = ["ratings", "--battles", str(battles), "--bootstrap", "50", "--compare", "a", "b"]
+    args = ["ratings", "--battles", str(battles), "--bootstrap", "0", "--compare", "a", "b"]
     res = CliRunner().invoke(build_app(), [*args, "--json"])
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
-    assert (out["wins"], out["losses"], out["ties"]) == (30, 10, 5)
-    assert out["p_a_better"] > 0.95 and out["gap_ci"][0] <= out["rating_gap"] <= out["gap_ci"][1]
-    assert "P(a better)" in CliRunner().invoke(build_app(), args).output
+    (entry,) = json.loads(res.output)["versus"]
+    assert (entry["a"], entry["b"], entry["wins"], entry["losses"], entry["ties"]) == ("a", "b", 30, 10, 5)
+    assert entry["interval"][0] <= entry["estimate"] <= entry["interval"][1]
+    assert entry["decision"] in ("better", "undecided")
+    assert "a vs b [all]" in CliRunner().invoke(build_app(), args).output
     bad = CliRunner().invoke(build_app(), ["ratings", "--battles", str(battles), "--compare", "a", "zz"])
     assert bad.exit_code == 2 and "zz" in bad.output
 
@@ -58,7 +59,7 @@ def test_empty_database_gives_an_empty_board(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("ARENA_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     res = CliRunner().invoke(build_app(), ["ratings", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output) == {"ratings": {}, "ci": {}, "elo": {}, "votes": {}}
+    assert json.loads(res.output) == {"ratings": {}, "ci": {}, "elo": {}, "votes": {}, "component": {}}
 
 
 def test_no_heavy_imports_on_the_ratings_path(battles) -> None:
