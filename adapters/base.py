@@ -9,10 +9,12 @@ a :class:`GeneratedVideo` with uint8 frames of shape (F, H, W, 3).
 from __future__ import annotations
 
 import abc
+import logging
 import platform
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,6 +33,10 @@ from adapters.errors import (
 )
 
 MAX_SEED = 2**31 - 1
+
+ProgressCallback = Callable[[float], None]  # the share of one generation done, 0..1
+
+log = logging.getLogger(__name__)
 
 
 class GenerationRequest(BaseModel):
@@ -169,6 +175,9 @@ class VideoAdapter(abc.ABC):
 
     kind: ClassVar[str] = "abstract"
     Params: ClassVar[type[AdapterParams]] = AdapterParams
+    # Can it make a video for any prompt? False for kinds that only hold clips of known prompts: those are never
+    # drawn for typed prompts.
+    live: ClassVar[bool] = True
 
     def __init__(self, model_id: str, params: AdapterParams | None = None, base_dir: Path | None = None) -> None:
         self.model_id = model_id
@@ -176,6 +185,7 @@ class VideoAdapter(abc.ABC):
         self.base_dir = base_dir or Path.cwd()  # relative paths in params are relative to the models file
         self._loaded = False
         self._load_lock = threading.Lock()  # concurrent first calls load the weights once
+        self._progress = threading.local()  # the progress callback of the generation running in this thread
 
     @classmethod
     def from_config(cls, model_id: str, params: dict[str, Any], base_dir: Path | None = None) -> VideoAdapter:
@@ -215,27 +225,43 @@ class VideoAdapter(abc.ABC):
             )
         return resolve_request(request, caps)
 
-    def generate(self, request: GenerationRequest, language: str | None = None) -> GeneratedVideo:
+    def report_progress(self, fraction: float) -> None:
+        """Subclasses call this during ``_generate`` (e.g. once per denoising step) with the share done, 0..1.
+        It reaches the ``progress`` callback given to :meth:`generate`; a failing callback never fails a video."""
+        callback: ProgressCallback | None = getattr(self._progress, "callback", None)
+        if callback is None:
+            return
+        try:
+            callback(min(1.0, max(0.0, float(fraction))))
+        except Exception:
+            log.exception("%s: progress callback failed (ignored)", self.model_id)
+
+    def generate(
+        self, request: GenerationRequest, language: str | None = None, progress: ProgressCallback | None = None
+    ) -> GeneratedVideo:
         resolved = self.resolve(request, language)
         if not self._loaded:
             with self._load_lock:
                 if not self._loaded:
                     try:
                         self.load()
-                    except AdapterError:
+                    except AdapterUnavailableError:
                         raise
-                    except Exception as exc:
-                        reason = f"could not load: {type(exc).__name__}: {exc}"
-                        raise AdapterUnavailableError(self.model_id, reason) from exc
+                    except Exception as exc:  # any load failure means "cannot run here" (callers back off)
+                        why = exc.reason if isinstance(exc, AdapterError) else f"{type(exc).__name__}: {exc}"
+                        raise AdapterUnavailableError(self.model_id, f"could not load: {why}") from exc
                     self._loaded = True
         probe = _MemoryProbe()
         start = time.perf_counter()
+        self._progress.callback = progress
         try:
             raw = self._generate(resolved)
         except AdapterError:
             raise
         except Exception as exc:  # any failure inside a model becomes a typed error naming the model
             raise GenerationError(self.model_id, f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self._progress.callback = None
         latency = time.perf_counter() - start
         return self.finish(raw, resolved, latency, probe)
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
+def _nearest(values: list[int], v: int) -> int:
+    return min(values, key=lambda c: (abs(c - v), c))
+
+
 class FrameRule(BaseModel):
     """Valid frame counts: ``step * k + offset`` within [min, max], or exactly one of ``fixed``."""
 
@@ -19,7 +23,7 @@ class FrameRule(BaseModel):
 
     def snap(self, n: int) -> int:
         if self.fixed:
-            return min(self.fixed, key=lambda v: (abs(v - n), v))
+            return _nearest(self.fixed, n)
         lo = self.min
         hi = self.max if self.max is not None else max(n, lo) + self.step
         k = round((n - self.offset) / self.step)
@@ -40,17 +44,22 @@ class FrameRule(BaseModel):
 
 
 class SizeRule(BaseModel):
-    """Valid sizes: width and height multiples of ``multiple`` within bounds, or one of ``fixed`` (W, H)."""
+    """Valid sizes: width and height multiples of ``multiple`` within bounds, or one of ``fixed`` (W, H), or
+    each side one of its own list (``widths`` and ``heights``: a VAE that decodes a grid of tiles)."""
 
     multiple: int = Field(default=2, ge=2)
     min: int = Field(default=16, ge=2)
     max: int = Field(default=4096, ge=2)
     max_pixels: int | None = None
     fixed: list[tuple[int, int]] | None = None
+    widths: list[int] | None = None
+    heights: list[int] | None = None
 
     def snap(self, width: int, height: int) -> tuple[int, int]:
         if self.fixed:
             return min(self.fixed, key=lambda wh: (abs(wh[0] - width) + abs(wh[1] - height), wh))
+        if self.widths and self.heights:
+            return _nearest(self.widths, width), _nearest(self.heights, height)
 
         m = self.multiple
         lo, hi = max(m, -(-self.min // m) * m), self.max // m * m  # the smallest and largest valid values
@@ -68,6 +77,8 @@ class SizeRule(BaseModel):
     def describe(self) -> str:
         if self.fixed:
             return "one of " + ", ".join(f"{w}x{h}" for w, h in self.fixed)
+        if self.widths and self.heights:
+            return f"width one of {self.widths}, height one of {self.heights}"
         return f"multiples of {self.multiple} in {self.min}..{self.max}"
 
 

@@ -334,8 +334,11 @@ class DemoAdapter(VideoAdapter):
             height=request.height,
             behaviour=params.behaviour,
         )
-        if params.latency_s:
-            time.sleep(params.latency_s)
+        steps = 10 if params.latency_s else 1  # a slow demo model reports its progress as a real one would
+        for step in range(1, steps + 1):
+            if params.latency_s:
+                time.sleep(params.latency_s / steps)
+            self.report_progress(step / steps)
         return RawVideo(
             frames=frames,
             layout="FHWC",

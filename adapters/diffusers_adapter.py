@@ -1,26 +1,28 @@
 """Text-to-video pipelines from diffusers behind :class:`VideoAdapter`, strictly offline.
 
 Weights come from a local folder (``path``, with ``model_index.json``) or from the Hugging Face cache
-(``repo_id``, looked up with ``local_files_only=True``); nothing is ever downloaded. Per-family rules
-live in :mod:`adapters.diffusers_families`; offline lookup and the device policy in
-:mod:`adapters.diffusers_loading`. torch and diffusers are imported on first use only.
+(``repo_id``, looked up with ``local_files_only=True``); nothing is ever downloaded. Per-family rules and
+loading recipes live in :mod:`adapters.diffusers_families`; the checkpoint's configs select a version
+(:mod:`adapters.diffusers_recipes`); settings are validated in :mod:`adapters.diffusers_params`; offline
+lookup and the device policy in :mod:`adapters.diffusers_loading`; what is done to a built pipeline in
+:mod:`adapters.diffusers_runtime`. torch and diffusers are imported on first use only.
 
-Device policy: CUDA-only settings (bf16/fp16, ``cpu_offload``, ``vae_tiling``, ``attention_backend``,
-``compile``) apply only on CUDA. ``device: cuda`` without CUDA makes ``check()`` report unavailable and
-``load()`` raise :class:`AdapterUnavailableError`; ``auto``/``cpu`` run in float32 on the CPU and record
-each skipped setting in provenance (``params.skipped``).
+Device policy: CUDA-only settings (bf16/fp16 and per-component dtypes, ``cpu_offload``, ``vae_tiling``,
+``attention_backend``, ``compile``) apply only on CUDA. ``device: cuda`` without CUDA makes ``check()``
+report unavailable and ``load()`` raise :class:`AdapterUnavailableError`; ``auto``/``cpu`` run in float32
+on the CPU and record each skipped setting in provenance (``params.skipped``). What a family cannot run
+without (Allegro's VAE tiling, AnimateDiff's scheduler) applies on every device.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
-
-from adapters.base import AdapterParams, Availability, RawVideo, ResolvedRequest, VideoAdapter
-from adapters.capabilities import Capabilities, FrameRule, SizeRule
+from adapters.base import AdapterParams, Availability, GenerationRequest, RawVideo, ResolvedRequest, VideoAdapter
+from adapters.capabilities import Capabilities
 from adapters.diffusers_families import Family, get_family
 from adapters.diffusers_loading import (
     LocatedWeights,
@@ -30,6 +32,8 @@ from adapters.diffusers_loading import (
     plan_runtime,
     weights_fingerprint,
 )
+from adapters.diffusers_params import RESERVED_CALL_ARGS, DiffusersParams
+from adapters.diffusers_recipes import Checkpoint, TileGrid, Version
 from adapters.errors import (
     AdapterUnavailableError,
     GenerationError,
@@ -38,127 +42,75 @@ from adapters.errors import (
     WeightsNotFoundError,
 )
 
-# Call arguments the adapter owns; request extras and call_kwargs may not set them.
-_RESERVED = frozenset(
-    {"prompt", "negative_prompt", "generator", "output_type", "return_dict", "height", "width", "latents"}
-    | {"num_inference_steps", "num_videos_per_prompt", "num_images_per_prompt", "prompt_embeds"}
-)
-
 
 class DiffusersAdapter(VideoAdapter):
     """One diffusers pipeline; see the module docstring for loading and the device policy."""
 
     kind: ClassVar[str] = "diffusers"
-
-    class Params(AdapterParams):
-        family: str
-        repo_id: str | None = None
-        path: str | None = None  # local folder with model_index.json; relative to the models file
-        revision: str | None = None
-        cache_dir: str | None = None  # defaults to the environment's HF hub cache
-        torch_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-        device: Literal["auto", "cpu", "cuda"] = "auto"
-        cpu_offload: bool = False
-        vae_tiling: bool = False
-        attention_backend: str | None = None
-        compile: bool = False
-        motion_adapter: str | None = None  # AnimateDiff: a folder or a cached repo id
-        # Overrides of the family's rules and defaults, for checkpoints that differ.
-        frame_step: int | None = Field(default=None, ge=1)
-        frame_offset: int | None = None
-        frames_min: int | None = Field(default=None, ge=1)
-        frames_max: int | None = Field(default=None, ge=1)
-        frames_fixed: list[int] | None = None
-        size_multiple: int | None = Field(default=None, ge=2)
-        sizes_fixed: list[tuple[int, int]] | None = None
-        default_frames: int | None = Field(default=None, ge=1)
-        default_width: int | None = Field(default=None, ge=8)
-        default_height: int | None = Field(default=None, ge=8)
-        default_fps: float | None = Field(default=None, gt=0)
-        default_steps: int | None = Field(default=None, ge=1)
-        default_guidance: float | None = Field(default=None, ge=0)
-        call_kwargs: dict[str, Any] = Field(default_factory=dict)  # extra fixed pipeline arguments
-
-        @field_validator("family")
-        @classmethod
-        def _known_family(cls, value: str) -> str:
-            try:
-                return get_family(value).name
-            except KeyError as exc:
-                raise ValueError(exc.args[0]) from None
-
-        @field_validator("call_kwargs")
-        @classmethod
-        def _not_reserved(cls, value: dict[str, Any]) -> dict[str, Any]:
-            clash = sorted(set(value) & _RESERVED)
-            if clash:
-                raise ValueError(f"set by the adapter, not call_kwargs: {', '.join(clash)}")
-            return value
-
-        @model_validator(mode="after")
-        def _one_source(self, info: ValidationInfo) -> DiffusersAdapter.Params:
-            prebuilt = bool(info.context and info.context.get("prebuilt"))
-            if self.repo_id and self.path:
-                raise ValueError("give either repo_id or path, not both")
-            if not prebuilt and not (self.repo_id or self.path):
-                raise ValueError("give repo_id (a model in the Hugging Face cache) or path (a local folder)")
-            return self
-
-    params: Params
+    Params: ClassVar[type[AdapterParams]] = DiffusersParams
+    params: DiffusersParams
 
     def __init__(self, model_id: str, params: AdapterParams | None = None, base_dir: Path | None = None) -> None:
-        if params is None:
+        if not isinstance(params, DiffusersParams):
             raise TypeError("DiffusersAdapter needs params (at least family and repo_id or path)")
         super().__init__(model_id, params, base_dir)
         self.family: Family = get_family(self.params.family)
         self._pipe: Any = None
         self._plan: RuntimePlan | None = None
+        self._checkpoint: Checkpoint | None = None  # the configs of the weights (or of the built pipeline)
         self._accepted: frozenset[str] = frozenset()
         self._static: dict[str, Any] = {}  # provenance details fixed at load time
         self._static_params: dict[str, Any] = {}
+        self._backend_on: list[str] = []  # denoisers whose attention backend this adapter set
 
     @classmethod
     def from_pipeline(
         cls, model_id: str, family: str, pipe: Any, base_dir: Path | None = None, **params: Any
     ) -> DiffusersAdapter:
-        """Wrap an already-built pipeline (tests, benchmarks); ``params`` as in the models file."""
-        validated = cls.Params.model_validate({"family": family, **params}, context={"prebuilt": True})
+        """Wrap an already-built pipeline (tests, benchmarks); ``params`` as in the models file. The pipeline
+        keeps the dtypes it was built with (dtypes are set when loading, never by a later cast)."""
+        validated = DiffusersParams.model_validate({"family": family, **params}, context={"prebuilt": True})
         adapter = cls(model_id, validated, base_dir=base_dir)
+        adapter._checkpoint = Checkpoint.from_pipeline(pipe)
         adapter._prepare(pipe, located=None)
         adapter._loaded = True
         return adapter
 
     # -- rules ---------------------------------------------------------------------------------------
+    def checkpoint(self) -> Checkpoint:
+        """The configs of this model's weights (empty when they are not on this machine)."""
+        if self._checkpoint is None:
+            try:
+                self._checkpoint = Checkpoint.from_folder(self._locate().folder)
+            except WeightsNotFoundError:
+                return Checkpoint()
+        return self._checkpoint
+
+    def version(self) -> Version | None:
+        """The family's version entry that this checkpoint's configs match, if any."""
+        checkpoint = self.checkpoint()
+        return next((v for v in self.family.versions if v.when.matches(checkpoint)), None)
+
+    def tile_grid(self) -> TileGrid | None:
+        """Allegro's decode tiles: the models file's, else the VAE's (live, or from its config)."""
+        if not self.family.tile_grid:
+            return None
+        if self.params.vae_tile is not None:
+            return self.params.vae_tile
+        live = getattr(self._pipe, "vae", None)
+        if live is not None and hasattr(live, "kernel"):
+            return TileGrid.from_kernel(live.kernel, live.stride)
+        return TileGrid.from_vae_config(self.checkpoint().configs.get("vae", {}))
+
     def capabilities(self) -> Capabilities:
-        p, fam = self.params, self.family
-        if p.frames_fixed:
-            frames = FrameRule(fixed=p.frames_fixed)
-        else:
-            base = fam.frames if not fam.frames.fixed else FrameRule(min=1)
-            frames = FrameRule(
-                step=p.frame_step or base.step,
-                offset=base.offset if p.frame_offset is None else p.frame_offset,
-                min=p.frames_min or base.min,
-                max=p.frames_max or base.max,
-            )
-        if p.sizes_fixed:
-            size = SizeRule(fixed=p.sizes_fixed)
-        elif p.size_multiple:
-            upper = fam.size.max if not fam.size.fixed else 2048
-            size = SizeRule(multiple=p.size_multiple, min=p.size_multiple, max=upper)
-        else:
-            size = fam.size
-        return Capabilities(
-            frames=frames,
-            size=size,
-            default_frames=p.default_frames or fam.default_frames,
-            default_width=p.default_width or fam.default_width,
-            default_height=p.default_height or fam.default_height,
-            default_fps=p.default_fps or fam.default_fps,
-            default_steps=p.default_steps or fam.default_steps,
-            default_guidance=fam.default_guidance if p.default_guidance is None else p.default_guidance,
-            supports_negative_prompt=fam.negative_prompt,
-        )
+        return self.params.capabilities(self.family, self.version(), self.tile_grid())
+
+    def resolve(self, request: GenerationRequest, language: str | None = None) -> ResolvedRequest:
+        resolved = super().resolve(request, language)
+        if self.params.true_cfg(self.family, resolved.extra) and resolved.negative_prompt is None:
+            # real CFG needs a negative prompt (HunyuanVideo skips it without one): the empty prompt, recorded
+            return resolved.model_copy(update={"negative_prompt": request.negative_prompt or ""})
+        return resolved
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def _locate(self) -> LocatedWeights:
@@ -169,22 +121,32 @@ class DiffusersAdapter(VideoAdapter):
             p.repo_id,
             p.revision,
             Path(p.cache_dir).expanduser() if p.cache_dir else None,
+            p.variant,
         )
 
     def _runtime(self) -> RuntimePlan:
         import torch
 
         p = self.params
+        default, asked = p.dtype_request()
         return plan_runtime(
             self.model_id,
             p.device,
-            p.torch_dtype,
+            default,
             p.cpu_offload,
             p.vae_tiling,
             p.attention_backend,
             p.compile,
             cuda_available=torch.cuda.is_available(),
+            component_dtypes={**self.family.component_dtypes, **asked},
         )
+
+    def _check_dtype_names(self, components: set[str]) -> None:
+        unknown = sorted(set(self.params.dtype_request()[1]) - components)
+        if unknown and components:
+            raise AdapterUnavailableError(
+                self.model_id, f"torch_dtype names no component {unknown}; components: {', '.join(sorted(components))}"
+            )
 
     def check(self) -> Availability:
         """Weights present and settings usable here? Loads nothing, never touches the network."""
@@ -195,10 +157,17 @@ class DiffusersAdapter(VideoAdapter):
             if self.family.required_components and self.params.motion_adapter:
                 self._locate_motion_adapter()
             plan = self._runtime()
+            self._check_dtype_names(set(self.checkpoint().classes))
         except (WeightsNotFoundError, AdapterUnavailableError) as exc:
             return Availability(ok=False, detail=exc.reason)
-        skipped = f"; skipped: {', '.join(plan.skipped)}" if plan.skipped else ""
-        return Availability(ok=True, detail=f"weights at {located.folder}; {plan.device}/{plan.dtype}{skipped}")
+        notes = [f"weights at {located.folder}", f"{plan.device}/{plan.dtype}"]
+        if (version := self.version()) is not None:
+            notes.append(f"version {version.name}")
+        if plan.skipped:
+            notes.append(f"skipped: {', '.join(plan.skipped)}")
+        if self.params.attention_backend and not self.family.attention_dispatch:
+            notes.append(f"attention_backend has no effect on {self.family.name}")
+        return Availability(ok=True, detail="; ".join(notes))
 
     def _locate_motion_adapter(self) -> Path:
         ref = self.params.motion_adapter or ""
@@ -220,6 +189,8 @@ class DiffusersAdapter(VideoAdapter):
             return
         located = self._locate()
         plan = self._runtime()  # refuse before the (slow) load
+        self._checkpoint = Checkpoint.from_folder(located.folder)
+        self._check_dtype_names(set(self._checkpoint.classes))
         import diffusers
         import torch
 
@@ -229,24 +200,29 @@ class DiffusersAdapter(VideoAdapter):
                 self.model_id,
                 f"diffusers {diffusers.__version__} has no {self.family.pipeline_class}; upgrade diffusers",
             )
-        kwargs: dict[str, Any] = {"torch_dtype": getattr(torch, plan.dtype), "local_files_only": True}
+        from adapters.diffusers_runtime import load_pipeline
+
+        components: dict[str, Any] = {}
         if "motion_adapter" in self.family.required_components and self.params.motion_adapter:
             folder = self._locate_motion_adapter()
-            kwargs["motion_adapter"] = diffusers.MotionAdapter.from_pretrained(
-                str(folder), torch_dtype=kwargs["torch_dtype"], local_files_only=True
+            components["motion_adapter"] = diffusers.MotionAdapter.from_pretrained(
+                str(folder), dtype=getattr(torch, plan.dtype), local_files_only=True
             )
         try:
-            pipe = cls.from_pretrained(str(located.folder), **kwargs)
+            pipe = load_pipeline(cls, located.folder, plan, self.params.variant, **components)
         except Exception as exc:
             raise GenerationError(self.model_id, f"loading {located.folder} failed: {exc}") from exc
         self._prepare(pipe, located, plan)
 
     def _prepare(self, pipe: Any, located: LocatedWeights | None, plan: RuntimePlan | None = None) -> None:
-        """Apply the runtime plan, check required components, and fix the provenance details."""
+        """Apply the family's recipe and the runtime plan, check components, and fix the provenance details."""
         import diffusers
         import torch
 
+        from adapters import diffusers_runtime as rt
+
         plan = plan or self._runtime()
+        self._check_dtype_names(set(self.checkpoint().classes))
         missing = [c for c in self.family.required_components if getattr(pipe, c, None) is None]
         if missing:
             raise WeightsNotFoundError(self.model_id, f"{self.family.name} component(s) {missing}", [])
@@ -255,8 +231,18 @@ class DiffusersAdapter(VideoAdapter):
                 component.eval()
         if hasattr(pipe, "set_progress_bar_config"):
             pipe.set_progress_bar_config(disable=True)
+        extra: dict[str, Any] = {"family": self.family.name, "pipeline_class": type(pipe).__name__}
+        try:
+            if (scheduler := rt.swap_scheduler(pipe, self.family.scheduler, self.params.scheduler_config)) is not None:
+                extra["scheduler"] = scheduler
+            if self.family.tiling_required:
+                grid = rt.required_tiling(pipe, self.params.vae_tile)
+                extra["vae_tiling"] = grid.model_dump() if grid is not None else True
+        except ValueError as exc:
+            raise AdapterUnavailableError(self.model_id, str(exc)) from exc
+        skipped = list(plan.skipped)
         if plan.device == "cuda":
-            self._apply_cuda(pipe, plan)
+            extra |= self._apply_cuda(pipe, plan, skipped)
         else:
             pipe.to("cpu")
         self._pipe, self._plan = pipe, plan
@@ -270,37 +256,52 @@ class DiffusersAdapter(VideoAdapter):
             "dtype": plan.dtype,
             "library_versions": {"diffusers": diffusers.__version__, "torch": torch.__version__},
         }
-        extra: dict[str, Any] = {"family": self.family.name, "pipeline_class": type(pipe).__name__}
+        if (version := self.version()) is not None:
+            extra["version"] = version.name
+        if self.params.variant:
+            extra["variant"] = self.params.variant
+        if kept := {k: v for k, v in rt.component_dtypes(pipe).items() if v != plan.dtype}:
+            extra["component_dtypes"] = kept
         if located is not None:
             self._static["revision"] = located.revision
             self._static["weights_hash"] = weights_fingerprint(located.folder)
             extra["weights_source"] = self.params.repo_id or str(located.folder)
-        if plan.skipped:
-            extra["skipped"] = list(plan.skipped)
+        if skipped:
+            extra["skipped"] = skipped
         self._static_params = extra
 
-    def _apply_cuda(self, pipe: Any, plan: RuntimePlan) -> None:
-        import torch
+    def _apply_cuda(self, pipe: Any, plan: RuntimePlan, skipped: list[str]) -> dict[str, Any]:
+        """Place the pipeline on the GPU (no dtype cast: dtypes were set at load) and apply the CUDA-only
+        settings; returns what took effect."""
+        from adapters import diffusers_runtime as rt
 
-        dtype = getattr(torch, plan.dtype)
+        done: dict[str, Any] = {}
         if plan.cpu_offload:
-            pipe.to(dtype=dtype)
             pipe.enable_model_cpu_offload()
+            done["cpu_offload"] = True
         else:
-            pipe.to("cuda", dtype=dtype)
-        if plan.vae_tiling and hasattr(getattr(pipe, "vae", None), "enable_tiling"):
+            pipe.to("cuda")
+        if plan.vae_tiling and not self.family.tiling_required and hasattr(getattr(pipe, "vae", None), "enable_tiling"):
             pipe.vae.enable_tiling()
-        transformer: Any = getattr(pipe, "transformer", None)
+            done["vae_tiling"] = True
         if plan.attention_backend:
-            if not hasattr(transformer, "set_attention_backend"):
-                raise AdapterUnavailableError(self.model_id, "this pipeline has no settable attention backend")
-            transformer.set_attention_backend(plan.attention_backend)
-        if plan.compile and transformer is not None:
-            transformer.compile()
+            applied = rt.scope_attention_backend(pipe, plan.attention_backend)
+            self._backend_on = list(applied)
+            if applied:
+                done["attention_backend"] = {"backend": plan.attention_backend, "modules": applied}
+            else:
+                skipped.append(f"attention_backend={plan.attention_backend}: no effect on this pipeline's attention")
+        if plan.compile:
+            done["compiled"] = rt.compile_denoisers(pipe)
+        return done
 
     def close(self) -> None:
         on_cuda = self._plan is not None and self._plan.device == "cuda"
-        self._pipe, self._plan, self._loaded = None, None, False
+        if self._pipe is not None and self._backend_on:
+            from adapters import diffusers_runtime as rt
+
+            rt.reset_attention_backend(self._pipe, self._backend_on)
+        self._pipe, self._plan, self._loaded, self._backend_on = None, None, False, []
         import gc
 
         gc.collect()
@@ -327,14 +328,34 @@ class DiffusersAdapter(VideoAdapter):
             wanted[fam.guidance_arg] = r.guidance
         if fam.fps_arg:
             wanted[fam.fps_arg] = r.fps
-        if r.negative_prompt and fam.negative_prompt:
+        if r.negative_prompt is not None and (fam.negative_prompt or self.params.true_cfg(fam, r.extra)):
             wanted["negative_prompt"] = r.negative_prompt
-        wanted |= dict(fam.fixed_kwargs) | self.params.call_kwargs
-        bad = sorted(k for k in r.extra if k in _RESERVED or k not in self._accepted)
+        wanted |= self._fixed_kwargs()
+        bad = sorted(k for k in r.extra if k in RESERVED_CALL_ARGS or k not in self._accepted)
         if bad:
             raise RequestError(self.model_id, f"unsupported extra argument(s) {bad} for {fam.pipeline_class}")
         wanted |= r.extra
         return {k: v for k, v in wanted.items() if k in self._accepted}
+
+    def _on_step_end(self, steps: int | None) -> Callable[..., dict[str, Any]]:
+        """A diffusers step callback reporting (step + 1) / steps; it hands the pipeline's tensors back unchanged."""
+
+        def on_step_end(pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            total = getattr(pipe, "num_timesteps", None) or steps
+            if total:
+                self.report_progress((step + 1) / total)
+            return tensors
+
+        return on_step_end
+
+    def _fixed_kwargs(self) -> dict[str, Any]:
+        """The version's call defaults, the family's fixed arguments, then the models file's call_kwargs."""
+        version = self.version()
+        return {
+            **(dict(version.call_defaults) if version else {}),
+            **self.family.fixed_kwargs,
+            **self.params.call_kwargs,
+        }
 
     def _generate(self, request: ResolvedRequest) -> RawVideo:
         import torch
@@ -343,11 +364,25 @@ class DiffusersAdapter(VideoAdapter):
             raise GenerationError(self.model_id, "pipeline is not loaded (closed?)")
         kwargs = self.call_kwargs(request)
         kwargs["generator"] = torch.Generator(self._plan.device).manual_seed(request.seed)
+        if "callback_on_step_end" in self._accepted:  # progress after every denoising step
+            kwargs["callback_on_step_end"] = self._on_step_end(kwargs.get("num_inference_steps"))
         try:
             with torch.inference_mode():
                 frames = self._pipe(**kwargs).frames
         except Exception as exc:
             raise GenerationError(self.model_id, f"{type(exc).__name__}: {exc}") from exc
+        self._check_shape(frames, request)
+        params = dict(self._static_params)
+        fixed = self._fixed_kwargs()
+        if used := {k: v for k, v in fixed.items() if k in kwargs}:
+            params["call_kwargs"] = used
+        if dropped := sorted(k for k in fixed if k not in kwargs):
+            params["dropped_kwargs"] = dropped
+        return RawVideo(frames=frames, layout="BFHWC", fps=request.fps, details={**self._static, "params": params})
+
+    def _check_shape(self, frames: Any, request: ResolvedRequest) -> None:
+        """The video must be what the provenance will record: the resolved frame count and size."""
+        shape = tuple(getattr(frames, "shape", ()))
         count = len(frames[0]) if len(frames) else 0
         if count != request.num_frames:
             raise OutputContractError(
@@ -356,8 +391,9 @@ class DiffusersAdapter(VideoAdapter):
                 f"({self.capabilities().frames.describe()}) does not fit this checkpoint; "
                 "set frame_step/frame_offset or frames_fixed",
             )
-        params = dict(self._static_params)
-        dropped = sorted(k for k in (*self.family.fixed_kwargs, *self.params.call_kwargs) if k not in kwargs)
-        if dropped:
-            params["dropped_kwargs"] = dropped
-        return RawVideo(frames=frames, layout="BFHWC", fps=request.fps, details={**self._static, "params": params})
+        if len(shape) == 5 and (shape[3], shape[2]) != (request.width, request.height):
+            raise OutputContractError(
+                self.model_id,
+                f"asked {request.width}x{request.height}, the pipeline returned {shape[3]}x{shape[2]}: the size "
+                f"rule ({self.capabilities().size.describe()}) does not fit this checkpoint; set size_multiple",
+            )

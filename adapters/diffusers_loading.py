@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,11 +44,51 @@ def repo_cache_folder(root: Path, repo_id: str) -> Path:
     return root / f"models--{repo_id.replace('/', '--')}"
 
 
-def missing_component_files(folder: Path) -> list[str]:
+def _weight_variant(name: str) -> str | None:
+    """The variant in a weight or shard-map file name (``model.fp16.safetensors`` -> ``fp16``,
+    ``diffusion_pytorch_model.safetensors.index.bf16.json`` -> ``bf16``), None for the plain files."""
+    if name.endswith(".json"):  # shard map: <weights>.index.json or <weights>.index.<variant>.json
+        parts = name.split(".index.", 1)[1].split(".") if ".index." in name else []
+        return parts[0] if len(parts) == 2 else None
+    stem = name[: -len(Path(name).suffix)]
+    parts = stem.split(".")
+    return parts[1].split("-")[0] if len(parts) >= 2 else None  # model.fp16-00001-of-00002: fp16
+
+
+def _component_weights(sub: Path, variant: str | None) -> list[str]:
+    """Missing weight files of one model folder (``sub``) for ``variant``; [] when complete.
+
+    As diffusers loads them: a component with files of the variant loads those, one without loads its plain
+    files (so a folder whose only weights carry a variant cannot load without naming it).
+    """
+    files = [p for p in sub.iterdir() if p.is_file()]
+    has_variant = variant is not None and any(_weight_variant(p.name) == variant for p in files)
+    wanted = variant if has_variant else None
+    shard_maps = [p for p in files if p.name.endswith(".json") and ".index." in p.name]
+    shard_maps = [p for p in shard_maps if _weight_variant(p.name) == wanted]
+    missing: list[str] = []
+    if shard_maps:
+        for shard_map in shard_maps:
+            try:
+                shards = set(json.loads(shard_map.read_text(encoding="utf-8"))["weight_map"].values())
+            except (OSError, json.JSONDecodeError, KeyError) as exc:
+                missing.append(f"{shard_map} (unreadable: {exc})")
+                continue
+            missing += [str(sub / s) for s in sorted(shards) if not (sub / s).is_file()]
+        return missing
+    if any(p.suffix in WEIGHT_SUFFIXES and _weight_variant(p.name) == wanted for p in files):
+        return []
+    others = sorted({v for p in files if p.suffix in WEIGHT_SUFFIXES and (v := _weight_variant(p.name))})
+    hint = f" (it has variant {', '.join(others)} files: set variant)" if others and wanted is None else ""
+    return [f"{sub}/<weights>{hint}"]
+
+
+def missing_component_files(folder: Path, variant: str | None = None) -> list[str]:
     """Files that ``model_index.json`` implies but the folder lacks (empty list: complete).
 
-    A component folder holding ``config.json`` is a model and needs weights: every shard of a
-    ``*.index.json`` weight map, or at least one weight file. Tokenizer and scheduler folders need only exist.
+    A component folder holding ``config.json`` is a model and needs weights (of ``variant`` where the folder
+    has them): every shard of its shard map, or one weight file. Tokenizer and scheduler folders need only
+    exist. With ``variant``, at least one component must carry files of it (as diffusers requires).
     """
     index = folder / "model_index.json"
     if not index.is_file():
@@ -57,6 +98,7 @@ def missing_component_files(folder: Path) -> list[str]:
     except (OSError, json.JSONDecodeError) as exc:
         return [f"{index} (unreadable: {exc})"]
     missing: list[str] = []
+    variant_seen = False
     for name, spec in entries.items():
         if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
             continue
@@ -66,26 +108,25 @@ def missing_component_files(folder: Path) -> list[str]:
             continue
         if not (sub / "config.json").is_file():
             continue
-        shard_maps = list(sub.glob("*.index.json"))
-        if shard_maps:
-            for shard_map in shard_maps:
-                try:
-                    shards = set(json.loads(shard_map.read_text(encoding="utf-8"))["weight_map"].values())
-                except (OSError, json.JSONDecodeError, KeyError) as exc:
-                    missing.append(f"{shard_map} (unreadable: {exc})")
-                    continue
-                missing += [str(sub / s) for s in sorted(shards) if not (sub / s).is_file()]
-        elif not any(p.suffix in WEIGHT_SUFFIXES and p.is_file() for p in sub.iterdir()):
-            missing.append(f"{sub}/<weights>")
+        variant_seen |= variant is not None and any(_weight_variant(p.name) == variant for p in sub.iterdir())
+        missing += _component_weights(sub, variant)
+    if variant is not None and not variant_seen:
+        missing.append(f"{folder}/*/<weights>.{variant}.* (no component has variant {variant!r} files)")
     return missing
 
 
 def locate_weights(
-    model_id: str, path: Path | None, repo_id: str | None, revision: str | None, cache_dir: Path | None = None
+    model_id: str,
+    path: Path | None,
+    repo_id: str | None,
+    revision: str | None,
+    cache_dir: Path | None = None,
+    variant: str | None = None,
 ) -> LocatedWeights:
-    """Find a complete pipeline folder offline, or raise :class:`WeightsNotFoundError` naming every place."""
+    """Find a complete pipeline folder offline (with ``variant`` weights where it has them), or raise
+    :class:`WeightsNotFoundError` naming every place looked."""
     if path is not None:
-        missing = missing_component_files(path) if path.is_dir() else [str(path)]
+        missing = missing_component_files(path, variant) if path.is_dir() else [str(path)]
         if missing:
             raise WeightsNotFoundError(
                 model_id, str(path), [f"local folder {path} (missing: {', '.join(missing[:5])})"]
@@ -106,7 +147,7 @@ def locate_weights(
         folder = Path(snapshot_download(repo_id, revision=revision, cache_dir=str(cache), local_files_only=True))
     except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError) as exc:
         raise WeightsNotFoundError(model_id, repo_id, [f"{where}: {exc.__class__.__name__}"]) from exc
-    missing = missing_component_files(folder)
+    missing = missing_component_files(folder, variant)
     if missing:
         raise WeightsNotFoundError(model_id, repo_id, [f"{where}: snapshot {folder} lacks {', '.join(missing[:5])}"])
     return LocatedWeights(folder, "hf_cache", folder.name)
@@ -130,15 +171,24 @@ def weights_fingerprint(folder: Path) -> str:
 
 @dataclass(frozen=True)
 class RuntimePlan:
-    """What to do on this machine: device, dtype, the CUDA-only settings applied, and those skipped."""
+    """What to do on this machine: device, dtypes, the CUDA-only settings applied, and those skipped.
+
+    ``dtype`` is the pipeline's default dtype and ``component_dtypes`` the components loaded in another one;
+    both go to ``from_pretrained`` (``dtype={"default": ..., **component_dtypes}``), never to a later cast.
+    """
 
     device: str
     dtype: str
+    component_dtypes: dict[str, str] = field(default_factory=dict)
     cpu_offload: bool = False
     vae_tiling: bool = False
     attention_backend: str | None = None
     compile: bool = False
     skipped: list[str] = field(default_factory=list)
+
+    def load_dtype(self) -> str | dict[str, str]:
+        """The ``dtype`` argument of ``from_pretrained`` (names of torch dtypes)."""
+        return {"default": self.dtype, **self.component_dtypes} if self.component_dtypes else self.dtype
 
 
 def plan_runtime(
@@ -150,21 +200,26 @@ def plan_runtime(
     attention_backend: str | None,
     compile: bool,
     cuda_available: bool,
+    component_dtypes: Mapping[str, str] | None = None,
 ) -> RuntimePlan:
     """Decide the device settings. Pure: takes ``cuda_available`` so both cases are testable anywhere.
 
-    The policy: CUDA-only settings (bf16/fp16, model CPU offload, VAE tiling, attention backend,
-    torch.compile) are applied only on CUDA. ``device="cuda"`` without CUDA is refused
+    The policy: CUDA-only settings (bf16/fp16, per-component dtypes, model CPU offload, VAE tiling, attention
+    backend, torch.compile) are applied only on CUDA. ``device="cuda"`` without CUDA is refused
     (:class:`AdapterUnavailableError`); ``"auto"`` or ``"cpu"`` run on the CPU in float32 and record every
-    CUDA-only setting they skip.
+    CUDA-only setting they skip. ``component_dtypes`` (the family's recipe merged with the models file's map)
+    apply only under a reduced-precision default.
     """
     if device == "cuda" and not cuda_available:
         raise AdapterUnavailableError(model_id, "device 'cuda' requested but CUDA is not available here")
+    components = dict(component_dtypes or {})
     on_cuda = device == "cuda" or (device == "auto" and cuda_available)
     if on_cuda:
         dtype = "bfloat16" if torch_dtype == "auto" else torch_dtype
-        return RuntimePlan("cuda", dtype, cpu_offload, vae_tiling, attention_backend, compile)
-    skipped = [f"torch_dtype={torch_dtype} (float32 on CPU)"] if torch_dtype in CUDA_DTYPES else []
+        kept = {name: d for name, d in components.items() if d != dtype}
+        return RuntimePlan("cuda", dtype, kept, cpu_offload, vae_tiling, attention_backend, compile)
+    reduced = torch_dtype in CUDA_DTYPES or any(d in CUDA_DTYPES for d in components.values())
+    skipped = [f"torch_dtype={torch_dtype} (float32 on CPU)"] if reduced else []
     skipped += [name for name, on in (("cpu_offload", cpu_offload), ("vae_tiling", vae_tiling)) if on]
     if attention_backend:
         skipped.append(f"attention_backend={attention_backend}")

@@ -125,6 +125,7 @@ def _read_manifest(path: Path, folder: Path) -> list[Clip]:
 class ImportedClipsAdapter(VideoAdapter):
     kind: ClassVar[str] = "imported_clips"
     Params: ClassVar[type[AdapterParams]] = ImportedClipsParams
+    live: ClassVar[bool] = False  # only the clips of known prompts: never drawn for a typed prompt
     params: ImportedClipsParams
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -1,116 +1,157 @@
 """The JSON API beside the UI (same services): battles, votes, reveal, leaderboard, and the media route.
 
-Sessions: the server issues an ``arena_session`` cookie (or the client sends ``X-Arena-Session``); a battle
-can be voted on only by the session that started it.
+Sessions are issued and signed by the server: the first answer carries one in the ``arena_session`` cookie and the
+``X-Arena-Session`` header; send either back. A session the server did not sign is refused (401). A battle can be
+voted on only by the session that started it. Refusals: ``{"error": {"code", "reason"}}`` (see arena.api_errors).
 """
 
 from __future__ import annotations
 
-import secrets
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from arena.api_decisions import decision_router
+from arena.api_errors import install_error_handlers
 from arena.services.container import Arena
+from arena.services.inputs import MAX_DB_INT, is_token
+from arena.services.sessions import SESSION_COOKIE, SESSION_HEADER, Client
 from arena.services.views import Refusal
 from db.models import BattleMode
 
-SESSION_COOKIE = "arena_session"
-SESSION_HEADER = "x-arena-session"
+SESSION_MAX_AGE_S = 30 * 24 * 3600
+
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
+QueryWord = Annotated[str | None, Query(max_length=32, pattern=r"^[\w\-]+$")]
 
 
 class StartBattle(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str | None = Field(default=None, max_length=2000)
-    prompt_id: int | None = None
+    prompt: str | None = Field(default=None, max_length=2000, description="a typed prompt (generated live)")
+    prompt_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT, description="a suite prompt")
     mode: Literal["anonymous", "named"] = "anonymous"
-    language: str | None = Field(default=None, max_length=8, description="suite prompts of this language only")
-    models: list[str] | None = Field(default=None, description="named mode: the two models")
+    language: str | None = Field(
+        default=None, max_length=8, pattern=r"^[A-Za-z\-]+$", description="suite prompts of this language only"
+    )
+    models: list[Name] | None = Field(default=None, max_length=2, description="named mode: the two models")
 
 
 class CastVote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     choice: Literal["left", "right", "tie", "both_bad"]
-    aspects: dict[str, Any] | None = None
+    aspects: dict[Annotated[str, Field(max_length=32)], Any] | None = Field(default=None, max_length=8)
 
 
-def session_id(request: Request, response: Response) -> str:
-    """The caller's session: header, else cookie, else a new cookie."""
-    sid = request.headers.get(SESSION_HEADER) or request.cookies.get(SESSION_COOKIE)
-    if not sid or len(sid) > 128:
-        sid = secrets.token_urlsafe(24)
-        response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="lax")
-    return sid
+class MediaResponse(FileResponse):
+    """A video with its length and nothing else from the file system (no Last-Modified, no ETag: the time a
+    copy was prepared could link it to an earlier battle)."""
+
+    def set_stat_headers(self, stat_result: Any) -> None:
+        self.headers.setdefault("content-length", str(stat_result.st_size))
 
 
-def refusal_response(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, Refusal)
-    return JSONResponse({"error": {"code": exc.code, "reason": exc.reason}}, status_code=exc.status)
+def client(arena: Arena) -> Any:
+    """A dependency: the caller's verified session (issuing a new one when it has none) and IP hash."""
+
+    def resolve(request: Request, response: Response) -> Client:
+        token = request.headers.get(SESSION_HEADER) or request.cookies.get(SESSION_COOKIE)
+        ip = request.client.host if request.client else None
+        who, new_token = arena.gate.identify(token, ip)
+        if new_token:
+            secure = request.url.scheme == "https"
+            response.set_cookie(
+                SESSION_COOKIE, new_token, max_age=SESSION_MAX_AGE_S, httponly=True, samesite="lax", secure=secure
+            )
+            response.headers[SESSION_HEADER] = new_token
+        return who
+
+    return resolve
+
+
+def battle_id_ok(battle_id: str) -> str:
+    if not is_token(battle_id):
+        raise Refusal("unknown_battle", "no such battle in this session", 404)
+    return battle_id
 
 
 def api_router(arena: Arena) -> APIRouter:
     router = APIRouter()
+    caller = Depends(client(arena))
+
+    @router.get("/api/session")
+    def session(who: Client = caller) -> dict[str, str]:
+        """This caller's signed session token (new callers get a new one)."""
+        return {"session": arena.gate.signer.token(who.session_id)}
 
     @router.post("/api/battles")
-    def start_battle(body: StartBattle, sid: str = Depends(session_id)) -> dict[str, Any]:
+    def start_battle(body: StartBattle, who: Client = caller) -> dict[str, Any]:
         if body.mode == "named" and not body.models:
             raise Refusal("invalid", "named battles need 'models': two model ids", 400)
         if body.mode == "anonymous" and body.models:
             raise Refusal("invalid", "anonymous battles choose their own models; use mode 'named' to pick", 400)
+        arena.gate.allow("battle", who)
+        if body.prompt is not None:
+            arena.gate.allow("typed", who)
         view = arena.battles.start(
-            sid,
+            who.session_id,
             prompt_id=body.prompt_id,
             prompt_text=body.prompt,
             mode=BattleMode(body.mode),
             models=body.models,
             language=body.language,
+            ip_hash=who.ip_hash,
         )
         return view.public()
 
     @router.get("/api/battles/{battle_id}")
-    def get_battle(battle_id: str, sid: str = Depends(session_id)) -> dict[str, Any]:
-        return arena.battles.get(battle_id, sid).public()
+    def get_battle(battle_id: str, who: Client = caller) -> dict[str, Any]:
+        return arena.battles.get(battle_id_ok(battle_id), who.session_id).public()
 
     @router.post("/api/battles/{battle_id}/vote")
-    def vote(battle_id: str, body: CastVote, request: Request, sid: str = Depends(session_id)) -> dict[str, Any]:
-        client = request.client.host if request.client else None
-        return arena.votes.vote(battle_id, sid, body.choice, body.aspects, ip=client).public()
+    def vote(battle_id: str, body: CastVote, request: Request, who: Client = caller) -> dict[str, Any]:
+        battle_id_ok(battle_id)
+        arena.gate.allow("vote", who)
+        ip = request.client.host if request.client else None
+        return arena.votes.vote(battle_id, who.session_id, body.choice, body.aspects, ip=ip).public()
 
     @router.get("/api/battles/{battle_id}/reveal")
-    def reveal(battle_id: str, sid: str = Depends(session_id)) -> dict[str, Any]:
-        return arena.votes.reveal(battle_id, sid).public()
+    def reveal(battle_id: str, who: Client = caller) -> dict[str, Any]:
+        return arena.votes.reveal(battle_id_ok(battle_id), who.session_id).public()
 
     @router.get("/api/leaderboard")
-    def leaderboard(language: str | None = None, category: str | None = None) -> dict[str, Any]:
+    def leaderboard(language: QueryWord = None, category: QueryWord = None) -> dict[str, Any]:
         return arena.leaderboard.board(language=language, category=category)
 
     @router.get("/api/prompts")
-    def prompts(language: str | None = None) -> list[dict[str, Any]]:
+    def prompts(language: QueryWord = None) -> list[dict[str, Any]]:
         return arena.prompts(language)
+
+    @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown(rest: str) -> None:
+        raise Refusal("not_found", "no such API route", 404)
 
     @router.get("/media/clip/{name}")
     def clip(name: str) -> FileResponse:
-        path = arena.clip_path(name)
+        path = arena.clip_path(name) if len(name) < 100 else None
         if path is None:
             raise Refusal("not_found", "no such video", 404)
-        return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})
+        return MediaResponse(path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})
 
     @router.get("/media/{name}")
     def media(name: str) -> FileResponse:
         token = name.removesuffix(".mp4")
-        path = arena.battles.video_for_token(token) if name.endswith(".mp4") else None
+        path = arena.battles.video_for_token(token) if name.endswith(".mp4") and is_token(token) else None
         if path is None:
             raise Refusal("not_found", "no such video", 404)
-        # No filename, no model, no content hash: only the random per-battle name the client already has.
-        return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})
+        # No filename, no model, no content hash, no file time: only the random per-battle name the client has.
+        return MediaResponse(path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})
 
     @router.get("/healthz")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:  # on the event loop: never waits for a worker thread
         return {"status": "ok"}
 
     return router
@@ -118,8 +159,11 @@ def api_router(arena: Arena) -> APIRouter:
 
 def create_api(arena: Arena) -> FastAPI:
     """A FastAPI app with the JSON API and the media route (the Gradio UI is mounted onto it by app.py)."""
+    from arena.middleware import BodyLimitMiddleware
+
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
-    app.add_exception_handler(Refusal, refusal_response)
+    install_error_handlers(app)
+    app.include_router(decision_router(arena))  # before api_router, whose last route answers unknown /api paths
     app.include_router(api_router(arena))
-    app.include_router(decision_router(arena))
+    app.add_middleware(BodyLimitMiddleware)
     return app

@@ -9,13 +9,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from arena.services.container import Arena
 from arena.services.losses import losing_prompts, prompt_texts
 from arena.services.views import Refusal
+
+# Model ids, languages and categories: short words (the same shapes arena.api accepts).
+Word = Annotated[str | None, Query(max_length=64, pattern=r"^[\w.\-]+$")]
+Model = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 
 
 def _rules(alpha: float | None, method: str | None, margin: float | None) -> dict[str, Any]:
@@ -30,9 +34,9 @@ def decision_router(arena: Arena) -> APIRouter:
 
     @router.get("/api/versus")
     def versus(
-        in_house: str | None = Query(default=None, max_length=128),
-        language: str | None = Query(default=None, max_length=16),
-        category: str | None = Query(default=None, max_length=64),
+        in_house: Word = None,
+        language: Word = None,
+        category: Word = None,
         by: list[Literal["category", "language", "prompt"]] = Query(default=[]),
         alpha: float | None = alpha_q,
         method: Literal["holm", "bh"] | None = method_q,
@@ -48,10 +52,10 @@ def decision_router(arena: Arena) -> APIRouter:
 
     @router.get("/api/compare")
     def compare(
-        a: str = Query(max_length=128),
-        b: str = Query(max_length=128),
-        language: str | None = Query(default=None, max_length=16),
-        category: str | None = Query(default=None, max_length=64),
+        a: Model,
+        b: Model,
+        language: Word = None,
+        category: Word = None,
         alpha: float | None = alpha_q,
         method: Literal["holm", "bh"] | None = method_q,
         margin: float | None = margin_q,
@@ -63,9 +67,9 @@ def decision_router(arena: Arena) -> APIRouter:
 
     @router.get("/api/versus/prompts")
     def prompts_lost(
-        in_house: str | None = Query(default=None, max_length=128),
-        language: str | None = Query(default=None, max_length=16),
-        category: str | None = Query(default=None, max_length=64),
+        in_house: Word = None,
+        language: Word = None,
+        category: Word = None,
         limit: int = Query(default=5, ge=1, le=50),
     ) -> dict[str, Any]:
         snap = arena.leaderboard.snapshot()

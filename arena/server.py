@@ -118,6 +118,7 @@ def serve(settings: Settings, options: ServeOptions) -> None:
     arena = Arena.create(settings)
     root_path = options.root_path.rstrip("/")
     app = create_app(arena, root_path=root_path)
+    arena.start_workers()
     start_prefill(arena)
     start_pruning(arena)
     config = uvicorn.Config(

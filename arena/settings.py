@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     default_seed_count: int = Field(default=1, ge=1, description="Seeds pre-generated per (model, prompt)")
     metrics_encoder: str = Field(default="tiny-random", description="open_clip encoder for metrics")
     metrics_checkpoint: Path | None = None
+    metrics_dino: str = Field(
+        default="auto", description="DINO of subject consistency: auto (first in the HF cache), an id, or a folder"
+    )
+    metrics_raft: Path | None = Field(default=None, description="torchvision RAFT state dict (default: torch hub's)")
     pool_prefill: bool = Field(default=True, description="Generate the demo models' missing pool videos at start")
     score_on_start: bool = Field(default=True, description="Score unscored videos in the background at start")
     workers: int = Field(default=2, ge=1, description="Concurrent events per app process")
@@ -78,6 +82,44 @@ class Settings(BaseSettings):
         description="Show named clips of the prompts the in-house model loses (off on a public arena: a named "
         "pool clip lets voters recognise it in later battles)",
     )
+    # -- live generation queue (jobs in the database, shared by every app process) --
+    generation_workers: int = Field(default=2, ge=0, description="Threads per app process running generation jobs")
+    generation_queue_max: int = Field(default=256, ge=1, description="Jobs that may wait in all (then 503)")
+    live_battles_per_client: int = Field(default=2, ge=1, description="Live battles one client may have queued")
+    generation_concurrency: dict[str, int] = Field(
+        default_factory=dict, description="Per model: generations at once across processes (default: the adapter's)"
+    )
+    model_backoff_s: float = Field(default=30.0, gt=0, description="First wait before retrying a model that failed")
+    model_backoff_max_s: float = Field(default=3600.0, gt=0, description="Longest wait (the back-off doubles)")
+    heartbeat_s: float = Field(default=5.0, gt=0, description="How often an app process says it is alive")
+    process_stale_s: float = Field(default=30.0, gt=0, description="A process silent this long is taken as gone")
+    sweep_s: float = Field(default=30.0, gt=0, description="How often crashed processes' leftovers are cleaned")
+    # -- moderation of typed prompts --
+    moderation_blocklist: Path | None = Field(default=None, description="Block-list file: one word or phrase a line")
+    moderation_hook: str | None = Field(
+        default=None, description="'package.module:function': returns None to accept a prompt, or a reason to refuse"
+    )
+    # -- admin (no default password: without one the admin tab and API are off) --
+    admin_password: SecretStr | None = Field(default=None, description="Admin secret (or ARENA_ADMIN_PASSWORD_FILE)")
+    admin_password_file: Path | None = Field(default=None, description="A file holding the admin secret")
+    # -- a public arena: limits per session and per IP hash ("N/second|minute|hour|day", ';' between several) --
+    rate_limits: bool = Field(default=True, description="Enforce the rate limits below (off: load tests only)")
+    rate_limit_storage: str = Field(
+        default="memory://", description="limits storage URI: memory:// (per process) or redis://host:port (shared)"
+    )
+    limit_sessions_ip: str = Field(default="30/minute;500/hour", description="New sessions per IP hash")
+    limit_battles: str = Field(default="20/minute;400/hour", description="Battle starts per session")
+    limit_battles_ip: str = Field(default="60/minute;2000/hour", description="Battle starts per IP hash")
+    limit_typed: str = Field(default="4/minute;40/hour", description="Typed-prompt battles per session")
+    limit_typed_ip: str = Field(default="10/minute;100/hour", description="Typed-prompt battles per IP hash")
+    limit_votes: str = Field(default="20/minute;400/hour", description="Votes per session")
+    limit_votes_ip: str = Field(default="60/minute;2000/hour", description="Votes per IP hash")
+    limit_playground: str = Field(default="4/minute;40/hour", description="Playground generations per session")
+    limit_playground_ip: str = Field(default="10/minute;100/hour", description="Playground generations per IP hash")
+    max_open_battles: int = Field(
+        default=3, ge=1, description="Unvoted battles a session may hold; starting another withdraws its oldest"
+    )
+    max_open_battles_ip: int = Field(default=30, ge=1, description="Unvoted battles per IP hash; more are refused")
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -51,7 +51,8 @@ class BattleMode(enum.StrEnum):
 
 
 class BattleStatus(enum.StrEnum):
-    created = "created"  # videos chosen or being generated
+    created = "created"  # videos chosen, their served copies being prepared
+    generating = "generating"  # a video is missing: its generation job is queued or running
     shown = "shown"  # both videos ready and sent to the client
     voted = "voted"  # a vote was stored; names revealed
     voided = "voided"  # a model failed (reason says why) or the battle was withdrawn
@@ -63,6 +64,19 @@ class VoteChoice(enum.StrEnum):
     right = "right"
     tie = "tie"
     both_bad = "both_bad"
+
+
+class JobStatus(enum.StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"  # its battle was voided before it ran
+
+
+class ExclusionKind(enum.StrEnum):
+    session = "session"
+    ip_hash = "ip_hash"
 
 
 class Model(Base):
@@ -139,12 +153,18 @@ class Battle(Base):
     left_token: Mapped[str] = mapped_column(String(48), unique=True)
     right_token: Mapped[str] = mapped_column(String(48), unique=True)
     session_id: Mapped[str] = mapped_column(String(128), index=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # caps open battles per IP
+    # The app process preparing it while "created" (crash recovery voids it when that process is gone).
+    worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     gold_better: Mapped[str | None] = mapped_column(String(8), nullable=True)  # "left" | "right" for gold pairs
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     shown_at: Mapped[datetime | None] = mapped_column(nullable=True)
     voted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revealed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When each video first reached the client (its first media request): the viewing time counts from there.
+    left_fetched_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    right_fetched_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     prompt: Mapped[Prompt] = relationship()
     left_video: Mapped[Video | None] = relationship(foreign_keys=[left_video_id])
@@ -182,3 +202,66 @@ class MetricScore(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     video: Mapped[Video] = relationship()
+
+
+class GenerationJob(Base):
+    """One video a live battle waits for. Queued jobs belong to no process: any app process's workers claim them
+    (a conditional UPDATE), so several processes on one database share one fair queue."""
+
+    __tablename__ = "generation_jobs"
+    __table_args__ = (Index("ix_generation_jobs_status_model", "status", "model_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    battle_id: Mapped[str] = mapped_column(ForeignKey("battles.id"), index=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"))
+    seed: Mapped[int] = mapped_column(Integer)
+    client: Mapped[str] = mapped_column(String(128))  # who asked (session): the unit of the fair share
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.queued)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1, from the adapter's progress reports
+    video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id"), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # full error text: admin only, never public
+    public_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # what the voter may be told
+    worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Worker(Base):
+    """A running app process (it runs jobs and prepares battles); its heartbeat says it is alive."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelState(Base):
+    """What the running arena knows about a model beyond the models file: the admin's override of ``enabled``
+    (None: follow the file) and load failures with their back-off."""
+
+    __tablename__ = "model_state"
+
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    admin_enabled: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    unavailable_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive, reset by a success
+    retry_at: Mapped[datetime | None] = mapped_column(nullable=True)  # not tried again before this
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BoardExclusion(Base):
+    """A session or an IP hash whose votes the board leaves out (set by the admin; the votes stay stored)."""
+
+    __tablename__ = "board_exclusions"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_board_exclusion"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[ExclusionKind] = mapped_column(_enum(ExclusionKind))
+    value: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

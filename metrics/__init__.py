@@ -1,10 +1,11 @@
-"""Automatic video metrics: CLIP text alignment and consistency, flicker, motion, aesthetics, basic facts.
+"""Automatic video metrics: VBench dimensions (consistency, flicker, dynamic degree, aesthetics), EvalCrafter's CLIP
+metrics, motion amount, basic facts.
 
 ``import metrics`` is light: torch, open_clip and OpenCV load only when a metric or encoder needs them.
 Never imports ``arena`` (arena imports metrics).
 """
 
-from metrics.base import MetricResult, Need, NotSupported, Unavailable, Value, VideoMetric
+from metrics.base import FeatureModels, MetricResult, Need, NotSupported, Unavailable, Value, VideoMetric
 from metrics.encoders import ENCODERS, EncoderNotFound, EncoderSpec, load_encoder
 from metrics.registry import build_registry
 from metrics.scorer import UNCALIBRATED_WARNING, Scorer, VideoReport
@@ -14,6 +15,7 @@ __all__ = [
     "UNCALIBRATED_WARNING",
     "EncoderNotFound",
     "EncoderSpec",
+    "FeatureModels",
     "MetricResult",
     "Need",
     "NotSupported",

@@ -3,7 +3,7 @@
 The head is a stack of linear layers over L2-normalised CLIP ViT-L/14 (OpenAI) image features: the
 linear ``sa_0_4_vit_l_14_linear.pth`` VBench uses, or the improved predictor's MLP
 (``sac+logos+ava1-l14-linearMSE.pth``, linear layers with no activations). As in VBench the video score
-is the mean over frames of head(feature) / 10.
+is the mean over frames of head(feature) / 10, on features through VBench's ``clip_transform`` (no antialias).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from metrics.base import Need, Unavailable, Value, VideoMetric
+from metrics.base import FeatureModels, Need, Unavailable, Value, VideoMetric
 from metrics.encoders import EncoderNotFound, get_spec
 from metrics.features import VideoContext
 
@@ -50,12 +50,13 @@ def apply_head(layers: list[tuple[np.ndarray, np.ndarray]], features: np.ndarray
 
 class AestheticScore(VideoMetric):
     name = "aesthetic"
-    version = "1"
+    version = "2"  # 1: open_clip's antialiased transform; 2: VBench's clip_transform
     higher_is_better = True
     range = (-float("inf"), float("inf"))  # nominally 0-1 (LAION's 0-10 scale / 10); the head is unbounded
     description = (
         "Aesthetic quality (VBench): mean over frames of the LAION aesthetic head on CLIP ViT-L/14 (OpenAI) image "
-        "features, divided by 10. Reported only when the head file and that CLIP's weights are present locally."
+        "features (VBench's clip_transform: bicubic, no antialias, centre crop), divided by 10. Reported only when "
+        "the head file and that CLIP's weights are present locally."
     )
     needs = frozenset({Need.IMAGE_FEATURES})
 
@@ -64,8 +65,18 @@ class AestheticScore(VideoMetric):
         self.encoder_id = encoder_id
         self._layers: dict[Path, Any] = {}  # head file -> loaded layers: read once, not once per video
 
-    def encoder_for(self, configured: str) -> tuple[str | None, bool]:
+    def encoder_for(self, models: FeatureModels) -> tuple[str | None, bool]:
         return self.encoder_id, get_spec(self.encoder_id).calibrated
+
+    def missing_weights(self, hf_cache_dir: str | Path | None = None) -> str | None:
+        from metrics.encoders import locate_checkpoint
+
+        try:
+            self._find_head()
+            locate_checkpoint(get_spec(self.encoder_id), None, hf_cache_dir)
+        except (Unavailable, EncoderNotFound) as exc:
+            return str(exc)
+        return None
 
     def _find_head(self) -> Path:
         candidates = [self.head] if self.head is not None else default_head_candidates()
@@ -77,7 +88,7 @@ class AestheticScore(VideoMetric):
     def _compute(self, ctx: VideoContext) -> Value:
         path = self._find_head()
         try:
-            feats = ctx.image_features(self.encoder_id)
+            feats = ctx.vbench_clip_features(self.encoder_id)
         except EncoderNotFound as exc:
             raise Unavailable(f"the aesthetic head needs its CLIP: {exc}") from exc
         if path not in self._layers:

@@ -12,10 +12,12 @@ import abc
 import enum
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
     from metrics.features import VideoContext
+    from metrics.pooling import Pooling
 
 Status = Literal["ok", "not_supported", "unavailable"]
 
@@ -26,6 +28,18 @@ class Need(enum.Enum):
     PIXELS = "pixels"
     IMAGE_FEATURES = "image_features"
     TEXT_FEATURES = "text_features"
+    DINO_FEATURES = "dino_features"
+    OPTICAL_FLOW = "optical_flow"
+
+
+@dataclass(frozen=True)
+class FeatureModels:
+    """What a scorer's metrics read features from (names only, nothing loaded): the configured CLIP encoder id,
+    the DINO for subject consistency and the RAFT for VBench's flow rules (labels that key stored scores)."""
+
+    clip: str
+    dino: str = "dino-vitb16"
+    raft: str = "raft_large-C_T_V1"
 
 
 class NotSupported(Exception):
@@ -54,7 +68,7 @@ class MetricResult:
     status: Status
     higher_is_better: bool | None
     range: tuple[float, float]
-    encoder: str | None  # the image/text encoder the value came from; None for pixel metrics
+    encoder: str | None  # the model the value came from (CLIP, DINO, RAFT); None for pixel metrics
     calibrated: bool  # False when the value came from an uncalibrated (random-weight) encoder
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -78,25 +92,33 @@ class VideoMetric(abc.ABC):
     range: ClassVar[tuple[float, float]]
     description: ClassVar[str]
     needs: ClassVar[frozenset[Need]]
+    # how a board pools it over a model's videos (metrics.pooling): "mean", "pairs" (VBench's consistency), "share"
+    pooling: ClassVar[Pooling] = "mean"
 
     @property
     def uses_encoder(self) -> bool:
+        """Whether it reads the scorer's configured CLIP encoder (which must load before any video is read)."""
         return bool(self.needs & {Need.IMAGE_FEATURES, Need.TEXT_FEATURES})
+
+    def missing_weights(self, hf_cache_dir: str | Path | None = None) -> str | None:
+        """Why weights named by this metric's own options are missing (file checks only); None when present."""
+        return None
 
     @abc.abstractmethod
     def _compute(self, ctx: VideoContext) -> Value:
         """The number for one video; raise NotSupported / Unavailable when it cannot be computed."""
 
-    def encoder_for(self, configured: str) -> tuple[str | None, bool]:
-        """(encoder id, calibrated) this metric's value depends on, given the scorer's configured encoder."""
+    def encoder_for(self, models: FeatureModels) -> tuple[str | None, bool]:
+        """(model id, calibrated) this metric's value depends on, given the scorer's feature models: the CLIP
+        encoder by default, None for pixel metrics. Stored scores are keyed by it."""
         if not self.uses_encoder:
             return None, True
         from metrics.encoders import get_spec
 
-        return configured, get_spec(configured).calibrated
+        return models.clip, get_spec(models.clip).calibrated
 
     def evaluate(self, ctx: VideoContext) -> MetricResult:
-        encoder, calibrated = self.encoder_for(ctx.encoder_id)
+        encoder, calibrated = self.encoder_for(ctx.models)
         common = dict(
             metric=self.name,
             version=self.version,

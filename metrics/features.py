@@ -1,9 +1,10 @@
-"""Per-video inputs shared by every metric: frames decoded once, CLIP features computed once.
+"""Per-video inputs shared by every metric: frames decoded once, each kind of feature computed once.
 
-:class:`VideoContext` is what a metric reads. Image features are encoded lazily, all frames in batches,
-on first use, and kept for every other metric of the same video; they are also looked up in (and
-written to) a :class:`FeatureCache` keyed by (video hash, encoder cache id). Text features come from a
-per-prompt cache owned by the same provider.
+:class:`VideoContext` is what a metric reads. Image features (CLIP with open_clip's transform, CLIP with VBench's
+transform, DINO) are encoded lazily, all frames in batches, on first use, and kept for every other metric of the
+same video; they are also looked up in (and written to) a :class:`FeatureCache` keyed by (video hash, extractor
+cache id). RAFT flow statistics are computed once per frame pair and video. Text features come from a per-prompt
+cache owned by the same provider.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import numpy as np
 
-from metrics.base import NotSupported
+from metrics.base import FeatureModels, NotSupported, Unavailable
 
 if TYPE_CHECKING:
+    from metrics.dino import DinoEncoder
     from metrics.encoders import ClipEncoder
+    from metrics.flow import RaftFlow
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -103,27 +106,45 @@ class FeatureCache:
         os.replace(tmp, path)  # atomic: concurrent scorers never read a half-written file
 
 
+class ImageFeatureExtractor(Protocol):
+    """Anything that turns uint8 (N, H, W, 3) frames into (N, D) features; ``cache_id`` names model + transform."""
+
+    cache_id: str
+
+    def encode_images(self, frames: np.ndarray, batch_size: int = 32) -> np.ndarray: ...
+
+
+def _no_model() -> object:
+    raise Unavailable("this scorer has no such model")
+
+
 @dataclass
 class FeatureProvider:
-    """Encoders (loaded on first use) and the caches of one scorer."""
+    """Models (loaded on first use) and the caches of one scorer. ``load_dino`` / ``load_raft`` raise
+    :class:`Unavailable` when their weights are missing."""
 
     load: Callable[[str], ClipEncoder]  # encoder id -> loaded encoder
     cache: FeatureCache
     batch_size: int = 32
+    load_dino: Callable[[], DinoEncoder] = _no_model  # type: ignore[assignment]
+    load_raft: Callable[[], RaftFlow] = _no_model  # type: ignore[assignment]
     texts: LRU[tuple[str, str], np.ndarray] = field(default_factory=lambda: LRU(1024))
-    stats: dict[str, int] = field(default_factory=lambda: {"image_encodes": 0, "text_encodes": 0})
+    stats: dict[str, int] = field(default_factory=lambda: {"image_encodes": 0, "text_encodes": 0, "flow_pairs": 0})
 
-    def image_features(self, encoder_id: str, video_hash: str | None, frames: np.ndarray) -> np.ndarray:
+    def features(self, extractor: ImageFeatureExtractor, video_hash: str | None, frames: np.ndarray) -> np.ndarray:
         """Features of every frame; cached across calls only for videos with a hash."""
-        encoder = self.load(encoder_id)
-        hit = self.cache.get(video_hash, encoder.cache_id) if video_hash else None
+        hit = self.cache.get(video_hash, extractor.cache_id) if video_hash else None
         if hit is not None and len(hit) == len(frames):
             return hit
-        feats = encoder.encode_images(frames, batch_size=self.batch_size)
+        feats = extractor.encode_images(frames, batch_size=self.batch_size)
         self.stats["image_encodes"] += 1
         if video_hash:
-            self.cache.put(video_hash, encoder.cache_id, feats)
+            self.cache.put(video_hash, extractor.cache_id, feats)
         return feats
+
+    def image_features(self, encoder_id: str, video_hash: str | None, frames: np.ndarray) -> np.ndarray:
+        """CLIP features of every frame with the encoder's own (open_clip) transform."""
+        return self.features(self.load(encoder_id), video_hash, frames)
 
     def text_feature(self, encoder_id: str, prompt: str) -> np.ndarray:
         encoder = self.load(encoder_id)
@@ -145,9 +166,14 @@ class VideoContext:
     video_hash: str | None  # content hash: the feature-cache key (None: features are not kept across calls)
     prompt: str | None
     language: str
-    encoder_id: str
     provider: FeatureProvider
+    models: FeatureModels  # models.clip is the configured CLIP encoder
     _image: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _flows: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def encoder_id(self) -> str:
+        return self.models.clip
 
     @property
     def encoder(self) -> ClipEncoder:
@@ -159,6 +185,36 @@ class VideoContext:
         if eid not in self._image:
             self._image[eid] = self.provider.image_features(eid, self.video_hash, self.frames)
         return self._image[eid]
+
+    def vbench_clip_features(self, encoder_id: str | None = None) -> np.ndarray:
+        """(F, D) CLIP unit vectors through VBench's ``clip_transform`` (no antialias, its rounding and crop)."""
+        from metrics.preprocess import VBenchClipFeatures
+
+        eid = encoder_id or self.encoder_id
+        key = f"vbench-clip|{eid}"
+        if key not in self._image:
+            extractor = VBenchClipFeatures(self.provider.load(eid))
+            self._image[key] = self.provider.features(extractor, self.video_hash, self.frames)
+        return self._image[key]
+
+    def dino_features(self) -> np.ndarray:
+        """(F, D) DINO CLS unit vectors through VBench's ``dino_transform``; Unavailable without DINO weights."""
+        if "dino" not in self._image:
+            self._image["dino"] = self.provider.features(self.provider.load_dino(), self.video_hash, self.frames)
+        return self._image["dino"]
+
+    def flow_magnitudes(self, first: int, second: int) -> tuple[np.ndarray, int]:
+        """RAFT flow from frame ``first`` to ``second``: its largest magnitudes (largest first, the top
+        :data:`metrics.flow.KEEP_FRACTION`) and the padded frame's pixel count. Each pair is computed once."""
+        from metrics.flow import pad_to_8, top_magnitudes
+
+        if (first, second) not in self._flows:
+            flow = self.provider.load_raft().flow(self.frames[first], self.frames[second])
+            self.provider.stats["flow_pairs"] += 1
+            self._flows[(first, second)] = top_magnitudes(flow)
+        left, right, top, bottom = pad_to_8(*self.frames.shape[1:3])
+        pixels = (self.frames.shape[1] + top + bottom) * (self.frames.shape[2] + left + right)
+        return self._flows[(first, second)], pixels
 
     def text_feature(self) -> np.ndarray:
         """The prompt's (D,) unit vector; NotSupported without a prompt or in an uncovered language."""

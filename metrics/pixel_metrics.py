@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from metrics import formulas
-from metrics.base import Need, Value, VideoMetric
+from metrics.base import Need, NotSupported, Value, VideoMetric
 from metrics.features import VideoContext
 
 _PIXELS = frozenset({Need.PIXELS})
@@ -19,7 +19,8 @@ class TemporalFlicker(VideoMetric):
     range = (0.0, 1.0)
     description = (
         "Temporal flickering (VBench formula): (255 - mean absolute difference of consecutive frames in 0-255 "
-        "pixel space) / 255. 1 for a constant video. Note: it also falls as motion rises."
+        "pixel space) / 255, every frame. 1 for a constant video. It also falls as motion rises, so VBench scores "
+        "it on static videos only: the board's VBench view averages it over the videos static_filter keeps."
     )
     needs = _PIXELS
 
@@ -57,19 +58,25 @@ def farneback_motion(frames: np.ndarray, short_side: int = MOTION_SHORT_SIDE) ->
 
 class MotionAmount(VideoMetric):
     name = "motion_amount"
-    version = "1"
+    version = "2"  # 1: pixels per native frame (depended on fps); 2: pixels per second at ~8 fps
     higher_is_better = None  # more motion is neither better nor worse: a diagnostic
     range = (0.0, float("inf"))
     description = (
-        "Motion amount: mean optical-flow magnitude (OpenCV Farnebäck, pixels per frame, measured on grayscale "
-        f"frames resized to a {MOTION_SHORT_SIDE}-pixel short side) over consecutive frames. A weight-free proxy "
-        "for VBench's RAFT-based dynamic degree, reported as a number. 0 for a constant video."
+        "Motion amount (ours, not VBench's): mean optical-flow magnitude (OpenCV Farnebäck on grayscale frames "
+        f"resized to a {MOTION_SHORT_SIDE}-pixel short side) between frames sampled every max(1, round(fps / 8)) "
+        "(about 8 fps, VBench's rate), in pixels per second, so it does not depend on the frame rate. A weight-free "
+        "number beside VBench's RAFT-based dynamic degree. 0 for a constant video."
     )
     needs = _PIXELS
 
     def _compute(self, ctx: VideoContext) -> Value:
-        mean, per_pair = farneback_motion(ctx.frames)
-        return Value(mean, {"max_pair": max(per_pair, default=0.0), "short_side": MOTION_SHORT_SIDE})
+        if ctx.fps <= 0:
+            raise NotSupported("motion amount needs the frame rate")
+        interval = formulas.vbench_sample_interval(ctx.fps)
+        mean, per_pair = farneback_motion(ctx.frames[::interval])
+        per_second = ctx.fps / interval
+        details = {"interval": interval, "short_side": MOTION_SHORT_SIDE}
+        return Value(mean * per_second, details | {"max_pair": max(per_pair, default=0.0) * per_second})
 
 
 class VideoFacts(VideoMetric):

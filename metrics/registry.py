@@ -8,9 +8,11 @@ from metrics.base import VideoMetric
 METRICS: tuple[tuple[str, str], ...] = (
     ("clipsim", "metrics.clip_metrics:TextAlignment"),
     ("clip_temp", "metrics.clip_metrics:ClipTemp"),
-    ("subject_consistency", "metrics.clip_metrics:SubjectConsistency"),
-    ("background_consistency", "metrics.clip_metrics:BackgroundConsistency"),
+    ("subject_consistency", "metrics.vbench_metrics:SubjectConsistency"),
+    ("background_consistency", "metrics.vbench_metrics:BackgroundConsistency"),
     ("temporal_flicker", "metrics.pixel_metrics:TemporalFlicker"),
+    ("dynamic_degree", "metrics.vbench_metrics:DynamicDegree"),
+    ("static_filter", "metrics.vbench_metrics:StaticFilter"),
     ("motion_amount", "metrics.pixel_metrics:MotionAmount"),
     ("aesthetic", "metrics.aesthetic:AestheticScore"),
     ("facts", "metrics.pixel_metrics:VideoFacts"),

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from adapters.language import guess_language
-from metrics.base import MetricResult, VideoMetric
+from metrics.base import FeatureModels, MetricResult, Need, Unavailable, VideoMetric
+from metrics.dino import DinoEncoder
 from metrics.encoders import get_spec, normalize_language
 from metrics.features import FeatureCache, FeatureProvider, VideoContext
+from metrics.flow import RaftFlow
 from metrics.registry import build_registry
 
 if TYPE_CHECKING:
     from adapters.registry import Registry
+    from metrics.dino import DinoChoice
     from metrics.encoders import ClipEncoder
+    from metrics.flow import RaftChoice
+
+T = TypeVar("T")
 
 UNCALIBRATED_WARNING = (
     "WARNING: encoder {encoder!r} has random, untrained weights: its CLIP metrics are reproducible but "
@@ -58,7 +64,11 @@ class Scorer:
     ``encoder``/``checkpoint`` pick the CLIP (a known id from :data:`metrics.encoders.ENCODERS`);
     ``device="auto"`` uses CUDA when torch sees it. Features are cached in memory (``cache_size`` videos,
     LRU) and, with ``cache_dir``, as ``.npy`` files. ``metric_options`` passes keyword arguments to metric
-    constructors, e.g. ``{"aesthetic": {"head": "/path/sa_0_4_vit_l_14_linear.pth"}}``.
+    constructors, e.g. ``{"aesthetic": {"head": "/path/sa_0_4_vit_l_14_linear.pth"}}``. ``dino`` picks the DINO of
+    subject consistency (``"auto"``: the first of :data:`metrics.dino.DINO_MODELS` in the HF cache, or an id, or a
+    folder); ``raft`` a torchvision RAFT state-dict file (default: raft_large C_T_V1 in torch hub's cache). Both
+    also take an already-built :class:`metrics.dino.DinoEncoder` / :class:`metrics.flow.RaftFlow` to share.
+    Metrics whose DINO / RAFT weights are missing report ``unavailable`` with the reason.
     """
 
     def __init__(
@@ -74,6 +84,8 @@ class Scorer:
         registry: Registry[VideoMetric] | None = None,
         hf_cache_dir: str | Path | None = None,
         loaded: Sequence[ClipEncoder] = (),
+        dino: str | Path | DinoEncoder = "auto",
+        raft: str | Path | RaftFlow | None = None,
     ) -> None:
         self.spec = get_spec(encoder)  # unknown ids fail here, before any video is read
         self.encoder_id = encoder
@@ -82,11 +94,38 @@ class Scorer:
         self.hf_cache_dir = hf_cache_dir
         self._encoders: dict[str, ClipEncoder] = {e.id: e for e in loaded}  # already-built models to share
         self._failures: dict[str, Exception] = {}
-        self.provider = FeatureProvider(self.load_encoder, FeatureCache(cache_size, cache_dir), batch_size)
+        self.provider = FeatureProvider(
+            self.load_encoder, FeatureCache(cache_size, cache_dir), batch_size, self.load_dino, self.load_raft
+        )
         registry = registry or build_registry()
         names = list(metrics) if metrics is not None else registry.names()
         options = metric_options or {}
         self.metrics: list[VideoMetric] = [registry.get(n)(**options.get(n, {})) for n in names]
+        needs = frozenset().union(*(m.needs for m in self.metrics))
+        self.dino_choice: DinoChoice | None = None
+        self.raft_choice: RaftChoice | None = None
+        self._dino: DinoEncoder | None = None
+        self._raft: RaftFlow | None = None
+        models = FeatureModels(encoder)
+        if Need.DINO_FEATURES in needs:  # file checks only: nothing is loaded until a video needs it
+            from metrics.dino import choose_dino
+
+            if isinstance(dino, str | Path):
+                self.dino_choice = choose_dino(str(dino), hf_cache_dir)
+                models = replace(models, dino=self.dino_choice.label)
+            else:
+                self._dino = dino
+                models = replace(models, dino=dino.label)
+        if Need.OPTICAL_FLOW in needs:
+            from metrics.flow import choose_raft
+
+            if raft is None or isinstance(raft, str | Path):
+                self.raft_choice = choose_raft(raft)
+                models = replace(models, raft=self.raft_choice.label)
+            else:
+                self._raft = raft
+                models = replace(models, raft=raft.label)
+        self.models = models
 
     @property
     def calibrated(self) -> bool:
@@ -98,7 +137,25 @@ class Scorer:
 
     def result_keys(self) -> list[tuple[str, str, str | None]]:
         """(metric, version, encoder) of every result this scorer produces: what "already scored" means."""
-        return [(m.name, m.version, m.encoder_for(self.encoder_id)[0]) for m in self.metrics]
+        return [(m.name, m.version, m.encoder_for(self.models)[0]) for m in self.metrics]
+
+    def missing_weights(self) -> dict[str, str]:
+        """metric -> why it cannot run here for lack of weights (file checks only, nothing loaded)."""
+        out: dict[str, str] = {}
+        for m in self.metrics:
+            reason = m.missing_weights(self.hf_cache_dir)
+            if (
+                Need.DINO_FEATURES in m.needs
+                and self._dino is None
+                and self.dino_choice
+                and not self.dino_choice.folder
+            ):
+                reason = self.dino_choice.missing_reason()
+            if Need.OPTICAL_FLOW in m.needs and self._raft is None and self.raft_choice and not self.raft_choice.path:
+                reason = self.raft_choice.missing_reason()
+            if reason:
+                out[m.name] = reason
+        return out
 
     def load_encoder(self, encoder_id: str | None = None) -> ClipEncoder:
         """The loaded encoder (once per scorer); the checkpoint setting applies to the configured one only."""
@@ -115,6 +172,37 @@ class Scorer:
                 self._failures[eid] = exc
                 raise
         return self._encoders[eid]
+
+    def load_dino(self) -> DinoEncoder:
+        """The DINO of subject consistency, loaded once; :class:`Unavailable` (remembered) without weights."""
+        from metrics.dino import load_dino
+
+        choice = self.dino_choice
+        if self._dino is None:
+            if choice is None:
+                raise Unavailable("this scorer computes no DINO metric")
+            self._dino = self._load_once("<dino>", lambda: load_dino(choice, self.device))
+        return self._dino
+
+    def load_raft(self) -> RaftFlow:
+        """The RAFT of dynamic degree and the static filter, loaded once; :class:`Unavailable` without weights."""
+        from metrics.flow import load_raft
+
+        choice = self.raft_choice
+        if self._raft is None:
+            if choice is None:
+                raise Unavailable("this scorer computes no RAFT metric")
+            self._raft = self._load_once("<raft>", lambda: load_raft(choice, self.device))
+        return self._raft
+
+    def _load_once(self, key: str, load: Callable[[], T]) -> T:
+        if key in self._failures:
+            raise self._failures[key]
+        try:
+            return load()
+        except Unavailable as exc:  # remember: don't search the disk again for every video
+            self._failures[key] = exc
+            raise
 
     def context(
         self,
@@ -133,8 +221,8 @@ class Scorer:
             video_hash=video_hash,
             prompt=prompt,
             language=lang,
-            encoder_id=self.encoder_id,
             provider=self.provider,
+            models=self.models,
         )
 
     def score_frames(

@@ -19,6 +19,10 @@ DeviceOpt = Annotated[str, typer.Option("--device", help="auto (CUDA when presen
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Frames per image-encoder pass")]
 CacheDirOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Keep image features as .npy files here")]
 HeadOpt = Annotated[Path | None, typer.Option("--aesthetic-head", help="LAION aesthetic head (.pth) file")]
+DinoOpt = Annotated[
+    str | None, typer.Option("--dino", help="Subject-consistency DINO: auto, dino-vitb16, dinov2-base, or a folder")
+]
+RaftOpt = Annotated[Path | None, typer.Option("--raft", help="torchvision RAFT state-dict file (dynamic degree)")]
 
 
 def _fmt(x: float | None) -> str:
@@ -36,6 +40,8 @@ def _make_scorer(
     batch_size: int,
     cache_dir: Path | None,
     aesthetic_head: Path | None,
+    dino: str | None = None,
+    raft: Path | None = None,
 ) -> Scorer:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before huggingface_hub loads: never reach for the network
     from arena.settings import get_settings
@@ -51,6 +57,8 @@ def _make_scorer(
             batch_size=batch_size,
             cache_dir=cache_dir,
             metric_options=options,
+            dino=dino or settings.metrics_dino,
+            raft=raft or settings.metrics_raft,
         )
     except KeyError as exc:
         typer.secho(str(exc.args[0]), fg="red", err=True)
@@ -103,12 +111,14 @@ def register(app: typer.Typer) -> None:
         batch_size: BatchOpt = 32,
         cache_dir: CacheDirOpt = None,
         aesthetic_head: HeadOpt = None,
+        dino: DinoOpt = None,
+        raft: RaftOpt = None,
     ) -> None:
         """Every metric for one video file."""
         if not video.is_file():
             typer.secho(f"no such file: {video}", fg="red", err=True)
             raise typer.Exit(2)
-        scorer = _make_scorer(encoder, checkpoint, device, batch_size, cache_dir, aesthetic_head)
+        scorer = _make_scorer(encoder, checkpoint, device, batch_size, cache_dir, aesthetic_head, dino, raft)
         from metrics.encoders import EncoderNotFound
 
         try:
@@ -131,12 +141,14 @@ def register(app: typer.Typer) -> None:
         batch_size: BatchOpt = 32,
         cache_dir: CacheDirOpt = None,
         aesthetic_head: HeadOpt = None,
+        dino: DinoOpt = None,
+        raft: RaftOpt = None,
     ) -> None:
         """Score every video that lacks a score (resumable: scored videos are skipped) and store the results."""
         if all_videos == (run_id is not None):
             typer.secho("give exactly one of --all or --run RUN_ID", fg="red", err=True)
             raise typer.Exit(2)
-        scorer = _make_scorer(encoder, checkpoint, device, batch_size, cache_dir, aesthetic_head)
+        scorer = _make_scorer(encoder, checkpoint, device, batch_size, cache_dir, aesthetic_head, dino, raft)
         from tqdm import tqdm
 
         from arena.services.scoring import ScoringService

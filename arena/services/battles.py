@@ -9,16 +9,17 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.errors import AdapterError, AdapterUnavailableError, OutputContractError, RequestError
 from arena.services.generation import PLAYGROUND_RUN, GenerationService
+from arena.services.inputs import clean_text
+from arena.services.jobs import JobQueue, JobSpec
+from arena.services.live import void_battle
 from arena.services.media import MediaStore, new_token
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
@@ -47,6 +48,10 @@ def uniform_choice(candidates: Sequence[Candidate], rng: random.Random) -> Candi
     return rng.choice(list(candidates))
 
 
+# Battles that still await a vote ("generating": its videos are being made).
+OPEN_STATUSES = (BattleStatus.created, BattleStatus.generating, BattleStatus.shown)
+
+
 def url_for_token(token: str) -> str:
     return f"/media/{token}.mp4"
 
@@ -64,6 +69,12 @@ class BattleService:
         live_generation: bool = True,
         ttl_s: int = 3600,
         url_for: Callable[[str], str] = url_for_token,
+        max_open: int = 3,
+        max_open_ip: int = 30,
+        queue: JobQueue | None = None,
+        live_models: Callable[[Session], Sequence[str]] | None = None,
+        moderate: Callable[[str], None] | None = None,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.factory = factory
         self.media = media
@@ -74,6 +85,14 @@ class BattleService:
         self.live_generation = live_generation
         self.ttl = timedelta(seconds=ttl_s)
         self.url_for = url_for
+        self.max_open = max_open  # unvoted battles per session: a newer one withdraws the oldest
+        self.max_open_ip = max_open_ip  # unvoted battles per IP hash: more are refused
+        # Live battles: missing videos become jobs of the shared queue (``on_queued`` wakes this process's
+        # workers); only ``live_models`` (models that can make any prompt now) are drawn for them.
+        self.queue = queue or JobQueue(factory, "none", lambda _m: 1)
+        self.live_models = live_models or self._enabled_models
+        self.moderate = moderate  # raises a Refusal for a typed prompt the arena does not take
+        self.on_queued = on_queued
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
 
     def _battle_video(self) -> tuple[Any, ...]:
@@ -142,9 +161,8 @@ class BattleService:
         if prompt_text is not None:
             if not self.live_generation:
                 raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
-            prompt = user_prompt(session, prompt_text)
-            a, b = models if models else rng.sample(enabled, 2)
-            return prompt.id, a, b, "live"
+            a, b = self._live_pair(session, rng, models)
+            return user_prompt(session, prompt_text).id, a, b, "live"
         if prompt_id is not None:
             chosen_prompt = session.get(Prompt, prompt_id)
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
@@ -161,8 +179,22 @@ class BattleService:
             if not suite_ids:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
-        a, b = models if models else rng.sample(enabled, 2)
+        a, b = self._live_pair(session, rng, models)
         return prompt_id, a, b, "live"
+
+    def _live_pair(self, session: Session, rng: random.Random, models: Sequence[str] | None) -> tuple[str, str]:
+        """Two models for a battle that is generated now: only models that can make any prompt and are not
+        backing off after a load failure (clips-only models never are)."""
+        live = list(self.live_models(session))
+        if models:
+            cannot = [m for m in models if m not in live]
+            if cannot:
+                raise Refusal("not_live", f"cannot generate new videos now: {', '.join(cannot)}", 409)
+            return models[0], models[1]
+        if len(live) < 2:
+            raise Refusal("no_live_models", "fewer than two models can generate videos right now", 503)
+        a, b = rng.sample(live, 2)
+        return a, b
 
     def _gold(self, session: Session, rng: random.Random, language: str | None) -> Candidate | None:
         """Now and then (``gold_rate``), a gold pair: a known-better vs known-worse video of one prompt.
@@ -186,14 +218,18 @@ class BattleService:
         models: Sequence[str] | None = None,
         language: str | None = None,
         rng: random.Random | None = None,
-        progress: Callable[[str], Any] | None = None,
+        ip_hash: str | None = None,
     ) -> BattleView:
-        """Create a battle (``language`` narrows the suite prompts). Live battles return only when both videos
-        exist, so arrival time gives nothing away."""
+        """Create a battle (``language`` narrows the suite prompts). A battle whose videos are missing (typed
+        prompts) returns at once in "generating", its videos queued (the fair-share key: the IP hash, else the
+        session); it turns "shown" only when both exist, so arrival time gives nothing away."""
         rng = rng or random.Random()
         if prompt_text is not None:
-            prompt_text = check_prompt(prompt_text)
+            prompt_text = clean_text(prompt_text)
+            if self.moderate is not None:
+                self.moderate(prompt_text)
         with transaction(self.factory) as session:
+            self._cap_open(session, session_id, ip_hash)
             gold = None
             if mode == BattleMode.anonymous and prompt_id is None and prompt_text is None and models is None:
                 gold = self._gold(session, rng, language)
@@ -212,6 +248,8 @@ class BattleService:
                 left_token=new_token(),
                 right_token=new_token(),
                 session_id=session_id,
+                ip_hash=ip_hash,
+                worker_id=self.queue.worker_id,
                 status=BattleStatus.created,
                 is_gold=gold is not None,
                 gold_better=("left" if left == gold.model_a else "right") if gold is not None else None,
@@ -219,12 +257,19 @@ class BattleService:
             session.add(battle)
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
             existing = {m: self._stored_video(session, m, pid, rng) for m in (left, right)}
-            seed = None if prompt_text is not None else self.generation.pool_seed(0)  # typed: a fresh seed
-        try:
-            video_ids = self._ensure_videos(existing, pid, seed, progress)
-        except AdapterError as exc:
-            log.warning("battle %s void: %s", battle_id, exc)
-            return self.void(battle_id, _void_reason(exc, left, right))
+            missing = [m for m in (left, right) if existing[m] is None]
+            if missing:  # typed prompts get a fresh seed; suite prompts the pool's
+                seed = self._placement.randrange(2**31 - 1) if prompt_text is not None else self.generation.pool_seed(0)
+                battle.status = BattleStatus.generating
+                battle.left_video_id, battle.right_video_id = existing[left], existing[right]
+                self.queue.enqueue(session, battle_id, ip_hash or session_id, [JobSpec(m, pid, seed) for m in missing])
+                session.flush()
+                queued = self._view(session, battle)
+        if missing:
+            if self.on_queued is not None:
+                self.on_queued()
+            return queued
+        video_ids = {m: v for m, v in existing.items() if v is not None}
         with transaction(self.factory) as session:
             files = {m: session.get_one(Video, video_ids[m]).file_path for m in (left, right)}
         try:  # file work outside any transaction: a write lock is never held while copying
@@ -237,40 +282,38 @@ class BattleService:
             )
         with transaction(self.factory) as session:
             battle = session.get_one(Battle, battle_id)
-            battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
-            battle.status, battle.shown_at = BattleStatus.shown, utcnow()
+            if battle.status == BattleStatus.created:  # (a crash sweep may have voided a very slow start)
+                battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
+                battle.status, battle.shown_at = BattleStatus.shown, utcnow()
             return self._view(session, battle)
+
+    def _cap_open(self, session: Session, session_id: str, ip_hash: str | None) -> None:
+        """At most ``max_open`` unvoted battles per session (the oldest are withdrawn) and ``max_open_ip`` per IP
+        hash (refused), so votes cannot be batched past the minimum viewing time."""
+        since = utcnow() - self.ttl
+        open_ = (Battle.status.in_(OPEN_STATUSES), Battle.created_at > since)
+        if ip_hash is not None:
+            count = session.scalar(select(func.count(Battle.id)).where(Battle.ip_hash == ip_hash, *open_)) or 0
+            if count >= self.max_open_ip:
+                raise Refusal(
+                    "too_many_open",
+                    f"{count} unvoted battles from this network address; vote on them or wait",
+                    429,
+                    retry_after=60,
+                )
+        mine = list(
+            session.scalars(
+                select(Battle).where(Battle.session_id == session_id, *open_).order_by(Battle.created_at.desc())
+            )
+        )
+        for stale in mine[self.max_open - 1 :]:
+            stale.status, stale.status_reason = BattleStatus.expired, "withdrawn: a newer battle was started"
+            JobQueue.cancel_battle(session, stale.id)  # a withdrawn live battle's waiting jobs will not run
 
     def _stored_video(self, session: Session, model_id: str, prompt_id: int, rng: random.Random) -> int | None:
         query = select(Video.id).where(Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video())
         ids = list(session.scalars(query))
         return rng.choice(ids) if ids else None
-
-    def _ensure_videos(
-        self,
-        existing: dict[str, int | None],
-        prompt_id: int,
-        seed: int | None,
-        progress: Callable[[str], Any] | None,
-    ) -> dict[str, int]:
-        """Generate the missing videos, both at once; ``seed`` None: a fresh random seed (typed prompts)."""
-        missing = [m for m, v in existing.items() if v is None]
-        if not missing:
-            return {m: v for m, v in existing.items() if v is not None}
-        seed = seed if seed is not None else self._placement.randrange(2**31 - 1)
-        with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-            futures = {m: pool.submit(self.generation.get_or_generate, m, prompt_id, seed, progress) for m in missing}
-            errors = []
-            for model_id, future in futures.items():
-                try:
-                    existing[model_id] = future.result()
-                except AdapterError as exc:
-                    errors.append(exc)
-                except Exception as exc:
-                    errors.append(AdapterError(model_id, f"{type(exc).__name__}: {exc}"))
-        if errors:
-            raise errors[0]
-        return {m: v for m, v in existing.items() if v is not None}
 
     # -- reading and voiding --------------------------------------------------------------------------
     def _view(self, session: Session, battle: Battle) -> BattleView:
@@ -287,6 +330,7 @@ class BattleService:
             else {}
         )
         ready = battle.status in (BattleStatus.shown, BattleStatus.voted)
+        queue = JobQueue.info(session, battle.id) if battle.status == BattleStatus.generating else None
         return BattleView(
             id=battle.id,
             mode=battle.mode.value,
@@ -300,6 +344,8 @@ class BattleService:
             reason=battle.status_reason,
             left_name=names.get(battle.left_model_id),
             right_name=names.get(battle.right_model_id),
+            queue_position=queue.position if queue else None,
+            progress=queue.progress if queue else None,
         )
 
     def get(self, battle_id: str, session_id: str) -> BattleView:
@@ -310,49 +356,27 @@ class BattleService:
             return self._view(session, battle)
 
     def void(self, battle_id: str, reason: str) -> BattleView:
+        """Void an open battle (its waiting jobs cancelled, its served copies deleted) and return it."""
+        void_battle(self.factory, self.media, battle_id, reason)
         with transaction(self.factory) as session:
-            battle = session.get_one(Battle, battle_id)
-            if battle.status in (BattleStatus.created, BattleStatus.shown):
-                battle.status, battle.status_reason = BattleStatus.voided, reason
-            return self._view(session, battle)
+            return self._view(session, session.get_one(Battle, battle_id))
 
     def is_expired(self, battle: Battle) -> bool:
         start = aware(battle.shown_at) or aware(battle.created_at)
         return start is not None and utcnow() - start > self.ttl
 
     def video_for_token(self, token: str) -> str | None:
-        """The served file of a token, while its battle is live or voted (voided/expired ones are not served)."""
+        """The served file of a token, while its battle is live or voted (voided/expired ones are not served).
+        The first request of each side is recorded: the viewing time counts from when both videos reached the
+        client."""
         with transaction(self.factory) as session:
             battle = session.scalar(select(Battle).where((Battle.left_token == token) | (Battle.right_token == token)))
             if battle is None or battle.status not in (BattleStatus.shown, BattleStatus.voted):
                 return None
+            column = Battle.left_fetched_at if token == battle.left_token else Battle.right_fetched_at
+            if battle.status == BattleStatus.shown and getattr(battle, column.key) is None:
+                session.execute(
+                    update(Battle).where(Battle.id == battle.id, column.is_(None)).values({column.key: utcnow()})
+                )
         path = self.media.served_path(token)
         return str(path) if path.exists() else None
-
-
-_PUBLIC_FAILURE = (
-    (AdapterUnavailableError, "the model is not available right now"),
-    (OutputContractError, "the model returned an invalid video"),
-    (RequestError, "the model cannot make this request"),
-)
-
-
-def _void_reason(exc: AdapterError, left: str, right: str) -> str:
-    """What the client is told: which side failed and what kind of failure, never the raw error text (it can name
-    models, paths or hosts; the full error goes to the log)."""
-    side = "A" if exc.model_id == left else "B" if exc.model_id == right else "?"
-    kind = next((text for cls, text in _PUBLIC_FAILURE if isinstance(exc, cls)), "generation failed")
-    return f"Video {side} could not be generated ({kind}), so this battle is void."
-
-
-MAX_PROMPT_CHARS = 1000
-
-
-def check_prompt(text: str) -> str:
-    """A typed prompt, stripped; refused when empty or too long."""
-    text = text.strip()
-    if not text:
-        raise Refusal("invalid", "the prompt is empty", 400)
-    if len(text) > MAX_PROMPT_CHARS:
-        raise Refusal("invalid", f"the prompt is longer than {MAX_PROMPT_CHARS} characters", 400)
-    return text

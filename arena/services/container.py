@@ -11,17 +11,28 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import VideoAdapter
+from adapters.base import MAX_SEED, VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
-from adapters.errors import AdapterUnavailableError
+from adapters.errors import AdapterError, AdapterUnavailableError
 from adapters.registry import Registry
-from arena.services.battles import BattleService, PairChooser, check_prompt
+from arena.services.battles import BattleService, PairChooser
 from arena.services.clips import ClipSigner
+from arena.services.gate import Gate
 from arena.services.generation import PLAYGROUND_RUN, AdapterPool, ArenaGenerationSettings, GenerationService
+from arena.services.inputs import clean_text
+from arena.services.jobs import JobQueue
 from arena.services.leaderboard import LeaderboardService
+from arena.services.limits import RateLimiter
+from arena.services.live import LiveBattles, public_failure
 from arena.services.matchmaking import MatchmakingChooser
 from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
+from arena.services.model_state import ModelStates
+from arena.services.moderation import Moderation
+from arena.services.processes import ProcessRegistry
+from arena.services.recovery import Recovery
+from arena.services.runner import JobRunner
+from arena.services.sessions import SessionSigner
 from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
@@ -60,6 +71,23 @@ def with_secret(settings: Settings) -> Settings:
     return settings.model_copy(update={"secret": path.read_text().strip()})
 
 
+def live_models(session: Session, catalog: ModelCatalog) -> list[str]:
+    """Enabled models that can make a video of any prompt now: not clips-only kinds, not backing off after a load
+    failure. Only these are drawn for typed prompts."""
+    off = ModelStates.backing_off(session)
+    out = []
+    for model_id, kind in session.execute(
+        select(Model.id, Model.kind).where(Model.enabled.is_(True)).order_by(Model.id)
+    ):
+        try:
+            can = catalog.kinds.get(kind).live
+        except Exception:  # a kind whose module cannot load here cannot generate either
+            can = False
+        if can and model_id not in off:
+            out.append(model_id)
+    return out
+
+
 def _gold_pairs(specs: list[str]) -> list[tuple[str, str]]:
     pairs = []
     for spec in specs:
@@ -84,6 +112,12 @@ class Arena:
     leaderboard: LeaderboardService
     clips: ClipSigner
     metric_board: MetricBoardService
+    gate: Gate
+    states: ModelStates
+    queue: JobQueue
+    runner: JobRunner
+    recovery: Recovery
+    moderation: Moderation
 
     @classmethod
     def create(
@@ -100,8 +134,11 @@ class Arena:
         factory = make_session_factory(engine)
         catalog = load_models_file(settings.models_file, kinds)
         suite = load_suite(settings.prompts_file)
+        moderation = Moderation(settings.moderation_blocklist, settings.moderation_hook)
+        states = ModelStates(factory, backoff_s=settings.model_backoff_s, backoff_max_s=settings.model_backoff_max_s)
         with transaction(factory) as session:
             sync_models(session, catalog)
+            states.apply_overrides(session)
             sync_suite(session, suite)
         media = MediaStore(settings.media_dir)
         pool = AdapterPool(catalog)
@@ -116,6 +153,27 @@ class Arena:
                 fps=settings.default_fps,
             ),
             secret=settings.secret,
+            states=states,
+        )
+        registry = ProcessRegistry(factory, stale_s=settings.process_stale_s)
+        queue = JobQueue(
+            factory,
+            registry.id,
+            lambda model_id: settings.generation_concurrency.get(model_id) or pool.max_concurrency(model_id),
+            max_queued=settings.generation_queue_max,
+            per_client=settings.live_battles_per_client,
+        )
+        live = LiveBattles(factory, media)
+        recovery = Recovery(factory, media, registry, live, ttl_s=settings.battle_ttl_s)
+        runner = JobRunner(
+            queue,
+            generation,
+            live,
+            registry,
+            recovery.sweep,
+            threads=settings.generation_workers,
+            heartbeat_s=settings.heartbeat_s,
+            sweep_s=settings.sweep_s,
         )
         leaderboard = LeaderboardService(factory, settings)
         battles = BattleService(
@@ -127,10 +185,17 @@ class Arena:
             gold_rate=settings.gold_rate,
             live_generation=settings.live_generation,
             ttl_s=settings.battle_ttl_s,
+            max_open=settings.max_open_battles,
+            max_open_ip=settings.max_open_battles_ip,
+            queue=queue,
+            live_models=lambda session: live_models(session, catalog),
+            moderate=moderation,
+            on_queued=runner.wake,
         )
         votes = VoteService(factory, battles, settings.secret, settings.min_view_s)
         clips = ClipSigner(settings.secret)
         metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
+        gate = Gate(SessionSigner(settings.secret), RateLimiter(settings), settings.secret)
         return cls(
             settings,
             engine,
@@ -144,7 +209,17 @@ class Arena:
             leaderboard,
             clips,
             metric_board,
+            gate,
+            states,
+            queue,
+            runner,
+            recovery,
+            moderation,
         )
+
+    def start_workers(self) -> None:
+        """Run generation jobs in this process (and beat its heartbeat, and sweep up after crashed processes)."""
+        self.runner.start()
 
     def prompts(self, language: str | None = None) -> list[dict[str, object]]:
         """The suite prompts (for pickers): id, key, text, language, category."""
@@ -162,13 +237,20 @@ class Arena:
         kept apart (their own run id): a battle never serves one."""
         if not self.settings.live_generation:
             raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
-        prompt = check_prompt(prompt)
+        prompt = clean_text(prompt)
+        self.moderation(prompt)
         with transaction(self.factory) as session:
             model = session.get(Model, model_id)
             if model is None or not model.enabled:
                 raise Refusal("invalid", f"unknown or disabled model {model_id!r}", 400)
             prompt_id = user_prompt(session, prompt).id
-        video_id = self.generation.get_or_generate(model_id, prompt_id, seed=seed, run_id=PLAYGROUND_RUN)
+        if not 0 <= seed <= MAX_SEED:
+            raise Refusal("invalid", f"the seed must be between 0 and {MAX_SEED}", 400)
+        try:
+            video_id = self.generation.get_or_generate(model_id, prompt_id, seed=seed, run_id=PLAYGROUND_RUN)
+        except AdapterError as exc:
+            log.warning("playground: %s failed: %s", model_id, exc)
+            raise Refusal("generation_failed", public_failure(exc), 502) from exc
         with transaction(self.factory) as session:
             video = session.get_one(Video, video_id)
             return {
@@ -195,11 +277,18 @@ class Arena:
         from arena.services.scoring import ScoringService
         from metrics.scorer import Scorer
 
-        scorer = Scorer(encoder=self.settings.metrics_encoder, checkpoint=self.settings.metrics_checkpoint)
+        settings = self.settings
+        scorer = Scorer(
+            encoder=settings.metrics_encoder,
+            checkpoint=settings.metrics_checkpoint,
+            dino=settings.metrics_dino,
+            raft=settings.metrics_raft,
+        )
         service = ScoringService(self.factory, self.settings.media_dir, scorer)
         return service.score_all(progress=progress)[0]
 
     def close(self) -> None:
+        self.runner.stop()
         self.pool.close()
         self.engine.dispose()
 

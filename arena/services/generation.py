@@ -10,18 +10,19 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Callable
+import time
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import GeneratedVideo, GenerationRequest, VideoAdapter
+from adapters.base import GeneratedVideo, GenerationRequest, ProgressCallback, VideoAdapter
 from adapters.config import ModelCatalog
+from adapters.errors import AdapterUnavailableError
 from adapters.video_io import encode_mp4
 from arena.services.media import MediaStore
+from arena.services.model_state import ModelStates
 from db.models import Prompt, Video
 from db.session import transaction
 
@@ -116,6 +117,8 @@ class AdapterPool:
         self._lock = threading.Lock()
         self._adapters: dict[str, VideoAdapter] = {}
         self._limits: dict[str, threading.BoundedSemaphore] = {}
+        self._max: dict[str, int] = {}
+        self._max_failed: dict[str, float] = {}  # model -> when its adapter last could not be built
         self._waiting: dict[str, int] = {}
 
     def get(self, model_id: str) -> tuple[VideoAdapter, threading.BoundedSemaphore]:
@@ -133,12 +136,37 @@ class AdapterPool:
             adapter.close()
         return kept, limit
 
+    def max_concurrency(self, model_id: str, retry_after_s: float = 60.0) -> int:
+        """The model's own limit on generations at once (its capabilities); 1 while its adapter cannot be built
+        (asked again after ``retry_after_s``: a server that is down is not asked on every call)."""
+        with self._lock:
+            if model_id in self._max:
+                return self._max[model_id]
+            if time.monotonic() - self._max_failed.get(model_id, -retry_after_s) < retry_after_s:
+                return 1
+        try:
+            adapter, _ = self.get(model_id)
+            limit = max(1, adapter.capabilities().max_concurrency)
+        except Exception:
+            with self._lock:
+                self._max_failed[model_id] = time.monotonic()
+            return 1
+        with self._lock:
+            self._max[model_id] = limit
+        return limit
+
     def waiting(self, model_id: str) -> int:
         """How many generations of this model wait for a free slot in this process."""
         with self._lock:
             return self._waiting.get(model_id, 0)
 
-    def run(self, model_id: str, request: GenerationRequest, language: str | None) -> GeneratedVideo:
+    def run(
+        self,
+        model_id: str,
+        request: GenerationRequest,
+        language: str | None,
+        progress: ProgressCallback | None = None,
+    ) -> GeneratedVideo:
         adapter, limit = self.get(model_id)
         with self._lock:
             self._waiting[model_id] = self._waiting.get(model_id, 0) + 1
@@ -148,7 +176,7 @@ class AdapterPool:
             with self._lock:
                 self._waiting[model_id] -= 1
         try:
-            return adapter.generate(request, language=language)
+            return adapter.generate(request, language=language, progress=progress)
         finally:
             limit.release()
 
@@ -167,8 +195,10 @@ class GenerationService:
         pool: AdapterPool,
         settings: ArenaGenerationSettings,
         secret: str = "",
+        states: ModelStates | None = None,
     ) -> None:
         self.factory = factory
+        self.states = states or ModelStates(factory)
         self.media = media
         self.pool = pool
         self.settings = settings
@@ -186,10 +216,13 @@ class GenerationService:
         model_id: str,
         prompt_id: int,
         seed: int = 0,
-        progress: Callable[[str], Any] | None = None,
+        progress: ProgressCallback | None = None,
         run_id: str | None = None,
     ) -> int:
-        """The id of the video of (model, prompt, seed, arena settings), generating it if needed."""
+        """The id of the video of (model, prompt, seed, arena settings), generating it if needed.
+
+        A model that cannot load is marked unavailable and not tried again until its back-off has passed (the
+        error says so); a success clears the mark."""
         with transaction(self.factory) as session:
             prompt = session.get(Prompt, prompt_id)
             if prompt is None:
@@ -201,9 +234,13 @@ class GenerationService:
             existing = find_generation(session, model_id, prompt_id, seed, key)
             if existing is not None:
                 return existing.id
-        if progress:
-            progress("generating")
-        video = self.pool.run(model_id, request, language)
+        self.states.check(model_id)
+        try:
+            video = self.pool.run(model_id, request, language, progress)
+        except AdapterUnavailableError as exc:
+            self.states.failed(model_id, exc.reason)
+            raise
+        self.states.succeeded(model_id)
         try:
             with transaction(self.factory) as session:
                 return store_generation(

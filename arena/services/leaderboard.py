@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,7 @@ class VoteSnapshot:
         self._lock = threading.RLock()  # one fit at a time: concurrent readers of a shared snapshot wait for it
         self._battle_rows: dict[tuple[str | None, str | None], BattleRows] = {}
         self._fits: dict[tuple[Any, ...], tuple[BattleRows, Leaderboard]] = {}
+        self._verdicts: dict[tuple[Any, ...], Verdicts] = {}  # the last few verdict families asked for
 
     def models(self) -> dict[str, dict[str, Any]]:
         return self.model_info
@@ -198,7 +199,8 @@ class VoteSnapshot:
             return Verdicts(
                 (), decide.method, "", decide.alpha, decide.margin, decide.power_gap, 0, fields, (), in_house
             )
-        return versus_from_rows(rows, in_house, decide, by=fields, names=self.names())
+        key = ("versus", in_house, language, category, fields, decide)
+        return self._memo(key, lambda: versus_from_rows(rows, in_house, decide, by=fields, names=self.names()))
 
     def compare(
         self, a: str, b: str, language: str | None = None, category: str | None = None, **rules: Any
@@ -212,7 +214,18 @@ class VoteSnapshot:
         missing = [m for m in (a, b) if m not in rows.models]
         if missing:
             raise Refusal("no_votes", f"no anonymous votes yet for: {', '.join(missing)}", 404)
-        return verdicts_from_rows(rows, [(a, b)], rules_from(self.settings, **rules), names=self.names())
+        decide = rules_from(self.settings, **rules)
+        key = ("compare", a, b, language, category, decide)
+        return self._memo(key, lambda: verdicts_from_rows(rows, [(a, b)], decide, names=self.names()))
+
+    def _memo(self, key: tuple[Any, ...], make: Callable[[], Verdicts]) -> Verdicts:
+        """A verdict family computed once per snapshot and arguments (at most 32 kept, oldest dropped)."""
+        with self._lock:
+            if key not in self._verdicts:
+                if len(self._verdicts) >= 32:
+                    self._verdicts.pop(next(iter(self._verdicts)))
+                self._verdicts[key] = make()
+            return self._verdicts[key]
 
     def prompt_losses(
         self, in_house: str | None = None, language: str | None = None, category: str | None = None, limit: int = 5

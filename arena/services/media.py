@@ -54,6 +54,14 @@ class MediaStore:
             tmp.replace(target)
         return target
 
+    def remove_served(self, token: str) -> bool:
+        """Delete a battle's served copy (its battle was voided); False when there was none."""
+        try:
+            self.served_path(token).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def prune_served(self, max_age_s: float) -> int:
         """Delete per-battle copies older than ``max_age_s`` (by then their battle is voted, void or expired);
         returns how many were removed. Originals are never touched."""

@@ -1,4 +1,5 @@
-"""Automatic scores on the board: per-model means with 95 % CIs, and how far each metric agrees with humans.
+"""Automatic scores on the board: per-model values with 95 % CIs (pooled as each metric says: VBench's consistency
+over every frame pair), VBench's view of them, and how far each metric agrees with humans.
 
 Agreement is measured on the arena's own votes: for anonymous, non-gold battles where both videos have a
 score, the share of decisive votes (ties and "both bad" excluded) where the metric prefers the video the
@@ -10,18 +11,23 @@ from __future__ import annotations
 import math
 import warnings
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.leaderboard import LeaderboardService
 from arena.services.suites import USER_SUITE
 from db.models import MetricScore, Prompt, Video
 from db.session import transaction
+from metrics.board import MetricReport, build_report, metric_poolings, summarise
+from metrics.pooling import VideoScores
+from metrics.vbench import VBenchView, build_view
 
 SKIPPED = frozenset({"facts"})  # descriptive, not a quality score
+ScoredVideo = VideoScores  # one pool video's values (one version per metric) and what the board groups it by
 
 
 def _direction() -> dict[str, bool | None]:
@@ -32,34 +38,37 @@ def _direction() -> dict[str, bool | None]:
     return {name: registry.get(name).higher_is_better for name in registry.names()}
 
 
-def _mean_ci(values: list[float]) -> tuple[float, float, float]:
-    from scipy import stats
+def _required_encoders(encoder: str) -> dict[str, str | None]:
+    """metric -> the encoder its rows must carry ("" for pixel metrics, the configured CLIP for CLIP metrics), or
+    None for metrics on their own model (DINO, RAFT, the aesthetic CLIP): the newest model stored is read."""
+    from metrics.base import FeatureModels
+    from metrics.registry import build_registry
 
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, mean, mean
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
+    registry, models = build_registry(), FeatureModels(encoder)
+    out: dict[str, str | None] = {}
+    for name in registry.names():
+        used = registry.get(name)().encoder_for(models)[0]
+        out[name] = "" if used is None else used if used == encoder else None
+    return out
 
 
 @dataclass(frozen=True)
-class ScoredVideo:
-    """One pool video's scores (one metric_version per metric) and what the summary groups it by."""
+class BoardRead:
+    """What one read of the scores gives: the videos, and per metric which (version, model) was read."""
 
-    model_id: str
-    category: str
-    language: str
-    scores: dict[str, float]
+    videos: dict[int, VideoScores]
+    chosen: dict[str, tuple[str, str]]  # metric -> (metric_version, encoder)
+    reasons: dict[str, str]  # metric -> why its newest rows have no value (weights missing ...)
 
 
 class MetricBoardService:
     """Scores of pool videos only (suite prompts: never the typed prompts of the playground or custom battles,
-    which anyone can add), for the configured encoder (pixel metrics have none), one metric_version per metric:
-    the latest stored, so a re-scored metric is never averaged with its older version.
+    which anyone can add), one (metric_version, model) per metric: the latest stored, so a re-scored metric is never
+    averaged with its older version. CLIP metrics read the configured encoder; pixel metrics have none; metrics on
+    their own model (DINO, RAFT, the aesthetic CLIP) read the newest model stored.
 
-    Each view reads the scores once: pass the :meth:`read` result to :meth:`summary` and :meth:`agreement`.
+    Each view reads the scores once: pass the :meth:`read` result to :meth:`summary`, :meth:`agreement` and
+    :meth:`vbench`. Pair-pooled metrics (VBench's consistency) pool every frame pair of a model's videos.
     """
 
     def __init__(self, factory: sessionmaker[Session], leaderboard: LeaderboardService, encoder: str) -> None:
@@ -67,45 +76,78 @@ class MetricBoardService:
         self.leaderboard = leaderboard
         self.encoder = encoder
 
-    def read(self) -> dict[int, ScoredVideo]:
-        """pool video id -> its model, prompt category and language, and {metric: value}."""
-        encoders = [self.encoder, ""]
+    def _choose(self, session: Session) -> dict[str, tuple[int, str, str]]:
+        """metric -> (newest row id, version, encoder) among the rows the board may read."""
+        required = _required_encoders(self.encoder)
+        latest: dict[str, tuple[int, str, str]] = {}
+        groups = select(
+            MetricScore.metric, MetricScore.metric_version, MetricScore.encoder, func.max(MetricScore.id)
+        ).group_by(MetricScore.metric, MetricScore.metric_version, MetricScore.encoder)
+        for metric, version, encoder, newest in session.execute(groups):
+            need = required.get(metric, "")
+            if metric in SKIPPED or (need is not None and encoder != need):
+                continue
+            if newest > latest.get(metric, (-1, "", ""))[0]:
+                latest[metric] = (newest, version, encoder)
+        return latest
+
+    def read_all(self, run_id: str | None = None, video_ids: Collection[int] | None = None) -> BoardRead:
+        """Pool videos (of one run, or these ids) with their values, pair counts and the reasons for no value."""
         with transaction(self.factory) as session:
-            latest: dict[str, tuple[int, str]] = {}  # metric -> (newest row id, its version)
-            versions = (
-                select(MetricScore.metric, MetricScore.metric_version, func.max(MetricScore.id))
-                .where(MetricScore.encoder.in_(encoders))
-                .group_by(MetricScore.metric, MetricScore.metric_version)
+            latest = self._choose(session)
+            chosen = {m: (v, e) for m, (_, v, e) in latest.items()}
+            if not chosen:
+                return BoardRead({}, {}, {})
+            picked = or_(
+                *[
+                    and_(MetricScore.metric == m, MetricScore.metric_version == v, MetricScore.encoder == e)
+                    for m, (v, e) in chosen.items()
+                ]
             )
-            for metric, version, newest in session.execute(versions):
-                if metric not in SKIPPED and newest > latest.get(metric, (-1, ""))[0]:
-                    latest[metric] = (newest, version)
             query = (
                 select(
                     Video.id,
                     Video.model_id,
+                    Video.prompt_id,
                     Prompt.category,
                     Prompt.language,
                     MetricScore.metric,
-                    MetricScore.metric_version,
                     MetricScore.value,
+                    MetricScore.details["pairs"].as_integer(),
                 )
                 .join(Video, Video.id == MetricScore.video_id)
                 .join(Prompt, Prompt.id == Video.prompt_id)
-                .where(
-                    MetricScore.encoder.in_(encoders),
-                    MetricScore.value.is_not(None),
-                    Prompt.suite != USER_SUITE,
-                )
+                .where(picked, MetricScore.value.is_not(None), Prompt.suite != USER_SUITE)
             )
-            out: dict[int, ScoredVideo] = {}
-            for video_id, model_id, category, language, metric, version, value in session.execute(query):
-                if value is not None and metric in latest and version == latest[metric][1]:
-                    video = out.get(video_id)
-                    if video is None:
-                        video = out[video_id] = ScoredVideo(model_id, category, language, {})
-                    video.scores[metric] = float(value)
-        return out
+            if run_id is not None:
+                query = query.where(Video.run_id == run_id)
+            if video_ids is not None:
+                query = query.where(Video.id.in_(list(video_ids)))
+            out: dict[int, VideoScores] = {}
+            for video_id, model_id, prompt_id, category, language, metric, value, pairs in session.execute(query):
+                video = out.get(video_id)
+                if video is None:
+                    video = out[video_id] = VideoScores(video_id, model_id, prompt_id, category, language, {}, {})
+                video.scores[metric] = float(value)
+                if pairs is not None:
+                    video.pairs[metric] = int(pairs)
+            newest_empty = (
+                select(func.max(MetricScore.id)).where(picked, MetricScore.value.is_(None)).group_by(MetricScore.metric)
+            )
+            reasons = {
+                metric: str(reason)
+                for metric, reason in session.execute(
+                    select(MetricScore.metric, MetricScore.details["reason"].as_string()).where(
+                        MetricScore.id.in_(newest_empty)
+                    )
+                )
+                if reason
+            }
+        return BoardRead(out, chosen, reasons)
+
+    def read(self) -> dict[int, VideoScores]:
+        """pool video id -> its model, prompt, category and language, {metric: value} and pair counts."""
+        return self.read_all().videos
 
     def values(self, videos: dict[int, ScoredVideo] | None = None) -> dict[int, dict[str, float]]:
         """pool video id -> {metric: value} (of `videos`, default: read now)."""
@@ -119,38 +161,47 @@ class MetricBoardService:
             ).all()
         return bool(flags and flags[0].get("calibrated"))
 
+    def _names(self) -> dict[str, str]:
+        return {m: info["display_name"] for m, info in self.leaderboard.models().items()}
+
     def summary(
         self,
         category: str | None = None,
         language: str | None = None,
-        videos: dict[int, ScoredVideo] | None = None,
+        videos: dict[int, VideoScores] | None = None,
         names: dict[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Per model and metric: mean, 95 % CI (t interval over videos), number of videos (of `videos`, default:
-        read now; `names`: display names, default: read now)."""
+        """Per model and metric: the pooled value ("mean": pair-pooled for VBench's consistency, the share of yes
+        for dynamic degree / static filter, else the mean), its 95 % CI, videos (and frame pairs); of `videos`
+        (default: read now), `names`: display names (default: read now)."""
         videos = self.read() if videos is None else videos
-        if names is None:
-            names = {m: info["display_name"] for m, info in self.leaderboard.models().items()}
-        grouped: dict[tuple[str, str], list[float]] = defaultdict(list)
-        for video in videos.values():
-            if (category and video.category != category) or (language and video.language != language):
-                continue
-            for metric, value in video.scores.items():
-                grouped[(video.model_id, metric)].append(value)
-        rows = []
-        for (model_id, metric), vals in sorted(grouped.items()):
-            mean, low, high = _mean_ci(vals)
-            rows.append(
-                {
-                    "model_id": model_id,
-                    "model": names.get(model_id, model_id),
-                    "metric": metric,
-                    "mean": round(mean, 4),
-                    "ci": [round(low, 4), round(high, 4)],
-                    "videos": len(vals),
-                }
-            )
-        return rows
+        names = self._names() if names is None else names
+        kept = [
+            v
+            for v in videos.values()
+            if (not category or v.category == category) and (not language or v.language == language)
+        ]
+        return [row.to_dict() for row in summarise(kept, names, metric_poolings())]
+
+    def vbench(
+        self,
+        category: str | None = None,
+        board: BoardRead | None = None,
+        names: dict[str, str] | None = None,
+    ) -> VBenchView:
+        """VBench's dimensions per model, raw (pooled as VBench pools) and normalised as its leaderboard."""
+        board = self.read_all() if board is None else board
+        kept = [v for v in board.videos.values() if not category or v.category == category]
+        models = {m: e for m, (_, e) in board.chosen.items()}
+        return build_view(kept, self._names() if names is None else names, models, board.reasons)
+
+    def report(self, run_id: str | None = None, video_ids: Collection[int] | None = None) -> MetricReport:
+        """Metrics of these videos (a run, ids, or the whole pool): per model and per model and prompt category
+        with 95 % intervals, and the VBench view. ``.to_dict()`` is JSON-ready."""
+        board = self.read_all(run_id=run_id, video_ids=video_ids)
+        models = {m: e for m, (_, e) in board.chosen.items()}
+        videos = list(board.videos.values())
+        return build_report(videos, self._names(), self.encoder, self.calibrated(), models, board.reasons)
 
     def agreement(self, videos: dict[int, ScoredVideo] | None = None) -> list[dict[str, Any]]:
         """Per metric: pair accuracy against human votes, and Spearman ρ of model means with BT ratings (of

@@ -3,7 +3,8 @@
 A video counts as scored when it has a row for every (metric, metric_version, encoder) the scorer
 produces, so a run stopped half-way resumes where it stopped, and a new encoder or metric version
 scores everything again. Rows for metrics that could not run (not supported / unavailable) are stored
-with ``value = None`` and the reason in ``details``. One transaction per video.
+with ``value = None`` and the reason in ``details``; an ``unavailable`` row (weights missing) is retried once
+the scorer finds its weights. One transaction per video.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class ScoringService:
         self.scorer = scorer
         # The DB column is not nullable: pixel metrics (no encoder) are stored with encoder "".
         self.keys = {(m, v, e or "") for m, v, e in scorer.result_keys()}
+        self.missing = scorer.missing_weights()  # metrics whose "unavailable" rows still stand
 
     def unscored_video_ids(self, run_id: str | None = None) -> list[int]:
         """Videos missing at least one of this scorer's (metric, version, encoder) rows, oldest first."""
@@ -46,6 +48,14 @@ class ScoringService:
             )
             for video_id, metric, version, encoder in rows:
                 have[video_id].add((metric, version, encoder))
+            retry = [m for m, _, _ in self.keys if m not in self.missing]  # weights present now
+            stale = session.execute(
+                select(MetricScore.video_id, MetricScore.metric, MetricScore.metric_version, MetricScore.encoder)
+                .where(MetricScore.value.is_(None), MetricScore.metric.in_(retry))
+                .where(MetricScore.details["status"].as_string() == "unavailable")
+            )
+            for video_id, metric, version, encoder in stale:
+                have[video_id].discard((metric, version, encoder))
         return [i for i in ids if not self.keys <= have[i]]
 
     def score_video(self, video_id: int) -> str | None:

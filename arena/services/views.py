@@ -14,11 +14,12 @@ __all__ = ["BattleMode", "BattleView", "Refusal", "Reveal", "SideReveal", "aware
 class Refusal(Exception):
     """A request the arena refuses, with a machine-readable code, an HTTP status and a reason for people."""
 
-    def __init__(self, code: str, reason: str, status: int = 409) -> None:
+    def __init__(self, code: str, reason: str, status: int = 409, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
         self.status = status
+        self.retry_after = retry_after  # seconds, for 429 (rate limits) and 503
 
 
 @overload
@@ -49,6 +50,9 @@ class BattleView:
     # Named mode only: the names are part of the page from the start.
     left_name: str | None = None
     right_name: str | None = None
+    # While "generating": jobs ahead in the queue and the slower video's progress (0..1).
+    queue_position: int | None = None
+    progress: float | None = None
 
     def public(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -63,6 +67,8 @@ class BattleView:
         }
         if self.reason:
             data["reason"] = self.reason
+        if self.status == "generating":
+            data["queue"] = {"position": self.queue_position, "progress": self.progress}
         if self.mode == "named":
             data["left"]["model"] = self.left_name
             data["right"]["model"] = self.right_name

@@ -7,8 +7,7 @@ unique constraint, so two racing votes (in two processes) store one vote.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from datetime import datetime
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.battles import BattleService
+from arena.services.sessions import hash_ip
 from arena.services.views import Refusal, Reveal, SideReveal, aware
 from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, Vote, VoteChoice, utcnow
 from db.session import transaction
@@ -32,12 +32,6 @@ class Aspects(BaseModel):
     text_alignment: AspectChoice | None = None
     motion: AspectChoice | None = None
     visual_quality: AspectChoice | None = None
-
-
-def hash_ip(ip: str | None, salt: str) -> str | None:
-    if not ip:
-        return None
-    return hmac.new(salt.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
 class VoteService:
@@ -75,8 +69,8 @@ class VoteService:
                     expired = True
                     raise Refusal("expired", "this battle expired before the vote; start a new one", 410)
                 now = utcnow()
-                shown_at = aware(battle.shown_at)
-                if self.min_view_s and shown_at is not None and (now - shown_at).total_seconds() < self.min_view_s:
+                delivered = delivered_at(battle)
+                if self.min_view_s and (delivered is None or (now - delivered).total_seconds() < self.min_view_s):
                     raise Refusal("too_early", "watch both videos to the end before voting", 425)
                 mark_voted = (
                     update(Battle)
@@ -92,7 +86,7 @@ class VoteService:
                 stored = cast("CursorResult[Any]", session.execute(mark_voted))
                 if stored.rowcount != 1:
                     raise Refusal("already_voted", "this battle already has a vote", 409)
-                shown = aware(battle.shown_at)
+                shown = delivered or aware(battle.shown_at)
                 session.add(
                     Vote(
                         battle_id=battle_id,
@@ -149,21 +143,32 @@ class VoteService:
                 raise Refusal("not_voted", "names are revealed only after the vote", 403)
             if battle.revealed_at is None:
                 battle.revealed_at = utcnow()
+            pool = battle.source in POOL_SOURCES  # a pool clip's seed would let the Playground rebuild it
             return Reveal(
                 battle_id=battle.id,
                 status=battle.status.value,
                 choice=battle.vote.choice.value if battle.vote else None,
-                left=_side(session, battle.left_model_id, battle.left_video_id),
-                right=_side(session, battle.right_model_id, battle.right_video_id),
+                left=_side(session, battle.left_model_id, battle.left_video_id, pool),
+                right=_side(session, battle.right_model_id, battle.right_video_id, pool),
                 reason=battle.status_reason,
             )
 
 
-def _side(session: Session, model_id: str, video_id: int | None) -> SideReveal:
+def delivered_at(battle: Battle) -> datetime | None:
+    """When both videos had reached the client (the later first fetch), or None while one has not."""
+    left, right = aware(battle.left_fetched_at), aware(battle.right_fetched_at)
+    return max(left, right) if left is not None and right is not None else None
+
+
+POOL_SOURCES = ("pool", "gold")
+_SHOWN_SETTINGS = ("num_frames", "width", "height", "fps", "steps", "guidance")
+
+
+def _side(session: Session, model_id: str, video_id: int | None, pool: bool) -> SideReveal:
     model = session.get_one(Model, model_id)
     video = session.get(Video, video_id) if video_id is not None else None
     params = video.provenance.get("params", {}) if video else {}
-    settings = {k: params.get(k) for k in ("num_frames", "width", "height", "fps", "steps", "guidance", "seed")}
+    settings = {k: params.get(k) for k in (_SHOWN_SETTINGS if pool else (*_SHOWN_SETTINGS, "seed"))}
     return SideReveal(
         model_id=model.id,
         display_name=model.display_name,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import secrets
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import gradio as gr
 
 from arena.services.container import Arena
+from arena.services.sessions import SESSION_COOKIE, Client
 from arena.services.views import Refusal
 from arena.ui.i18n import STRINGS, text
 
@@ -26,9 +28,23 @@ class Ui:
     session: gr.State  # a random id made on the server on first use; never sent to the browser
 
 
-def ensure_session(session_id: str | None) -> str:
-    """The browser session's id, created here (gr.Request.session_hash is chosen by the client)."""
-    return session_id or secrets.token_urlsafe(18)
+def identify(arena: Arena, session_id: str | None, request: gr.Request | None) -> Client:
+    """The caller of a Gradio event: the signed ``arena_session`` cookie when the browser has one (a forged one is
+    refused), else the id this page's state holds, else a new server-made one (gr.Request.session_hash is chosen
+    by the client, so it is never the identity)."""
+    client, _ = arena.gate.identify(_session_cookie(request), client_ip(request), known_session=session_id)
+    return client
+
+
+def _session_cookie(request: gr.Request | None) -> str | None:
+    header = request.headers.get("cookie") if request is not None and request.headers is not None else None
+    if not header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    with contextlib.suppress(CookieError):
+        jar.load(header)
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel is not None else None
 
 
 def client_ip(request: gr.Request | None) -> str | None:

@@ -1,8 +1,9 @@
 """Two videos of one prompt, a shared player, the vote and the reveal: the Battle tab (anonymous) and the
 Side-by-side tab (named) are both built here.
 
-The battle id lives in a gr.State (server side); the page only ever holds the random /media URLs. Both videos are
-made in one event, so the event's duration says nothing about which model is which.
+The battle id lives in a gr.State (server side); the page only ever holds the random /media URLs. A battle whose
+videos are generated live returns at once; a timer then polls it (queue position, progress bar) until both videos
+are ready together, so no event holds a worker during a generation and arrival says nothing about which is which.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from typing import Any
 
 import gradio as gr
 
+from arena.services.inputs import check_db_int
+from arena.services.sessions import Client
 from arena.services.views import BattleMode, BattleView, Refusal
-from arena.ui.common import LANGUAGE_CHOICES, Ui, client_ip, ensure_session, prompt_choices, warn_failure
+from arena.ui.common import LANGUAGE_CHOICES, Ui, client_ip, identify, prompt_choices, warn_failure
 from arena.ui.i18n import request_language, t, text
-from arena.ui.players import PLAYER_JS, empty_html, pair_html, reveal_html
+from arena.ui.players import PLAYER_JS, empty_html, pair_html, progress_html, reveal_html
 
 CHOICES = ("left", "right", "tie", "both_bad")
 ASPECTS = ("text_alignment", "motion", "visual_quality")
@@ -41,9 +44,10 @@ class Duel:
     notice: gr.Markdown
     reveal: gr.HTML
     next: gr.Button
+    timer: gr.Timer  # active while the battle is generating: polls its progress
 
     def api(self, name: str) -> str:
-        """Event names: start_battle, vote, next_battle, videos_played (+ "_side_by_side" when named)."""
+        """Event names: start_battle, vote, next_battle, videos_played, battle_progress (+ "_side_by_side")."""
         return f"{name}_side_by_side" if self.named else name
 
     def outputs(self) -> list[Any]:
@@ -54,6 +58,7 @@ class Duel:
             self.player,
             self.reveal,
             self.next,
+            self.timer,
             self.prompt,
             self.typed,
             *self.votes.values(),
@@ -93,6 +98,7 @@ def build_duel(ui: Ui, *, named: bool) -> Duel:
     notice = gr.Markdown("", elem_classes="arena-message")  # the last refusal, also shown as a toast
     reveal = gr.HTML("")
     next_btn = gr.Button(t("next_battle"), variant="primary", visible=False)
+    timer = gr.Timer(1.0, active=False)
     duel = Duel(
         named,
         battle,
@@ -109,6 +115,7 @@ def build_duel(ui: Ui, *, named: bool) -> Duel:
         notice,
         reveal,
         next_btn,
+        timer,
     )
     _wire(ui, duel)
     return duel
@@ -122,9 +129,8 @@ def _start(
     prompt_id: int | None,
     typed: str | None,
     models: list[str | None] | None,
-    session_id: str,
+    who: Client,
     lang: str,
-    progress: gr.Progress,
 ) -> dict[Any, Any]:
     """Start a battle; returns the updates of every duel component (names only in named mode)."""
     picked: list[str] | None = None
@@ -132,15 +138,18 @@ def _start(
         if not models or None in models or models[0] == models[1]:
             raise Refusal("invalid", text("choose_two", lang), 400)
         picked = [m for m in models if m is not None]  # every one: a None was refused above
-    typed = (typed or "").strip() or None
-    progress(0, desc=text("live_progress", lang))
+    typed = typed.strip() if isinstance(typed, str) else None
+    ui.arena.gate.allow("battle", who)
+    if typed:
+        ui.arena.gate.allow("typed", who)
     view: BattleView = ui.arena.battles.start(
-        session_id,
-        prompt_id=None if typed or prompt_id is None else int(prompt_id),
-        prompt_text=typed,
+        who.session_id,
+        prompt_id=None if typed else prompt_id,
+        prompt_text=typed or None,
         language=None if typed or language in (None, "", "any") else language,
         mode=BattleMode.named if duel.named else BattleMode.anonymous,
         models=picked,
+        ip_hash=who.ip_hash,
     )
     message = f"{text('voided', lang)}: {view.reason or ''}" if view.status == "voided" else ""
     if message:
@@ -149,11 +158,41 @@ def _start(
         duel.battle: view.id,
         duel.notice: message,
         duel.prompt_text: view.prompt,
-        duel.player: pair_html(view, lang),
+        duel.player: progress_html(view, lang) if view.status == "generating" else pair_html(view, lang),
         duel.reveal: "",
         duel.next: gr.update(visible=False),
+        duel.timer: gr.Timer(active=view.status == "generating"),
         **duel.locked(False),
     }
+
+
+def _poll(ui: Ui, duel: Duel, battle_id: str | None, session_id: str | None, lang: str) -> dict[Any, Any]:
+    """One tick while a battle is generating: its progress, or both videos once ready (then the timer stops)."""
+    if not battle_id or not session_id:
+        return {duel.timer: gr.Timer(active=False)}
+    try:
+        view = ui.arena.battles.get(battle_id, session_id)
+    except Refusal as exc:
+        return {duel.timer: gr.Timer(active=False), duel.notice: warn_failure(exc, lang)}
+    if view.status == "generating":
+        return {duel.player: progress_html(view, lang)}
+    message = f"{text('voided', lang)}: {view.reason or ''}" if view.status == "voided" else ""
+    if message:
+        gr.Warning(message)
+    return {duel.timer: gr.Timer(active=False), duel.notice: message, duel.player: pair_html(view, lang)}
+
+
+def _prompt_id(value: Any) -> int | None:
+    """A suite prompt id from the dropdown; anything else (a client may send any JSON) is refused."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise Refusal("invalid", "choose a prompt from the list", 400)
+    try:
+        number = int(value)
+    except (ValueError, OverflowError) as exc:
+        raise Refusal("invalid", "choose a prompt from the list", 400) from exc
+    return check_db_int(number, what="the prompt id")
 
 
 def _wire(ui: Ui, duel: Duel) -> None:
@@ -169,25 +208,27 @@ def _wire(ui: Ui, duel: Duel) -> None:
         model_b: str | None,
         session_id: str | None,
         request: gr.Request,
-        progress: gr.Progress = gr.Progress(),
     ) -> dict[Any, Any]:
-        session_id, lang = ensure_session(session_id), request_language(request)
+        lang = request_language(request)
         models = [model_a, model_b] if duel.named else None
+        try:
+            who = identify(arena, session_id, request)
+        except Refusal as exc:
+            return {duel.notice: warn_failure(exc, lang)}
         try:
             updates = _start(
                 ui,
                 duel,
                 language=language,
-                prompt_id=prompt_id,
+                prompt_id=_prompt_id(prompt_id),
                 typed=typed,
                 models=models,
-                session_id=session_id,
+                who=who,
                 lang=lang,
-                progress=progress,
             )
         except Exception as exc:
             updates = {duel.notice: warn_failure(exc, lang)}
-        return {session: session_id, **updates}
+        return {session: who.session_id, **updates}
 
     def next_battle(
         language: str | None,
@@ -195,9 +236,8 @@ def _wire(ui: Ui, duel: Duel) -> None:
         model_b: str | None,
         session_id: str | None,
         request: gr.Request,
-        progress: gr.Progress = gr.Progress(),
     ) -> dict[Any, Any]:
-        updates = start(language, None, None, model_a, model_b, session_id, request, progress)
+        updates = start(language, None, None, model_a, model_b, session_id, request)
         return {duel.prompt: gr.update(value=None), duel.typed: "", **updates}
 
     def vote(
@@ -210,15 +250,17 @@ def _wire(ui: Ui, duel: Duel) -> None:
         request: gr.Request,
     ) -> dict[Any, Any]:
         lang = request_language(request)
-        choice = (choice or "").partition(":")[0]  # the buttons send "<choice>:<click time>"
+        choice = choice.partition(":")[0] if isinstance(choice, str) else ""  # buttons send "<choice>:<time>"
         if not choice:
-            return {}
+            return gr.skip()
         if not battle_id or not session_id:
             gr.Warning(text("start_first", lang))
             return {duel.notice: text("start_first", lang)}
         aspects = {"text_alignment": text_alignment, "motion": motion, "visual_quality": visual_quality}
         try:
-            reveal = arena.votes.vote(battle_id, session_id, choice, aspects, ip=client_ip(request))
+            who = identify(arena, session_id, request)
+            arena.gate.allow("vote", who)
+            reveal = arena.votes.vote(battle_id, who.session_id, choice, aspects, ip=client_ip(request))
         except Exception as exc:
             return {duel.notice: warn_failure(exc, lang)}
         return {
@@ -231,12 +273,12 @@ def _wire(ui: Ui, duel: Duel) -> None:
     def played(battle_id: str | None, session_id: str | None) -> dict[Any, Any]:
         """Both videos reached their end in the browser: unlock the vote if the battle still awaits one."""
         if not battle_id or not session_id:
-            return {}
+            return gr.skip()
         try:
             status = arena.battles.get(battle_id, session_id).status
         except Refusal:
-            return {}
-        return duel.locked(True) if status == "shown" else {}
+            return gr.skip()
+        return duel.locked(True) if status == "shown" else gr.skip()
 
     outputs = [session, *duel.outputs()]
     duel.start.click(
@@ -256,6 +298,18 @@ def _wire(ui: Ui, duel: Duel) -> None:
         api_name=duel.api("vote"),
     )
     duel.player.end(played, [duel.battle, session], vote_outputs, api_name=duel.api("videos_played"))
+
+    def poll(battle_id: str | None, session_id: str | None, request: gr.Request) -> dict[Any, Any]:
+        return _poll(ui, duel, battle_id, session_id, request_language(request))
+
+    duel.timer.tick(
+        poll,
+        [duel.battle, session],
+        [duel.timer, duel.notice, duel.player],
+        api_name=duel.api("battle_progress"),
+        concurrency_limit=None,  # a quick read: never queued behind other events
+        show_progress="hidden",
+    )
     duel.language.change(
         lambda language: gr.update(choices=prompt_choices(arena, language), value=None),
         duel.language,

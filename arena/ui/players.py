@@ -48,6 +48,19 @@ def empty_html(message: str = "") -> str:
     return f'<div class="arena-empty">{escape(message)}</div>'
 
 
+def progress_html(view: BattleView, lang: str) -> str:
+    """A live battle being made: its place in the queue, then a progress bar (the slower video's progress)."""
+    fraction = max(0.0, min(1.0, view.progress or 0.0))
+    if view.queue_position:
+        label = text("queue_waiting", lang, ahead=view.queue_position)
+    else:
+        label = text("queue_running", lang, percent=round(100 * fraction))
+    return (
+        f'<div class="arena-empty arena-progress"><div>{escape(label)}'
+        f'<progress max="1" value="{fraction:.3f}"></progress></div></div>'
+    )
+
+
 def pair_html(view: BattleView, lang: str) -> str:
     """The two videos side by side with one shared play/replay control; names only in named mode."""
     if not (view.left_url and view.right_url):

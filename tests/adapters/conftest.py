@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from tests.support.servers import ThreadedServer
+
+if TYPE_CHECKING:
+    from tests.adapters.tiny_pipelines import TinyPipeline
 
 
 def gradient(num_frames: int, width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -48,3 +51,23 @@ def unused_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Callable[[str], TinyPipeline]:
+    """Tiny pipelines by family (tiny_pipelines.BUILDERS) or version (tiny_versions.VERSION_BUILDERS), each
+    built once per test module: a test that changes a pipeline in place builds its own."""
+    import torch
+
+    from tests.adapters.tiny_pipelines import BUILDERS
+    from tests.adapters.tiny_versions import VERSION_BUILDERS
+
+    torch.set_num_threads(1)
+    built: dict[str, TinyPipeline] = {}
+
+    def get(key: str) -> TinyPipeline:
+        if key not in built:
+            built[key] = {**BUILDERS, **VERSION_BUILDERS}[key]()
+        return built[key]
+
+    return get

@@ -314,5 +314,9 @@ def test_demo_adapter_params_are_validated_and_latency_is_simulated() -> None:
     with pytest.raises(ValidationError):
         DemoAdapter.from_config("demo", {"behavior": "faithful"})
     slow = DemoAdapter.from_config("demo", {"latency_s": 0.3})
-    video = slow.generate(GenerationRequest(prompt="a red ball", num_frames=2, width=64, height=64, seed=0))
+    seen: list[float] = []
+    video = slow.generate(
+        GenerationRequest(prompt="a red ball", num_frames=2, width=64, height=64, seed=0), progress=seen.append
+    )
     assert video.provenance.latency_s >= 0.3
+    assert seen == sorted(seen) and len(seen) == 10 and seen[-1] == 1.0  # progress through the wait, in order

@@ -1,7 +1,9 @@
 """DiffusersAdapter end to end on tiny random pipelines built offline (see tiny_pipelines.py).
 
-Real pipelines run on the CPU: output contract, each family's snapping rule, seeding, loading from a
-saved folder and from a Hugging Face cache layout, missing-weights errors, and the CUDA-only gating.
+Real pipelines of all twelve families (and the versions their configs select) run on the CPU: output
+contract, each family's snapping rule with provenance equal to the frames produced, seeding, loading from a
+saved folder and from a Hugging Face cache layout, missing-weights errors, and the CUDA-only gating. The
+loading recipes and the settings refused when the models file is read: test_diffusers_recipes.py.
 """
 
 from __future__ import annotations
@@ -30,28 +32,12 @@ from adapters.errors import (
     WeightsNotFoundError,
 )
 from tests.adapters.tiny_pipelines import BUILDERS, TinyPipeline
+from tests.adapters.tiny_versions import VERSION_BUILDERS
 
-ELEVEN = {
+TWELVE = {
     "wan", "wan2.2", "cogvideox", "ltx", "hunyuanvideo", "mochi", "allegro", "latte", "animatediff",
     "skyreels-v2", "sana-video", "modelscope",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
-@pytest.fixture(scope="module")
-def tiny() -> Callable[[str], TinyPipeline]:
-    built: dict[str, TinyPipeline] = {}
-
-    def get(family: str) -> TinyPipeline:
-        if family not in built:
-            built[family] = BUILDERS[family]()
-        return built[family]
-
-    return get
 
 
 def adapter_for(tp: TinyPipeline, **params: Any) -> DiffusersAdapter:
@@ -69,7 +55,7 @@ def test_family_table_covers_every_family_with_sane_rules() -> None:
     import diffusers
 
     table = family_table()
-    assert set(table) >= ELEVEN
+    assert set(table) == TWELVE == set(BUILDERS)  # and each has a tiny pipeline run below
     for name, fam in table.items():
         cls = getattr(diffusers, fam.pipeline_class)  # resolves lazily from diffusers
         accepted = inspect.signature(cls.__call__).parameters
@@ -82,6 +68,14 @@ def test_family_table_covers_every_family_with_sane_rules() -> None:
         assert fam.frames.snap(fam.default_frames) == fam.default_frames, name
         assert fam.size.snap(fam.default_width, fam.default_height) == (fam.default_width, fam.default_height)
         assert fam.default_steps >= 1 and fam.default_fps > 0, name
+        for version in fam.versions:  # a version's defaults are valid under its rules
+            frames, size = version.frames or fam.frames, version.size or fam.size
+            w, h = version.default_width or fam.default_width, version.default_height or fam.default_height
+            assert frames.snap(version.default_frames or fam.default_frames) == (
+                version.default_frames or fam.default_frames
+            )
+            assert size.snap(w, h) == (w, h), (name, version.name)
+    assert {v.name for fam in table.values() for v in fam.versions} == set(VERSION_BUILDERS)
     assert table["latte"].frames_arg == "video_length" and table["sana-video"].frames_arg == "frames"
     assert table["latte"].fixed_kwargs["clean_caption"] is False
     assert table["allegro"].fixed_kwargs["clean_caption"] is False
@@ -96,22 +90,33 @@ def test_family_table_covers_every_family_with_sane_rules() -> None:
 
 # -- generation through the adapter -------------------------------------------------------------------
 
-# family -> (asked frames, width, height, extra params) and the snapped (frames, width, height) expected
+# family or version -> (asked frames, width, height) and the snapped (frames, width, height) expected
 CASES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
     "wan": ((10, 50, 40), (9, 48, 32)),  # 4k+1, multiples of 16
+    "wan2.2": ((10, 50, 40), (9, 48, 32)),  # two experts, Wan's rules
+    "skyreels-v2": ((6, 20, 44), (5, 16, 48)),  # Wan's rules
     "cogvideox": ((12, 40, 20), (9, 32, 16)),  # 8k+1; the tiny checkpoint overrides 720x480 with /16
     "ltx": ((8, 40, 70), (9, 32, 64)),  # tiny VAE: 4k+1; multiples of 32
     "hunyuanvideo": ((6, 20, 17), (5, 16, 16)),  # 4k+1, multiples of 16
     "mochi": ((8, 16, 16), (7, 16, 16)),  # 6k+1
     "latte": ((5, 8, 8), (4, 8, 8)),  # frames fixed to the transformer's video_length
     "animatediff": ((5, 18, 14), (8, 16, 16)),  # 8..32 frames, multiples of 4 here
+    "allegro": ((10, 20, 30), (8, 16, 32)),  # the tile grid: 8+4k frames, sides 16+8k aligned to 16
+    "sana-video": ((10, 40, 70), (9, 32, 64)),  # 480p (Wan VAE): 4k+1, multiples of 32
+    "modelscope": ((5, 18, 14), (5, 16, 16)),  # any frame count, multiples of 8
+    "cogvideox-1.5": ((60, 20, 20), (65, 16, 16)),  # 1.5: 16k+1 up to 161 (1.0: 8k+1 up to 49)
+    "ltx-video-0.9.1+": ((8, 40, 70), (9, 32, 64)),
+    "sana-video-720p": ((12, 64, 64), (9, 64, 64)),  # 720p (LTX-2 VAE, 8x in time): 8k+1
+    "wan2.2-ti2v-5b": ((10, 48, 40), (9, 64, 32)),  # VAE 16 x patch 2: multiples of 32
 }
 
 
-@pytest.mark.parametrize("family", sorted(CASES))
-def test_generates_snapped_video_with_provenance(family: str, tiny: Callable[[str], TinyPipeline]) -> None:
-    (frames, width, height), (want_f, want_w, want_h) = CASES[family]
-    adapter = adapter_for(tiny(family))
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_generates_snapped_video_with_provenance(key: str, tiny: Callable[[str], TinyPipeline]) -> None:
+    (frames, width, height), (want_f, want_w, want_h) = CASES[key]
+    tp = tiny(key)
+    family = tp.family
+    adapter = adapter_for(tp)
     video = adapter.generate(req(num_frames=frames, width=width, height=height, negative_prompt="blurry"))
     assert video.frames.dtype == np.uint8
     assert video.frames.shape == (want_f, want_h, want_w, 3)
@@ -126,7 +131,13 @@ def test_generates_snapped_video_with_provenance(family: str, tiny: Callable[[st
     assert prov.device == "cpu" and prov.dtype == "float32"
     assert set(prov.library_versions) == {"diffusers", "torch"}
     assert prov.params["family"] == family and prov.params["steps"] == 2
+    assert prov.params.get("version") == (key if key in VERSION_BUILDERS else None)
+    # the provenance is the video: what it records is what came out
+    assert (prov.params["num_frames"], prov.params["width"], prov.params["height"]) == (
+        video.num_frames, *video.size,
+    )  # fmt: skip
     assert video.frames.std() > 0  # a picture, not a constant fill
+    assert (video.frames == 128).mean() < 0.1  # no undecoded grey region (0.5 -> 128)
 
 
 @pytest.mark.parametrize("family", ["wan", "ltx", "animatediff"])
@@ -137,6 +148,16 @@ def test_same_seed_same_frames_other_seed_differs(family: str, tiny: Callable[[s
     c = adapter.generate(req(seed=2)).frames
     np.testing.assert_array_equal(a, b)
     assert np.abs(a.astype(int) - c.astype(int)).mean() > 1.0
+
+
+@pytest.mark.parametrize("family", ["wan", "cogvideox"])
+def test_each_denoising_step_reports_progress(family: str, tiny: Callable[[str], TinyPipeline]) -> None:
+    adapter = adapter_for(tiny(family))
+    seen: list[float] = []
+    adapter.generate(req(steps=3), progress=seen.append)
+    assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
+    adapter.generate(req(steps=2))  # no callback: nothing reported, nothing left over from the last call
+    assert len(seen) == 3
 
 
 def test_frame_rule_that_does_not_fit_the_checkpoint_is_an_error(tiny: Callable[[str], TinyPipeline]) -> None:

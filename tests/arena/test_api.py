@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -94,6 +95,12 @@ def test_voided_battle_says_why_and_serves_nothing(server: ThreadedServer) -> No
         refused = http.post("/api/battles", json=chosen)  # anonymous battles choose their own models
         assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid"
         battle = http.post("/api/battles", json={**chosen, "mode": "named"}).json()
+        assert battle["status"] == "generating" and battle["queue"]["progress"] == 0.0  # returned at once, queued
+        assert battle["left"]["video_url"] is None
+        deadline = time.monotonic() + 30
+        while battle["status"] == "generating" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            battle = http.get(f"/api/battles/{battle['id']}").json()
         assert battle["status"] == "voided" and "could not be generated" in battle["reason"]
         assert battle["left"]["video_url"] is None
         vote = http.post(f"/api/battles/{battle['id']}/vote", json={"choice": "left"})

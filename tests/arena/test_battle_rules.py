@@ -17,6 +17,7 @@ from arena.services.suites import USER_SUITE
 from arena.services.views import BattleMode, Refusal
 from db.models import Battle, Prompt, Video
 from db.session import transaction
+from tests.support.waiting import settled
 
 
 def battle_videos(arena: Arena, battle_id: str) -> list[Video]:
@@ -30,6 +31,7 @@ def test_a_playground_video_is_never_served_in_a_battle(arena: Arena) -> None:
     shown = arena.playground("alpha-7b", text, seed=5)
     for _ in range(6):
         view = arena.battles.start("s1", prompt_text=text, mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
+        view = settled(arena, view, "s1")
         assert view.status == "shown"
         assert shown["video_id"] not in {v.id for v in battle_videos(arena, view.id)}
     with transaction(arena.factory) as session:
@@ -101,10 +103,25 @@ def test_votes_sooner_than_the_viewing_time_are_refused(arena_factory: Callable[
     arena = arena_factory(min_view_s=30.0)
     arena.prefill(models=["alpha-7b", "beta-v2"])
     view = arena.battles.start("s1")
-    with pytest.raises(Refusal) as refused:
-        arena.votes.vote(view.id, "s1", "left")
-    assert refused.value.code == "too_early" and refused.value.status == 425
-    with transaction(arena.factory) as session:  # the refusal stored nothing; later the vote counts
+
+    def too_early() -> None:
+        with pytest.raises(Refusal) as refused:
+            arena.votes.vote(view.id, "s1", "left")
+        assert refused.value.code == "too_early" and refused.value.status == 425
+
+    with transaction(arena.factory) as session:  # shown long ago, but never fetched: the clock has not started
         battle = session.get_one(Battle, view.id)
-        battle.shown_at = battle.shown_at - timedelta(seconds=31)
+        battle.shown_at = battle.shown_at - timedelta(seconds=300)
+        left_token, right_token = battle.left_token, battle.right_token
+    too_early()
+    assert arena.battles.video_for_token(left_token) is not None
+    too_early()  # one video received is not both
+    assert arena.battles.video_for_token(right_token) is not None
+    assert arena.battles.video_for_token(right_token) is not None  # a second fetch does not restart the clock
+    too_early()  # both just received
+    with transaction(arena.factory) as session:  # the refusals stored nothing; 31 s after delivery the vote counts
+        battle = session.get_one(Battle, view.id)
+        assert battle.vote is None and battle.left_fetched_at is not None
+        battle.left_fetched_at -= timedelta(seconds=31)
+        battle.right_fetched_at = battle.left_fetched_at
     assert arena.votes.vote(view.id, "s1", "left").choice == "left"

@@ -18,6 +18,7 @@ from arena.services.container import Arena
 from arena.services.views import Refusal
 from db.models import Battle, BattleMode, Video, Vote, utcnow
 from db.session import transaction
+from tests.support.waiting import settled
 
 
 def vote_count(arena: Arena) -> int:
@@ -151,6 +152,7 @@ def test_racing_votes_store_exactly_one(arena_factory: Callable[..., Arena], are
 
 def test_failing_model_voids_the_battle_and_says_why(arena: Arena) -> None:
     view = arena.battles.start("s1", prompt_text="a green frog jumps", models=["alpha-7b", "broken-model"])
+    view = settled(arena, view, "s1")
     assert view.status == "voided"
     assert view.left_url is None and view.right_url is None
     # The client learns which side failed and how, never the raw error (it can name models, paths or hosts).
@@ -165,7 +167,9 @@ def test_failing_model_voids_the_battle_and_says_why(arena: Arena) -> None:
 
 def test_live_prompt_generates_both_videos_and_detects_chinese(arena: Arena) -> None:
     view = arena.battles.start("s1", prompt_text="一只紫色的星星向上飞", models=["alpha-7b", "gamma-x"])
-    assert view.status == "shown" and view.language == "zh"
+    assert view.status == "generating" and view.left_url is None and view.right_url is None
+    view = settled(arena, view, "s1")
+    assert view.status == "shown" and view.language == "zh" and view.left_url and view.right_url
     with transaction(arena.factory) as session:
         battle = session.get_one(Battle, view.id)
         assert battle.source == "live" and battle.left_video_id and battle.right_video_id
@@ -226,8 +230,8 @@ def test_leaderboard_moves_with_votes(arena: Arena) -> None:
 
 
 def test_live_generation_obeys_the_per_model_concurrency_limit(arena_factory: Callable[..., Arena]) -> None:
-    """Six live battles at once on one slow model: never more than its max_concurrency (2) generations run."""
-    arena = arena_factory()
+    """Six live battles at once on one slow model, six workers: never more than its max_concurrency (2) run."""
+    arena = arena_factory(generation_workers=6)
     slow_spec = arena.catalog.get("gamma-x")
     adapter, _ = arena.pool.get(slow_spec.id)
     adapter.params = adapter.Params.model_validate({**slow_spec.params, "delay_s": 0.3})  # type: ignore[attr-defined]
@@ -238,7 +242,7 @@ def test_live_generation_obeys_the_per_model_concurrency_limit(arena_factory: Ca
         barrier.wait()
         try:
             view = arena.battles.start(f"s{i}", prompt_text=f"a green box number {i}", models=["alpha-7b", "gamma-x"])
-            assert view.status == "shown"
+            assert settled(arena, view, f"s{i}").status == "shown"
         except BaseException as exc:  # collected, asserted below
             errors.append(exc)
 

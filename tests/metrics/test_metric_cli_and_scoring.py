@@ -114,7 +114,7 @@ def test_scoring_service_stores_rows_and_resumes(arena_db, tiny_encoder):
     assert service.unscored_video_ids() == [3]
     with sessions() as s:
         rows = {(r.video_id, r.metric): r for r in s.scalars(select(MetricScore))}
-    assert len(rows) == 2 * 8
+    assert len(rows) == 2 * 10
     assert rows[(1, "clipsim")].value is not None and rows[(1, "clipsim")].encoder == "tiny-random"
     assert rows[(1, "clipsim")].details["calibrated"] is False
     assert rows[(2, "clipsim")].value is None and rows[(2, "clipsim")].details["status"] == "not_supported"
@@ -126,7 +126,7 @@ def test_scoring_service_stores_rows_and_resumes(arena_db, tiny_encoder):
     assert service.unscored_video_ids(run_id="r1") == [1]
     assert service.score_video(1) is None
     with sessions() as s:
-        assert len(list(s.scalars(select(MetricScore).where(MetricScore.video_id == 1)))) == 8
+        assert len(list(s.scalars(select(MetricScore).where(MetricScore.video_id == 1)))) == 10
     # a new encoder means nothing is scored for it yet
     other = ScoringService(sessions, media, Scorer("ViT-B-32", device="cpu"))
     assert other.unscored_video_ids() == [1, 2, 3]
@@ -157,3 +157,35 @@ def test_arena_score_command_scores_everything_then_nothing(cli, arena_db):
     assert again.exit_code == 0 and "scored 0 of 0 videos" in again.output
     both = CliRunner().invoke(cli, ["score", "--all", "--run", "r1"])
     assert both.exit_code == 2
+
+
+def test_unavailable_rows_are_retried_once_the_weights_are_found(arena_db, tiny_encoder, tmp_path, monkeypatch):
+    from sqlalchemy import select
+
+    from arena.services.scoring import ScoringService
+    from db.models import MetricScore
+    from metrics.scorer import Scorer
+    from tests.metrics.models import save_tiny_vit
+
+    sessions, media = arena_db
+    cache = tmp_path / "hf"
+    only = ["subject_consistency", "temporal_flicker"]
+    before = ScoringService(
+        sessions, media, Scorer("tiny-random", loaded=[tiny_encoder], hf_cache_dir=cache, metrics=only)
+    )
+    assert before.score_all()[0] == 3
+    assert before.unscored_video_ids() == []  # missing weights: stored as unavailable, not retried in vain
+    with sessions() as s:
+        row = s.scalars(select(MetricScore).where(MetricScore.metric == "subject_consistency")).first()
+        assert row.value is None and row.details["status"] == "unavailable" and row.encoder == "dino-vitb16"
+    from tests.metrics.test_vbench_models import fake_hf_cache
+
+    fake_hf_cache(cache, "facebook/dino-vitb16", save_tiny_vit)  # the weights arrive
+    after = ScoringService(
+        sessions, media, Scorer("tiny-random", loaded=[tiny_encoder], hf_cache_dir=cache, metrics=only)
+    )
+    assert after.unscored_video_ids() == [1, 2, 3]
+    assert after.score_all()[0] == 3 and after.unscored_video_ids() == []
+    with sessions() as s:
+        rows = list(s.scalars(select(MetricScore).where(MetricScore.metric == "subject_consistency")))
+    assert len(rows) == 3 and all(r.value is not None and r.details["status"] == "ok" for r in rows)

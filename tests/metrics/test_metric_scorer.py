@@ -19,7 +19,8 @@ from metrics.registry import build_registry
 from metrics.scorer import Scorer
 from tests.metrics.videos import constant_video, moving_square
 
-CLIP_METRICS = {"clipsim", "clip_temp", "subject_consistency", "background_consistency"}
+CLIP_METRICS = {"clipsim", "clip_temp", "background_consistency"}
+OTHER_METRICS = {"subject_consistency", "dynamic_degree", "static_filter", "temporal_flicker", "motion_amount"}
 
 
 def make_scorer(tiny_encoder, **kwargs) -> Scorer:
@@ -29,7 +30,7 @@ def make_scorer(tiny_encoder, **kwargs) -> Scorer:
 def test_registry_holds_every_metric_with_its_contract():
     registry = build_registry()
     assert registry is not build_registry()  # fresh object per call
-    assert set(registry.names()) == CLIP_METRICS | {"temporal_flicker", "motion_amount", "aesthetic", "facts"}
+    assert set(registry.names()) == CLIP_METRICS | OTHER_METRICS | {"aesthetic", "facts"}
     for name in registry.names():
         cls = registry.get(name)
         assert issubclass(cls, VideoMetric) and cls.name == name
@@ -44,23 +45,24 @@ def test_features_are_computed_once_per_video_and_text_once_per_prompt(tiny_enco
     scorer = make_scorer(tiny_encoder)
     video = moving_square()
     first = scorer.score_frames(video, 8, "a white square", "en", video_hash=frames_hash(video))
-    assert scorer.provider.stats == {"image_encodes": 1, "text_encodes": 1}  # 4 CLIP metrics, one pass
+    # clipsim + clip_temp share the open_clip pass; background consistency has VBench's transform: 2 passes
+    assert scorer.provider.stats == {"image_encodes": 2, "text_encodes": 1, "flow_pairs": 0}
     again = scorer.score_frames(video, 8, "a white square", "en", video_hash=frames_hash(video))
     reverse = video[::-1].copy()
     other = scorer.score_frames(reverse, 8, "a white square", "en", video_hash=frames_hash(reverse))
-    assert scorer.provider.stats == {"image_encodes": 2, "text_encodes": 1}  # same prompt: cached text
+    assert scorer.provider.stats == {"image_encodes": 4, "text_encodes": 1, "flow_pairs": 0}  # same prompt: cached
     assert [r.value for r in first.results] == [r.value for r in again.results]
     assert other.video_hash != first.video_hash
     scorer.score_frames(video, 8, "a white square", "en")  # no hash: shared within the call, not kept
-    assert scorer.provider.stats["image_encodes"] == 3
+    assert scorer.provider.stats["image_encodes"] == 6
 
 
 def test_disk_cache_round_trip_gives_identical_results(tiny_encoder, tmp_path):
     video = moving_square()
     a = make_scorer(tiny_encoder, cache_dir=tmp_path)
     ra = a.score_frames(video, 8, "a white square", "en", video_hash=frames_hash(video))
-    files = list(tmp_path.rglob("*.npy"))
-    assert len(files) == 1 and files[0].parent.name == tiny_encoder.cache_id
+    files = sorted(tmp_path.rglob("*.npy"))
+    assert [f.parent.name for f in files] == [tiny_encoder.cache_id, f"{tiny_encoder.cache_id}-vbench32"]
     b = make_scorer(tiny_encoder, cache_dir=tmp_path)
     rb = b.score_frames(video, 8, "a white square", "en", video_hash=frames_hash(video))
     assert b.provider.stats["image_encodes"] == 0
@@ -195,7 +197,7 @@ def test_aesthetic_head_applied_to_shared_features_by_hand(scorer, tmp_path):
     torch.save({"weight": torch.tensor(w), "bias": torch.tensor(b)}, head)
     ctx = scorer.context(moving_square(), 8, "a square", "en")
     result = AestheticScore(head=head, encoder_id="tiny-random").evaluate(ctx)
-    feats = ctx.image_features()
+    feats = ctx.vbench_clip_features()  # VBench's clip_transform, as VBench's aesthetic quality
     assert result.status == "ok" and result.calibrated is False
     assert result.value == pytest.approx(float(np.mean(feats @ w[0] + b[0])) / 10, rel=1e-6)
 

@@ -18,6 +18,7 @@ class ScriptedParams(AdapterParams):
     fail: str | None = None  # raise with this message
     delay_s: float = 0.0
     noise: int = 4  # side of the noisy top-left patch (changes every frame)
+    load_error: str | None = None  # load() raises with this message (weights that cannot load)
 
 
 class ScriptedAdapter(VideoAdapter):
@@ -29,6 +30,14 @@ class ScriptedAdapter(VideoAdapter):
         self._lock = threading.Lock()
         self.active = 0  # generations running now in this adapter
         self.peak = 0  # the most that ever ran at once
+        self.loads = 0  # how many times load() was called
+
+    def load(self) -> None:
+        self.loads += 1
+        params = self.params
+        assert isinstance(params, ScriptedParams)
+        if params.load_error:
+            raise OSError(params.load_error)
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -47,8 +56,9 @@ class ScriptedAdapter(VideoAdapter):
             self.active += 1
             self.peak = max(self.peak, self.active)
         try:
-            if params.delay_s:
-                time.sleep(params.delay_s)
+            for step in range(1, 5):  # the wait in four steps, each reported like a denoising step
+                time.sleep(params.delay_s / 4)
+                self.report_progress(step / 4)
         finally:
             with self._lock:
                 self.active -= 1
@@ -62,7 +72,15 @@ class ScriptedAdapter(VideoAdapter):
         return RawVideo(frames=frames, fps=request.fps)
 
 
+class ScriptedClipsAdapter(ScriptedAdapter):
+    """Like an imported-clips model: it has videos of known prompts but cannot make new ones."""
+
+    kind = "scripted_clips"
+    live = False
+
+
 def kinds_with_scripted() -> Registry[VideoAdapter]:
     registry = adapter_kinds()
     registry.register("scripted", ScriptedAdapter)
+    registry.register("scripted_clips", ScriptedClipsAdapter)
     return registry

@@ -63,6 +63,8 @@ def test_settings(root: Path, **overrides: object) -> Settings:
         "pool_prefill": False,
         # Gold-pair checks are kept off the board (tested in tests/arena): here every vote should count.
         "gold_rate": 0.0,
+        "rate_limits": False,  # tests/arena/test_limits.py turns them on
+        "max_open_battles": 1000,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -73,6 +75,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     settings = test_settings(tmp_path_factory.mktemp("arena"))
     arena = Arena.create(settings)
     arena.prefill()
+    arena.start_workers()
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(arena), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="arena-test-server", daemon=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import yaml
@@ -33,9 +34,20 @@ def notice(result: tuple[Any, ...]) -> str:
 def start_battle(c: Client, language: str = "any", prompt_id: int | None = None, typed: str = "") -> list[str]:
     """Start an anonymous battle through the Gradio event; returns the two media URLs (A, B)."""
     result = c.predict(language, prompt_id, typed, api_name="/start_battle")
+    result = until_ready(c, result)
     urls = MEDIA_URL.findall(html_with(result, "arena-pair"))
     assert len(urls) == 2, result
     return urls
+
+
+def until_ready(c: Client, result: tuple[Any, ...], api_name: str = "/battle_progress") -> tuple[Any, ...]:
+    """While the battle is generating, poll its progress event (as the page's timer does) until it is ready."""
+    deadline = time.monotonic() + 60
+    while any(isinstance(v, str) and "arena-progress" in v for v in result):
+        assert time.monotonic() < deadline, "the live battle was not ready within 60 s"
+        time.sleep(0.2)
+        result = tuple(c.predict(api_name=api_name))
+    return result
 
 
 def vote(c: Client, choice: str, api_name: str = "/vote", **aspects: str) -> tuple[Any, ...]:

@@ -1,0 +1,98 @@
+"""Request-body caps for the whole server (Starlette has none of its own), and Gradio's upload route turned off.
+
+Pure ASGI: the declared Content-Length is checked before the app runs, and a streamed (chunked) body is counted
+as it arrives, so neither a large declared nor a large undeclared body is ever read whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+API_BODY_LIMIT = 64 * 1024  # the JSON API: a battle start or a vote is a few hundred bytes
+OTHER_BODY_LIMIT = 1024 * 1024  # Gradio's queue: a typed prompt of the longest allowed length fits easily
+UPLOAD_PATHS = ("/gradio_api/upload",)  # no component of the arena takes a file
+
+
+class _TooLarge(StarletteHTTPException):
+    """Raised from ``receive``: FastAPI passes HTTP exceptions through its body parsing unchanged."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+async def _refuse(send: Send, status: int, code: str, reason: str) -> None:
+    body = json.dumps({"error": {"code": code, "reason": reason}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over the limit of their path (``api_limit`` under /api/, ``other_limit`` elsewhere);
+    403 for Gradio's upload route. ``root_path`` is the public prefix behind a reverse proxy."""
+
+    def __init__(
+        self, app: ASGIApp, api_limit: int = API_BODY_LIMIT, other_limit: int = OTHER_BODY_LIMIT, root_path: str = ""
+    ) -> None:
+        self.app = app
+        self.api_limit = api_limit
+        self.other_limit = other_limit
+        self.root_path = root_path.rstrip("/")
+
+    def _path(self, scope: Scope) -> str:
+        path = str(scope.get("path", ""))
+        prefix = self.root_path or str(scope.get("root_path", "")).rstrip("/")
+        return path[len(prefix) :] if prefix and path.startswith(prefix) else path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = self._path(scope)
+        if path.startswith(UPLOAD_PATHS):
+            await _refuse(send, 403, "uploads_disabled", "this arena accepts no file uploads")
+            return
+        limit = self.api_limit if path.startswith("/api/") else self.other_limit
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > limit
+            except ValueError:
+                await _refuse(send, 400, "invalid", "bad Content-Length header")
+                return
+            if too_large:
+                await _refuse(send, 413, "too_large", f"the request body is larger than {limit} bytes")
+                return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _refuse(send, 413, "too_large", f"the request body is larger than {limit} bytes")

@@ -1,0 +1,46 @@
+"""Checks of untrusted text and ids, shared by the JSON API, the Gradio events and the services.
+
+Every refusal is a :class:`Refusal` whose reason never repeats the input (it may be huge or hostile).
+"""
+
+from __future__ import annotations
+
+import re
+
+from arena.services.views import Refusal
+
+MAX_PROMPT_CHARS = 1000
+MAX_DB_INT = 2**31 - 1  # ids are 32-bit integers in every database we support
+# Control characters a prompt may not hold (tab, newline and carriage return are fine); NUL also breaks Postgres.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
+
+
+def clean_text(value: str, *, what: str = "the prompt", max_chars: int = MAX_PROMPT_CHARS) -> str:
+    """``value`` stripped, or a Refusal: empty, too long, control characters, or not encodable as UTF-8
+    (a lone surrogate from JSON ``"\\ud800"``)."""
+    if not isinstance(value, str):
+        raise Refusal("invalid", f"{what} must be text", 400)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Refusal("invalid", f"{what} is not valid Unicode text (lone surrogate)", 400) from exc
+    value = value.strip()
+    if not value:
+        raise Refusal("invalid", f"{what} is empty", 400)
+    if len(value) > max_chars:
+        raise Refusal("invalid", f"{what} is longer than {max_chars} characters", 400)
+    if _CONTROL.search(value):
+        raise Refusal("invalid", f"{what} contains control characters", 400)
+    return value
+
+
+def is_token(value: str) -> bool:
+    """A battle id or media token as we make them (URL-safe, at most 48 characters)."""
+    return bool(_TOKEN.match(value))
+
+
+def check_db_int(value: int, *, what: str) -> int:
+    if not 1 <= value <= MAX_DB_INT:
+        raise Refusal("invalid", f"{what} must be between 1 and {MAX_DB_INT}", 400)
+    return value

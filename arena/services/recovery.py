@@ -1,0 +1,216 @@
+"""After a crash: void what was left half-done, delete what nothing refers to, and check that all is consistent.
+
+Run at start and on a timer by every app process. A battle left "created" (its served copies being prepared) or
+"generating" (its jobs running) by a process that is gone is voided and its served copies deleted; jobs that
+process was running are failed. Files: original videos no row refers to (a crash between writing the file and
+inserting its row) and stale temporary files are deleted once older than a grace period, so a write in progress
+elsewhere is never touched.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from arena.services.jobs import JobQueue
+from arena.services.live import LiveBattles, void_battle
+from arena.services.media import MediaStore
+from arena.services.processes import ProcessRegistry
+from arena.services.views import aware
+from db.models import Battle, BattleStatus, GenerationJob, JobStatus, Video, Vote, utcnow
+from db.session import transaction
+
+INTERRUPTED = "the server restarted while this battle was being prepared"
+INTERRUPTED_BATTLE = "The server restarted while this battle was being prepared; this battle is void."
+WAITED_TOO_LONG = "This battle waited too long for its videos; this battle is void."
+CLOSED = (BattleStatus.voided, BattleStatus.expired)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    voided: tuple[str, ...] = ()
+    failed_jobs: int = 0
+    dead_processes: int = 0
+    files_removed: int = 0
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    database: str  # "ok", or what the database's own check said
+    problems: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.database == "ok" and not any(self.problems.values())
+
+
+class Recovery:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        media: MediaStore,
+        registry: ProcessRegistry,
+        live: LiveBattles,
+        *,
+        ttl_s: float = 3600.0,
+        created_grace_s: float = 120.0,
+        orphan_grace_s: float = 600.0,
+    ) -> None:
+        self.factory = factory
+        self.media = media
+        self.registry = registry
+        self.live = live
+        self.ttl = timedelta(seconds=ttl_s)
+        self.created_grace = timedelta(seconds=created_grace_s)
+        self.orphan_grace_s = orphan_grace_s
+
+    # -- sweeping ---------------------------------------------------------------------------------------------
+    def sweep(self, files: bool = True) -> SweepReport:
+        now = utcnow()
+        with transaction(self.factory) as session:
+            dead = self.registry.dead(session)
+            failed = JobQueue.fail_orphans(session, dead, INTERRUPTED)
+            self.registry.forget(session, dead)
+            stuck = [
+                battle_id
+                for battle_id, worker, created in session.execute(
+                    select(Battle.id, Battle.worker_id, Battle.created_at).where(Battle.status == BattleStatus.created)
+                )
+                if worker in dead or aware(created) < now - self.created_grace
+            ]
+            generating = session.execute(
+                select(Battle.id, Battle.created_at).where(Battle.status == BattleStatus.generating)
+            ).all()
+        voided = [b for b in stuck if void_battle(self.factory, self.media, b, INTERRUPTED_BATTLE)]
+        for battle_id, created in generating:
+            if aware(created) < now - self.ttl:
+                if void_battle(self.factory, self.media, battle_id, WAITED_TOO_LONG):
+                    voided.append(battle_id)
+            elif self.live.settle(battle_id) == BattleStatus.voided.value:
+                voided.append(battle_id)
+        removed = self.clean_files() if files else 0
+        return SweepReport(tuple(voided), failed, len(dead), removed)
+
+    def clean_files(self) -> int:
+        """Served copies of closed battles, original files no row refers to, and stale temporary files."""
+        removed = 0
+        served = self.media.root / "served"
+        tokens = {p.stem: p for p in served.glob("*.mp4")} if served.is_dir() else {}
+        names = list(tokens)
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            with transaction(self.factory) as session:
+                closed = session.execute(
+                    select(Battle.left_token, Battle.right_token).where(
+                        Battle.status.in_(CLOSED), (Battle.left_token.in_(chunk)) | (Battle.right_token.in_(chunk))
+                    )
+                ).all()
+            for pair in closed:
+                removed += sum(self.media.remove_served(t) for t in pair if t in tokens)
+        cutoff = time.time() - self.orphan_grace_s
+        for path in self._orphans():
+            if _older(path, cutoff):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def _orphans(self) -> list[Path]:
+        """Files under videos/ and served/ that are temporary leftovers, and originals no row refers to."""
+        root = self.media.root
+        with transaction(self.factory) as session:
+            known = set(session.scalars(select(Video.file_path)))
+        found = [p for p in (root / "videos").rglob("*") if p.is_file() and p.relative_to(root).as_posix() not in known]
+        return found + [p for p in (root / "served").glob("*.part")]
+
+    # -- checking ---------------------------------------------------------------------------------------------
+    def check(self) -> IntegrityReport:
+        """Everything a crash could leave inconsistent, listed (empty lists: all is well)."""
+        now, cutoff = utcnow(), time.time() - self.orphan_grace_s
+        with transaction(self.factory) as session:
+            database = _database_check(session)
+            dead = self.registry.dead(session)
+            votes_per_battle = dict(
+                session.execute(select(Vote.battle_id, func.count(Vote.id)).group_by(Vote.battle_id)).all()
+            )
+            statuses = dict(session.execute(select(Battle.id, Battle.status)).all())
+            problems: dict[str, list[str]] = {
+                # (a voted battle the admin voided keeps its vote, off the board)
+                "votes_of_unvoted_battles": [
+                    b for b in votes_per_battle if statuses.get(b) not in (BattleStatus.voted, BattleStatus.voided)
+                ],
+                "voted_battles_without_one_vote": [
+                    b for b, s in statuses.items() if s == BattleStatus.voted and votes_per_battle.get(b) != 1
+                ],
+                "stuck_battles": [
+                    b
+                    for b, s, worker, created in session.execute(
+                        select(Battle.id, Battle.status, Battle.worker_id, Battle.created_at).where(
+                            Battle.status.in_((BattleStatus.created, BattleStatus.generating))
+                        )
+                    )
+                    if (s == BattleStatus.created and (worker in dead or aware(created) < now - self.created_grace))
+                    or aware(created) < now - self.ttl
+                ],
+                "open_jobs_of_closed_battles": [
+                    str(j)
+                    for j, b in session.execute(
+                        select(GenerationJob.id, GenerationJob.battle_id).where(
+                            GenerationJob.status.in_((JobStatus.queued, JobStatus.running))
+                        )
+                    )
+                    if statuses.get(b) != BattleStatus.generating
+                ],
+                "jobs_of_dead_processes": [
+                    str(j)
+                    for j, w in session.execute(
+                        select(GenerationJob.id, GenerationJob.worker_id).where(
+                            GenerationJob.status == JobStatus.running
+                        )
+                    )
+                    if w in dead
+                ],
+                "shown_battles_without_videos": list(
+                    session.scalars(
+                        select(Battle.id).where(
+                            Battle.status.in_((BattleStatus.shown, BattleStatus.voted)),
+                            (Battle.left_video_id.is_(None)) | (Battle.right_video_id.is_(None)),
+                        )
+                    )
+                ),
+                "missing_video_files": [
+                    rel for rel in session.scalars(select(Video.file_path)) if not (self.media.root / rel).is_file()
+                ],
+            }
+            closed_tokens = {
+                t
+                for pair in session.execute(
+                    select(Battle.left_token, Battle.right_token).where(Battle.status.in_(CLOSED))
+                )
+                for t in pair
+            }
+        served = self.media.root / "served"
+        problems["served_copies_of_closed_battles"] = [
+            p.name for p in (served.glob("*.mp4") if served.is_dir() else []) if p.stem in closed_tokens
+        ]
+        problems["orphan_files"] = [str(p.relative_to(self.media.root)) for p in self._orphans() if _older(p, cutoff)]
+        return IntegrityReport(database, problems)
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False
+
+
+def _database_check(session: Session) -> str:
+    """SQLite's own integrity check; other databases check themselves (their answer here is "ok")."""
+    if session.get_bind().dialect.name != "sqlite":
+        return "ok"
+    rows = [r[0] for r in session.execute(text("PRAGMA integrity_check"))]
+    return "ok" if rows == ["ok"] else "; ".join(map(str, rows))

@@ -1,0 +1,144 @@
+"""After a crash: battles a dead process left "created" or "generating" are voided with their served copies, its
+running jobs failed, orphan files deleted; live processes' work is left alone; the integrity check sees problems."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from arena.services.container import Arena
+from arena.services.jobs import JobQueue
+from arena.services.views import BattleMode
+from db.models import Battle, BattleStatus, GenerationJob, JobStatus, Vote, VoteChoice, Worker, utcnow
+from db.session import transaction
+
+
+def dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+def status(arena: Arena, battle_id: str) -> BattleStatus:
+    with transaction(arena.factory) as session:
+        return session.get_one(Battle, battle_id).status
+
+
+def served(arena: Arena, battle_id: str) -> list[bool]:
+    with transaction(arena.factory) as session:
+        battle = session.get_one(Battle, battle_id)
+        return [arena.media.served_path(t).exists() for t in (battle.left_token, battle.right_token)]
+
+
+def crashed_process(arena: Arena, *, host: str | None = None, beat_age_s: float = 0.0) -> str:
+    """A worker row like the one a process killed with -9 leaves behind."""
+    wid = f"gone:{dead_pid()}"
+    with transaction(arena.factory) as session:
+        session.add(
+            Worker(
+                id=wid,
+                host=host or arena.runner.registry.host,
+                pid=int(wid.split(":")[1]),
+                heartbeat_at=utcnow() - timedelta(seconds=beat_age_s),
+            )
+        )
+    return wid
+
+
+def quiet_arena(arena_factory: Callable[..., Arena]) -> Arena:
+    """An arena whose pool is filled and whose workers run no jobs (so queued jobs stay queued)."""
+    arena = arena_factory(generation_workers=0)
+    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    return arena
+
+
+def test_a_restart_voids_what_a_killed_process_left_and_deletes_its_served_copies(
+    arena_factory: Callable[..., Arena],
+) -> None:
+    arena = quiet_arena(arena_factory)
+    gone = crashed_process(arena)
+    # A pool battle whose served copies were written when the process died (still "created").
+    half = arena.battles.start("s1")
+    with transaction(arena.factory) as session:
+        session.execute(update(Battle).where(Battle.id == half.id).values(status=BattleStatus.created, worker_id=gone))
+    assert served(arena, half.id) == [True, True]
+    # A live battle: one job was running in the dead process, the other still waits.
+    live = arena.battles.start("s2", prompt_text="a cat", mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
+    assert JobQueue(arena.factory, gone, lambda _m: 2).claim() is not None
+    # A live battle of a process that is alive: left alone.
+    alive = arena.battles.start("s3", prompt_text="a dog", mode=BattleMode.named, models=["alpha-7b", "gamma-x"])
+
+    report = arena.recovery.sweep()
+
+    assert set(report.voided) == {half.id, live.id} and report.failed_jobs == 1 and report.dead_processes == 1
+    assert status(arena, half.id) == status(arena, live.id) == BattleStatus.voided
+    assert served(arena, half.id) == [False, False]
+    assert sorted(j.status for j in jobs_of(arena, live.id)) == [JobStatus.cancelled, JobStatus.failed]
+    assert status(arena, alive.id) == BattleStatus.generating
+    with transaction(arena.factory) as session:
+        assert session.get(Worker, gone) is None
+        reason = session.get_one(Battle, live.id).status_reason
+    assert reason and "restarted" in reason
+    assert arena.recovery.check().ok, arena.recovery.check()
+
+
+def test_a_silent_process_on_another_host_is_taken_as_gone(arena: Arena) -> None:
+    gone = crashed_process(arena, host="another-host", beat_age_s=3600)
+    view = arena.battles.start("s1")
+    with transaction(arena.factory) as session:
+        session.execute(update(Battle).where(Battle.id == view.id).values(status=BattleStatus.created, worker_id=gone))
+    recent = crashed_process(arena, host="another-host", beat_age_s=1)  # still beating: not gone
+    assert arena.recovery.sweep().voided == (view.id,)
+    with transaction(arena.factory) as session:
+        assert session.get(Worker, recent) is not None
+
+
+def test_orphan_and_temporary_files_are_deleted_once_old(arena: Arena) -> None:
+    root = arena.media.root
+    old_orphan, young_orphan = root / "videos" / "zz" / "old.mp4", root / "videos" / "zz" / "young.mp4"
+    stale_part = root / "served" / "x.mp4.1234.part"
+    for path in (old_orphan, young_orphan, stale_part):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"not referenced by any row")
+    long_ago = time.time() - 3600
+    os.utime(old_orphan, (long_ago, long_ago))
+    os.utime(stale_part, (long_ago, long_ago))
+    assert sorted(arena.recovery.check().problems["orphan_files"]) == ["served/x.mp4.1234.part", "videos/zz/old.mp4"]
+    arena.recovery.sweep()
+    assert not old_orphan.exists() and not stale_part.exists() and young_orphan.exists()
+    assert arena.pool_size() > 0 and not arena.recovery.check().problems["missing_video_files"]
+
+
+def test_a_live_battle_waiting_longer_than_the_ttl_is_voided(arena_factory: Callable[..., Arena]) -> None:
+    arena = arena_factory(generation_workers=0)
+    view = arena.battles.start("s1", prompt_text="a slow one", mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
+    with transaction(arena.factory) as session:
+        session.execute(
+            update(Battle).where(Battle.id == view.id).values(created_at=utcnow() - timedelta(seconds=7200))
+        )
+    assert arena.recovery.check().problems["stuck_battles"] == [view.id]
+    assert arena.recovery.sweep().voided == (view.id,)
+    assert {j.status for j in jobs_of(arena, view.id)} == {JobStatus.cancelled}
+
+
+def test_the_integrity_check_reports_inconsistent_rows(arena: Arena) -> None:
+    shown = arena.battles.start("s1")
+    voted = arena.battles.start("s1")
+    arena.votes.vote(voted.id, "s1", "left")
+    assert arena.recovery.check().ok
+    with transaction(arena.factory) as session:
+        session.add(Vote(battle_id=shown.id, choice=VoteChoice.tie, session_id="s1"))  # a vote on a shown battle
+        session.execute(update(Battle).where(Battle.id == voted.id).values(status=BattleStatus.shown))
+    report = arena.recovery.check()
+    assert not report.ok and report.database == "ok"
+    assert sorted(report.problems["votes_of_unvoted_battles"]) == sorted([shown.id, voted.id])
+
+
+def jobs_of(arena: Arena, battle_id: str) -> list[GenerationJob]:
+    with transaction(arena.factory) as session:
+        return list(session.scalars(select(GenerationJob).where(GenerationJob.battle_id == battle_id)))

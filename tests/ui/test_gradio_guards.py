@@ -1,0 +1,57 @@
+"""The Gradio side of identity and input limits: uploads are off, a forged session cookie is refused, bodies
+are capped, Playground refusals are messages (never Gradio's "didn't return enough output values")."""
+
+from __future__ import annotations
+
+import httpx
+from gradio_client import Client
+from sqlalchemy import func, select
+
+from db.models import Battle
+from db.session import transaction
+from tests.ui.conftest import LiveApp
+from tests.ui.helpers import client, html_with, notice
+
+
+def battles(live_app: LiveApp) -> int:
+    with transaction(live_app.arena.factory) as session:
+        return int(session.scalar(select(func.count(Battle.id))) or 0)
+
+
+def test_uploads_are_off_and_bodies_capped(live_app: LiveApp) -> None:
+    with httpx.Client(base_url=live_app.url, timeout=20) as http:
+        upload = http.post("/gradio_api/upload", files={"files": ("x.mp4", b"\0" * 1024, "video/mp4")})
+        assert upload.status_code == 403 and upload.json()["error"]["code"] == "uploads_disabled"
+        big = http.post(
+            "/gradio_api/queue/join", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={"content-type": "x"}
+        )
+        assert big.status_code == 413
+        assert http.get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_forged_session_cookie_is_refused_in_gradio_events(live_app: LiveApp) -> None:
+    before = battles(live_app)
+    forged = Client(live_app.url, download_files=False, verbose=False, headers={"Cookie": "arena_session=mine.abc"})
+    result = forged.predict("any", None, "", api_name="/start_battle")
+    assert "not issued by this server" in notice(result)
+    assert battles(live_app) == before
+    # A session the server signed (from the JSON API) is honoured by the Gradio events.
+    token = httpx.get(f"{live_app.url}/api/session", timeout=10).json()["session"]
+    signed = Client(live_app.url, download_files=False, verbose=False, headers={"Cookie": f"arena_session={token}"})
+    html_with(signed.predict("any", None, "", api_name="/start_battle"), "arena-pair")
+    session_id = live_app.arena.gate.signer.verify(token)
+    with transaction(live_app.arena.factory) as session:
+        assert session.scalar(select(func.count(Battle.id)).where(Battle.session_id == session_id)) == 1
+
+
+def test_playground_refusals_are_messages(live_app: LiveApp) -> None:
+    c = client(live_app.url)
+    for model, prompt, seed in (
+        ("", "a red ball", 0),
+        ("demo-faithful", "   ", 0),
+        ("no-such-model", "a red ball", 0),
+        ("demo-faithful", "a red ball", 2**40),
+        ("demo-faithful", "a\u0000ball", 0),
+    ):
+        result = c.predict(model, prompt, seed, api_name="/playground")
+        assert "arena-empty" in str(result[0]) and len(str(result[0])) > len('<div class="arena-empty"></div>')
