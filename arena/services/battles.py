@@ -38,6 +38,8 @@ class Candidate:
     model_b: str
     category: str = "general"
     language: str = "en"
+    # The inverse-probability weight of this pick (arena.ratings.matchmaking): 1 for uniform picks.
+    design_weight: float = 1.0
 
 
 class PairChooser(Protocol):
@@ -147,8 +149,8 @@ class BattleService:
         prompt_text: str | None,
         models: Sequence[str] | None,
         language: str | None,
-    ) -> tuple[int, str, str, str]:
-        """(prompt_id, model_a, model_b, source) for a new battle."""
+    ) -> tuple[int, str, str, str, float]:
+        """(prompt_id, model_a, model_b, source, design weight) for a new battle."""
         enabled = self._enabled_models(session)
         if models is not None:
             if len(models) != 2 or models[0] == models[1]:
@@ -162,7 +164,7 @@ class BattleService:
             if not self.live_generation:
                 raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
             a, b = self._live_pair(session, rng, models)
-            return user_prompt(session, prompt_text).id, a, b, "live"
+            return user_prompt(session, prompt_text).id, a, b, "live", 1.0
         if prompt_id is not None:
             chosen_prompt = session.get(Prompt, prompt_id)
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
@@ -170,7 +172,7 @@ class BattleService:
         candidates = self.pool_candidates(session, prompt_id, models, language)
         if candidates:
             chosen = self.chooser(candidates, rng)
-            return chosen.prompt_id, chosen.model_a, chosen.model_b, "pool"
+            return chosen.prompt_id, chosen.model_a, chosen.model_b, "pool", chosen.design_weight
         if not self.live_generation:
             raise Refusal("empty_pool", "no stored videos for this choice, and live generation is off", 503)
         if prompt_id is None:
@@ -180,7 +182,7 @@ class BattleService:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
         a, b = self._live_pair(session, rng, models)
-        return prompt_id, a, b, "live"
+        return prompt_id, a, b, "live", 1.0
 
     def _live_pair(self, session: Session, rng: random.Random, models: Sequence[str] | None) -> tuple[str, str]:
         """Two models for a battle that is generated now: only models that can make any prompt and are not
@@ -234,9 +236,9 @@ class BattleService:
             if mode == BattleMode.anonymous and prompt_id is None and prompt_text is None and models is None:
                 gold = self._gold(session, rng, language)
             if gold is not None:
-                pid, a, b, source = gold.prompt_id, gold.model_a, gold.model_b, "gold"
+                pid, a, b, source, weight = gold.prompt_id, gold.model_a, gold.model_b, "gold", 1.0
             else:
-                pid, a, b, source = self._pick(session, rng, prompt_id, prompt_text, models, language)
+                pid, a, b, source, weight = self._pick(session, rng, prompt_id, prompt_text, models, language)
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
@@ -253,6 +255,7 @@ class BattleService:
                 status=BattleStatus.created,
                 is_gold=gold is not None,
                 gold_better=("left" if left == gold.model_a else "right") if gold is not None else None,
+                design_weight=weight,
             )
             session.add(battle)
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}

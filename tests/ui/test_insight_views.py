@@ -20,7 +20,7 @@ def test_leaderboard_shows_in_house_view_and_position_bias(live_app: LiveApp) ->
         vote(c, "left")
     out = c.predict("any", "all", "category", api_name="/leaderboard")
     summary, _table, forest, _heat, _counts, bias, versus_note, versus, versus_plot, groups, _bars, losses = out
-    assert "votes" in str(summary) and forest is not None
+    assert "votes" in str(summary) and forest is not None and versus_plot is not None
     assert str(bias).startswith("Position bias: the left video won")
     in_house = live_app.arena.leaderboard.in_house_model()
     verdicts = live_app.arena.leaderboard.versus(by="category")
