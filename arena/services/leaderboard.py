@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +24,9 @@ from db.session import transaction
 if TYPE_CHECKING:
     from arena.ratings import BattleRows, Leaderboard
     from arena.services.verdicts import PromptLosses, Verdicts
+
+
+T = TypeVar("T")
 
 
 def _round(x: float, digits: int = 1) -> float:
@@ -54,7 +57,7 @@ class VoteSnapshot:
         self._lock = threading.RLock()  # one fit at a time: concurrent readers of a shared snapshot wait for it
         self._battle_rows: dict[tuple[str | None, str | None], BattleRows] = {}
         self._fits: dict[tuple[Any, ...], tuple[BattleRows, Leaderboard]] = {}
-        self._verdicts: dict[tuple[Any, ...], Verdicts] = {}  # the last few verdict families asked for
+        self._views: dict[tuple[Any, ...], Any] = {}  # the last few verdict families and rating views asked for
 
     def models(self) -> dict[str, dict[str, Any]]:
         return self.model_info
@@ -92,11 +95,14 @@ class VoteSnapshot:
     def battle_rows(self, language: str | None = None, category: str | None = None) -> BattleRows:
         """The (filtered) board rows as the rating engine's arrays, built once per filter."""
         from arena.ratings import BattleRows
+        from arena.ratings.battles import DEFAULT_EXTRAS
+        from arena.ratings.style import STYLE_FIELDS
 
         with self._lock:
             key = (language, category)
             if key not in self._battle_rows:
-                self._battle_rows[key] = BattleRows.from_records(self.rows(language, category))
+                keep = (*DEFAULT_EXTRAS, *STYLE_FIELDS)  # style control reads each side's clip shape
+                self._battle_rows[key] = BattleRows.from_records(self.rows(language, category), keep=keep)
             return self._battle_rows[key]
 
     def fit(
@@ -218,14 +224,30 @@ class VoteSnapshot:
         key = ("compare", a, b, language, category, decide)
         return self._memo(key, lambda: verdicts_from_rows(rows, [(a, b)], decide, names=self.names()))
 
-    def _memo(self, key: tuple[Any, ...], make: Callable[[], Verdicts]) -> Verdicts:
-        """A verdict family computed once per snapshot and arguments (at most 32 kept, oldest dropped)."""
+    def style(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+        """Ratings with and without style held fixed (arena.services.rating_views.style_view)."""
+        from arena.services.rating_views import style_view
+
+        rows = self.battle_rows(language, category)
+        return self._memo(
+            ("style", language, category), lambda: style_view(rows, self.names(), self.settings.min_votes)
+        )
+
+    def davidson(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+        """Davidson's tie model with both-bad apart (arena.services.rating_views.davidson_view)."""
+        from arena.services.rating_views import davidson_view
+
+        rows, gate = self.battle_rows(language, category), self.settings.min_votes
+        return self._memo(("davidson", language, category), lambda: davidson_view(rows, self.names(), gate))
+
+    def _memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """A view computed once per snapshot and arguments (at most 32 kept, oldest dropped)."""
         with self._lock:
-            if key not in self._verdicts:
-                if len(self._verdicts) >= 32:
-                    self._verdicts.pop(next(iter(self._verdicts)))
-                self._verdicts[key] = make()
-            return self._verdicts[key]
+            if key not in self._views:
+                if len(self._views) >= 32:
+                    self._views.pop(next(iter(self._views)))
+                self._views[key] = make()
+            return cast(T, self._views[key])
 
     def prompt_losses(
         self, in_house: str | None = None, language: str | None = None, category: str | None = None, limit: int = 5

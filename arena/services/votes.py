@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from arena.services.battles import BattleService
 from arena.services.sessions import hash_ip
@@ -188,6 +188,14 @@ _WINNER = {
 }
 
 
+_LEFT, _RIGHT = aliased(Video), aliased(Video)
+_SHAPE_KEYS = tuple(f"{side}_{name}" for side in ("a", "b") for name in ("frames", "width", "height", "fps"))
+
+
+def _shape(video: Any) -> tuple[Any, ...]:
+    return video.num_frames, video.width, video.height, video.fps
+
+
 def voted_battles(session: Session, *, include_named: bool = False) -> list[dict[str, Any]]:
     """Every voted battle as a FastChat-style row plus our fields (the input of ratings and exports).
 
@@ -218,9 +226,13 @@ def voted_battles(session: Session, *, include_named: bool = False) -> list[dict
             Prompt.language,
             Prompt.category,
             Prompt.suite,
+            *_shape(_LEFT),
+            *_shape(_RIGHT),
         )
         .join(Vote, Vote.battle_id == Battle.id)
         .join(Prompt, Prompt.id == Battle.prompt_id)
+        .outerjoin(_LEFT, _LEFT.id == Battle.left_video_id)
+        .outerjoin(_RIGHT, _RIGHT.id == Battle.right_video_id)
         .where(Battle.status == BattleStatus.voted)
         .order_by(Vote.created_at, Vote.id)
     )
@@ -251,6 +263,7 @@ def voted_battles(session: Session, *, include_named: bool = False) -> list[dict
         language,
         category,
         suite,
+        *shape,
     ) in session.execute(query):
         rows.append(
             {
@@ -278,6 +291,8 @@ def voted_battles(session: Session, *, include_named: bool = False) -> list[dict
                 "tstamp": aware(created).timestamp() if created else None,
                 "left_video_id": left_video,
                 "right_video_id": right_video,
+                # what the blind cannot hide, per side (model_a is the left clip): for style control
+                **dict(zip(_SHAPE_KEYS, shape, strict=True)),
             }
         )
     return rows

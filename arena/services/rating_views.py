@@ -1,0 +1,71 @@
+"""Alternative views of the ratings beside the FastChat-convention board (which stays the default): ratings with
+style held fixed (arena.ratings.style) and Davidson's tie model with both-bad apart (arena.ratings.davidson).
+JSON-ready dicts over battle rows, the minimum-votes gate applied first as everywhere; no database access."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from arena.ratings.battles import BattleRows
+
+
+def _r(x: float, digits: int = 1) -> float:
+    return round(float(x), digits)
+
+
+def style_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> dict[str, Any]:
+    """Per model the rating and the rating with style held fixed; the style coefficients (rating points per unit
+    of normalised difference; `left`: the left clip's advantage in points) with standard errors."""
+    from arena.ratings.guards import gate
+    from arena.ratings.style import FEATURES, style_control
+
+    rows, hidden = gate(rows, min_votes)
+    if rows.n_models < 2:
+        return {"rows": [], "coefficients": {}, "battles": 0, "hidden": list(hidden)}
+    fit = style_control(rows)
+    order = sorted(range(len(fit.models)), key=lambda i: -fit.controlled[i])
+    return {
+        "rows": [
+            {
+                "model_id": fit.models[i],
+                "model": names.get(fit.models[i], fit.models[i]),
+                "rating": _r(fit.plain[i]),
+                "style_controlled": _r(fit.controlled[i]),
+                "shift": _r(fit.controlled[i] - fit.plain[i]),
+            }
+            for i in order
+        ],
+        "coefficients": {f: {"points": _r(fit.coefficients[f]), "se": _r(fit.se[f])} for f in (*FEATURES, "left")},
+        "battles": fit.battles,
+        "hidden": list(hidden),
+    }
+
+
+def davidson_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> dict[str, Any]:
+    """Davidson ratings (± 1.96 se), the tie and both-bad strengths, and each model's both-bad share."""
+    from arena.ratings.davidson import davidson
+    from arena.ratings.guards import gate
+
+    rows, hidden = gate(rows, min_votes)
+    if rows.n_models < 2:
+        return {"rows": [], "nu_tie": None, "nu_bothbad": None, "hidden": list(hidden)}
+    fit = davidson(rows)
+    order = sorted(range(len(fit.models)), key=lambda i: -fit.ratings[i])
+    return {
+        "rows": [
+            {
+                "model_id": fit.models[i],
+                "model": names.get(fit.models[i], fit.models[i]),
+                "rating": _r(fit.ratings[i]),
+                "ci": [_r(fit.ratings[i] - 1.96 * fit.se[i]), _r(fit.ratings[i] + 1.96 * fit.se[i])],
+                "bothbad_share": _r(fit.bothbad_share[i], 4),
+                "bothbad_ci": [_r(fit.bothbad_ci[i, 0], 4), _r(fit.bothbad_ci[i, 1], 4)],
+            }
+            for i in order
+        ],
+        "nu_tie": _r(fit.nu_tie, 4),
+        "nu_bothbad": _r(fit.nu_bad, 4),
+        "hidden": list(hidden),
+    }
