@@ -5,6 +5,7 @@
 * GET /api/compare — any two models: one verdict.
 * GET /api/versus/prompts — the prompts where the in-house model loses most (with clip URLs when the arena
   shows named clips).
+* GET /api/leaderboard/style, /api/leaderboard/davidson — ratings with style held fixed; Davidson's tie model.
 """
 
 from __future__ import annotations
@@ -78,5 +79,15 @@ def decision_router(arena: Arena) -> APIRouter:
             raise Refusal("no_in_house", "no in-house model is configured", 404)
         prompts = losing_prompts(arena.factory, snap, arena.clips, model, language, category, limit)
         return {"in_house": model, "prompts": prompts}
+
+    @router.get("/api/leaderboard/style")
+    def style(language: Word = None, category: Word = None) -> dict[str, Any]:
+        """Ratings with and without style held fixed (duration, pixels, fps, aspect ratio, screen side)."""
+        return arena.leaderboard.snapshot().style(language, category)
+
+    @router.get("/api/leaderboard/davidson")
+    def ties(language: Word = None, category: Word = None) -> dict[str, Any]:
+        """Davidson's tie model: ratings, tie and both-bad strengths, each model's both-bad share."""
+        return arena.leaderboard.snapshot().davidson(language, category)
 
     return router

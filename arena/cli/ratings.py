@@ -79,6 +79,10 @@ def register(app: typer.Typer) -> None:
         alpha: Annotated[float | None, typer.Option("--alpha", min=0.0001, max=0.4999, help="Error rate")] = None,
         method: Annotated[str | None, typer.Option("--method", help="holm (default) or bh")] = None,
         margin: Annotated[float | None, typer.Option("--margin", min=0.0, help="Equivalence margin, points")] = None,
+        style: Annotated[bool, typer.Option("--style", help="Also ratings with clip shape held fixed")] = False,
+        ties: Annotated[
+            str, typer.Option("--ties", help="half (FastChat, the board) or davidson (also Davidson's tie model)")
+        ] = "half",
     ) -> None:
         """Bradley–Terry ratings with bootstrap 95 % CIs, FastChat ranks, online Elo (K = 4), and verdicts."""
         from arena.ratings.battles import BattleRows
@@ -91,6 +95,8 @@ def register(app: typer.Typer) -> None:
             fields = group_fields(by)
             if method not in (None, "holm", "bh"):
                 raise ValueError(f"unknown method {method!r}; expected holm or bh")
+            if ties not in ("half", "davidson"):
+                raise ValueError(f"unknown tie model {ties!r}; expected half or davidson")
             names: dict[str, str] = {}
             if battles is None:
                 rows, board, rounds, rules, names = _from_database(bootstrap, seed, anchor, min_votes, overrides)
@@ -105,6 +111,7 @@ def register(app: typer.Typer) -> None:
                 if model is not None:
                     rows.index(model)  # KeyError naming the known models
             versus = _verdicts(rows, rules, in_house, compare, fields, names)
+            extras = _extras(rows, names, rules.min_votes, style=style, davidson=ties == "davidson")
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             raise typer.Exit(2) from exc
@@ -113,11 +120,13 @@ def register(app: typer.Typer) -> None:
             if versus is not None:
                 out["versus"] = _entries(versus, _decided(rows, versus, rules, fields))
                 out["verdicts"] = {k: v for k, v in versus.to_json().items() if k not in ("rows", "names")}
-            typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+            typer.echo(json.dumps({**out, **extras}, indent=2, ensure_ascii=False))
             return
         _print_board(rows, board, rounds)
         if versus is not None:
             _print_verdicts(versus)
+        for name, view in extras.items():
+            typer.echo(f"\n{name}: " + json.dumps(view, ensure_ascii=False))
 
 
 def _verdicts(
@@ -137,6 +146,17 @@ def _verdicts(
     if in_house is not None:
         return versus_from_rows(rows, in_house, rules, by=fields, names=names)
     return None
+
+
+def _extras(rows: BattleRows, names: dict[str, str], min_votes: int, *, style: bool, davidson: bool) -> dict[str, Any]:
+    from arena.services.rating_views import davidson_view, style_view
+
+    out: dict[str, Any] = {}
+    if style:
+        out["style"] = style_view(rows, names, min_votes)
+    if davidson:
+        out["davidson"] = davidson_view(rows, names, min_votes)
+    return out
 
 
 def _decided(

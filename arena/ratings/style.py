@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arena.ratings.battles import BattleRows
+from arena.ratings.battles import STYLE_FIELDS, BattleRows
 from arena.ratings.bt import DEFAULT_PRIOR, NAT, fit_ratings, to_ratings
 
 SIDES = ("frames", "width", "height", "fps")
 FEATURES = ("duration", "pixels", "fps", "aspect")
-STYLE_FIELDS = tuple(f"{side}_{name}" for side in ("a", "b") for name in SIDES)
 
 
 @dataclass(frozen=True, eq=False)

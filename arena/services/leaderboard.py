@@ -95,14 +95,11 @@ class VoteSnapshot:
     def battle_rows(self, language: str | None = None, category: str | None = None) -> BattleRows:
         """The (filtered) board rows as the rating engine's arrays, built once per filter."""
         from arena.ratings import BattleRows
-        from arena.ratings.battles import DEFAULT_EXTRAS
-        from arena.ratings.style import STYLE_FIELDS
 
         with self._lock:
             key = (language, category)
             if key not in self._battle_rows:
-                keep = (*DEFAULT_EXTRAS, *STYLE_FIELDS)  # style control reads each side's clip shape
-                self._battle_rows[key] = BattleRows.from_records(self.rows(language, category), keep=keep)
+                self._battle_rows[key] = BattleRows.from_records(self.rows(language, category))
             return self._battle_rows[key]
 
     def fit(

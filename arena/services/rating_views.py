@@ -18,11 +18,12 @@ def _r(x: float, digits: int = 1) -> float:
 def style_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> dict[str, Any]:
     """Per model the rating and the rating with style held fixed; the style coefficients (rating points per unit
     of normalised difference; `left`: the left clip's advantage in points) with standard errors."""
+    from arena.ratings.battles import STYLE_FIELDS
     from arena.ratings.guards import gate
     from arena.ratings.style import FEATURES, style_control
 
     rows, hidden = gate(rows, min_votes)
-    if rows.n_models < 2:
+    if rows.n_models < 2 or any(f not in rows.extra for f in STYLE_FIELDS):
         return {"rows": [], "coefficients": {}, "battles": 0, "hidden": list(hidden)}
     fit = style_control(rows)
     order = sorted(range(len(fit.models)), key=lambda i: -fit.controlled[i])

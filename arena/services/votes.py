@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from arena.ratings.battles import STYLE_FIELDS
 from arena.services.battles import BattleService
 from arena.services.sessions import hash_ip
 from arena.services.views import Refusal, Reveal, SideReveal, aware
@@ -189,7 +190,6 @@ _WINNER = {
 
 
 _LEFT, _RIGHT = aliased(Video), aliased(Video)
-_SHAPE_KEYS = tuple(f"{side}_{name}" for side in ("a", "b") for name in ("frames", "width", "height", "fps"))
 
 
 def _shape(video: Any) -> tuple[Any, ...]:
@@ -292,7 +292,7 @@ def voted_battles(session: Session, *, include_named: bool = False) -> list[dict
                 "left_video_id": left_video,
                 "right_video_id": right_video,
                 # what the blind cannot hide, per side (model_a is the left clip): for style control
-                **dict(zip(_SHAPE_KEYS, shape, strict=True)),
+                **dict(zip(STYLE_FIELDS, shape, strict=True)),
             }
         )
     return rows

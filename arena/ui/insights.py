@@ -125,6 +125,19 @@ def raters_view(snap: VoteSnapshot, lang: str) -> str:
     )
 
 
+def style_table(style: dict[str, Any], lang: str) -> tuple[str, pd.DataFrame]:
+    """(note, table): ratings with and without style held fixed, and the style effects."""
+    cols = ("model", "rating", "style_controlled", "shift")
+    headers = [text(f"col_{c}", lang) for c in cols]
+    if not style.get("rows"):
+        return "", pd.DataFrame(columns=headers)
+    effects = ", ".join(f"{k} {v['points']:+.0f} ± {v['se']:.0f}" for k, v in style["coefficients"].items())
+    rows = [
+        [r["model"], f"{r['rating']:.0f}", f"{r['style_controlled']:.0f}", f"{r['shift']:+.0f}"] for r in style["rows"]
+    ]
+    return text("style_md", lang, effects=effects, battles=style["battles"]), pd.DataFrame(rows, columns=headers)
+
+
 def interval_text(ci: list[float | None], insufficient: bool) -> str:
     """A board interval for people: "lo – hi", "≥ lo" / "≤ hi" for an open end, "insufficient" with none."""
     low, high = ci

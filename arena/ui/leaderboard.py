@@ -24,6 +24,7 @@ from arena.ui.insights import (
     losses_view,
     promise_note,
     raters_view,
+    style_table,
     verdict_table,
 )
 
@@ -81,6 +82,7 @@ def leaderboard_views(
     model_name = names.get(in_house, in_house) if in_house else ""
     losses = losing_prompts(arena.factory, snap, arena.clips, in_house, lang_filter, cat_filter) if in_house else []
     field = text(f"by_{breakdown}", lang) if by else ""
+    style_note, style = style_table(snap.style(lang_filter, cat_filter), lang)
     return {
         "summary": board_summary(board, lang),
         "table": board_table(board, lang),
@@ -96,6 +98,8 @@ def leaderboard_views(
         if breakdown == "prompt"
         else group_bars(verdicts, text("bars_title", lang, model=model_name, field=field)),
         "losses": losses_view(losses, model_name, snap.settings.leaderboard_clips, lang) if in_house else "",
+        "style_note": style_note,
+        "style": style,
     }
 
 
@@ -121,6 +125,8 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
         groups = gr.Dataframe(interactive=False, wrap=True)
         group_plot = gr.Plot()
         losses = gr.HTML()
+        style_note = gr.Markdown()
+        style = gr.Dataframe(interactive=False, wrap=True)
         heatmap = gr.Plot()
         counts = gr.Plot()
         gr.Markdown(t("boards_md"))
@@ -144,6 +150,8 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
         "groups": groups,
         "group_plot": group_plot,
         "losses": losses,
+        "style_note": style_note,
+        "style": style,
     }
 
     def show(language: str | None, category: str | None, by: str | None, request: gr.Request) -> dict[Any, Any]:

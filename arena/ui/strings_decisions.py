@@ -41,6 +41,13 @@ DECISION_STRINGS: dict[str, dict[str, str]] = {
         "no_losses": "No prompt where the in-house model lost more battles than it won.",
         "clips_off": "Clips are hidden on this arena (a named clip of a pool video would unblind later battles).",
         "losses_record": "{wins} won, {losses} lost, {ties} tied",
+        "style_md": (
+            "### Style control\nRatings with what the blind cannot hide held fixed (as LMArena's style control): "
+            "clip duration, pixels, frame rate, aspect ratio and the screen side. Effects in rating points per unit "
+            "of normalised difference (± se): {effects}. Fitted on {battles} battles."
+        ),
+        "col_style_controlled": "With style held fixed",
+        "col_shift": "Shift",
     },
     "zh": {
         "decisions_md": "### 自研模型对比各对手",
@@ -76,5 +83,12 @@ DECISION_STRINGS: dict[str, dict[str, str]] = {
         "no_losses": "没有自研模型输多赢少的提示词。",
         "clips_off": "本竞技场不显示视频片段（公开具名的候选池视频会让之后的对战失去匿名性）。",
         "losses_record": "赢 {wins}，输 {losses}，平 {ties}",
+        "style_md": (
+            "### 风格控制\n固定匿名也藏不住的因素（同 LMArena 的风格控制）后的评分："
+            "视频时长、像素数、帧率、宽高比和屏幕左右位置。"
+            "各因素的影响（每单位归一化差异的评分点，± 标准误）：{effects}。基于 {battles} 场对战。"
+        ),
+        "col_style_controlled": "固定风格后",
+        "col_shift": "变化",
     },
 }
