@@ -27,7 +27,7 @@ from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, fit_strengths
 from arena.ratings.matchmaking import Matchmaker, MatchState
 
 N_MODELS, TIE, NOISE = 20, 0.3, 0.1
-POLICIES = ("uniform", "adaptive, unweighted", "adaptive, weighted")
+ESTIMATORS = ("unweighted", "weighted", "sqrt-weighted", "pair-balanced")
 
 
 def profiles() -> dict[str, np.ndarray]:
@@ -43,30 +43,30 @@ def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
     return float((sx[iu] * sy[iu]).sum() / len(iu[0]))
 
 
-def expected_score(truth: np.ndarray) -> np.ndarray:
+def expected_score(truth: np.ndarray, noise: float) -> np.ndarray:
     p = 1.0 / (1.0 + 10.0 ** ((truth[None, :] - truth[:, None]) / 400.0))
-    return NOISE * 0.5 + (1.0 - NOISE) * p  # ties keep the mean at p
+    return noise * 0.5 + (1.0 - noise) * p  # ties keep the mean at p
 
 
-def target(truth: np.ndarray) -> np.ndarray:
+def target(truth: np.ndarray, noise: float) -> np.ndarray:
     """Ratings the uniform design converges to (centred): the BT fit to the expected scores, pairs weighted equally."""
     pi, pj = np.triu_indices(len(truth), 1)
-    theta = fit_strengths(expected_score(truth)[pi, pj], np.ones(len(pi)), pi, pj, len(truth), prior=0.0)[0]
+    theta = fit_strengths(expected_score(truth, noise)[pi, pj], np.ones(len(pi)), pi, pj, len(truth), prior=0.0)[0]
     return theta / NAT
 
 
 class Outcomes:
     """The c-th battle of pair (i, j), i < j, has the same outcome in every run with this seed."""
 
-    def __init__(self, truth: np.ndarray, seed: int) -> None:
-        self.truth, self.seed = truth, seed
+    def __init__(self, truth: np.ndarray, seed: int, noise: float) -> None:
+        self.truth, self.seed, self.noise = truth, seed, noise
         self.streams: dict[tuple[int, int], np.random.Generator] = {}
 
     def score(self, i: int, j: int) -> float:
         """Score of i (i < j): 1, 0 or 0.5."""
         rng = self.streams.setdefault((i, j), np.random.default_rng([self.seed, i, j]))
         noisy, pick, tie, win = rng.random(4)
-        if noisy < NOISE:
+        if noisy < self.noise:
             return (1.0, 0.0, 0.5)[int(pick * 3)]
         p = 1.0 / (1.0 + 10.0 ** ((self.truth[j] - self.truth[i]) / 400.0))
         tau = TIE * 2.0 * min(p, 1.0 - p)
@@ -87,6 +87,15 @@ class Tables:
         self.w2[i, j] += w * w
         self.w2s[i, j] += w * w * s
         self.w2s2[i, j] += w * w * s * s
+
+    def balanced(self) -> Tables:
+        """Every pair with battles weighted to the same total (battles / pairs): per-battle weight n̄ / n_pair."""
+        out = Tables(len(self.w))
+        seen = self.w > 0
+        c = np.where(seen, self.w.sum() / max(int(seen.sum()), 1) / np.where(seen, self.w, 1.0), 0.0)
+        out.w, out.ws = c * self.w, c * self.ws  # unit weights here: w = n, w2 = n, w2s = ws, w2s2 = Σ s²
+        out.w2, out.w2s, out.w2s2 = c * c * self.w2, c * c * self.w2s, c * c * self.w2s2
+        return out
 
     def fit(self, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """θ, the Fisher sd (matchmaking) and the sandwich covariance (natural units, centred)."""
@@ -109,43 +118,64 @@ class Tables:
         return theta, np.sqrt(np.clip(np.diag(fisher), 0, None)), proj @ h_inv @ meat @ h_inv @ proj
 
 
-def run(truth: np.ndarray, policy: str, seed: int, max_votes: int, refresh: int) -> dict[str, float]:
-    rng = np.random.default_rng([seed, 99])
-    outcomes = Outcomes(truth, seed)
-    k = len(truth)
-    models = tuple(f"m{i:02d}" for i in range(k))
-    pool = {(models[i], models[j]): ["p"] for i in range(k) for j in range(i + 1, k)}
-    index = {m: i for i, m in enumerate(models)}
-    picker = Matchmaker(policy="uniform" if policy == "uniform" else "adaptive")
-    weighted = policy == "adaptive, weighted"
-    tables = Tables(k)
-    votes = np.zeros(k, dtype=np.int64)
-    theta = np.zeros(k)
-    sd = np.full(k, 1.0 / np.sqrt(DEFAULT_PRIOR))
-    cov = np.eye(k)
-    last_bad = 0
-    for done in range(0, max_votes, refresh):
-        state = MatchState(models, INIT_RATING + theta / NAT, sd / NAT, votes.copy(), pool)
-        for _, ma, mb, w in picker.choose_many(state, rng, refresh):
-            a, b = index[ma], index[mb]
-            i, j = min(a, b), max(a, b)
-            tables.add(i, j, outcomes.score(i, j), w if weighted else 1.0)
-            votes[a] += 1
-            votes[b] += 1
-        theta, sd, cov = tables.fit(theta)
-        if kendall_tau(theta, truth) < 0.9:
-            last_bad = done + refresh
-    fitted = theta / NAT
-    goal = target(truth)
+def _report(theta: np.ndarray, cov: np.ndarray, truth: np.ndarray, noise: float) -> dict[str, float]:
+    fitted, goal = theta / NAT, target(truth, noise)
     se = np.sqrt(np.clip(np.diag(cov), 0, None)) / NAT
     top, bottom = int(np.argmax(truth)), int(np.argmin(truth))
     return {
-        "settled": float(last_bad + refresh if last_bad < max_votes else max_votes + 1),
         "slope": float(np.polyfit(truth - truth.mean(), fitted, 1)[0]),
         "top": float(fitted[top] - goal[top]),
         "bottom": float(fitted[bottom] - goal[bottom]),
         "covered": float(np.mean(np.abs(fitted - goal) <= 1.96 * se)),
     }
+
+
+def run(
+    truth: np.ndarray, policy: str, seed: int, max_votes: int, refresh: int, noise: float, **design: float
+) -> dict[str, dict[str, float]]:
+    """One simulated arena; for the adaptive policy every estimator is computed from the same battles."""
+    rng = np.random.default_rng([seed, 99])
+    outcomes = Outcomes(truth, seed, noise)
+    k = len(truth)
+    models = tuple(f"m{i:02d}" for i in range(k))
+    pool = {(models[i], models[j]): ["p"] for i in range(k) for j in range(i + 1, k)}
+    index = {m: i for i, m in enumerate(models)}
+    picker = Matchmaker(policy="uniform" if policy == "uniform" else "adaptive", **design)
+    plain, weighted, half = Tables(k), Tables(k), Tables(k)
+    votes = np.zeros(k, dtype=np.int64)
+    thetas = {name: np.zeros(k) for name in ESTIMATORS}
+    sd = np.full(k, 1.0 / np.sqrt(DEFAULT_PRIOR))
+    last_bad = dict.fromkeys(ESTIMATORS, 0)
+    covs: dict[str, np.ndarray] = {}
+    for done in range(0, max_votes, refresh):
+        state = MatchState(models, INIT_RATING + thetas["unweighted"] / NAT, sd / NAT, votes.copy(), pool)
+        for _, ma, mb, w in picker.choose_many(state, rng, refresh):
+            a, b = index[ma], index[mb]
+            i, j = min(a, b), max(a, b)
+            s = outcomes.score(i, j)
+            plain.add(i, j, s, 1.0)
+            weighted.add(i, j, s, w)
+            half.add(i, j, s, float(np.sqrt(w)))
+            votes[a] += 1
+            votes[b] += 1
+        names = ("unweighted",) if policy == "uniform" else ESTIMATORS
+        for name in names:
+            tables = {
+                "unweighted": plain,
+                "weighted": weighted,
+                "sqrt-weighted": half,
+                "pair-balanced": plain.balanced(),
+            }[name]
+            thetas[name], sd_, covs[name] = tables.fit(thetas[name])
+            if name == "unweighted":
+                sd = sd_
+            if kendall_tau(thetas[name], truth) < 0.9:
+                last_bad[name] = done + refresh
+    out = {}
+    for name in names:
+        settled = last_bad[name] + refresh if last_bad[name] < max_votes else max_votes + 1
+        out[name] = {"settled": float(settled), **_report(thetas[name], covs[name], truth, noise)}
+    return out
 
 
 def _mean_se(x: np.ndarray) -> str:
@@ -157,17 +187,32 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=60)
     ap.add_argument("--max-votes", type=int, default=3000)
     ap.add_argument("--refresh", type=int, default=20, help="votes between refits of the snapshot")
+    ap.add_argument("--noise", type=float, default=NOISE, help="share of random voters")
+    ap.add_argument("--exploration", type=float, default=None, help="the matchmaker's uniform share")
+    ap.add_argument("--sharpness", type=float, default=None, help="adaptive pairs are drawn ∝ gain ** sharpness")
+    ap.add_argument("--profiles", nargs="*", default=None, help="only these truth profiles")
     args = ap.parse_args()
     t0 = time.perf_counter()
     print(
-        f"{N_MODELS} models; ties τ = {TIE}·2min(p,1−p); {NOISE:.0%} random voters; {args.seeds} seeds with shared "
-        f"outcomes; {args.max_votes} votes, refit every {args.refresh}"
+        f"{N_MODELS} models; ties τ = {TIE}·2min(p,1−p); {args.noise:.0%} random voters; {args.seeds} seeds "
+        f"with shared outcomes; {args.max_votes} votes, refit every {args.refresh}"
     )
+    design = {k: v for k, v in (("exploration", args.exploration), ("sharpness", args.sharpness)) if v is not None}
     for name, truth in profiles().items():
+        if args.profiles and name.split()[0] not in args.profiles:
+            continue
         print(f"\n{name}")
-        print(f"  {'policy':22s} {'votes to τ≥0.9':>15s} {'÷ uniform':>9s} {'slope':>6s} {'top bias':>9s} "
-              f"{'bottom bias':>11s} {'coverage':>8s}")
-        results = {p: [run(truth, p, s, args.max_votes, args.refresh) for s in range(args.seeds)] for p in POLICIES}
+        print(
+            f"  {'policy':22s} {'votes to τ≥0.9':>15s} {'÷ uniform':>9s} {'slope':>6s} {'top bias':>9s} "
+            f"{'bottom bias':>11s} {'coverage':>8s}"
+        )
+        runs = {
+            p: [run(truth, p, s, args.max_votes, args.refresh, args.noise, **design) for s in range(args.seeds)]
+            for p in ("uniform", "adaptive")
+        }
+        results = {"uniform": [r["unweighted"] for r in runs["uniform"]]}
+        for name in ESTIMATORS:
+            results[f"adaptive, {name}"] = [r[name] for r in runs["adaptive"]]
         base = np.median([r["settled"] for r in results["uniform"]])
         for policy, res in results.items():
             col = {key: np.array([r[key] for r in res]) for key in res[0]}
