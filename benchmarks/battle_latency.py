@@ -105,7 +105,7 @@ def main() -> None:
         database_url=f"sqlite:///{root / 'arena.db'}",
         media_dir=root / "media",
         models_file=ROOT / "models.yaml",
-        prompts_file=ROOT / "prompts" / "demo.yaml",
+        prompts_file=ROOT / "arena" / "suites" / "data" / "demo.yaml",
     )
     arena = Arena.create(settings)
     arena.prefill(limit_prompts=args.prompts)

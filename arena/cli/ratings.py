@@ -118,7 +118,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             out: dict[str, Any] = board.to_json()
             if versus is not None:
-                out["versus"] = _entries(versus, _decided(rows, versus, rules, fields))
+                # decided_at needs the votes in order: a file's order (the database's board rows are counts)
+                decided = _decided(rows, versus, rules, fields) if battles is not None else {}
+                out["versus"] = _entries(versus, decided)
                 out["verdicts"] = {k: v for k, v in versus.to_json().items() if k not in ("rows", "names")}
             typer.echo(json.dumps({**out, **extras}, indent=2, ensure_ascii=False))
             return

@@ -27,8 +27,9 @@ VOTE_ALIASES: dict[str, int] = {"leftvote": MODEL_A, "rightvote": MODEL_B, "tiev
 _CODES = {**OUTCOMES, **VOTE_ALIASES}
 # Score of model_a for each code: win 1, loss 0, either tie 0.5.
 SCORE_A = np.array([1.0, 0.0, 0.5, 0.5])
-# Each side's clip shape (model_a is the left clip), read by style control (arena.ratings.style).
-STYLE_FIELDS: tuple[str, ...] = tuple(f"{s}_{n}" for s in ("a", "b") for n in ("frames", "width", "height", "fps"))
+# What the blind cannot hide, per side (_a: model_a, the left clip): duration (s), pixels, fps, aspect ratio.
+# Read by style control (arena.ratings.style); the board's aggregated rows carry them (arena.services.board_rows).
+STYLE_FIELDS: tuple[str, ...] = tuple(f"{n}_{s}" for n in ("duration", "pixels", "fps", "aspect") for s in ("a", "b"))
 DEFAULT_EXTRAS: tuple[str, ...] = ("session", "category", "language", "prompt_id", "tstamp", *STYLE_FIELDS)
 
 

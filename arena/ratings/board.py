@@ -11,6 +11,7 @@ whose interval lies entirely above this one's, so models share a rank while thei
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,9 +141,12 @@ def leaderboard(
     prior: float = DEFAULT_PRIOR,
     level: float = 0.95,
     cluster: str | None = None,
+    elo: Mapping[str, float] | None = None,
 ) -> Leaderboard:
     """Point BT fit, bootstrap intervals (quantiles of the rounds; `cluster` names an extra field such as
-    "prompt_id" to resample by), ranks, counts and online Elo, behind the guards of the module docstring."""
+    "prompt_id" to resample by), ranks, counts and online Elo, behind the guards of the module docstring.
+    `elo`: online Elo per model kept elsewhere (the database stores it vote by vote); default: computed here from
+    the rows in order."""
     from arena.ratings.elo import elo_array
 
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -150,7 +154,7 @@ def leaderboard(
         rows.index(anchor)
     rows, hidden = gate(rows, min_votes)
     counts = rows.counts()
-    elo = elo_array(rows)
+    elo_now = elo_array(rows) if elo is None else np.array([elo.get(m, INIT_RATING) for m in rows.models])
     comp = components(rows)
     side = separation(rows, comp)
     dec = (rows.weight > 0) & (rows.winner <= MODEL_B)
@@ -195,7 +199,7 @@ def leaderboard(
                     lo,
                     t,
                     (w + t / 2) / v if v else 0.0,
-                    float(elo[g]),
+                    float(elo_now[g]),
                     c,
                     bool(bad[i]),
                 )

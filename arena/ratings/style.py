@@ -3,8 +3,9 @@ cannot hide, so the ratings hold the style fixed and the coefficients say how mu
 
 For each battle and style feature f the column is the normalised difference (x_a − x_b) / (x_a + x_b) of the two
 clips (model_a is the clip shown on the left); a constant column is the left side's advantage (position bias).
-Features: duration (frames / fps), pixels (width × height), fps, and aspect ratio (width / height), read from the
-extra fields a_frames, a_width, a_height, a_fps and their b_ counterparts. Ties count half, as in the board.
+Features: duration (frames / fps, seconds), pixels (width × height), fps, and aspect ratio (width / height), read
+from the extra fields duration_a, pixels_a, fps_a, aspect_a and their _b counterparts (NaN or None: unknown; such
+battles are left out of the controlled fit). Ties count half, as in the board.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import numpy as np
 from arena.ratings.battles import STYLE_FIELDS, BattleRows
 from arena.ratings.bt import DEFAULT_PRIOR, NAT, fit_ratings, to_ratings
 
-SIDES = ("frames", "width", "height", "fps")
 FEATURES = ("duration", "pixels", "fps", "aspect")
 
 
@@ -39,15 +39,11 @@ def _features(rows: BattleRows) -> tuple[np.ndarray, np.ndarray]:
     if missing:
         raise KeyError(f"style control needs the fields {', '.join(STYLE_FIELDS)}; missing: {', '.join(missing)}")
 
-    def column(name: str) -> np.ndarray:
-        return np.array([np.nan if v is None else float(v) for v in rows.extra[name].tolist()])
+    def side(s: str) -> np.ndarray:
+        cols = [rows.extra[f"{name}_{s}"] for name in FEATURES]
+        return np.stack([np.array([np.nan if v is None else float(v) for v in c.tolist()]) for c in cols], axis=1)
 
-    side = {s: {n: column(f"{s}_{n}") for n in SIDES} for s in ("a", "b")}
-    values = {
-        s: np.stack([v["frames"] / v["fps"], v["width"] * v["height"], v["fps"], v["width"] / v["height"]], axis=1)
-        for s, v in side.items()
-    }
-    xa, xb = values["a"], values["b"]
+    xa, xb = side("a"), side("b")
     ok = np.all(np.isfinite(xa) & np.isfinite(xb) & (xa > 0) & (xb > 0), axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(ok[:, None], (xa - xb) / (xa + xb), 0.0)

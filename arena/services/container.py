@@ -29,14 +29,18 @@ from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
 from arena.services.model_state import ModelStates
 from arena.services.moderation import Moderation
+from arena.services.pool import pool_status
 from arena.services.processes import ProcessRegistry
 from arena.services.recovery import Recovery
 from arena.services.runner import JobRunner
 from arena.services.sessions import SessionSigner
-from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
+from arena.services.spares import SpareFiller
+from arena.services.suites import USER_SUITE, sync_models, sync_suite, user_prompt
+from arena.services.tallies import Tallies
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
 from arena.settings import Settings
+from arena.suites import load_suite
 from db.models import Model, Prompt, Video
 from db.session import make_engine, make_session_factory, transaction, upgrade
 
@@ -118,6 +122,7 @@ class Arena:
     runner: JobRunner
     recovery: Recovery
     moderation: Moderation
+    spares: SpareFiller
 
     @classmethod
     def create(
@@ -134,13 +139,15 @@ class Arena:
         factory = make_session_factory(engine)
         catalog = load_models_file(settings.models_file, kinds)
         suite = load_suite(settings.prompts_file)
+        tallies = Tallies(settings.gold_policy)
         moderation = Moderation(settings.moderation_blocklist, settings.moderation_hook)
         states = ModelStates(factory, backoff_s=settings.model_backoff_s, backoff_max_s=settings.model_backoff_max_s)
         with transaction(factory) as session:
             sync_models(session, catalog)
             states.apply_overrides(session)
             sync_suite(session, suite)
-        media = MediaStore(settings.media_dir)
+            tallies.ensure_fresh(session)  # a database that had votes before the tallies existed: count them once
+        media = MediaStore(settings.media_dir, settings.serve_bytes_per_pixel)
         pool = AdapterPool(catalog)
         generation = GenerationService(
             factory,
@@ -175,7 +182,7 @@ class Arena:
             heartbeat_s=settings.heartbeat_s,
             sweep_s=settings.sweep_s,
         )
-        leaderboard = LeaderboardService(factory, settings)
+        leaderboard = LeaderboardService(factory, settings, tallies=tallies)
         battles = BattleService(
             factory,
             media,
@@ -192,7 +199,7 @@ class Arena:
             moderate=moderation,
             on_queued=runner.wake,
         )
-        votes = VoteService(factory, battles, settings.secret, settings.min_view_s)
+        votes = VoteService(factory, battles, settings.secret, settings.min_view_s, tallies)
         clips = ClipSigner(settings.secret)
         metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
         gate = Gate(SessionSigner(settings.secret), RateLimiter(settings), settings.secret)
@@ -215,6 +222,7 @@ class Arena:
             runner,
             recovery,
             moderation,
+            SpareFiller(factory, media, generation.key, settings.serve_spares),
         )
 
     def start_workers(self) -> None:
@@ -336,18 +344,6 @@ class Arena:
         )
 
     def pool_status(self) -> list[dict[str, object]]:
-        """Per model: stored videos and how many suite prompts they cover."""
+        """Per model: battle-eligible videos and how many suite prompts they cover."""
         with transaction(self.factory) as session:
-            total = int(session.scalar(select(func.count(Prompt.id)).where(Prompt.suite != USER_SUITE)) or 0)
-            query = (
-                select(
-                    Model.id, Model.kind, Model.enabled, func.count(Video.id), func.count(Video.prompt_id.distinct())
-                )
-                .outerjoin(Video, Video.model_id == Model.id)
-                .group_by(Model.id, Model.kind, Model.enabled)
-                .order_by(Model.id)
-            )
-            return [
-                {"model": m, "kind": k, "enabled": e, "videos": n, "prompts": p, "suite_prompts": total}
-                for m, k, e, n, p in session.execute(query)
-            ]
+            return pool_status(session, self.generation.key)

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,12 +53,21 @@ class ArenaGenerationSettings:
 
 
 PLAYGROUND_RUN = "playground"  # run id of Playground videos: never served in a battle
+NAMED_RUN = "named"  # run id of named-battle videos: never in an anonymous battle
+NAMED_RUNS = (PLAYGROUND_RUN, NAMED_RUN)  # videos shown with their model's name: kept apart from the pool
 
 
 def settings_key(request: GenerationRequest) -> str:
     """Hash of everything in a request except the prompt and the seed."""
     payload = request.model_dump(exclude={"prompt", "seed"}, mode="json")
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def frames_hash(frames: np.ndarray) -> str:
+    """sha256 of uint8 frames (F, H, W, 3) and their shape: equal exactly when two generations drew the same."""
+    digest = hashlib.sha256(str(tuple(frames.shape)).encode())
+    digest.update(memoryview(frames.tobytes()))
+    return digest.hexdigest()
 
 
 def find_generation(session: Session, model_id: str, prompt_id: int, seed: int, key: str) -> Video | None:
@@ -94,7 +104,8 @@ def store_generation(
         seed=seed,
         settings_key=key,
         request=request.model_dump(mode="json"),
-        provenance=video.provenance.model_dump(mode="json"),
+        # The frames' own hash: the MP4 bytes (content_hash) of the same frames can differ between encodes.
+        provenance=video.provenance.model_dump(mode="json") | {"frames_sha256": frames_hash(video.frames)},
         content_hash=digest,
         file_path=rel,
         num_frames=video.num_frames,

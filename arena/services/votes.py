@@ -11,15 +11,15 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from arena.ratings.battles import STYLE_FIELDS
 from arena.services.battles import BattleService
 from arena.services.sessions import hash_ip
+from arena.services.tallies import Tallies
 from arena.services.views import Refusal, Reveal, SideReveal, aware
-from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, Vote, VoteChoice, utcnow
+from db.models import Battle, BattleMode, BattleStatus, Model, Video, Vote, VoteChoice, utcnow
 from db.session import transaction
 
 AspectChoice = Literal["left", "right", "tie", "both_bad"]
@@ -37,12 +37,18 @@ class Aspects(BaseModel):
 
 class VoteService:
     def __init__(
-        self, factory: sessionmaker[Session], battles: BattleService, ip_salt: str, min_view_s: float = 0.0
+        self,
+        factory: sessionmaker[Session],
+        battles: BattleService,
+        ip_salt: str,
+        min_view_s: float = 0.0,
+        tallies: Tallies | None = None,
     ) -> None:
         self.factory = factory
         self.battles = battles
         self.ip_salt = ip_salt
         self.min_view_s = min_view_s  # a vote sooner than this after the videos were shown is refused
+        self.tallies = tallies or Tallies()  # counts, voter records and Elo, written with each vote
 
     def vote(
         self,
@@ -51,7 +57,11 @@ class VoteService:
         choice: str,
         aspects: dict[str, Any] | None = None,
         ip: str | None = None,
+        *,
+        simulated: bool = False,
     ) -> Reveal:
+        """Store the vote once (with its tallies, in one transaction) and reveal the names, or refuse with a
+        reason. `simulated`: a simulated voter's vote, kept off human boards, exports and decisions."""
         try:
             parsed_choice = VoteChoice(choice)
         except ValueError as exc:
@@ -88,17 +98,17 @@ class VoteService:
                 if stored.rowcount != 1:
                     raise Refusal("already_voted", "this battle already has a vote", 409)
                 shown = delivered or aware(battle.shown_at)
-                session.add(
-                    Vote(
-                        battle_id=battle_id,
-                        choice=parsed_choice,
-                        aspects=parsed_aspects,
-                        session_id=session_id,
-                        ip_hash=hash_ip(ip, self.ip_salt),
-                        seconds_to_vote=(now - shown).total_seconds() if shown else None,
-                    )
+                vote = Vote(
+                    battle_id=battle_id,
+                    choice=parsed_choice,
+                    aspects=parsed_aspects,
+                    session_id=session_id,
+                    ip_hash=hash_ip(ip, self.ip_salt),
+                    seconds_to_vote=(now - shown).total_seconds() if shown else None,
+                    simulated=simulated,
+                    weight=battle.design_weight,  # the matchmaker's inverse-probability weight (1: uniform pick)
                 )
-                session.flush()
+                self.tallies.store(session, battle, vote)
         except IntegrityError as exc:
             raise Refusal("already_voted", "this battle already has a vote", 409) from exc
         finally:
@@ -144,13 +154,14 @@ class VoteService:
                 raise Refusal("not_voted", "names are revealed only after the vote", 403)
             if battle.revealed_at is None:
                 battle.revealed_at = utcnow()
-            pool = battle.source in POOL_SOURCES  # a pool clip's seed would let the Playground rebuild it
+            # An anonymous battle's seed would let the Playground rebuild its clip (and link later showings of it).
+            seedless = battle.mode == BattleMode.anonymous
             return Reveal(
                 battle_id=battle.id,
                 status=battle.status.value,
                 choice=battle.vote.choice.value if battle.vote else None,
-                left=_side(session, battle.left_model_id, battle.left_video_id, pool),
-                right=_side(session, battle.right_model_id, battle.right_video_id, pool),
+                left=_side(session, battle.left_model_id, battle.left_video_id, seedless),
+                right=_side(session, battle.right_model_id, battle.right_video_id, seedless),
                 reason=battle.status_reason,
             )
 
@@ -161,15 +172,14 @@ def delivered_at(battle: Battle) -> datetime | None:
     return max(left, right) if left is not None and right is not None else None
 
 
-POOL_SOURCES = ("pool", "gold")
 _SHOWN_SETTINGS = ("num_frames", "width", "height", "fps", "steps", "guidance")
 
 
-def _side(session: Session, model_id: str, video_id: int | None, pool: bool) -> SideReveal:
+def _side(session: Session, model_id: str, video_id: int | None, seedless: bool) -> SideReveal:
     model = session.get_one(Model, model_id)
     video = session.get(Video, video_id) if video_id is not None else None
     params = video.provenance.get("params", {}) if video else {}
-    settings = {k: params.get(k) for k in (_SHOWN_SETTINGS if pool else (*_SHOWN_SETTINGS, "seed"))}
+    settings = {k: params.get(k) for k in (_SHOWN_SETTINGS if seedless else (*_SHOWN_SETTINGS, "seed"))}
     return SideReveal(
         model_id=model.id,
         display_name=model.display_name,
@@ -179,120 +189,3 @@ def _side(session: Session, model_id: str, video_id: int | None, pool: bool) -> 
         settings=settings if video else {},
         adjustments=video.provenance.get("adjustments", {}) if video else {},
     )
-
-
-_WINNER = {
-    VoteChoice.left: "model_a",
-    VoteChoice.right: "model_b",
-    VoteChoice.tie: "tie",
-    VoteChoice.both_bad: "tie (bothbad)",
-}
-
-
-_LEFT, _RIGHT = aliased(Video), aliased(Video)
-
-
-def _shape(video: Any) -> tuple[Any, ...]:
-    return video.num_frames, video.width, video.height, video.fps
-
-
-def voted_battles(session: Session, *, include_named: bool = False) -> list[dict[str, Any]]:
-    """Every voted battle as a FastChat-style row plus our fields (the input of ratings and exports).
-
-    One joined query over plain columns: no ORM objects, no lazy loads (it runs on every pool battle start).
-    """
-    query = (
-        select(
-            Battle.id,
-            Battle.left_model_id,
-            Battle.right_model_id,
-            Battle.mode,
-            Battle.is_gold,
-            Battle.gold_better,
-            Battle.source,
-            Battle.left_video_id,
-            Battle.right_video_id,
-            Battle.design_weight,
-            Vote.choice,
-            Vote.session_id,
-            Vote.ip_hash,
-            Vote.aspects,
-            Vote.seconds_to_vote,
-            Vote.weight,
-            Vote.created_at,
-            Prompt.id,
-            Prompt.key,
-            Prompt.text,
-            Prompt.language,
-            Prompt.category,
-            Prompt.suite,
-            *_shape(_LEFT),
-            *_shape(_RIGHT),
-        )
-        .join(Vote, Vote.battle_id == Battle.id)
-        .join(Prompt, Prompt.id == Battle.prompt_id)
-        .outerjoin(_LEFT, _LEFT.id == Battle.left_video_id)
-        .outerjoin(_RIGHT, _RIGHT.id == Battle.right_video_id)
-        .where(Battle.status == BattleStatus.voted)
-        .order_by(Vote.created_at, Vote.id)
-    )
-    if not include_named:
-        query = query.where(Battle.mode == BattleMode.anonymous)
-    rows = []
-    for (
-        battle_id,
-        left,
-        right,
-        mode,
-        is_gold,
-        gold_better,
-        source,
-        left_video,
-        right_video,
-        design_weight,
-        choice,
-        session_id,
-        ip_hash,
-        aspects,
-        seconds,
-        weight,
-        created,
-        prompt_id,
-        key,
-        text,
-        language,
-        category,
-        suite,
-        *shape,
-    ) in session.execute(query):
-        rows.append(
-            {
-                "battle_id": battle_id,
-                "model_a": left,
-                "model_b": right,
-                "winner": _WINNER[choice],
-                "choice": choice.value,
-                "mode": mode.value,
-                "prompt_id": prompt_id,
-                "prompt_key": key,
-                "prompt": text,
-                "language": language,
-                "category": category,
-                "suite": suite,
-                "session_id": session_id,
-                "session": session_id,
-                "ip_hash": ip_hash,
-                "aspects": aspects,
-                "seconds_to_vote": seconds,
-                "is_gold": is_gold,
-                "gold_better": gold_better,
-                "weight": weight * design_weight,  # the matchmaker's inverse-probability weight included
-                "source": source,
-                "tstamp": aware(created).timestamp() if created else None,
-                "left_video_id": left_video,
-                "right_video_id": right_video,
-                # what the blind cannot hide, per side (model_a is the left clip): for style control
-                **dict(zip(STYLE_FIELDS, shape, strict=True)),
-            }
-        )
-    return rows

@@ -39,7 +39,7 @@ def test_migration_0007_keeps_battles_and_votes(arena: Arena) -> None:
         arena.votes.vote(view.id, "s1", "left")
     url = arena.settings.database_url
     arena.engine.dispose()
-    downgrade(url, "0005_jobs_admin")
+    downgrade(url, "0006_runs")  # the revision before 0007
     upgrade(url)
     with transaction(arena.factory) as session:
         assert session.scalar(select(func.count(Vote.id))) == 4

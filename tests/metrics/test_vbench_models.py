@@ -39,7 +39,7 @@ def test_without_dino_weights_subject_consistency_is_unavailable_never_a_copy(ti
 def test_auto_finds_dino_vitb16_in_the_hf_cache_and_labels_it_vbench(tmp_path):
     fake_hf_cache(tmp_path, "facebook/dino-vitb16", save_tiny_vit)
     choice = choose_dino("auto", tmp_path)
-    assert choice.label == "dino-vitb16" and choice.vbench and choice.folder is not None
+    assert choice.label == "dino-vitb16" and choice.vbench and choice.path is not None
     feats = load_dino(choice, "cpu").encode_images(moving_square(frames=3))
     assert feats.shape == (3, 32) and np.allclose(np.linalg.norm(feats, axis=1), 1, atol=1e-5)
 
@@ -52,7 +52,7 @@ def test_dinov2_folder_runs_and_is_labelled_as_not_vbench(tmp_path):
     result = scorer.score_frames(moving_square(), 8).by_name()["subject_consistency"]
     assert result.status == "ok" and result.encoder == "dino-folder:my-dinov2" and 0 <= result.value <= 1
     empty = choose_dino(str(tmp_path / "nothing"))
-    assert empty.folder is None and "config.json" in empty.missing_reason()
+    assert empty.path is None and "config.json" in empty.missing_reason()
 
 
 def test_dino_positions_are_interpolated_as_dino_does(tiny_dino_dir):
@@ -163,3 +163,26 @@ def test_changed_metrics_have_new_versions_so_old_scores_are_recomputed(scorer):
     assert versions["clipsim"] == "2" and versions["subject_consistency"] == "2"
     assert versions["background_consistency"] == "2" and versions["aesthetic"] == "2"
     assert versions["motion_amount"] == "2" and versions["temporal_flicker"] == "1"  # unchanged formula
+
+
+def test_aesthetic_scores_are_keyed_by_their_head_unless_it_is_vbenchs(scorer, tmp_path):
+    from metrics.aesthetic import HEAD_FILES, AestheticScore
+
+    vbench_head, other_head = tmp_path / HEAD_FILES[0], tmp_path / HEAD_FILES[1]
+    for path in (vbench_head, other_head):
+        torch.save({"weight": torch.ones(1, 32), "bias": torch.zeros(1)}, path)
+    ctx = scorer.context(moving_square(), 8)
+    ours = AestheticScore(head=vbench_head, encoder_id="tiny-random").evaluate(ctx)
+    other = AestheticScore(head=other_head, encoder_id="tiny-random").evaluate(ctx)
+    assert ours.encoder == "tiny-random" and other.encoder == f"tiny-random+{HEAD_FILES[1]}"
+    assert ours.value == pytest.approx(other.value)  # same weights here: only the label says which head ran
+
+
+def test_dynamic_degree_and_the_static_filter_share_each_flow(tiny_encoder, tiny_raft):
+    scorer = Scorer("tiny-random", device="cpu", raft=tiny_raft, metrics=["dynamic_degree", "static_filter"])
+    report = scorer.score_frames(moving_square(frames=8), 8).by_name()  # 8 fps: RAFT on every frame
+    assert (
+        len(report["dynamic_degree"].details["pair_scores"]) == 7
+        and len(report["static_filter"].details["pair_scores"]) == 9
+    )
+    assert scorer.provider.stats["flow_pairs"] == 9  # 7 consecutive pairs + (first, last) + (last, first), not 16

@@ -25,11 +25,11 @@ def test_style_control_removes_a_clip_length_effect() -> None:
     p = 1.0 / (1.0 + np.exp(-(1.5 * z + left)))
     winner = np.where(rng.random(n) < p, "model_a", "model_b")
     extra = {
-        "a_frames": frames[0].tolist(),
-        "b_frames": frames[1].tolist(),
-        "a_fps": fps[0].tolist(),
-        "b_fps": fps[1].tolist(),
-        **{f"{s}_{d}": [256] * n for s in "ab" for d in ("width", "height")},
+        "duration_a": (frames[0] / fps[0]).tolist(),
+        "duration_b": (frames[1] / fps[1]).tolist(),
+        "fps_a": fps[0].tolist(),
+        "fps_b": fps[1].tolist(),
+        **{f"{f}_{s}": [v] * n for s in "ab" for f, v in (("pixels", 65536.0), ("aspect", 1.0))},
     }
     rows = BattleRows.from_columns([f"m{i}" for i in a], [f"m{i}" for i in b], winner.tolist(), None, extra)
     fit = style_control(rows)

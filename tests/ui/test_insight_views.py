@@ -46,7 +46,7 @@ def test_metrics_tab_shows_scores_and_agreement(live_app: LiveApp) -> None:
     # VBench view: background consistency computed (tiny CLIP: marked not VBench's model), DINO / RAFT missing
     assert "background_consistency" in vbench["headers"] and "subject_consistency" in vbench["headers"]
     assert all("†" in row[vbench["headers"].index("background_consistency")] for row in table_rows(vbench))
-    assert "Unavailable: subject_consistency (no DINO weights" in str(vbench_note)
+    assert "Unavailable: subject_consistency (no weights found for dino-vitb16" in str(vbench_note)
     assert "motion_smoothness" in str(vbench_note)
     header = scores["headers"]
     assert "clipsim" in header and "temporal_flicker" in header

@@ -1,7 +1,7 @@
 """battles.design_weight: the matchmaker's inverse-probability weight of each pick (1 for existing battles)
 
 Revision ID: 0007_design_weight
-Revises: 0005_jobs_admin
+Revises: 0006_runs
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_design_weight"
-down_revision: str | None = "0005_jobs_admin"
+down_revision: str | None = "0006_runs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
