@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 
-from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, fit_strengths
+from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, dilation, fit_strengths
 from arena.ratings.matchmaking import Matchmaker, MatchState
 
 N_MODELS, TIE, NOISE = 20, 0.3, 0.1
-ESTIMATORS = ("unweighted", "weighted", "sqrt-weighted", "pair-balanced")
+ESTIMATORS = ("unweighted", "weighted", "calibrated", "sqrt-weighted", "pair-balanced")
 
 
 def profiles() -> dict[str, np.ndarray]:
@@ -97,6 +98,11 @@ class Tables:
         out.w2, out.w2s, out.w2s2 = c * c * self.w2, c * c * self.w2s, c * c * self.w2s2
         return out
 
+    def dilation(self, theta: np.ndarray) -> float:
+        """The factor α maximising the likelihood of these (weighted) battles at ratings α·θ (the engine's)."""
+        pi, pj = np.triu_indices(len(theta), 1)
+        return float(dilation(theta, self.ws[pi, pj], self.w[pi, pj], pi, pj, DEFAULT_PRIOR)[0])
+
     def fit(self, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """θ, the Fisher sd (matchmaking) and the sandwich covariance (natural units, centred)."""
         k = len(theta0)
@@ -140,7 +146,12 @@ def run(
     models = tuple(f"m{i:02d}" for i in range(k))
     pool = {(models[i], models[j]): ["p"] for i in range(k) for j in range(i + 1, k)}
     index = {m: i for i, m in enumerate(models)}
-    picker = Matchmaker(policy="uniform" if policy == "uniform" else "adaptive", **design)
+    picker = Matchmaker(policy="uniform" if policy == "uniform" else "adaptive")
+    picker = replace(
+        picker,
+        exploration=design.get("exploration", picker.exploration),
+        sharpness=design.get("sharpness", picker.sharpness),
+    )
     plain, weighted, half = Tables(k), Tables(k), Tables(k)
     votes = np.zeros(k, dtype=np.int64)
     thetas = {name: np.zeros(k) for name in ESTIMATORS}
@@ -160,15 +171,19 @@ def run(
             votes[b] += 1
         names = ("unweighted",) if policy == "uniform" else ESTIMATORS
         for name in names:
-            tables = {
-                "unweighted": plain,
-                "weighted": weighted,
-                "sqrt-weighted": half,
-                "pair-balanced": plain.balanced(),
-            }[name]
-            thetas[name], sd_, covs[name] = tables.fit(thetas[name])
-            if name == "unweighted":
-                sd = sd_
+            if name == "calibrated":  # the unweighted fit, stretched to fit the weighted (uniform-design) battles
+                alpha = weighted.dilation(thetas["unweighted"])
+                thetas[name], covs[name] = alpha * thetas["unweighted"], alpha**2 * covs["unweighted"]
+            else:
+                tables = {
+                    "unweighted": plain,
+                    "weighted": weighted,
+                    "sqrt-weighted": half,
+                    "pair-balanced": plain.balanced(),
+                }[name]
+                thetas[name], sd_, covs[name] = tables.fit(thetas[name])
+                if name == "unweighted":
+                    sd = sd_
             if kendall_tau(thetas[name], truth) < 0.9:
                 last_bad[name] = done + refresh
     out = {}

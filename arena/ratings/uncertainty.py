@@ -8,9 +8,17 @@ cluster-robust (sandwich) covariance the verdicts use.
 * Prompt-cluster bootstrap (`cluster="prompt_id"`): a round draws prompts with replacement and takes all their
   battles, so intervals speak for prompts in general, not only the prompts asked. Rows with no value in the
   cluster field are resampled as battles.
-* `robust_cov`: H⁻¹ (Σ_c g_c g_cᵀ · G/(G − 1)) H⁻¹ at the point fit, g_c the score of cluster c (a battle when no
+* `robust_fit`: H⁻¹ (Σ_c g_c g_cᵀ · G/(G − 1)) H⁻¹ at the point fit, g_c the score of cluster c (a battle when no
   cluster is named); what the cluster bootstrap estimates, computed in one pass, so a verdict can be evaluated at
   every look.
+
+Battles picked by the adaptive matchmaker carry a design weight (the extra field `design_weight`, q / π: see
+arena.ratings.matchmaking). Fitting them unweighted is efficient but biased (an extreme model stops being sampled,
+so its luck sticks: the scale stretches); fitting them weighted is unbiased but noisy (it throws away what the
+matchmaker gained). Calibrated estimator, used whenever some design weight is not 1: the ratings of the unweighted
+fit (the order and the relative gaps, where the savings are) stretched by the one factor α that best fits the
+design-weighted battles (the scale the uniform design would give). With every design weight 1 this is the
+FastChat fit itself (α = 1 exactly). benchmarks/matchmaking_sim.py measures all three.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from arena.ratings.bt import (
     NAT,
     OUTCOME_CLASS,
     UniqueRows,
+    dilation,
     fit_strengths,
     pair_totals,
     to_ratings,
@@ -38,12 +47,20 @@ DEFAULT_ROUNDS = 1000
 @dataclass(frozen=True, eq=False)
 class Design:
     """The battles with weight > 0 (`live` selects their rows) over the fit's unique (pair, outcome) rows `u`:
-    `unit` maps each live row to its unique row, `clusters` codes each live row's cluster (−1: none)."""
+    `unit` maps each live row to its unique row, `clusters` codes each live row's cluster (−1: none). `base`:
+    each live row's weight without its design weight (None when every design weight is 1)."""
 
     u: UniqueRows
     live: np.ndarray
     unit: np.ndarray
     clusters: np.ndarray
+    base: np.ndarray | None = None
+
+    def plain_weight(self, rows: BattleRows) -> np.ndarray:
+        """Per unique row: Σ base weight × count (the unweighted fit's totals)."""
+        assert self.base is not None
+        n = rows.battles[self.live].astype(np.float64)
+        return np.bincount(self.unit, self.base * n, len(self.u.weight))
 
 
 def cluster_codes(values: np.ndarray) -> np.ndarray:
@@ -73,7 +90,12 @@ def design(rows: BattleRows, cluster: str | None = None) -> Design:
         codes = cluster_codes(rows.extra[cluster])[live]
         if (codes >= 0).any():
             _, codes[codes >= 0] = np.unique(codes[codes >= 0], return_inverse=True)
-    return Design(u, live, np.searchsorted(ukey, key), codes)
+    base = None
+    if "design_weight" in rows.extra:
+        dw = np.array([1.0 if v is None else float(v) for v in rows.extra["design_weight"][live].tolist()])
+        if not np.allclose(dw, 1.0):
+            base = rows.weight[live] / np.where(dw > 0, dw, 1.0)
+    return Design(u, live, np.searchsorted(ukey, key), codes, base)
 
 
 def _resample(table: np.ndarray, unit: np.ndarray, group: np.ndarray, draws: np.ndarray, n_unique: int) -> np.ndarray:
@@ -84,24 +106,44 @@ def _resample(table: np.ndarray, unit: np.ndarray, group: np.ndarray, draws: np.
     return np.asarray((m @ draws.T).T)
 
 
-def _round_weights(rows: BattleRows, d: Design, rounds: int, rng: np.random.Generator) -> np.ndarray:
-    """(rounds, n_unique) resampled weights of the unique rows."""
+def _round_weights(
+    rows: BattleRows, d: Design, rounds: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(rounds, n_unique) resampled weights of the unique rows, and the same draws' base weights (or None)."""
     w, n = rows.weight[d.live], rows.battles[d.live].astype(np.float64)
+    base = w if d.base is None else d.base
     n_unique = len(d.u.weight)
-    out = np.zeros((rounds, n_unique))
+    out, plain = np.zeros((rounds, n_unique)), np.zeros((rounds, n_unique))
     free = d.clusters < 0
-    if free.any():  # battles: multinomial over (unique row, weight) groups; a drawn battle keeps its weight
-        groups, inv = np.unique(np.stack([d.unit[free], w[free]]), axis=1, return_inverse=True)
+    if free.any():  # battles: multinomial over (unique row, weights) groups; a drawn battle keeps its weights
+        groups, inv = np.unique(np.stack([d.unit[free], w[free], base[free]]), axis=1, return_inverse=True)
         counts = np.bincount(inv.ravel(), n[free], groups.shape[1])
         draws = rng.multinomial(int(counts.sum()), counts / counts.sum(), size=rounds).astype(np.float64)
         cols = np.arange(groups.shape[1])
-        out += _resample(groups[1], groups[0].astype(np.int64), cols, draws, n_unique)
+        unit = groups[0].astype(np.int64)
+        out += _resample(groups[1], unit, cols, draws, n_unique)
+        plain += _resample(groups[2], unit, cols, draws, n_unique)
     if (~free).any():  # clusters: drawn with replacement, each brings all its battles
         c = d.clusters[~free]
         g = int(c.max()) + 1
         draws = rng.multinomial(g, np.full(g, 1.0 / g), size=rounds).astype(np.float64)
         out += _resample(w[~free] * n[~free], d.unit[~free], c, draws, n_unique)
-    return out
+        plain += _resample(base[~free] * n[~free], d.unit[~free], c, draws, n_unique)
+    return out, (None if d.base is None else plain)
+
+
+def _calibrated(
+    d: Design, weighted: np.ndarray, plain: np.ndarray | None, k: int, prior: float, theta0: np.ndarray | None = None
+) -> np.ndarray:
+    """Strengths for unique-row weights (rounds, n_unique): the fit itself, or, with design weights, the fit of
+    the base weights stretched by the factor that best fits the design-weighted battles (see the module doc)."""
+    u = d.u
+    tol = 1e-9 if theta0 is None else 1e-6
+    if plain is None:
+        return fit_strengths(*pair_totals(u, weighted), u.pair_i, u.pair_j, k, prior=prior, theta0=theta0, tol=tol)
+    theta = fit_strengths(*pair_totals(u, plain), u.pair_i, u.pair_j, k, prior=prior, theta0=theta0, tol=tol)
+    alpha = dilation(theta, *pair_totals(u, weighted), u.pair_i, u.pair_j, prior)
+    return alpha[:, None] * theta
 
 
 def fit_with_bootstrap(
@@ -117,15 +159,16 @@ def fit_with_bootstrap(
     """Point ratings (models,) and bootstrap ratings (rounds, models), aligned with `rows.models`; all rounds are
     refitted in one batched solve started from the point fit. `cluster`: an extra field to resample by."""
     d = design(rows, cluster)
-    u, k = d.u, rows.n_models
-    point = fit_strengths(*pair_totals(u, u.weight), u.pair_i, u.pair_j, k, prior=prior)[0]
+    k = rows.n_models
+    plain = None if d.base is None else d.plain_weight(rows)
+    point = _calibrated(d, d.u.weight, plain, k, prior)[0]
     ratings = to_ratings(point, rows.models, anchor, anchor_rating)
     if rounds <= 0:
         return ratings, np.zeros((0, k))
     if len(d.live) == 0:
         return ratings, np.tile(ratings, (rounds, 1))
-    wins, tot = pair_totals(u, _round_weights(rows, d, rounds, rng))
-    samples = fit_strengths(wins, tot, u.pair_i, u.pair_j, k, prior=prior, theta0=point, tol=1e-6)
+    weighted, plain_rounds = _round_weights(rows, d, rounds, rng)
+    samples = _calibrated(d, weighted, plain_rounds, k, prior, theta0=point)
     return ratings, to_ratings(samples, rows.models, anchor, anchor_rating)
 
 
@@ -175,10 +218,16 @@ def robust_fit(rows: BattleRows, *, cluster: str | None = None, prior: float = D
     """Point fit and sandwich covariance, clustered by the extra field `cluster` (battles without a value, or all
     battles when `cluster` is None, are their own clusters)."""
     d = design(rows, cluster)
-    u, k = d.u, rows.n_models
-    theta = fit_strengths(*pair_totals(u, u.weight), u.pair_i, u.pair_j, k, prior=prior)[0]
+    k = rows.n_models
     live = d.live
     a, b, s, w, n = rows.a[live], rows.b[live], rows.score[live], rows.weight[live], rows.battles[live]
+    alpha = 1.0
+    if d.base is None:
+        theta = _calibrated(d, d.u.weight, None, k, prior)[0]
+    else:  # the base-weight fit and its covariance, then stretched by the calibration factor
+        u, w = d.u, d.base
+        theta = fit_strengths(*pair_totals(u, d.plain_weight(rows)), u.pair_i, u.pair_j, k, prior=prior)[0]
+        alpha = float(dilation(theta, *pair_totals(u, u.weight), u.pair_i, u.pair_j, prior)[0])
     p = 1.0 / (1.0 + np.exp(-(theta[a] - theta[b])))
     resid = w * (s - p)  # score of one battle along e_a − e_b
     h = _pair_matrix(a, b, w * n * p * (1.0 - p), k)
@@ -199,5 +248,5 @@ def robust_fit(rows: BattleRows, *, cluster: str | None = None, prior: float = D
     proj = np.eye(k) - 1.0 / k
     cov = proj @ h_inv @ meat @ h_inv @ proj
     model_cov = proj @ h_inv @ proj
-    scale = 1.0 / NAT**2
-    return RobustFit(rows.models, to_ratings(theta, rows.models), cov * scale, model_cov * scale, g_count)
+    scale = alpha**2 / NAT**2
+    return RobustFit(rows.models, to_ratings(alpha * theta, rows.models), cov * scale, model_cov * scale, g_count)
