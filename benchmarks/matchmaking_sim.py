@@ -1,5 +1,7 @@
-"""Does adaptive matchmaking save votes without biasing the ratings? Uniform pairs against the adaptive sampler,
-unweighted and with its inverse-probability (design) weights.
+"""Does adaptive matchmaking save votes without biasing the ratings? Uniform pairs against the adaptive sampler
+(arena.ratings.matchmaking, its defaults), whose battles are fitted three ways: unweighted, weighted by their
+design weights (inverse probability), and calibrated (the unweighted order stretched to the weighted battles'
+scale: what the board does, arena.ratings.uncertainty).
 
 20 models of known strength in three profiles: evenly spaced over 600 points, a crowded top (six models within
 50 points above a spread), one dominant model (650 points over a spread of 500). Simulated voters: Bradley–Terry
@@ -11,7 +13,9 @@ picks the next battles from it.
 Reported per profile and policy, over seeds: votes until Kendall τ against the truth stays ≥ 0.9 (median, and the
 ratio to uniform); the slope of fitted on true ratings; the bias of the top and bottom models against the target;
 and the coverage of 95 % sandwich intervals. The target is what the uniform design estimates: the BT fit to every
-pair's expected score with equal pair weights (the random voters compress the scale, the same for all designs).
+pair's expected score with equal pair weights (the random voters compress the scale; asking mostly close pairs
+changes how much, which is why unweighted adaptive ratings drift even with no adaptive bias at all).
+The matchmaker picks from the unweighted fit (its state), whichever estimator is reported.
 
     python benchmarks/matchmaking_sim.py [--seeds 60] [--max-votes 3000] [--refresh 20]
 """
@@ -28,7 +32,7 @@ from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, dilation, fit_stre
 from arena.ratings.matchmaking import Matchmaker, MatchState
 
 N_MODELS, TIE, NOISE = 20, 0.3, 0.1
-ESTIMATORS = ("unweighted", "weighted", "calibrated", "sqrt-weighted", "pair-balanced")
+ESTIMATORS = ("unweighted", "weighted", "calibrated")
 
 
 def profiles() -> dict[str, np.ndarray]:
@@ -89,15 +93,6 @@ class Tables:
         self.w2s[i, j] += w * w * s
         self.w2s2[i, j] += w * w * s * s
 
-    def balanced(self) -> Tables:
-        """Every pair with battles weighted to the same total (battles / pairs): per-battle weight n̄ / n_pair."""
-        out = Tables(len(self.w))
-        seen = self.w > 0
-        c = np.where(seen, self.w.sum() / max(int(seen.sum()), 1) / np.where(seen, self.w, 1.0), 0.0)
-        out.w, out.ws = c * self.w, c * self.ws  # unit weights here: w = n, w2 = n, w2s = ws, w2s2 = Σ s²
-        out.w2, out.w2s, out.w2s2 = c * c * self.w2, c * c * self.w2s, c * c * self.w2s2
-        return out
-
     def dilation(self, theta: np.ndarray) -> float:
         """The factor α maximising the likelihood of these (weighted) battles at ratings α·θ (the engine's)."""
         pi, pj = np.triu_indices(len(theta), 1)
@@ -152,7 +147,7 @@ def run(
         exploration=design.get("exploration", picker.exploration),
         sharpness=design.get("sharpness", picker.sharpness),
     )
-    plain, weighted, half = Tables(k), Tables(k), Tables(k)
+    plain, weighted = Tables(k), Tables(k)
     votes = np.zeros(k, dtype=np.int64)
     thetas = {name: np.zeros(k) for name in ESTIMATORS}
     sd = np.full(k, 1.0 / np.sqrt(DEFAULT_PRIOR))
@@ -166,7 +161,6 @@ def run(
             s = outcomes.score(i, j)
             plain.add(i, j, s, 1.0)
             weighted.add(i, j, s, w)
-            half.add(i, j, s, float(np.sqrt(w)))
             votes[a] += 1
             votes[b] += 1
         names = ("unweighted",) if policy == "uniform" else ESTIMATORS
@@ -175,12 +169,7 @@ def run(
                 alpha = weighted.dilation(thetas["unweighted"])
                 thetas[name], covs[name] = alpha * thetas["unweighted"], alpha**2 * covs["unweighted"]
             else:
-                tables = {
-                    "unweighted": plain,
-                    "weighted": weighted,
-                    "sqrt-weighted": half,
-                    "pair-balanced": plain.balanced(),
-                }[name]
+                tables = plain if name == "unweighted" else weighted
                 thetas[name], sd_, covs[name] = tables.fit(thetas[name])
                 if name == "unweighted":
                     sd = sd_
