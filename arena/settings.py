@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     limit_votes_ip: str = Field(default="60/minute;2000/hour", description="Votes per IP hash")
     limit_playground: str = Field(default="4/minute;40/hour", description="Playground generations per session")
     limit_playground_ip: str = Field(default="10/minute;100/hour", description="Playground generations per IP hash")
+    generation_timeout_s: float = Field(
+        default=900.0, gt=0, description="A generation with no video after this fails (its battle is voided)"
+    )
     serve_bytes_per_pixel: float = Field(
         default=0.12,
         gt=0.01,

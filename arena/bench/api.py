@@ -2,7 +2,8 @@
 
 Nothing here is per video: per-prompt scores of a named model would let a voter match a battle clip to its
 model (pixel metrics can be measured on any clip), so prompts that got worse and contact sheets stay in the
-operator's HTML report (`arena bench report`).
+operator's HTML report (`arena bench report`); nor are the run's seeds (the arena's secret pool seeds) or the
+text of its failures.
 """
 
 from __future__ import annotations
@@ -32,6 +33,18 @@ def _run(arena: Arena, run_id: str) -> Any:
         raise Refusal("unknown_run", "no such run", 404) from exc
 
 
+def public_run(body: dict[str, Any]) -> dict[str, Any]:
+    """A run's report numbers without what only the operator may see: the seeds it used (the arena's pool seeds,
+    derived from its secret: with them anyone could regenerate a pool clip in the Playground and recognise it in a
+    battle) and failure texts (paths, hosts); failures are counted per model and kind."""
+    run = {k: v for k, v in body["run"].items() if k != "seeds"}
+    counts: dict[tuple[str, str], int] = {}
+    for failure in body["failures"]:
+        counts[(failure["model"], failure["kind"])] = counts.get((failure["model"], failure["kind"]), 0) + 1
+    failures = [{"model": m, "kind": k, "count": n} for (m, k), n in sorted(counts.items())]
+    return body | {"run": run, "failures": failures}
+
+
 def bench_router(arena: Arena) -> APIRouter:
     router = APIRouter()
 
@@ -46,7 +59,7 @@ def bench_router(arena: Arena) -> APIRouter:
         from arena.bench.results import human_ratings
 
         data = _run(arena, run_id)
-        return dict(data.to_json(human_ratings(arena, data.models)))
+        return public_run(data.to_json(human_ratings(arena, data.models)))
 
     @router.get("/api/runs/{run_a}/compare/{run_b}")
     def compare(

@@ -14,6 +14,7 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from adapters.errors import ConfigError
@@ -122,7 +123,12 @@ class Comparison:
             "worst_prompts": [w.to_json() for w in self.worst],
         }
 
-    def to_text(self) -> str:
+    def to_text(self, media_root: Path | None = None) -> str:
+        """A plain-text summary; clip paths are under `media_root` when given."""
+
+        def clip(rel: str) -> str:
+            return str(media_root / rel) if media_root else rel
+
         lines = [
             f"{self.run_b} vs {self.run_a}: {self.units} matched videos per pair; verdicts keep the chance of any "
             f"false verdict below {self.alpha:g} over {sum(c.decision.p_value is not None for c in self.cells)} "
@@ -142,7 +148,8 @@ class Comparison:
             lines.append("prompts that got most worse:")
             for w in self.worst:
                 lines.append(f"  {w.score:+.2f}  {w.key} ({w.category}): {w.text}")
-                lines.append(f"         clips: {w.video_a.file_path} -> {w.video_b.file_path}")
+                lines.append(f"         A: {clip(w.video_a.file_path)}")
+                lines.append(f"         B: {clip(w.video_b.file_path)}")
         return "\n".join(lines)
 
 

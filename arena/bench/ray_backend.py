@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 import time
@@ -67,6 +68,7 @@ class RayBackend(Backend):
         """Connect (or start a local Ray); True when this backend started it and must stop it."""
         import ray
 
+        self._temp_dir: str | None = None
         if ray.is_initialized():
             return False
         quiet: dict[str, Any] = {"logging_level": "ERROR", "log_to_driver": False}
@@ -74,10 +76,11 @@ class RayBackend(Backend):
             ray.init(address=self.address, **quiet)
             return True
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        self._temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Unix sockets live there
         ray.init(
             num_cpus=self.num_cpus or os.cpu_count() or 1,
             include_dashboard=False,
-            _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"),  # short: Unix sockets live there
+            _temp_dir=self._temp_dir,
             object_store_memory=LOCAL_OBJECT_STORE_BYTES,
             **quiet,
         )
@@ -92,6 +95,8 @@ class RayBackend(Backend):
         finally:
             if started:
                 ray.shutdown()
+                if self._temp_dir:  # the local Ray's sockets and logs
+                    shutil.rmtree(self._temp_dir, ignore_errors=True)
 
     def _schedule(
         self, ray: Any, catalog: ModelCatalog, jobs: Sequence[Job], timeout_s: float | None

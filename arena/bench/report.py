@@ -123,7 +123,7 @@ def _latency_figure(data: RunData) -> str:
 
 
 def _run_section(data: RunData) -> str:
-    info = data.info()
+    info, counts = data.info(), data.counts
     settings = ", ".join(f"{k}={v}" for k, v in data.settings.items() if v not in (None, {}, []))
     snapped = "; ".join(
         f"{m}: " + ", ".join(f"{f} {a}→{u}" for f, (a, u) in fields.items())
@@ -134,10 +134,14 @@ def _run_section(data: RunData) -> str:
         ("run", data.id),
         ("suite", f"{data.suite} ({len({v.key for v in data.videos})} prompts, language {data.language})"),
         ("models", ", ".join(f"{data.names.get(m, m)} ({m})" for m in data.models)),
-        ("seeds", ", ".join(map(str, data.seeds))),
+        ("seeds", f"indices {info['seed_indices']}: {', '.join(map(str, data.seeds))}"),
         ("request (every model)", settings),
         ("snapped by a model's rules", snapped or "none"),
-        ("status", f"{data.status}; {json.dumps(data.counts)}"),
+        (
+            "status",
+            f"{data.status}: {counts.get('stored', '?')} of {counts.get('jobs', '?')} videos stored, "
+            f"{counts.get('failed', 0)} failed in the last attempt",
+        ),
         ("backend", data.backend),
         ("started / finished", f"{data.created_at} / {data.finished_at or '–'}"),
         ("metrics encoder", f"{data.encoder} ({'calibrated' if data.calibrated else 'uncalibrated'})"),

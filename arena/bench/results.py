@@ -20,6 +20,7 @@ from metrics.board import MetricReport
 from metrics.pooling import Estimate
 
 ALL = "all"
+LATEST = "latest"
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,9 @@ def run_video_ids(factory: sessionmaker[Session], run_id: str) -> list[int]:
 
 
 def _get_run(session: Session, run_id: str) -> Run:
+    """The run with this id (`latest`: the newest run)."""
+    if run_id == LATEST:
+        run_id = session.scalar(select(Run.id).order_by(Run.created_at.desc()).limit(1)) or run_id
     run = session.get(Run, run_id)
     if run is None:
         raise ConfigError(f"no run {run_id!r} (see `arena bench list`)")

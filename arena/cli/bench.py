@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
 
     @bench.command("report")
     def report(
-        run_id: Annotated[str, typer.Argument(help="the run")],
+        run_id: Annotated[str, typer.Argument(help="the run (latest: the newest run)")] = "latest",
         out: Annotated[Path | None, typer.Option("--out", help="write the HTML report here")] = None,
         compare: Annotated[str | None, typer.Option("--compare", help="add a comparison with this earlier run")] = None,
         pair: Annotated[list[str] | None, typer.Option("--pair", help="A_MODEL=B_MODEL for --compare")] = None,
@@ -187,7 +187,7 @@ def register(app: typer.Typer) -> None:
     @bench.command("compare")
     def compare(
         run_a: Annotated[str, typer.Argument(help="the earlier run (baseline)")],
-        run_b: Annotated[str, typer.Argument(help="the later run")],
+        run_b: Annotated[str, typer.Argument(help="the later run (latest: the newest run)")],
         pair: Annotated[list[str] | None, typer.Option("--pair", help="A_MODEL=B_MODEL (repeatable)")] = None,
         alpha: Annotated[float, typer.Option("--alpha", min=0.001, max=0.5, help="error rate of the page")] = 0.05,
         method: Annotated[str, typer.Option("--method", help="holm (any false verdict) | bh (false share)")] = "holm",
@@ -213,4 +213,4 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(comparison.to_json(), indent=2, ensure_ascii=False))
             return
-        typer.echo(comparison.to_text())
+        typer.echo(comparison.to_text(arena.media.root))

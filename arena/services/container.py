@@ -148,7 +148,7 @@ class Arena:
             sync_suite(session, suite)
             tallies.ensure_fresh(session)  # a database that had votes before the tallies existed: count them once
         media = MediaStore(settings.media_dir, settings.serve_bytes_per_pixel)
-        pool = AdapterPool(catalog)
+        pool = AdapterPool(catalog, settings.generation_timeout_s)
         generation = GenerationService(
             factory,
             media,

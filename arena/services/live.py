@@ -11,7 +11,13 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.errors import AdapterError, AdapterUnavailableError, OutputContractError, RequestError
+from adapters.errors import (
+    AdapterError,
+    AdapterUnavailableError,
+    GenerationTimeoutError,
+    OutputContractError,
+    RequestError,
+)
 from arena.services.generation import NAMED_RUN
 from arena.services.jobs import JobQueue
 from arena.services.media import MediaStore
@@ -23,6 +29,7 @@ log = logging.getLogger(__name__)
 OPEN = (BattleStatus.created, BattleStatus.generating, BattleStatus.shown)
 
 _PUBLIC_FAILURE = (
+    (GenerationTimeoutError, "the model took too long"),
     (AdapterUnavailableError, "the model is not available right now"),
     (OutputContractError, "the model returned an invalid video"),
     (RequestError, "the model cannot make this request"),

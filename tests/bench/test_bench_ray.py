@@ -7,6 +7,7 @@ different bytes from one call to the next, so the MP4 content hash is not a pari
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,18 +27,21 @@ MODELS = ["demo-faithful", "jitter-a", "broken", "wan-missing"]
 
 @pytest.fixture(scope="module")
 def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    ray = pytest.importorskip("ray", reason="ray is a dev dependency: `make install` installs it")
+    import ray  # a dev dependency: `make test` must run this test, never skip it
+
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    temp_dir = Path("/tmp") / f"rb{os.getpid()}"  # short: Ray's Unix sockets live there
     ray.init(
         num_cpus=2,
         include_dashboard=False,
-        _temp_dir=str(Path("/tmp") / f"rb{os.getpid()}"),
+        _temp_dir=str(temp_dir),
         object_store_memory=256 * 1024**2,
         logging_level="ERROR",
         log_to_driver=False,
     )
     yield
     ray.shutdown()
+    shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def _rows(arena: Arena) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:

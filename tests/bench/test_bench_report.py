@@ -183,6 +183,8 @@ def test_cli_report_and_compare_and_json_api(
     assert {r["id"] for r in listed} >= set(runs.values())
     body = client.get(f"/api/runs/{runs['new']}").json()
     assert body["metrics"] == as_json["metrics"] and body["run"]["id"] == runs["new"]
+    assert "seeds" in as_json["run"] and "seeds" not in body["run"]  # the secret pool seeds stay with the operator
+    assert str(as_json["run"]["seeds"][0]) not in json.dumps(body)
     api_cmp = client.get(
         f"/api/runs/{runs['base']}/compare/{runs['new']}", params={"pair": "demo-faithful=demo-flicker"}
     )

@@ -3,14 +3,18 @@ identical requests with snapped values recorded, resume, and runs filling the ba
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from adapters.errors import ConfigError
+from arena.api import create_api
+from arena.bench.results import load_run
 from arena.bench.runner import BenchRunner, Progress, RunOptions
 from arena.services.container import Arena
 from db.models import BattleMode, MetricScore, Prompt, Run, RunFailure, RunStatus, Video
@@ -54,6 +58,13 @@ def test_whole_run_on_tiny_models_records_failures_and_goes_on(bench_arena: Call
     again = BenchRunner(arena).run(options)  # the plan finished: a new run, nothing regenerated, failures retried
     assert again.run_id != summary.run_id and (again.generated, again.skipped) == (0, 2 * rows_per_model)
     assert again.failed == 2 * rows_per_model and again.scored == 0
+    assert load_run(arena, "latest").id == again.run_id
+    public = TestClient(create_api(arena)).get(f"/api/runs/{summary.run_id}").json()
+    assert public["failures"] == [
+        {"model": "broken", "kind": "error", "count": rows_per_model},
+        {"model": "wan-missing", "kind": "unavailable", "count": 1},
+    ]
+    assert "/nonexistent" not in json.dumps(public) and "planted" not in json.dumps(public)  # texts: operator only
 
 
 def test_every_model_gets_one_request_and_snapped_values_are_recorded(bench_arena: Callable[..., Arena]) -> None:

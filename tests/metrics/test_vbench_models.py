@@ -186,3 +186,20 @@ def test_dynamic_degree_and_the_static_filter_share_each_flow(tiny_encoder, tiny
         and len(report["static_filter"].details["pair_scores"]) == 9
     )
     assert scorer.provider.stats["flow_pairs"] == 9  # 7 consecutive pairs + (first, last) + (last, first), not 16
+
+
+def test_vbench_clip_view_keeps_an_encoders_own_way_of_encoding_frames(tiny_encoder):
+    import copy
+
+    from metrics.preprocess import VBenchClipFeatures
+
+    class Reversing(type(tiny_encoder)):  # an encoder with its own encode_images (e.g. stacks of frames)
+        def encode_images(self, frames, batch_size=32):
+            return super().encode_images(np.ascontiguousarray(frames[::-1]), batch_size)
+
+    reversing = copy.copy(tiny_encoder)
+    reversing.__class__ = Reversing
+    frames = moving_square(frames=5)
+    plain = VBenchClipFeatures(tiny_encoder).encode_images(frames)
+    assert np.allclose(VBenchClipFeatures(reversing).encode_images(frames), plain[::-1], atol=1e-6)
+    assert not np.allclose(plain, tiny_encoder.encode_images(frames), atol=1e-4)  # VBench's transform, not open_clip's
