@@ -81,7 +81,7 @@ def leaderboard_views(
     in_house = verdicts.in_house
     model_name = names.get(in_house, in_house) if in_house else ""
     losses = losing_prompts(arena.factory, snap, arena.clips, in_house, lang_filter, cat_filter) if in_house else []
-    field = text(f"by_{breakdown}", lang) if by else ""
+    field = text(f"split_{breakdown}", lang) if by else ""
     style_note, style = style_table(snap.style(lang_filter, cat_filter), lang)
     return {
         "summary": board_summary(board, lang),
@@ -118,7 +118,11 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
         forest = gr.Plot()
         bias = gr.Markdown()
         gr.Markdown(t("decisions_md"))
-        breakdown = gr.Radio([(f"{t('by_' + b)}", b) for b in BREAKDOWNS], value="none", label=t("break_down"))
+        breakdown = gr.Radio(
+            [(f"{text('split_' + b, 'en')} / {text('split_' + b, 'zh')}", b) for b in BREAKDOWNS],
+            value="none",
+            label=t("break_down"),
+        )
         versus_note = gr.Markdown()
         versus = gr.Dataframe(interactive=False, wrap=True)
         versus_plot = gr.Plot()

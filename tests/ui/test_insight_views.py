@@ -19,7 +19,8 @@ def test_leaderboard_shows_in_house_view_and_position_bias(live_app: LiveApp) ->
         start_battle(c)
         vote(c, "left")
     out = c.predict("any", "all", "category", api_name="/leaderboard")
-    summary, _table, forest, _heat, _counts, bias, versus_note, versus, versus_plot, groups, _bars, losses = out
+    summary, _table, forest, _heat, _counts, bias, versus_note, versus, versus_plot, groups, _bars, losses, *style = out
+    assert len(style) == 2  # the style-control note and table
     assert "votes" in str(summary) and forest is not None and versus_plot is not None
     assert str(bias).startswith("Position bias: the left video won")
     in_house = live_app.arena.leaderboard.in_house_model()
