@@ -5,11 +5,6 @@ from arena.ratings.board import BoardEntry, Leaderboard, leaderboard
 from arena.ratings.bt import DEFAULT_PRIOR, fisher_sd, fit_bradley_terry, fit_ratings
 from arena.ratings.decisions import (
     battle_count_matrix,
-    category_boards,
-    compare_models,
-    prob_better,
-    versus_rows,
-    votes_to_settle,
     win_fraction_matrix,
 )
 from arena.ratings.elo import compute_elo
@@ -48,8 +43,6 @@ __all__ = [
     "adjust",
     "battle_count_matrix",
     "bootstrap_ratings",
-    "category_boards",
-    "compare_models",
     "compute_elo",
     "decide_family",
     "fisher_sd",
@@ -58,13 +51,10 @@ __all__ = [
     "leaderboard",
     "pair_gains",
     "position_bias",
-    "prob_better",
     "robust_fit",
     "score_gold",
     "session_agreement",
     "session_weights",
-    "versus_rows",
-    "votes_to_settle",
     "weight_rows",
     "win_fraction_matrix",
 ]

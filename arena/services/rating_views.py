@@ -15,6 +15,12 @@ def _r(x: float, digits: int = 1) -> float:
     return round(float(x), digits)
 
 
+def _best_first(models: tuple[str, ...], values: Any, names: Mapping[str, str]) -> list[tuple[int, dict[str, Any]]]:
+    """(index, {model_id, model}) for each model, highest `values` first."""
+    order = sorted(range(len(models)), key=lambda i: -values[i])
+    return [(i, {"model_id": models[i], "model": names.get(models[i], models[i])}) for i in order]
+
+
 def style_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> dict[str, Any]:
     """Per model the rating and the rating with style held fixed; the style coefficients (rating points per unit
     of normalised difference; `left`: the left clip's advantage in points) with standard errors."""
@@ -26,17 +32,15 @@ def style_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -
     if rows.n_models < 2 or any(f not in rows.extra for f in STYLE_FIELDS):
         return {"rows": [], "coefficients": {}, "battles": 0, "hidden": list(hidden)}
     fit = style_control(rows)
-    order = sorted(range(len(fit.models)), key=lambda i: -fit.controlled[i])
     return {
         "rows": [
             {
-                "model_id": fit.models[i],
-                "model": names.get(fit.models[i], fit.models[i]),
+                **who,
                 "rating": _r(fit.plain[i]),
                 "style_controlled": _r(fit.controlled[i]),
                 "shift": _r(fit.controlled[i] - fit.plain[i]),
             }
-            for i in order
+            for i, who in _best_first(fit.models, fit.controlled, names)
         ],
         "coefficients": {f: {"points": _r(fit.coefficients[f]), "se": _r(fit.se[f])} for f in (*FEATURES, "left")},
         "battles": fit.battles,
@@ -53,18 +57,16 @@ def davidson_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0
     if rows.n_models < 2:
         return {"rows": [], "nu_tie": None, "nu_bothbad": None, "hidden": list(hidden)}
     fit = davidson(rows)
-    order = sorted(range(len(fit.models)), key=lambda i: -fit.ratings[i])
     return {
         "rows": [
             {
-                "model_id": fit.models[i],
-                "model": names.get(fit.models[i], fit.models[i]),
+                **who,
                 "rating": _r(fit.ratings[i]),
                 "ci": [_r(fit.ratings[i] - 1.96 * fit.se[i]), _r(fit.ratings[i] + 1.96 * fit.se[i])],
                 "bothbad_share": _r(fit.bothbad_share[i], 4),
                 "bothbad_ci": [_r(fit.bothbad_ci[i, 0], 4), _r(fit.bothbad_ci[i, 1], 4)],
             }
-            for i in order
+            for i, who in _best_first(fit.models, fit.ratings, names)
         ],
         "nu_tie": _r(fit.nu_tie, 4),
         "nu_bothbad": _r(fit.nu_bad, 4),
