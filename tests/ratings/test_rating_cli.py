@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -74,3 +75,41 @@ def test_no_heavy_imports_on_the_ratings_path(battles) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def test_in_house_verdicts_with_decided_at_in_file_order(tmp_path) -> None:
+    """`--in-house`: one entry per rival with the decision, its level, interval and votes needed; decided_at is
+    the first vote count (file order) whose verdict is the final one."""
+    from arena.ratings.battles import BattleRows
+    from arena.ratings.comparisons import DecisionRules, compare_family
+
+    recs = []
+    for k in range(120):  # a beats b 5 times in 6; a and c are level
+        recs.append({"model_a": "a", "model_b": "b", "winner": "model_b" if k % 6 == 0 else "model_a"})
+        recs.append({"model_a": "c", "model_b": "a", "winner": ("model_a", "model_b", "tie")[k % 3]})
+    path = tmp_path / "b.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in recs))
+    res = CliRunner().invoke(
+        build_app(), ["ratings", "--battles", str(path), "--bootstrap", "0", "--in-house", "a", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    versus = {e["rival"]: e for e in out["versus"]}
+    assert set(versus) == {"b", "c"} and out["verdicts"]["method"] == "holm" and out["verdicts"]["family_size"] == 2
+    better, level = versus["b"], versus["c"]
+    assert better["decision"] == "better" and better["votes_needed"] == 0 and better["interval"][0] > 0
+    assert 0.95 <= better["level"] < 1 and level["decision"] in ("undecided", "equivalent")
+    n = better["decided_at"]
+    rows = BattleRows.from_jsonl(path)
+
+    def verdict_after(m: int) -> str:
+        fam = compare_family(
+            rows.subset(np.arange(len(rows)) < m), [("a", "b"), ("a", "c")], rules=DecisionRules(min_votes=0)
+        )
+        return fam.comparisons[0].decision.verdict.value
+
+    assert verdict_after(n) == "better" and verdict_after(n - 1) != "better"
+    grouped = CliRunner().invoke(
+        build_app(), ["ratings", "--battles", str(path), "--in-house", "a", "--by", "language"]
+    )
+    assert grouped.exit_code == 2 and "language" in grouped.output  # the file carries no language field
