@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from arena.cli import build_app
 from arena.services.container import Arena
-from arena.services.export import FIELDS, battle_rows, export_votes, import_votes, read_rows
+from arena.services.export import FIELDS, battle_rows, export_votes
+from arena.services.vote_import import import_votes, read_rows
 from db.models import Battle, BattleMode, Model, Prompt, Vote
 from db.session import transaction
 from tests.support.waiting import settled
