@@ -116,13 +116,17 @@ def _round_weights(
     out, plain = np.zeros((rounds, n_unique)), np.zeros((rounds, n_unique))
     free = d.clusters < 0
     if free.any():  # battles: multinomial over (unique row, weights) groups; a drawn battle keeps its weights
-        groups, inv = np.unique(np.stack([d.unit[free], w[free], base[free]]), axis=1, return_inverse=True)
-        counts = np.bincount(inv.ravel(), n[free], groups.shape[1])
+        unit, wf, bf = d.unit[free], w[free], base[free]
+        wu, wi = np.unique(wf, return_inverse=True)
+        bu, bi = np.unique(bf, return_inverse=True)
+        keys, inv = np.unique((unit * len(wu) + wi) * len(bu) + bi, return_inverse=True)
+        counts = np.bincount(inv, n[free], len(keys))
         draws = rng.multinomial(int(counts.sum()), counts / counts.sum(), size=rounds).astype(np.float64)
-        cols = np.arange(groups.shape[1])
-        unit = groups[0].astype(np.int64)
-        out += _resample(groups[1], unit, cols, draws, n_unique)
-        plain += _resample(groups[2], unit, cols, draws, n_unique)
+        g_unit = keys // len(bu) // len(wu)  # keys are sorted, so groups of one unique row are adjacent
+        starts = np.flatnonzero(np.r_[True, g_unit[1:] != g_unit[:-1]])
+        cols = g_unit[starts]
+        out[:, cols] += np.add.reduceat(draws * wu[keys // len(bu) % len(wu)], starts, axis=1)
+        plain[:, cols] += np.add.reduceat(draws * bu[keys % len(bu)], starts, axis=1)
     if (~free).any():  # clusters: drawn with replacement, each brings all its battles
         c = d.clusters[~free]
         g = int(c.max()) + 1

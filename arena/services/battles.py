@@ -39,8 +39,7 @@ class Candidate:
     model_b: str
     category: str = "general"
     language: str = "en"
-    # The inverse-probability weight of this pick (arena.ratings.matchmaking): 1 for uniform picks.
-    design_weight: float = 1.0
+    design_weight: float = 1.0  # the pick's inverse-probability weight (arena.ratings.matchmaking); 1: uniform
 
 
 class PairChooser(Protocol):
@@ -148,8 +147,7 @@ class BattleService:
         language: str | None,
         named: bool = False,
     ) -> tuple[int, str, str, str, float]:
-        """(prompt_id, model_a, model_b, source, design weight) for a new battle; named battles never use the
-        pool."""
+        """(prompt_id, model_a, model_b, source, design weight) of a new battle; named ones never use the pool."""
         enabled = self._enabled_models(session)
         if models is not None:
             if len(models) != 2 or models[0] == models[1]:
@@ -249,9 +247,8 @@ class BattleService:
             if gold is not None:
                 pid, a, b, source, weight = gold.prompt_id, gold.model_a, gold.model_b, "gold", 1.0
             else:
-                pid, a, b, source, weight = self._pick(
-                    session, rng, prompt_id, prompt_text, models, language, named=mode == BattleMode.named
-                )
+                named = mode == BattleMode.named
+                pid, a, b, source, weight = self._pick(session, rng, prompt_id, prompt_text, models, language, named)
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
