@@ -161,10 +161,12 @@ class Arena:
             registry.id,
             lambda model_id: settings.generation_concurrency.get(model_id) or pool.max_concurrency(model_id),
             max_queued=settings.generation_queue_max,
-            per_client=settings.live_battles_per_client,
+            per_session=settings.live_battles_per_session,
         )
         live = LiveBattles(factory, media)
-        recovery = Recovery(factory, media, registry, live, ttl_s=settings.battle_ttl_s)
+        recovery = Recovery(
+            factory, media, registry, live, ttl_s=settings.battle_ttl_s, orphan_grace_s=settings.orphan_grace_s
+        )
         runner = JobRunner(
             queue,
             generation,

@@ -41,6 +41,12 @@ class MatchmakingChooser:
                 self._snapshot = (now, BattleRows.from_records(self.leaderboard.rows()))
             return self._snapshot[1]
 
+    def prefetch(self) -> None:
+        """Read the votes now if the snapshot is stale. Battle starts call this before opening their transaction,
+        so no thread waits for this read (or its lock) while holding a database connection: with every pooled
+        connection held by such waiters, the pool would deadlock under load."""
+        self._rows()
+
     def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
         import numpy as np
 
