@@ -27,7 +27,7 @@ from adapters.diffusers_families import Family, get_family
 from adapters.diffusers_loading import (
     LocatedWeights,
     RuntimePlan,
-    hf_cache_dir,
+    locate_module,
     locate_weights,
     plan_runtime,
     weights_fingerprint,
@@ -170,19 +170,8 @@ class DiffusersAdapter(VideoAdapter):
         return Availability(ok=True, detail="; ".join(notes))
 
     def _locate_motion_adapter(self) -> Path:
-        ref = self.params.motion_adapter or ""
-        local = self.resolve_path(ref)
-        if local.is_dir():
-            return local
-        from huggingface_hub import snapshot_download
-
-        cache = Path(self.params.cache_dir).expanduser() if self.params.cache_dir else hf_cache_dir()
-        try:
-            return Path(snapshot_download(ref, cache_dir=str(cache), local_files_only=True))
-        except Exception as exc:  # huggingface_hub raises several types for "not cached"
-            raise WeightsNotFoundError(
-                self.model_id, ref, [f"local folder {local}", f"Hugging Face cache {cache} (repo {ref})"]
-            ) from exc
+        cache = Path(self.params.cache_dir).expanduser() if self.params.cache_dir else None
+        return locate_module(self.model_id, self.params.motion_adapter or "", self.resolve_path, cache)
 
     def load(self) -> None:
         if self._pipe is not None:

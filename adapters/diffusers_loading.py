@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,6 +151,22 @@ def locate_weights(
     if missing:
         raise WeightsNotFoundError(model_id, repo_id, [f"{where}: snapshot {folder} lacks {', '.join(missing[:5])}"])
     return LocatedWeights(folder, "hf_cache", folder.name)
+
+
+def locate_module(model_id: str, ref: str, resolve: Callable[[str], Path], cache_dir: Path | None = None) -> Path:
+    """A single model folder (e.g. AnimateDiff's motion adapter): ``ref`` as a local folder (``resolve`` makes it
+    absolute), else a repo id in the Hugging Face cache, offline."""
+    local = resolve(ref)
+    if local.is_dir():
+        return local
+    from huggingface_hub import snapshot_download
+
+    cache = cache_dir or hf_cache_dir()
+    try:
+        return Path(snapshot_download(ref, cache_dir=str(cache), local_files_only=True))
+    except Exception as exc:  # huggingface_hub raises several types for "not cached"
+        where = [f"local folder {local}", f"Hugging Face cache {cache} (repo {ref})"]
+        raise WeightsNotFoundError(model_id, ref, where) from exc
 
 
 def weights_fingerprint(folder: Path) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -180,12 +181,108 @@ class Vote(Base):
     choice: Mapped[VoteChoice] = mapped_column(_enum(VoteChoice))
     aspects: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text_alignment / motion / visual_quality
     session_id: Mapped[str] = mapped_column(String(128), index=True)
-    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     seconds_to_vote: Mapped[float | None] = mapped_column(Float, nullable=True)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
+    # A simulated voter's vote (arena calibrate, the demo world): kept off human boards, exports and decisions.
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     battle: Mapped[Battle] = relationship(back_populates="vote")
+
+
+# ---- tallies: derived from the votes, written in each vote's transaction (arena/services/tallies.py) ----------
+COUNT_KEY: tuple[str, ...] = (
+    "simulated",
+    "prompt_id",
+    "left_model_id",
+    "right_model_id",
+    "choice",
+    "weight",
+    "weight_class",
+    "left_frames",
+    "left_width",
+    "left_height",
+    "left_fps",
+    "right_frames",
+    "right_width",
+    "right_height",
+    "right_fps",
+)
+
+
+class VoteCount(Base):
+    """How many anonymous, non-gold votes share one key: what the board and the decision layer group by.
+
+    The key: human or simulated, prompt, the models on the left and right, the choice, the vote's own weight, its
+    weight class (the worst gold record of its session and IP hash, see `Rater`), and each clip's shape (frames,
+    width, height, fps; 0 when unknown). `n` may reach 0 (a session re-classed away); `version` is the
+    `BoardState.version` of the row's last change, so a reader can fetch only what changed.
+    """
+
+    __tablename__ = "vote_counts"
+    __table_args__ = (UniqueConstraint(*COUNT_KEY, name="uq_vote_counts_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    simulated: Mapped[bool] = mapped_column(Boolean)
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"))
+    left_model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    right_model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    choice: Mapped[VoteChoice] = mapped_column(_enum(VoteChoice))
+    weight: Mapped[float] = mapped_column(Float)
+    weight_class: Mapped[int] = mapped_column(Integer)
+    left_frames: Mapped[int] = mapped_column(Integer)
+    left_width: Mapped[int] = mapped_column(Integer)
+    left_height: Mapped[int] = mapped_column(Integer)
+    left_fps: Mapped[float] = mapped_column(Float)
+    right_frames: Mapped[int] = mapped_column(Integer)
+    right_width: Mapped[int] = mapped_column(Integer)
+    right_height: Mapped[int] = mapped_column(Integer)
+    right_fps: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class Rater(Base):
+    """One voter, keyed by its session ("session") or its client's IP hash ("ip"): votes cast, gold-pair record,
+    and the weight class that record earns (0 trusted, 1 failed its gold checks). A vote's class is the worst of
+    its session's and its IP hash's, so a fresh session from the same address inherits the address's record."""
+
+    __tablename__ = "raters"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+    gold_votes: Mapped[int] = mapped_column(Integer, default=0)
+    gold_credit: Mapped[float] = mapped_column(Float, default=0.0)
+    weight_class: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EloRating(Base):
+    """Online Elo, moved once by each anonymous non-gold vote as it is stored, per scope: population ("human":
+    simulated votes left out, "all"), language and category ("" for all of them)."""
+
+    __tablename__ = "elo_ratings"
+
+    population: Mapped[str] = mapped_column(String(8), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rating: Mapped[float] = mapped_column(Float)
+    votes: Mapped[int] = mapped_column(Integer)
+
+
+class BoardState(Base):
+    """One row. `version` grows with every change to the tallies, in the same transaction (and its row lock
+    orders the tally writers); `epoch` grows with every rebuild; `stale` asks for a rebuild from the votes (set
+    when the tallies were created on a database that already had votes)."""
+
+    __tablename__ = "board_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class MetricScore(Base):

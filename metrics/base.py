@@ -42,6 +42,23 @@ class FeatureModels:
     raft: str = "raft_large-C_T_V1"
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """Where an optional model's weights are (found by file checks, nothing loaded): ``label`` keys stored scores,
+    ``path`` is None when nothing was found, ``vbench`` says whether it is the model VBench itself uses."""
+
+    label: str
+    path: Path | None
+    looked: tuple[str, ...]
+    vbench: bool
+    hint: str  # what to do when the weights are missing
+
+    def missing_reason(self) -> str:
+        return (
+            f"no weights found for {self.label}; looked in {'; '.join(self.looked)}. Nothing is downloaded: {self.hint}"
+        )
+
+
 class NotSupported(Exception):
     """The metric does not apply to this input (e.g. the prompt language is not covered)."""
 

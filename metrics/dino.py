@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from metrics.base import Unavailable
+from metrics.base import ModelChoice, Unavailable
 from metrics.encoders import _hf_snapshot_dir, resolve_device
-from metrics.preprocess import N_PX, dino_transform
+from metrics.preprocess import N_PX, dino_transform, encode_in_batches
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
@@ -50,28 +50,17 @@ AUTO = "auto"  # the first of DINO_MODELS (in order) whose weights are present
 VBENCH_DINO = "dino-vitb16"
 
 
-@dataclass(frozen=True)
-class DinoChoice:
-    """Which DINO a scorer uses: ``label`` keys its stored scores; ``folder`` is None when none was found."""
-
-    label: str
-    folder: Path | None
-    looked: tuple[str, ...]
-    vbench: bool
-
-    def missing_reason(self) -> str:
-        return (
-            f"no DINO weights found for subject consistency ({self.label}); looked in {'; '.join(self.looked)}. "
-            "Nothing is downloaded: put facebook/dino-vitb16 (VBench's DINO ViT-B/16) in the Hugging Face cache, or "
-            "point the DINO setting (ARENA_METRICS_DINO) at a folder saved with save_pretrained."
-        )
+MISSING_HINT = (
+    "put facebook/dino-vitb16 (VBench's DINO ViT-B/16) in the Hugging Face cache, or point the DINO setting "
+    "(ARENA_METRICS_DINO) at a folder saved with save_pretrained."
+)
 
 
 def _has_weights(folder: Path) -> bool:
     return (folder / "config.json").is_file() and any((folder / f).is_file() for f in WEIGHT_FILES)
 
 
-def choose_dino(choice: str = AUTO, hf_cache_dir: str | Path | None = None) -> DinoChoice:
+def choose_dino(choice: str = AUTO, hf_cache_dir: str | Path | None = None) -> ModelChoice:
     """Resolve ``choice`` (``"auto"``, an id of :data:`DINO_MODELS`, or a folder) without loading anything."""
     if choice in DINO_MODELS or choice == AUTO:
         ids = list(DINO_MODELS) if choice == AUTO else [choice]
@@ -80,14 +69,16 @@ def choose_dino(choice: str = AUTO, hf_cache_dir: str | Path | None = None) -> D
             spec = DINO_MODELS[model_id]
             folder, where = _hf_snapshot_dir([spec.hf_repo], hf_cache_dir)
             if folder is not None and _has_weights(Path(folder)):
-                return DinoChoice(model_id, Path(folder), tuple(looked), spec.vbench)
+                return ModelChoice(model_id, Path(folder), tuple(looked), spec.vbench, MISSING_HINT)
             looked.extend(where or [f"{folder} (no config.json and weights)"])
-        return DinoChoice(ids[0], None, tuple(looked), DINO_MODELS[ids[0]].vbench)
+        return ModelChoice(ids[0], None, tuple(looked), DINO_MODELS[ids[0]].vbench, MISSING_HINT)
     path = Path(choice).expanduser()
     label = f"dino-folder:{path.name}"
     if _has_weights(path):
-        return DinoChoice(label, path, (), vbench=False)
-    return DinoChoice(label, None, (f"{path} (needs config.json and {' or '.join(WEIGHT_FILES)})",), False)
+        return ModelChoice(label, path, (), False, MISSING_HINT)
+    return ModelChoice(
+        label, None, (f"{path} (needs config.json and {' or '.join(WEIGHT_FILES)})",), False, MISSING_HINT
+    )
 
 
 def dino_pos_encoding(embeddings: Any, position_embeddings: Any, patch: int, height: int, width: int) -> Any:
@@ -146,32 +137,28 @@ class DinoEncoder:
 
     def encode_images(self, frames: np.ndarray, batch_size: int = 32) -> np.ndarray:
         """uint8 (N, H, W, 3) RGB frames -> (N, D) float32 unit vectors."""
-        import torch
         import torch.nn.functional as F
 
-        if batch_size < 1:
-            raise ValueError("batch_size must be >= 1")
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(frames), batch_size):
-                pixels = dino_transform(frames[start : start + batch_size], N_PX, self.device)
-                out.append(F.normalize(self.forward(pixels).float(), dim=-1, p=2).cpu().numpy())
-        return np.concatenate(out).astype(np.float32)
+        def encode(batch: np.ndarray) -> Any:
+            return F.normalize(self.forward(dino_transform(batch, N_PX, self.device)).float(), dim=-1, p=2)
+
+        return encode_in_batches(frames, batch_size, encode)
 
 
-def load_dino(choice: DinoChoice, device: str = "auto") -> DinoEncoder:
+def load_dino(choice: ModelChoice, device: str = "auto") -> DinoEncoder:
     """Load the chosen DINO offline; :class:`Unavailable` when its weights are missing."""
-    if choice.folder is None:
+    folder = choice.path
+    if folder is None:
         raise Unavailable(choice.missing_reason())
     from transformers import AutoConfig, AutoModel
 
     device = resolve_device(device)
-    config = AutoConfig.from_pretrained(choice.folder, local_files_only=True)
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
     if config.model_type not in ("vit", "dinov2"):
-        raise Unavailable(f"{choice.folder}: model type {config.model_type!r} is not a ViT/DINOv2 image tower")
+        raise Unavailable(f"{folder}: model type {config.model_type!r} is not a ViT/DINOv2 image tower")
     kwargs = {"add_pooling_layer": False} if config.model_type == "vit" else {}
-    model = AutoModel.from_pretrained(choice.folder, local_files_only=True, **kwargs).to(device).eval()
-    weights = next(choice.folder / f for f in WEIGHT_FILES if (choice.folder / f).is_file())
+    model = AutoModel.from_pretrained(folder, local_files_only=True, **kwargs).to(device).eval()
+    weights = next(folder / f for f in WEIGHT_FILES if (folder / f).is_file())
     st = weights.resolve().stat()
     stamp = f"{choice.label}|{N_PX}|{weights.name}|{st.st_size}|{st.st_mtime_ns}"
     return DinoEncoder(model, choice.label, device, stamp, choice.vbench)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from metrics.base import NotSupported, Unavailable
+from metrics.base import ModelChoice, NotSupported, Unavailable
 from metrics.encoders import resolve_device
 
 VBENCH_RAFT = "raft_large-C_T_V1"  # torchvision's port of RAFT's raft-things.pth, the checkpoint VBench uses
@@ -34,31 +33,20 @@ def torch_hub_dir() -> Path:
     return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "torch" / "hub"
 
 
-@dataclass(frozen=True)
-class RaftChoice:
-    """Which RAFT a scorer uses: ``label`` keys stored scores; ``path`` is None when the file is missing."""
-
-    label: str
-    path: Path | None
-    looked: tuple[str, ...]
-    vbench: bool
-
-    def missing_reason(self) -> str:
-        return (
-            f"no RAFT weights found ({self.label}); looked at {'; '.join(self.looked)}. Nothing is downloaded: copy "
-            f"torchvision's {RAFT_FILE} (raft_large C_T_V1, the port of VBench's raft-things.pth) there or point "
-            "the RAFT setting (ARENA_METRICS_RAFT) at a torchvision RAFT state-dict file."
-        )
+MISSING_HINT = (
+    f"copy torchvision's {RAFT_FILE} (raft_large C_T_V1, the port of VBench's raft-things.pth) there or point the "
+    "RAFT setting (ARENA_METRICS_RAFT) at a torchvision RAFT state-dict file."
+)
 
 
-def choose_raft(path: str | Path | None = None) -> RaftChoice:
+def choose_raft(path: str | Path | None = None) -> ModelChoice:
     """torchvision's raft_large C_T_V1 in torch hub's checkpoints folder, or an explicit state-dict file."""
     if path is None:
         default = torch_hub_dir() / "checkpoints" / RAFT_FILE
-        return RaftChoice(VBENCH_RAFT, default if default.is_file() else None, (str(default),), True)
+        return ModelChoice(VBENCH_RAFT, default if default.is_file() else None, (str(default),), True, MISSING_HINT)
     file = Path(path).expanduser()
     label = VBENCH_RAFT if file.name == RAFT_FILE else f"raft-file:{file.name}"
-    return RaftChoice(label, file if file.is_file() else None, (str(file),), label == VBENCH_RAFT)
+    return ModelChoice(label, file if file.is_file() else None, (str(file),), label == VBENCH_RAFT, MISSING_HINT)
 
 
 def pad_to_8(height: int, width: int) -> tuple[int, int, int, int]:
@@ -127,7 +115,7 @@ class RaftFlow:
             return np.asarray(flows[-1][0].float().cpu().numpy(), dtype=np.float32)
 
 
-def load_raft(choice: RaftChoice, device: str = "auto") -> RaftFlow:
+def load_raft(choice: ModelChoice, device: str = "auto") -> RaftFlow:
     if choice.path is None:
         raise Unavailable(choice.missing_reason())
     st = choice.path.stat()

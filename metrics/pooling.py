@@ -4,7 +4,8 @@
 * ``pairs``: VBench's consistency pooling, Σ over every frame pair of every video / number of pairs
   (= Σ_i pairs_i · v_i / Σ_i pairs_i): a ratio estimator, with the linearised (delta-method) standard error
   clustered by video and a t interval on videos - 1 degrees of freedom;
-* ``share``: the share of videos with a yes (dynamic degree, static filter), Wilson score interval.
+* ``share``: the share of videos with a yes (dynamic degree, static filter), Clopper-Pearson (exact) interval:
+  it covers at least 95 % whatever the share (Wilson's dips to ~93 % at 40 videos).
 
 With one video the interval is the point itself (nothing to estimate a spread from).
 """
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 Pooling = Literal["mean", "pairs", "share"]
-Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -78,16 +78,17 @@ def pooled_pairs(values: Sequence[float], pairs: Sequence[int]) -> Estimate:
     return Estimate(ratio, ratio - half, ratio + half, k, "pairs", total)
 
 
-def share_wilson(flags: Sequence[float]) -> Estimate:
-    """Share of yes (1.0) among videos, Wilson score interval."""
+def share_exact(flags: Sequence[float]) -> Estimate:
+    """Share of yes (1.0) among videos, Clopper-Pearson 95 % interval."""
+    from scipy import stats
+
     n = len(flags)
     if n == 0:
         raise ValueError("no values to pool")
-    p = math.fsum(flags) / n
-    z2 = Z95 * Z95
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z95 / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), n, "share")
+    x = round(math.fsum(flags))
+    low = float(stats.beta.ppf(0.025, x, n - x + 1)) if x > 0 else 0.0
+    high = float(stats.beta.ppf(0.975, x + 1, n - x)) if x < n else 1.0
+    return Estimate(x / n, low, high, n, "share")
 
 
 def pool(pooling: Pooling, values: Sequence[float], pairs: Sequence[int] | None = None) -> Estimate:
@@ -95,7 +96,7 @@ def pool(pooling: Pooling, values: Sequence[float], pairs: Sequence[int] | None 
         if pairs is None:
             raise ValueError("pair pooling needs the pair counts")
         return pooled_pairs(values, pairs)
-    return share_wilson(values) if pooling == "share" else mean_t(values)
+    return share_exact(values) if pooling == "share" else mean_t(values)
 
 
 @dataclass(frozen=True)

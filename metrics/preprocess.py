@@ -12,6 +12,7 @@ the image untouched when that is its size already; with ``antialias=False`` it i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,20 @@ def dino_transform(frames: np.ndarray, n_px: int = N_PX, device: str = "cpu") ->
     return _normalise(x, IMAGENET_MEAN, IMAGENET_STD)
 
 
+def encode_in_batches(frames: np.ndarray, batch_size: int, encode: Callable[[np.ndarray], Any]) -> np.ndarray:
+    """``encode`` (uint8 frames -> a torch tensor of features) over ``batch_size`` frames at a time, no grad,
+    as one float32 (N, D) array."""
+    import torch
+
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(frames), batch_size):
+            out.append(encode(frames[start : start + batch_size]).float().cpu().numpy())
+    return np.concatenate(out).astype(np.float32)
+
+
 class VBenchClipFeatures:
     """A loaded CLIP encoder seen through VBench's ``clip_transform`` at the encoder's input size (224 for every
     CLIP VBench uses): features are cached apart from the encoder's own transform."""
@@ -86,13 +101,9 @@ class VBenchClipFeatures:
         self.cache_id = f"{encoder.cache_id}-vbench{self.n_px}"
 
     def encode_images(self, frames: np.ndarray, batch_size: int = 32) -> np.ndarray:
-        import torch
+        def encode(batch: np.ndarray) -> Any:
+            return self.encoder.model.encode_image(
+                clip_transform(batch, self.n_px, self.encoder.device), normalize=True
+            )
 
-        if batch_size < 1:
-            raise ValueError("batch_size must be >= 1")
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(frames), batch_size):
-                pixels = clip_transform(frames[start : start + batch_size], self.n_px, self.encoder.device)
-                out.append(self.encoder.model.encode_image(pixels, normalize=True).float().cpu().numpy())
-        return np.concatenate(out).astype(np.float32)
+        return encode_in_batches(frames, batch_size, encode)

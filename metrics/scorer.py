@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from adapters.language import guess_language
-from metrics.base import FeatureModels, MetricResult, Need, Unavailable, VideoMetric
+from metrics.base import FeatureModels, MetricResult, ModelChoice, Need, Unavailable, VideoMetric
 from metrics.dino import DinoEncoder
 from metrics.encoders import get_spec, normalize_language
 from metrics.features import FeatureCache, FeatureProvider, VideoContext
@@ -19,9 +19,7 @@ from metrics.registry import build_registry
 
 if TYPE_CHECKING:
     from adapters.registry import Registry
-    from metrics.dino import DinoChoice
     from metrics.encoders import ClipEncoder
-    from metrics.flow import RaftChoice
 
 T = TypeVar("T")
 
@@ -102,8 +100,8 @@ class Scorer:
         options = metric_options or {}
         self.metrics: list[VideoMetric] = [registry.get(n)(**options.get(n, {})) for n in names]
         needs = frozenset().union(*(m.needs for m in self.metrics))
-        self.dino_choice: DinoChoice | None = None
-        self.raft_choice: RaftChoice | None = None
+        self.dino_choice: ModelChoice | None = None
+        self.raft_choice: ModelChoice | None = None
         self._dino: DinoEncoder | None = None
         self._raft: RaftFlow | None = None
         models = FeatureModels(encoder)
@@ -144,15 +142,12 @@ class Scorer:
         out: dict[str, str] = {}
         for m in self.metrics:
             reason = m.missing_weights(self.hf_cache_dir)
-            if (
-                Need.DINO_FEATURES in m.needs
-                and self._dino is None
-                and self.dino_choice
-                and not self.dino_choice.folder
+            for need, loaded, choice in (
+                (Need.DINO_FEATURES, self._dino, self.dino_choice),
+                (Need.OPTICAL_FLOW, self._raft, self.raft_choice),
             ):
-                reason = self.dino_choice.missing_reason()
-            if Need.OPTICAL_FLOW in m.needs and self._raft is None and self.raft_choice and not self.raft_choice.path:
-                reason = self.raft_choice.missing_reason()
+                if need in m.needs and loaded is None and choice is not None and choice.path is None:
+                    reason = choice.missing_reason()
             if reason:
                 out[m.name] = reason
         return out
@@ -177,29 +172,26 @@ class Scorer:
         """The DINO of subject consistency, loaded once; :class:`Unavailable` (remembered) without weights."""
         from metrics.dino import load_dino
 
-        choice = self.dino_choice
         if self._dino is None:
-            if choice is None:
-                raise Unavailable("this scorer computes no DINO metric")
-            self._dino = self._load_once("<dino>", lambda: load_dino(choice, self.device))
+            self._dino = self._load_once("DINO", self.dino_choice, load_dino)
         return self._dino
 
     def load_raft(self) -> RaftFlow:
         """The RAFT of dynamic degree and the static filter, loaded once; :class:`Unavailable` without weights."""
         from metrics.flow import load_raft
 
-        choice = self.raft_choice
         if self._raft is None:
-            if choice is None:
-                raise Unavailable("this scorer computes no RAFT metric")
-            self._raft = self._load_once("<raft>", lambda: load_raft(choice, self.device))
+            self._raft = self._load_once("RAFT", self.raft_choice, load_raft)
         return self._raft
 
-    def _load_once(self, key: str, load: Callable[[], T]) -> T:
+    def _load_once(self, what: str, choice: ModelChoice | None, load: Callable[[ModelChoice, str], T]) -> T:
+        key = f"<{what}>"
+        if choice is None:
+            raise Unavailable(f"this scorer computes no {what} metric")
         if key in self._failures:
             raise self._failures[key]
         try:
-            return load()
+            return load(choice, self.device)
         except Unavailable as exc:  # remember: don't search the disk again for every video
             self._failures[key] = exc
             raise

@@ -73,22 +73,27 @@ def _pair_scores(ctx: VideoContext, pairs: list[tuple[int, int]], fraction: floa
     return scores
 
 
-class DynamicDegree(VideoMetric):
-    name = "dynamic_degree"
-    version = "1"
-    higher_is_better = None  # VBench scores more motion higher; for a single video it is a description
+class _RaftRule(VideoMetric):
+    """A VBench rule on RAFT flow: a yes/no per video, pooled as a share, keyed by the RAFT it ran on."""
+
     range = (0.0, 1.0)
+    higher_is_better = None
+    needs = _FLOW
+    pooling = "share"
+
+    def encoder_for(self, models: FeatureModels) -> tuple[str | None, bool]:
+        return models.raft, True
+
+
+class DynamicDegree(_RaftRule):
+    name = "dynamic_degree"
+    version = "1"  # VBench scores more motion higher; for one video it is a description (no direction)
     description = (
         "Dynamic degree (VBench): RAFT flow (20 iterations, frames padded to a multiple of 8) between frames sampled "
         "every max(1, round(fps / 8)); per pair the mean of its largest 5 % flow magnitudes; the video is dynamic "
         "(1) when round(4 * frames / 16) pairs exceed 6 * min(h, w) / 256 pixels, else 0. Needs RAFT weights "
         "(torchvision raft_large C_T_V1 = VBench's raft-things). The board reports the share of dynamic videos."
     )
-    needs = _FLOW
-    pooling = "share"
-
-    def encoder_for(self, models: FeatureModels) -> tuple[str | None, bool]:
-        return models.raft, True
 
     def _compute(self, ctx: VideoContext) -> Value:
         interval = formulas.vbench_sample_interval(ctx.fps)
@@ -102,22 +107,15 @@ class DynamicDegree(VideoMetric):
         return Value(1.0 if moving else 0.0, details)
 
 
-class StaticFilter(VideoMetric):
+class StaticFilter(_RaftRule):
     name = "static_filter"
     version = "1"
-    higher_is_better = None
-    range = (0.0, 1.0)
     description = (
         "VBench's static filter: 1 when the video is static, else 0. RAFT on every frame pair plus (first, last) "
         "and (last, first); per pair the mean of its largest 2 % flow magnitudes; static when at most "
         "round(2 * frames / 16) consecutive pairs exceed 3 * min(h, w) / 256 pixels and neither first/last pair "
         "exceeds that threshold * count * 2. VBench scores temporal flickering on static videos only."
     )
-    needs = _FLOW
-    pooling = "share"
-
-    def encoder_for(self, models: FeatureModels) -> tuple[str | None, bool]:
-        return models.raft, True
 
     def _compute(self, ctx: VideoContext) -> Value:
         frames, height, width = ctx.frames.shape[:3]

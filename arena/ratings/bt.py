@@ -16,6 +16,7 @@ The fitter is a damped Newton iteration run on all bootstrap rounds at once: eac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -334,11 +335,13 @@ def leaderboard(
     min_votes: int = 0,
     prior: float = DEFAULT_PRIOR,
     level: float = 0.95,
+    elo: Mapping[str, float] | None = None,
 ) -> Leaderboard:
     """Point BT fit, bootstrap CIs (quantiles of the rounds), FastChat ranks, counts and online Elo.
 
     All models are fitted; those with fewer than `min_votes` votes are then left off the board (ranks are
-    among the models shown). With no bootstrap rounds the CI collapses to the rating.
+    among the models shown). With no bootstrap rounds the CI collapses to the rating. `elo`: online Elo per
+    model kept elsewhere (the database stores it vote by vote); default: computed here from the rows in order.
     """
     from arena.ratings.elo import elo_array
 
@@ -354,7 +357,7 @@ def leaderboard(
     else:
         low = high = point
     counts = rows.counts()
-    elo = elo_array(rows)
+    elo_now = elo_array(rows) if elo is None else np.array([elo.get(m, INIT_RATING) for m in rows.models])
     shown = np.flatnonzero(counts["votes"] >= min_votes)
     shown = shown[np.argsort(-point[shown], kind="stable")]
     ranks = fastchat_ranks(low[shown], high[shown])
@@ -373,7 +376,7 @@ def leaderboard(
                 lo,
                 t,
                 (w + t / 2) / v if v else 0.0,
-                float(elo[idx]),
+                float(elo_now[idx]),
             )
         )
     return Leaderboard(tuple(entries), samples[:, shown] if len(samples) else np.zeros((0, len(shown))), anchor)

@@ -66,11 +66,10 @@ class MatchState:
                     k = names.index(m)
                     rating[k], sd[k], votes[k] = r[i], s[i], v[i]
         cat_votes: dict[str, int] = {}
-        if "category" in rows.extra:
-            vals, n = np.unique(
-                np.asarray([str(c) for c in rows.extra["category"] if c is not None]), return_counts=True
-            )
-            cat_votes = dict(zip(vals.tolist(), n.tolist(), strict=True))
+        if "category" in rows.extra:  # votes per category: a row stands for `battles` votes
+            for c, n in zip(rows.extra["category"].tolist(), rows.battles.tolist(), strict=True):
+                if c is not None:
+                    cat_votes[str(c)] = cat_votes.get(str(c), 0) + int(n)
         return cls(names, rating, sd, votes, pool, dict(prompt_category or {}), cat_votes)
 
 

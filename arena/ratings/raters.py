@@ -13,6 +13,13 @@ import numpy as np
 from arena.ratings.battles import MODEL_A, MODEL_B, OUTCOMES, BattleRows
 from arena.ratings.bt import DEFAULT_PRIOR, fit_ratings
 
+GoldPolicy = Literal["none", "downweight", "exclude"]
+GOLD_MIN_VOTES = 3  # gold votes before a rater can fail
+GOLD_MIN_ACCURACY = 0.7  # a rater below this gold accuracy fails
+DOWNWEIGHT = 0.25  # weight of a failed rater's votes under the "downweight" policy
+# Weight classes: a vote's class is the worst gold record of its session and of its client's IP hash.
+CLASS_TRUSTED, CLASS_FAILED = 0, 1
+
 
 def wilson_interval(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
     if n <= 0:
@@ -89,10 +96,7 @@ def score_gold(
         answer = answers.get(v.get(gold_key))  # type: ignore[arg-type]
         if answer is None:
             continue
-        said, want = OUTCOMES[v["winner"]], OUTCOMES[answer]
-        tie_said, tie_want = said not in (MODEL_A, MODEL_B), want not in (MODEL_A, MODEL_B)
-        credit = 1.0 if said == want or (tie_said and tie_want) else 0.5 if tie_said or tie_want else 0.0
-        tally.setdefault(str(v[session_key]), []).append(credit)
+        tally.setdefault(str(v[session_key]), []).append(gold_credit(v["winner"], answer))
     out = {}
     for session, credits in tally.items():
         n, c = len(credits), float(sum(credits))
@@ -100,13 +104,34 @@ def score_gold(
     return out
 
 
+def gold_credit(said: str, answer: str) -> float:
+    """Credit of one gold vote (battle vocabulary): 1 for the answer, 0.5 for a tie against a decisive answer (or
+    a decisive vote against a tie answer), 0 for the wrong side."""
+    s, w = OUTCOMES[said], OUTCOMES[answer]
+    tie_said, tie_want = s not in (MODEL_A, MODEL_B), w not in (MODEL_A, MODEL_B)
+    return 1.0 if s == w or (tie_said and tie_want) else 0.5 if tie_said or tie_want else 0.0
+
+
+def weight_class(gold_votes: int, credit: float) -> int:
+    """The class a gold record earns: failed with ≥ GOLD_MIN_VOTES gold votes below GOLD_MIN_ACCURACY."""
+    failed = gold_votes >= GOLD_MIN_VOTES and credit / gold_votes < GOLD_MIN_ACCURACY
+    return CLASS_FAILED if failed else CLASS_TRUSTED
+
+
+def class_weights(mode: GoldPolicy) -> np.ndarray:
+    """Weight of a vote per weight class under a gold policy: trusted 1; failed 1, `DOWNWEIGHT` or 0."""
+    if mode not in ("none", "downweight", "exclude"):
+        raise ValueError(f"unknown mode {mode!r}")
+    return np.array([1.0, {"none": 1.0, "downweight": DOWNWEIGHT, "exclude": 0.0}[mode]])
+
+
 def session_weights(
     scores: Mapping[str, GoldScore],
     *,
-    mode: Literal["none", "downweight", "exclude"] = "exclude",
-    min_accuracy: float = 0.7,
-    min_gold: int = 3,
-    downweight: float = 0.25,
+    mode: GoldPolicy = "exclude",
+    min_accuracy: float = GOLD_MIN_ACCURACY,
+    min_gold: int = GOLD_MIN_VOTES,
+    downweight: float = DOWNWEIGHT,
 ) -> dict[str, float]:
     """Weight per scored session: 1, or for a session that fails (≥ `min_gold` gold votes and accuracy below
     `min_accuracy`) 0 ("exclude") or `downweight` ("downweight"). Unscored sessions are absent: weight 1."""

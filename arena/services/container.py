@@ -34,6 +34,7 @@ from arena.services.recovery import Recovery
 from arena.services.runner import JobRunner
 from arena.services.sessions import SessionSigner
 from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
+from arena.services.tallies import Tallies
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
 from arena.settings import Settings
@@ -134,12 +135,14 @@ class Arena:
         factory = make_session_factory(engine)
         catalog = load_models_file(settings.models_file, kinds)
         suite = load_suite(settings.prompts_file)
+        tallies = Tallies(settings.gold_policy)
         moderation = Moderation(settings.moderation_blocklist, settings.moderation_hook)
         states = ModelStates(factory, backoff_s=settings.model_backoff_s, backoff_max_s=settings.model_backoff_max_s)
         with transaction(factory) as session:
             sync_models(session, catalog)
             states.apply_overrides(session)
             sync_suite(session, suite)
+            tallies.ensure_fresh(session)  # a database that had votes before the tallies existed: count them once
         media = MediaStore(settings.media_dir)
         pool = AdapterPool(catalog)
         generation = GenerationService(
@@ -177,7 +180,7 @@ class Arena:
             heartbeat_s=settings.heartbeat_s,
             sweep_s=settings.sweep_s,
         )
-        leaderboard = LeaderboardService(factory, settings)
+        leaderboard = LeaderboardService(factory, settings, tallies=tallies)
         battles = BattleService(
             factory,
             media,
@@ -194,7 +197,7 @@ class Arena:
             moderate=moderation,
             on_queued=runner.wake,
         )
-        votes = VoteService(factory, battles, settings.secret, settings.min_view_s)
+        votes = VoteService(factory, battles, settings.secret, settings.min_view_s, tallies)
         clips = ClipSigner(settings.secret)
         metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
         gate = Gate(SessionSigner(settings.secret), RateLimiter(settings), settings.secret)

@@ -1,35 +1,41 @@
 """Votes as data: export voted battles (JSONL or Parquet) and import them into another arena database.
 
 A row is FastChat-style (`model_a`, `model_b`, `winner`) plus our fields (see `FIELDS`); model_a is the left
-video. Only the salted IP hash ever leaves the database, never an IP.
+video. Only the salted IP hash ever leaves the database, never an IP. Exports stream: rows are read and written
+in chunks, so memory stays flat however many votes there are. Simulated voters' votes stay out unless asked.
 
-Import is idempotent, keyed by `battle_id`: battles already present are skipped, so importing a file twice adds
-nothing. Unknown models are created disabled (kind "imported"), so they rank but are never served; a prompt is
-matched by (suite, prompt_key, language) and otherwise created in the "imported" suite. Imported battles are
-stored as voted, with their mode, source, session, timestamps and weight as given; their video ids refer to the
-source database and are not kept.
+Import is batched and resumable: each batch of rows is one transaction (bulk inserts, then the tallies of
+arena.services.tallies), keyed by `battle_id`: battles already present are skipped, so a stopped import resumes
+where it stopped and importing a file twice adds nothing. Unknown models are created disabled (kind
+"imported"), so they rank but are never served; a prompt is matched by (suite, prompt_key, language) and
+otherwise created in the "imported" suite. Imported battles are stored as voted, with their mode, source,
+session, IP hash, timestamps and weight as given; their video ids refer to the source database and are not kept.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-import secrets
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.votes import voted_battles
-from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Vote, VoteChoice
+from arena.services.tallies import Tallies, VoterFacts, gold_answer
+from arena.services.vote_rows import CHUNK, voted_battles
+from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Vote, VoteChoice, utcnow
 from db.session import make_engine, make_session_factory, transaction, upgrade
 
 Format = Literal["jsonl", "parquet"]
 IMPORTED = "imported"  # suite of unknown prompts, kind of unknown models
+BATCH = 20_000  # import rows per transaction
 FIELDS: tuple[str, ...] = (
     "battle_id",
     "model_a",
@@ -50,11 +56,16 @@ FIELDS: tuple[str, ...] = (
     "is_gold",
     "gold_better",
     "weight",
+    "weight_class",
+    "simulated",
     "source",
     "tstamp",
     "left_video_id",
     "right_video_id",
 )
+_TYPES = {"prompt_id": "int64", "left_video_id": "int64", "right_video_id": "int64", "weight_class": "int64"}
+_TYPES |= {"seconds_to_vote": "float64", "weight": "float64", "tstamp": "float64"}
+_TYPES |= {"is_gold": "bool_", "simulated": "bool_"}
 _CHOICE: Mapping[str, VoteChoice] = MappingProxyType(
     {
         "model_a": VoteChoice.left,
@@ -66,93 +77,182 @@ _CHOICE: Mapping[str, VoteChoice] = MappingProxyType(
 
 
 @contextmanager
-def database(url: str) -> Iterator[sessionmaker[Session]]:
-    """A session factory on `url` after upgrading its schema; the engine is disposed on exit."""
+def database(url: str, gold_policy: str = "downweight") -> Iterator[sessionmaker[Session]]:
+    """A session factory on `url` after upgrading its schema (and counting its votes if the tallies are new);
+    the engine is disposed on exit."""
     upgrade(url)
     engine = make_engine(url)
     try:
-        yield make_session_factory(engine)
+        factory = make_session_factory(engine)
+        with transaction(factory) as session:
+            Tallies(gold_policy).ensure_fresh(session)  # type: ignore[arg-type]
+        yield factory
     finally:
         engine.dispose()
 
 
 def battle_rows(factory: sessionmaker[Session], *, include_named: bool = False) -> list[dict[str, Any]]:
-    """Every voted (anonymous, unless `include_named`) battle as an export row, oldest vote first."""
+    """Every voted (anonymous, unless `include_named`) human battle as an export row, oldest vote first."""
     with transaction(factory) as session:
-        rows = voted_battles(session, include_named=include_named)
-    return [{k: row.get(k) for k in FIELDS} for row in rows]  # a fixed field list: nothing else leaks out
+        return [_project(row) for row in voted_battles(session, include_named=include_named)]
+
+
+def _project(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row.get(k) for k in FIELDS}  # a fixed field list: nothing else leaks out
 
 
 def export_votes(
-    factory: sessionmaker[Session], path: str | Path, format: Format = "jsonl", *, include_named: bool = True
+    factory: sessionmaker[Session],
+    path: str | Path,
+    format: Format = "jsonl",
+    *,
+    include_named: bool = True,
+    include_simulated: bool = False,
 ) -> int:
-    """Write every voted battle to `path` (named battles too, with their mode); returns the row count."""
-    rows = battle_rows(factory, include_named=include_named)
+    """Write every voted battle to `path` (named battles too, with their mode), streaming; returns the rows."""
+    if format not in ("jsonl", "parquet"):
+        raise ValueError(f"unknown format {format!r}; expected 'jsonl' or 'parquet'")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if format == "jsonl":
-        with path.open("w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    elif format == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    n = 0
+    with transaction(factory) as session:
+        rows = map(_project, voted_battles(session, include_named=include_named, include_simulated=include_simulated))
+        if format == "jsonl":
+            with path.open("w", encoding="utf-8") as fh:
+                while chunk := list(islice(rows, CHUNK)):
+                    fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk)
+                    n += len(chunk)
+        else:
+            import pyarrow.parquet as pq
 
-        # Aspects vary in keys (and may be empty): stored as a JSON string for a stable schema.
-        table = pa.Table.from_pylist([{**r, "aspects": json.dumps(r["aspects"] or {})} for r in rows])
-        if not rows:
-            table = pa.table({k: pa.array([], pa.string()) for k in FIELDS})
-        pq.write_table(table, path)
-    else:
-        raise ValueError(f"unknown format {format!r}; expected 'jsonl' or 'parquet'")
-    return len(rows)
+            schema = _parquet_schema()
+            with pq.ParquetWriter(path, schema) as writer:
+                while chunk := list(islice(rows, CHUNK)):
+                    # Aspects vary in keys (and may be empty): stored as a JSON string for a stable schema.
+                    chunk = [{**r, "aspects": json.dumps(r["aspects"] or {})} for r in chunk]
+                    writer.write_table(_table(chunk, schema))
+                    n += len(chunk)
+    return n
 
 
-def read_rows(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of an export file: Parquet by suffix (.parquet / .pq), JSONL otherwise."""
+def _parquet_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([(k, getattr(pa, _TYPES.get(k, "string"))()) for k in FIELDS])
+
+
+def _table(rows: list[dict[str, Any]], schema: Any) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def iter_rows(path: str | Path, size: int = BATCH) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """Rows of an export file in chunks of (row number, row): Parquet by suffix (.parquet / .pq), JSONL otherwise."""
     path = Path(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
-    rows = []
+        n = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=size):
+            rows = batch.to_pylist()
+            yield list(enumerate(rows, n + 1))
+            n += len(rows)
+        return
     with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}: line {lineno}: not JSON ({exc.msg})") from None
-    return rows
+        numbered = ((n, line) for n, line in enumerate(fh, 1) if line.strip())
+        while lines := list(islice(numbered, size)):
+            yield [(n, _parse(path, n, line)) for n, line in lines]
 
 
-def import_votes(factory: sessionmaker[Session], path: str | Path) -> dict[str, int]:
-    """Insert the battles and votes of an export file; returns counts (read, added, skipped, models, prompts)."""
-    rows = read_rows(path)
-    for n, row in enumerate(rows, 1):
-        _check(row, n)
-    stats = {"read": len(rows), "added": 0, "skipped": 0, "models": 0, "prompts": 0}
-    with transaction(factory) as session:
-        ids = [str(r["battle_id"]) for r in rows]
-        present = set(session.scalars(select(Battle.id).where(Battle.id.in_(ids)))) if ids else set()
-        models = {m.id for m in session.scalars(select(Model))}
-        prompts: dict[tuple[str, str, str], int] = {}
-        for row in rows:
-            battle_id = str(row["battle_id"])
-            if battle_id in present:
-                stats["skipped"] += 1
-                continue
-            present.add(battle_id)
-            for model in (row["model_a"], row["model_b"]):
-                if model not in models:
-                    session.add(Model(id=model, display_name=model, kind=IMPORTED, enabled=False))
-                    models.add(model)
-                    stats["models"] += 1
-            prompt_id, created = _prompt(session, row, prompts)
-            stats["prompts"] += created
-            session.flush()
-            _add_battle(session, row, battle_id, prompt_id)
-            stats["added"] += 1
+def _parse(path: Path, n: int, line: str) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: line {n}: not JSON ({exc.msg})") from None
+    if not isinstance(row, dict):
+        raise ValueError(f"{path}: line {n}: not a JSON object")
+    return row
+
+
+def read_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Every row of an export file (small files; imports stream with `iter_rows`)."""
+    return [row for chunk in iter_rows(path) for _, row in chunk]
+
+
+def import_votes(
+    factory: sessionmaker[Session],
+    path: str | Path,
+    *,
+    tallies: Tallies | None = None,
+    batch: int = BATCH,
+    progress: Callable[[dict[str, int]], None] | None = None,
+) -> dict[str, int]:
+    """Insert the battles and votes of an export file, one transaction per `batch` rows; returns counts (read,
+    added, skipped, models, prompts). A bad row stops the import with its row number; the batches before it
+    stay stored, so fixing the file and importing again resumes."""
+    tallies = tallies or Tallies()
+    stats = {"read": 0, "added": 0, "skipped": 0, "models": 0, "prompts": 0}
+    prompts: dict[tuple[str, str, str], int] = {}
+    for chunk in iter_rows(path, batch):
+        for n, row in chunk:
+            _check(row, n)
+        stats["read"] += len(chunk)
+        with transaction(factory) as session:
+            _import_batch(session, [row for _, row in chunk], tallies, stats, prompts)
+        if progress:
+            progress(stats)
     return stats
+
+
+def _import_batch(
+    session: Session,
+    rows: list[dict[str, Any]],
+    tallies: Tallies,
+    stats: dict[str, int],
+    prompts: dict[tuple[str, str, str], int],
+) -> None:
+    fresh: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        fresh.setdefault(str(row["battle_id"]), row)
+    ids = list(fresh)
+    for start in range(0, len(ids), 500):
+        for present in session.scalars(select(Battle.id).where(Battle.id.in_(ids[start : start + 500]))):
+            del fresh[present]
+    stats["skipped"] += len(rows) - len(fresh)
+    if not fresh:
+        return
+    models = set(session.scalars(select(Model.id)))
+    for row in fresh.values():
+        for model in (row["model_a"], row["model_b"]):
+            if model not in models:
+                session.add(Model(id=model, display_name=model, kind=IMPORTED, enabled=False))
+                models.add(model)
+                stats["models"] += 1
+    battles, votes, voters = [], [], []
+    tokens = _tokens(2 * len(fresh))
+    for k, (battle_id, row) in enumerate(fresh.items()):
+        prompt_id, created = _prompt(session, row, prompts)
+        stats["prompts"] += created
+        battle, vote = _battle_and_vote(row, battle_id, prompt_id, tokens[2 * k], tokens[2 * k + 1])
+        battles.append(battle)
+        votes.append(vote)
+        answer = gold_answer(battle["mode"], battle["is_gold"], battle["gold_better"])
+        voters.append(VoterFacts.of(vote["session_id"], vote["ip_hash"], vote["choice"], answer))
+    session.flush()  # new models and prompts before the battles that refer to them
+
+    def write() -> None:
+        session.execute(insert(Battle), battles)
+        session.execute(insert(Vote), votes)
+
+    tallies.store_batch(session, voters, write)
+    stats["added"] += len(fresh)
+
+
+def _tokens(n: int) -> list[str]:
+    """`n` random URL-safe 32-character tokens (the served names of imported battles' clips, never served)."""
+    raw = base64.urlsafe_b64encode(os.urandom(24 * n)).decode()
+    return [raw[32 * i : 32 * (i + 1)] for i in range(n)]
 
 
 def _check(row: Mapping[str, Any], n: int) -> None:
@@ -165,6 +265,8 @@ def _check(row: Mapping[str, Any], n: int) -> None:
         raise ValueError(f"row {n}: a model cannot battle itself")
     if row.get("mode", "anonymous") not in {m.value for m in BattleMode}:
         raise ValueError(f"row {n}: unknown mode {row['mode']!r}")
+    if row.get("gold_better") not in (None, "left", "right"):
+        raise ValueError(f"row {n}: gold_better must be left, right or empty")
 
 
 def _prompt(session: Session, row: Mapping[str, Any], cache: dict[tuple[str, str, str], int]) -> tuple[int, int]:
@@ -188,39 +290,44 @@ def _prompt(session: Session, row: Mapping[str, Any], cache: dict[tuple[str, str
     return prompt.id, 1
 
 
-def _add_battle(session: Session, row: Mapping[str, Any], battle_id: str, prompt_id: int) -> None:
-    when = datetime.fromtimestamp(float(row["tstamp"]), UTC) if row.get("tstamp") is not None else None
+def _battle_and_vote(
+    row: Mapping[str, Any], battle_id: str, prompt_id: int, left_token: str, right_token: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Column values of one imported battle and its vote (for bulk inserts)."""
+    when = datetime.fromtimestamp(float(row["tstamp"]), UTC) if row.get("tstamp") is not None else utcnow()
     aspects = row.get("aspects") or {}
     aspects = json.loads(aspects) if isinstance(aspects, str) else dict(aspects)
-    session.add(
-        Battle(
-            id=battle_id,
-            mode=BattleMode(row.get("mode") or "anonymous"),
-            status=BattleStatus.voted,
-            source=str(row.get("source") or IMPORTED)[:16],
-            prompt_id=prompt_id,
-            left_model_id=row["model_a"],
-            right_model_id=row["model_b"],
-            left_token=secrets.token_urlsafe(24),
-            right_token=secrets.token_urlsafe(24),
-            session_id=str(row.get("session_id") or IMPORTED),
-            is_gold=bool(row.get("is_gold") or False),
-            gold_better=row.get("gold_better"),
-            **({"created_at": when} if when else {}),
-            shown_at=when,
-            voted_at=when,
-            revealed_at=when,
-        )
-    )
-    session.add(
-        Vote(
-            battle_id=battle_id,
-            choice=_CHOICE[row["winner"]],  # model_a is the left video
-            aspects={k: v for k, v in aspects.items() if v is not None},
-            session_id=str(row.get("session_id") or IMPORTED),
-            ip_hash=row.get("ip_hash"),
-            seconds_to_vote=row.get("seconds_to_vote"),
-            weight=1.0 if row.get("weight") is None else float(row["weight"]),
-            **({"created_at": when} if when else {}),
-        )
-    )
+    session_id = str(row.get("session_id") or IMPORTED)
+    battle = {
+        "id": battle_id,
+        "mode": BattleMode(row.get("mode") or "anonymous"),
+        "status": BattleStatus.voted,
+        "status_reason": None,
+        "source": str(row.get("source") or IMPORTED)[:16],
+        "prompt_id": prompt_id,
+        "left_model_id": row["model_a"],
+        "right_model_id": row["model_b"],
+        "left_video_id": None,
+        "right_video_id": None,
+        "left_token": left_token,
+        "right_token": right_token,
+        "session_id": session_id,
+        "is_gold": bool(row.get("is_gold") or False),
+        "gold_better": row.get("gold_better"),
+        "created_at": when,
+        "shown_at": when,
+        "voted_at": when,
+        "revealed_at": when,
+    }
+    vote = {
+        "battle_id": battle_id,
+        "choice": _CHOICE[row["winner"]],  # model_a is the left video
+        "aspects": {k: v for k, v in aspects.items() if v is not None},
+        "session_id": session_id,
+        "ip_hash": row.get("ip_hash"),
+        "seconds_to_vote": row.get("seconds_to_vote"),
+        "weight": 1.0 if row.get("weight") is None else float(row["weight"]),
+        "simulated": bool(row.get("simulated") or False),
+        "created_at": when,
+    }
+    return battle, vote

@@ -1,23 +1,26 @@
-"""The leaderboard from stored votes, through the rating engine (arena.ratings): boards, decisions, raters.
+"""The leaderboard from the counted votes, through the rating engine (arena.ratings): boards, decisions, raters.
 
-Only anonymous votes count. Gold-pair battles are quality checks: they score the raters' sessions and are
-kept off the board; sessions failing them are down-weighted or excluded as the settings say.
+Only anonymous votes count, human ones unless a snapshot is taken with `simulated=True`. Gold-pair battles are
+quality checks: they score the raters (by session and by IP hash) and are kept off the board; a vote whose
+session or address failed them carries its weight class's factor under the gold policy (down-weighted or
+excluded). The board reads the vote counts (arena.services.board_rows), never one row per vote: its cost grows
+with the unique comparisons. Per-vote rows are read only by the audits (`rows()`, rater agreement).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from functools import cached_property
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from arena.services.board_rows import BoardToken, board_token, model_info, read_board_rows, read_elo
+from arena.services.tallies import ALL, HUMAN, Tallies
 from arena.services.views import Refusal
-from arena.services.votes import voted_battles
+from arena.services.vote_rows import SnapshotAudit
 from arena.settings import Settings
-from db.models import Model, Vote
 from db.session import transaction
 
 if TYPE_CHECKING:
@@ -47,72 +50,63 @@ def _with_min_votes(board: Leaderboard, min_votes: int) -> Leaderboard:
     return Leaderboard(entries, board.samples[:, keep], board.anchor)
 
 
-def _score_gold(votes: list[dict[str, Any]]) -> dict[str, Any]:
-    from arena.ratings import score_gold
-
-    gold = [v for v in votes if v["is_gold"] and v["gold_better"]]
-    answers = {v["battle_id"]: ("model_a" if v["gold_better"] == "left" else "model_b") for v in gold}
-    return score_gold(gold, answers, gold_key="battle_id")
-
-
 class VoteSnapshot:
-    """Every anonymous vote and the models' details, read once: each view of the board is computed from it,
-    so one page of the leaderboard reads the database once however many views it shows.
+    """The counted votes (aggregated rows), the models' details and the stored Elo, read once: each view of the
+    board is computed from them, so one page of the leaderboard reads the database once however many views it
+    shows.
 
-    The data never changes after construction, so what is derived from it (gold scores, session weights, board
-    rows, Bradley–Terry fits) is computed once and kept: a page showing the board, the in-house view and a
-    comparison fits the votes once. The cached rows are shared: treat what the methods return as read-only.
+    The data never changes after construction, so what is derived from it (filtered rows, Bradley–Terry fits)
+    is computed once and kept: a page showing the board, the in-house view and a comparison fits once. The
+    cached rows are shared: treat what the methods return as read-only.
     """
 
-    def __init__(self, votes: list[dict[str, Any]], models: dict[str, dict[str, Any]], settings: Settings) -> None:
-        self.votes = votes  # anonymous voted battles, gold ones included
+    def __init__(
+        self,
+        rows: BattleRows,
+        models: dict[str, dict[str, Any]],
+        settings: Settings,
+        *,
+        elo: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
+        simulated: bool = False,
+        audit: SnapshotAudit | None = None,
+    ) -> None:
+        self.all_rows = rows  # every counted board vote of this population, aggregated
         self.model_info = models
         self.settings = settings
+        self.elo = elo  # (language or "", category or "") → model → online Elo; None: computed from the rows
+        self.simulated = simulated
+        self.audit = audit
         self._lock = threading.RLock()  # one fit at a time: concurrent readers of a shared snapshot wait for it
         self._battle_rows: dict[tuple[str | None, str | None], BattleRows] = {}
         self._fits: dict[tuple[Any, ...], tuple[BattleRows, Leaderboard]] = {}
+        self._raters: dict[str, Any] | None = None
 
     def models(self) -> dict[str, dict[str, Any]]:
         return self.model_info
 
-    def gold_scores(self, votes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Gold-pair accuracy per session (of `votes`, default: this snapshot's votes, computed once)."""
-        return self._gold if votes is None else _score_gold(votes)
-
-    @cached_property
-    def _gold(self) -> dict[str, Any]:
-        return _score_gold(self.votes)
-
-    @cached_property
-    def session_weights(self) -> dict[str, float]:
-        """Weight of each session's votes from its gold record (empty when the gold policy is "none")."""
-        from arena.ratings import session_weights
-
-        if self.settings.gold_policy == "none":
-            return {}
-        return session_weights(self._gold, mode=self.settings.gold_policy)
-
-    @cached_property
-    def _board_rows(self) -> list[dict[str, Any]]:
-        weights = self.session_weights
-        return [{**v, "weight": v["weight"] * weights.get(v["session"], 1.0)} for v in self.votes if not v["is_gold"]]
-
     def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
-        """Board rows: anonymous, non-gold votes (filtered), each weighted by its session's gold record."""
-        return [
-            v
-            for v in self._board_rows
-            if (language is None or v["language"] == language) and (category is None or v["category"] == category)
-        ]
+        """Per-vote board rows (anonymous, non-gold, weighted by their class), read from the database now: for
+        audits (the board itself reads :meth:`battle_rows`)."""
+        if self.audit is None:
+            raise RuntimeError("this snapshot has no database behind it")
+        return self.audit.votes(language, category)
 
     def battle_rows(self, language: str | None = None, category: str | None = None) -> BattleRows:
-        """The (filtered) board rows as the rating engine's arrays, built once per filter."""
-        from arena.ratings import BattleRows
+        """The (filtered) counted board votes as the rating engine's aggregated rows, built once per filter."""
+        import numpy as np
 
         with self._lock:
             key = (language, category)
             if key not in self._battle_rows:
-                self._battle_rows[key] = BattleRows.from_records(self.rows(language, category))
+                rows = self.all_rows
+                if len(rows) and (language is not None or category is not None):
+                    mask = np.ones(len(rows), dtype=bool)
+                    if language is not None:
+                        mask &= rows.extra["language"] == language
+                    if category is not None:
+                        mask &= rows.extra["category"] == category
+                    rows = rows.subset(mask)
+                self._battle_rows[key] = rows
             return self._battle_rows[key]
 
     def fit(
@@ -138,7 +132,9 @@ class VoteSnapshot:
                 pinned = anchor
                 if pinned is None and self.settings.anchor_model in rows.models:
                     pinned = self.settings.anchor_model
-                self._fits[key] = (rows, leaderboard(rows, bootstrap_rounds=rounds, seed=seed, anchor=pinned))
+                elo = None if self.elo is None else self.elo.get((language or "", category or ""), {})
+                board = leaderboard(rows, bootstrap_rounds=rounds, seed=seed, anchor=pinned, elo=elo)
+                self._fits[key] = (rows, board)
             rows, board = self._fits[key]
         return rows, _with_min_votes(board, min_votes)
 
@@ -152,15 +148,15 @@ class VoteSnapshot:
         seed: int = 0,
     ) -> dict[str, Any]:
         """Rank, model, organisation, licence, rating with 95 % CI, votes, win rate, Elo."""
-        records = self.rows(language, category)
+        votes = self.battle_rows(language, category).total
         threshold = self.settings.min_votes if min_votes is None else min_votes
         result: dict[str, Any] = {
-            "votes": len(records),
+            "votes": votes,
             "min_votes": threshold,
             "rows": [],
             "filters": {"language": language, "category": category},
         }
-        if not records:
+        if not votes:
             return result
         _, board = self.fit(language, category, min_votes=threshold, bootstrap_rounds=bootstrap_rounds, seed=seed)
         meta = self.models()
@@ -198,8 +194,7 @@ class VoteSnapshot:
         from arena.ratings import versus_rows
 
         in_house = in_house or self.in_house_model()
-        records = self.rows()
-        if in_house is None or not any(in_house in (r["model_a"], r["model_b"]) for r in records):
+        if in_house is None or in_house not in self.battle_rows().models:
             return {"in_house": in_house, "rows": []}
         rows, board = self.fit(bootstrap_rounds=self.decision_rounds, seed=seed)
         meta = self.models()
@@ -212,9 +207,7 @@ class VoteSnapshot:
         """Any two models: P(a better than b) from the bootstrap, the gap with its CI, and votes to settle."""
         from arena.ratings import compare_models
 
-        records = self.rows()
-        voted = {r["model_a"] for r in records} | {r["model_b"] for r in records}
-        missing = [m for m in (a, b) if m not in voted]
+        missing = [m for m in (a, b) if m not in self.battle_rows().models]
         if missing:
             raise Refusal("no_votes", f"no anonymous votes yet for: {', '.join(missing)}", 404)
         if a == b:
@@ -224,19 +217,20 @@ class VoteSnapshot:
 
     def position_bias(self) -> dict[str, Any]:
         """P(the left video wins) among decisive anonymous votes, with a 95 % Wilson interval."""
-        from arena.ratings import position_bias
+        from arena.ratings.battles import MODEL_A, MODEL_B
+        from arena.ratings.raters import wilson_interval
 
-        votes = [v for v in self.votes if not v["is_gold"]]
-        flags = [{"left_won": {"left": True, "right": False}.get(v["choice"])} for v in votes]
-        p, low, high = position_bias(flags)
-        decisive = sum(f["left_won"] is not None for f in flags)
+        rows = self.all_rows
+        left = int(rows.battles[rows.winner == MODEL_A].sum())
+        decisive = left + int(rows.battles[rows.winner == MODEL_B].sum())
+        p, low, high = (left / decisive, *wilson_interval(left, decisive)) if decisive else (0.5, 0.0, 1.0)
         return {"p_left": round(p, 4), "ci": [round(low, 4), round(high, 4)], "decisive_votes": decisive}
 
     def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
         """Win-fraction and battle-count matrices (pandas DataFrames labelled by display name)."""
         from arena.ratings import battle_count_matrix, win_fraction_matrix
 
-        if not self.rows(language, category):
+        if not self.battle_rows(language, category).total:
             return {"win_fraction": None, "battle_count": None}
         rows = self.battle_rows(language, category)
         names = {m: info["display_name"] for m, info in self.models().items()}
@@ -249,7 +243,8 @@ class VoteSnapshot:
 
     def category_boards(self, field: str = "category", seed: int = 0) -> dict[str, list[dict[str, Any]]]:
         """One board per prompt category (or language): rows as in :meth:`board`."""
-        values = sorted({str(r[field]) for r in self.rows()})
+        rows = self.all_rows
+        values = sorted({str(v) for v in rows.extra[field][rows.battles > 0]}) if len(rows) else []
         out = {}
         for value in values:
             kwargs = {"language": value} if field == "language" else {"category": value}
@@ -258,81 +253,91 @@ class VoteSnapshot:
 
     def raters(self) -> dict[str, Any]:
         """Per session: votes, agreement with the consensus, and gold-pair accuracy."""
-        from arena.ratings import BattleRows, session_agreement, session_weights
+        from arena.ratings import BattleRows, session_agreement
 
-        votes = self.votes
-        gold = self._gold
-        failed = {s for s, w in session_weights(gold, mode="exclude").items() if w == 0.0}
-        board_rows = [v for v in votes if not v["is_gold"]]
-        agreement = session_agreement(BattleRows.from_records(board_rows)) if board_rows else {}
-        sessions = sorted(set(agreement) | set(gold))
-        return {
-            s: {
-                **agreement.get(s, {}),
-                "gold_votes": gold[s].votes if s in gold else 0,
-                "gold_accuracy": round(gold[s].accuracy, 4) if s in gold else None,
-                "gold_failed": s in failed,
+        with self._lock:
+            if self._raters is not None:
+                return self._raters
+            if self.audit is None:
+                raise RuntimeError("this snapshot has no database behind it")
+            gold, failed, records = self.audit.raters()
+            columns = {k: [r[k] for r in records] for k in ("session", "model_a", "model_b", "winner", "count")}
+            agreement = session_agreement(BattleRows.from_table(columns, keep=("session",))) if records else {}
+            sessions = sorted(set(agreement) | set(gold))
+            self._raters = {
+                s: {
+                    **agreement.get(s, {}),
+                    "gold_votes": gold[s].votes if s in gold else 0,
+                    "gold_accuracy": round(gold[s].accuracy, 4) if s in gold else None,
+                    "gold_failed": s in failed,
+                }
+                for s in sessions
             }
-            for s in sessions
-        }
-
-
-def _model_info(session: Session) -> dict[str, dict[str, Any]]:
-    return {
-        m.id: {
-            "display_name": m.display_name,
-            "organisation": m.organisation,
-            "licence": m.licence,
-            "in_house": m.in_house,
-            "enabled": m.enabled,
-        }
-        for m in session.scalars(select(Model))
-    }
-
-
-def _votes_token(session: Session) -> tuple[int, int | None]:
-    """Changes whenever a vote is stored or deleted (the vote ids only grow)."""
-    count, last = session.execute(select(func.count(Vote.id), func.max(Vote.id))).one()
-    return int(count), last
+            return self._raters
 
 
 class LeaderboardService:
-    """Reads the votes; every view comes from a :class:`VoteSnapshot` (take one to show several views).
+    """Reads the counted votes; every view comes from a :class:`VoteSnapshot` (take one to show several views).
 
-    The last snapshot is kept as a cache (not state of record) and reused while it is younger than
-    `snapshot_max_age_s` *and* no vote was added or removed since (one cheap ``count(*), max(id)`` query on
-    the votes decides): so repeated reads of the board (the public API, the UI's several events of one page)
-    neither re-read every vote nor refit the bootstrap, yet a vote is on the board as soon as it is stored.
-    Model details (names, the in-house flag) may lag by up to `snapshot_max_age_s`.
+    The last snapshot of each population is kept as a cache (not state of record) and reused while it is younger
+    than `snapshot_max_age_s` *and* the tallies' version is unchanged (one single-row read decides): repeated
+    reads of the board (the public API, the UI's several events of one page) neither re-read the counts nor
+    refit, yet a vote is on the board as soon as it is stored. The matchmaker takes the same snapshot and may
+    accept one a few seconds old (`stale_ok_s`). Model details may lag by up to `snapshot_max_age_s`.
     """
 
-    def __init__(self, factory: sessionmaker[Session], settings: Settings, snapshot_max_age_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        snapshot_max_age_s: float = 5.0,
+        tallies: Tallies | None = None,
+    ) -> None:
         self.factory = factory
         self.settings = settings
         self.snapshot_max_age_s = snapshot_max_age_s
+        self.tallies = tallies or Tallies(settings.gold_policy)
         self._lock = threading.Lock()
-        self._cached: tuple[float, tuple[int, int | None], VoteSnapshot] | None = None  # (taken, votes token, it)
+        self._cached: dict[bool, tuple[float, BoardToken, VoteSnapshot]] = {}  # simulated → (taken, token, it)
 
-    def snapshot(self, max_age_s: float | None = None) -> VoteSnapshot:
-        """The votes and models as of now: the cached snapshot when it is younger than `max_age_s` (default:
-        the service's) and the votes are unchanged since; else a fresh read (0 forces one)."""
+    def snapshot(
+        self, max_age_s: float | None = None, *, simulated: bool = False, stale_ok_s: float = 0.0
+    ) -> VoteSnapshot:
+        """The counted votes and models as of now (human votes; with `simulated`, simulated ones too): the cached
+        snapshot when it is younger than `max_age_s` (default: the service's) and no vote arrived since, or
+        younger than `stale_ok_s` whatever arrived; else a fresh read (`max_age_s=0` forces one)."""
+        from arena.ratings.raters import class_weights
+
         max_age = self.snapshot_max_age_s if max_age_s is None else max_age_s
         with self._lock:  # concurrent readers wait for one read rather than each doing it
             with transaction(self.factory) as session:
-                token = _votes_token(session)
-                cached = self._cached
-                if cached is not None and cached[1] == token and time.monotonic() - cached[0] < max_age:
+                token = board_token(session)
+                if token.stale:  # a database migrated with votes in it: count them once
+                    self.tallies.ensure_fresh(session)
+            cached = self._cached.get(simulated)
+            if cached is not None:
+                age = time.monotonic() - cached[0]
+                if age < stale_ok_s or (cached[1] == token and age < max_age):
                     return cached[2]
-                snap = VoteSnapshot(voted_battles(session), _model_info(session), self.settings)
-            self._cached = (time.monotonic(), token, snap)
+            with transaction(self.factory) as session:
+                token = board_token(session)
+                rows = read_board_rows(
+                    session, simulated=simulated, class_weights=class_weights(self.settings.gold_policy)
+                )
+                elo = read_elo(session, ALL if simulated else HUMAN)
+                models = model_info(session)
+            audit = SnapshotAudit(self.factory, self.settings, simulated)
+            snap = VoteSnapshot(rows, models, self.settings, elo=elo, simulated=simulated, audit=audit)
+            self._cached[simulated] = (time.monotonic(), token, snap)
             return snap
 
     def models(self) -> dict[str, dict[str, Any]]:
         with transaction(self.factory) as session:
-            return _model_info(session)
+            return model_info(session)
 
     # One-view conveniences (the API, the CLI and the matchmaker need one view at a time).
     def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
+        """Per-vote board rows (an audit read; see :meth:`VoteSnapshot.rows`)."""
         return self.snapshot().rows(language, category)
 
     def board(self, **kwargs: Any) -> dict[str, Any]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import random
-import threading
-import time
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from arena.services.battles import Candidate
 from arena.services.leaderboard import LeaderboardService
@@ -17,8 +15,9 @@ if TYPE_CHECKING:
 
 
 class MatchmakingChooser:
-    """A PairChooser: builds a snapshot of ratings, uncertainty and vote counts from the stored votes and lets
-    :class:`arena.ratings.Matchmaker` pick where a vote teaches most (with an exploration floor)."""
+    """A PairChooser: takes ratings, uncertainty and vote counts from the leaderboard's snapshot of the counted
+    votes (the same one the board shows) and lets :class:`arena.ratings.Matchmaker` pick where a vote teaches
+    most (with an exploration floor). A snapshot up to `refresh_s` old is good enough to choose a pair."""
 
     def __init__(
         self,
@@ -28,18 +27,10 @@ class MatchmakingChooser:
     ) -> None:
         self.leaderboard = leaderboard
         self.policy = policy
-        self.refresh_s = refresh_s  # the vote snapshot is re-read at most this often (a cache, not state)
-        self._lock = threading.Lock()
-        self._snapshot: tuple[float, Any] | None = None
+        self.refresh_s = refresh_s
 
     def _rows(self) -> BattleRows:
-        from arena.ratings import BattleRows
-
-        with self._lock:
-            now = time.monotonic()
-            if self._snapshot is None or now - self._snapshot[0] > self.refresh_s:
-                self._snapshot = (now, BattleRows.from_records(self.leaderboard.rows()))
-            return self._snapshot[1]
+        return self.leaderboard.snapshot(stale_ok_s=self.refresh_s).battle_rows()
 
     def prefetch(self) -> None:
         """Read the votes now if the snapshot is stale. Battle starts call this before opening their transaction,

@@ -11,14 +11,15 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.battles import BattleService
 from arena.services.sessions import hash_ip
+from arena.services.tallies import Tallies
 from arena.services.views import Refusal, Reveal, SideReveal, aware
-from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, Vote, VoteChoice, utcnow
+from db.models import Battle, BattleMode, BattleStatus, Model, Video, Vote, VoteChoice, utcnow
 from db.session import transaction
 
 AspectChoice = Literal["left", "right", "tie", "both_bad"]
@@ -36,12 +37,18 @@ class Aspects(BaseModel):
 
 class VoteService:
     def __init__(
-        self, factory: sessionmaker[Session], battles: BattleService, ip_salt: str, min_view_s: float = 0.0
+        self,
+        factory: sessionmaker[Session],
+        battles: BattleService,
+        ip_salt: str,
+        min_view_s: float = 0.0,
+        tallies: Tallies | None = None,
     ) -> None:
         self.factory = factory
         self.battles = battles
         self.ip_salt = ip_salt
         self.min_view_s = min_view_s  # a vote sooner than this after the videos were shown is refused
+        self.tallies = tallies or Tallies()  # counts, voter records and Elo, written with each vote
 
     def vote(
         self,
@@ -50,7 +57,11 @@ class VoteService:
         choice: str,
         aspects: dict[str, Any] | None = None,
         ip: str | None = None,
+        *,
+        simulated: bool = False,
     ) -> Reveal:
+        """Store the vote once (with its tallies, in one transaction) and reveal the names, or refuse with a
+        reason. `simulated`: a simulated voter's vote, kept off human boards, exports and decisions."""
         try:
             parsed_choice = VoteChoice(choice)
         except ValueError as exc:
@@ -87,17 +98,17 @@ class VoteService:
                 if stored.rowcount != 1:
                     raise Refusal("already_voted", "this battle already has a vote", 409)
                 shown = delivered or aware(battle.shown_at)
-                session.add(
-                    Vote(
-                        battle_id=battle_id,
-                        choice=parsed_choice,
-                        aspects=parsed_aspects,
-                        session_id=session_id,
-                        ip_hash=hash_ip(ip, self.ip_salt),
-                        seconds_to_vote=(now - shown).total_seconds() if shown else None,
-                    )
+                vote = Vote(
+                    battle_id=battle_id,
+                    choice=parsed_choice,
+                    aspects=parsed_aspects,
+                    session_id=session_id,
+                    ip_hash=hash_ip(ip, self.ip_salt),
+                    seconds_to_vote=(now - shown).total_seconds() if shown else None,
+                    simulated=simulated,
+                    weight=1.0,
                 )
-                session.flush()
+                self.tallies.store(session, battle, vote)
         except IntegrityError as exc:
             raise Refusal("already_voted", "this battle already has a vote", 409) from exc
         finally:
@@ -178,104 +189,3 @@ def _side(session: Session, model_id: str, video_id: int | None, pool: bool) -> 
         settings=settings if video else {},
         adjustments=video.provenance.get("adjustments", {}) if video else {},
     )
-
-
-_WINNER = {
-    VoteChoice.left: "model_a",
-    VoteChoice.right: "model_b",
-    VoteChoice.tie: "tie",
-    VoteChoice.both_bad: "tie (bothbad)",
-}
-
-
-def voted_battles(session: Session, *, include_named: bool = False) -> list[dict[str, Any]]:
-    """Every voted battle as a FastChat-style row plus our fields (the input of ratings and exports).
-
-    One joined query over plain columns: no ORM objects, no lazy loads (it runs on every pool battle start).
-    """
-    query = (
-        select(
-            Battle.id,
-            Battle.left_model_id,
-            Battle.right_model_id,
-            Battle.mode,
-            Battle.is_gold,
-            Battle.gold_better,
-            Battle.source,
-            Battle.left_video_id,
-            Battle.right_video_id,
-            Vote.choice,
-            Vote.session_id,
-            Vote.ip_hash,
-            Vote.aspects,
-            Vote.seconds_to_vote,
-            Vote.weight,
-            Vote.created_at,
-            Prompt.id,
-            Prompt.key,
-            Prompt.text,
-            Prompt.language,
-            Prompt.category,
-            Prompt.suite,
-        )
-        .join(Vote, Vote.battle_id == Battle.id)
-        .join(Prompt, Prompt.id == Battle.prompt_id)
-        .where(Battle.status == BattleStatus.voted)
-        .order_by(Vote.created_at, Vote.id)
-    )
-    if not include_named:
-        query = query.where(Battle.mode == BattleMode.anonymous)
-    rows = []
-    for (
-        battle_id,
-        left,
-        right,
-        mode,
-        is_gold,
-        gold_better,
-        source,
-        left_video,
-        right_video,
-        choice,
-        session_id,
-        ip_hash,
-        aspects,
-        seconds,
-        weight,
-        created,
-        prompt_id,
-        key,
-        text,
-        language,
-        category,
-        suite,
-    ) in session.execute(query):
-        rows.append(
-            {
-                "battle_id": battle_id,
-                "model_a": left,
-                "model_b": right,
-                "winner": _WINNER[choice],
-                "choice": choice.value,
-                "mode": mode.value,
-                "prompt_id": prompt_id,
-                "prompt_key": key,
-                "prompt": text,
-                "language": language,
-                "category": category,
-                "suite": suite,
-                "session_id": session_id,
-                "session": session_id,
-                "ip_hash": ip_hash,
-                "aspects": aspects,
-                "seconds_to_vote": seconds,
-                "is_gold": is_gold,
-                "gold_better": gold_better,
-                "weight": weight,
-                "source": source,
-                "tstamp": aware(created).timestamp() if created else None,
-                "left_video_id": left_video,
-                "right_video_id": right_video,
-            }
-        )
-    return rows

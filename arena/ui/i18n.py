@@ -119,6 +119,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_pair_accuracy": "Pair accuracy",
         "col_spearman": "Spearman ρ vs ratings",
         "col_models": "Models",
+        "vbench_md": "### VBench view: VBench's dimensions, raw → normalised as on its leaderboard",
+        "vbench_help": "Raw values pooled as VBench pools them (consistency over every frame pair, temporal flickering on static videos only, dynamic degree as a share of videos); normalised = (raw − Min) / (Max − Min) with VBench's constants. † = not the model VBench uses, so not comparable with published entries.",
+        "vbench_not_computed": "Not computed here: {dims}.",
+        "vbench_unavailable": "Unavailable: {items}.",
     },
     "zh": {
         "header_md": "# 视频竞技场\n同一个提示词，两个匿名的文生视频模型。看完两个视频后投票。",
@@ -225,6 +229,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_pair_accuracy": "成对准确率",
         "col_spearman": "与评分的 Spearman ρ",
         "col_models": "模型数",
+        "vbench_md": "### VBench 视图：VBench 的各维度，原始值 → 按其排行榜方式归一化",
+        "vbench_help": "原始值按 VBench 的方式汇总（一致性在所有帧对上汇总，时间闪烁只计静态视频，动态程度为视频占比）；归一化 = (原始值 − Min) / (Max − Min)，使用 VBench 的常数。† = 不是 VBench 所用的模型，不能与公开榜单直接比较。",
+        "vbench_not_computed": "此处未计算：{dims}。",
+        "vbench_unavailable": "不可用：{items}。",
     },
 }
 

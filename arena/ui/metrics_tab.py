@@ -1,4 +1,5 @@
-"""Metrics tab: per-model automatic scores with CIs (by prompt category) and their agreement with the votes."""
+"""Metrics tab: per-model automatic scores with CIs (by prompt category), the VBench view, and their agreement with
+the votes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pandas as pd
 from arena.services.container import Arena
 from arena.services.metric_board import ScoredVideo
 from arena.ui.i18n import request_language, t, text
+from metrics.vbench import VBenchView
 
 
 def scores_table(arena: Arena, category: str | None, lang: str, videos: dict[int, ScoredVideo]) -> pd.DataFrame:
@@ -40,15 +42,42 @@ def agreement_table(arena: Arena, lang: str, videos: dict[int, ScoredVideo]) -> 
     return pd.DataFrame(rows, columns=[text(f"col_{c}", lang) for c in cols])
 
 
+def vbench_table(view: VBenchView, lang: str) -> tuple[pd.DataFrame, str]:
+    """One row per model, one column per VBench dimension we compute: "raw → normalised" (and what is missing)."""
+    columns = [text("col_model", lang)]
+    rows = []
+    unavailable: dict[str, str] = {}
+    for model in view.models:
+        row = [model.model]
+        for d in model.dimensions:
+            if d.dimension not in columns:
+                columns.append(d.dimension)
+            if d.estimate is None or d.normalised is None:
+                row.append("–")
+                unavailable.setdefault(d.dimension, d.note)
+                continue
+            mark = "" if d.same_models_as_vbench else " †"
+            row.append(f"{d.estimate.value:.4f} → {d.normalised:.3f}{mark}")
+        rows.append(row)
+    lines = [text("vbench_help", lang)]
+    if unavailable:
+        items = "; ".join(f"{dim} ({why})" if why else dim for dim, why in unavailable.items())
+        lines.append(text("vbench_unavailable", lang, items=items))
+    lines.append(text("vbench_not_computed", lang, dims=", ".join(d["dimension"] for d in view.not_computed)))
+    return pd.DataFrame(rows, columns=columns), "\n\n".join(lines)
+
+
 def metrics_views(arena: Arena, category: str | None, lang: str) -> dict[str, Any]:
     cat = None if category in (None, "", "all") else category
-    videos = arena.metric_board.read()  # one read of the scores for both tables
-    scores = scores_table(arena, cat, lang, videos)
+    board = arena.metric_board.read_all()  # one read of the scores for every table
+    scores = scores_table(arena, cat, lang, board.videos)
     if len(scores) == 0:
         note = text("no_scores", lang)
     else:
         note = "" if arena.metric_board.calibrated() else f"⚠ {text('uncalibrated', lang)}"
-    return {"note": note, "scores": scores, "agreement": agreement_table(arena, lang, videos)}
+    vbench, vbench_note = vbench_table(arena.metric_board.vbench(category=cat, board=board), lang)
+    agreement = agreement_table(arena, lang, board.videos)
+    return {"note": note, "scores": scores, "vbench": vbench, "vbench_note": vbench_note, "agreement": agreement}
 
 
 def build_metrics_tab(arena: Arena) -> gr.Tab:
@@ -62,15 +91,24 @@ def build_metrics_tab(arena: Arena) -> gr.Tab:
         note = gr.Markdown()
         gr.Markdown(t("metrics_md"))
         scores = gr.Dataframe(interactive=False, wrap=True)
+        gr.Markdown(t("vbench_md"))
+        vbench = gr.Dataframe(interactive=False, wrap=True)
+        vbench_note = gr.Markdown()
         gr.Markdown(t("agreement_md"))
         gr.Markdown(t("agreement_help"))
         agreement = gr.Dataframe(interactive=False, wrap=True)
 
     def show(category: str | None, request: gr.Request) -> dict[Any, Any]:
         views = metrics_views(arena, category, request_language(request))
-        return {note: views["note"], scores: views["scores"], agreement: views["agreement"]}
+        return {
+            note: views["note"],
+            scores: views["scores"],
+            vbench: views["vbench"],
+            vbench_note: views["vbench_note"],
+            agreement: views["agreement"],
+        }
 
-    outputs = [note, scores, agreement]
+    outputs = [note, scores, vbench, vbench_note, agreement]
     refresh.click(show, [category], outputs, api_name="metrics")
     category.change(show, [category], outputs, api_visibility="private")
     tab.select(show, [category], outputs, api_visibility="private")

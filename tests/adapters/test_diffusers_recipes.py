@@ -126,6 +126,26 @@ def test_variant_weights_are_found_or_the_check_says_to_set_variant(
         DiffusersParams.model_validate(base | {"variant": "../bf16"})
 
 
+def test_arena_models_check_fails_a_variant_only_folder_until_variant_is_set(tiny: Tiny, tmp_path: Path) -> None:
+    """Before `variant`, such a folder passed `arena models check` and then failed to load."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from arena.cli import build_app
+
+    tiny("mochi").pipe.save_pretrained(tmp_path / "mochi", variant="bf16")
+    entry = "{id: %s, display_name: M, kind: diffusers, params: {family: mochi, path: mochi%s}}"
+    (tmp_path / "models.yaml").write_text(
+        "models:\n  - " + entry % ("plain", "") + "\n  - " + entry % ("bf16", ", variant: bf16") + "\n"
+    )
+    args = ["models", "check", "--json", "--models-file", str(tmp_path / "models.yaml")]
+    result = CliRunner().invoke(build_app(), args)
+    rows = {r["id"]: r for r in json.loads(result.output)}
+    assert not rows["plain"]["ok"] and "set variant" in rows["plain"]["detail"]
+    assert rows["bf16"]["ok"], rows["bf16"]["detail"]
+
+
 def test_sharded_variant_with_a_lost_shard_is_reported(tiny: Tiny, tmp_path: Path) -> None:
     folder = tmp_path / "sharded"
     tiny("mochi").pipe.save_pretrained(folder, variant="bf16", max_shard_size="20KB")
@@ -151,6 +171,29 @@ def test_animatediff_gets_ddim_with_a_linear_schedule() -> None:
     )
     assert (config.beta_schedule, config.clip_sample, config.steps_offset) == ("linear", False, 1)
     assert config.timestep_spacing == "linspace" and config.beta_start == 0.00085  # the base's betas kept
+
+
+def test_animatediff_base_folder_with_a_separate_motion_adapter(tmp_path: Path) -> None:
+    """A Stable Diffusion base saved without a motion adapter, plus ``motion_adapter`` (a folder here; a cached
+    repo id works the same), loaded through the real path: the PNDM it was saved with becomes DDIM."""
+    import json
+    import shutil
+
+    tp = BUILDERS["animatediff"]()
+    tp.pipe.save_pretrained(tmp_path / "base")
+    shutil.move(tmp_path / "base" / "motion_adapter", tmp_path / "motion")
+    index = json.loads((tmp_path / "base" / "model_index.json").read_text())
+    (tmp_path / "base" / "model_index.json").write_text(
+        json.dumps({k: v for k, v in index.items() if k != "motion_adapter"})
+    )
+    params = {"family": "animatediff", "path": "base", "motion_adapter": "elsewhere"} | tp.params
+    lost = DiffusersAdapter.from_config("ad", params, tmp_path)
+    assert not lost.check().ok and "elsewhere" in lost.check().detail
+    adapter = DiffusersAdapter.from_config("ad", params | {"motion_adapter": "motion"}, tmp_path)
+    assert adapter.check().ok, adapter.check().detail
+    video = adapter.generate(req())
+    assert video.provenance.params["scheduler"] == "DDIMScheduler" and video.num_frames == 8
+    assert np.abs(video.frames.astype(int) - adapter_for(tp).generate(req()).frames.astype(int)).max() <= 1
 
 
 def test_scheduler_config_overrides_are_checked() -> None:

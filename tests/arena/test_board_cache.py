@@ -15,6 +15,7 @@ import arena.ratings as engine
 from arena.cli import build_app
 from arena.services.container import Arena
 from arena.services.leaderboard import VoteSnapshot
+from arena.services.vote_rows import SnapshotAudit
 from db.models import Battle
 from db.session import transaction
 
@@ -48,13 +49,11 @@ def test_a_snapshot_fits_once_and_board_and_decisions_share_the_fit(
     arena.prefill(models=WORKING)
     cast_votes(arena, 15)
     snap = arena.leaderboard.snapshot(max_age_s=0)
-    weights = snap.session_weights
-    assert snap.session_weights is weights  # computed once
-    rows = snap.rows()
-    scored: list[int] = []
-    real_gold = engine.score_gold
-    monkeypatch.setattr(engine, "score_gold", lambda *a, **k: scored.append(1) or real_gold(*a, **k))
-    assert snap.rows() == rows and not scored  # gold scores and weights are not recomputed per call
+    assert snap.battle_rows() is snap.battle_rows()  # built once per filter
+    per_vote: list[int] = []
+    monkeypatch.setattr(SnapshotAudit, "votes", lambda *a: per_vote.append(1) or [])
+    real_elo = engine.elo.elo_array
+    monkeypatch.setattr(engine.elo, "elo_array", lambda *a, **k: per_vote.append(1) or real_elo(*a, **k))
 
     board = snap.board()
     versus = snap.versus()
@@ -71,6 +70,7 @@ def test_a_snapshot_fits_once_and_board_and_decisions_share_the_fit(
     snap.board(category="motion")
     snap.board(category="motion")
     assert fits == [20, 20, 20]  # one more per filter (and the direct fit above)
+    assert per_vote == [1]  # only the direct fit above replays Elo; no view reads one row per vote
 
 
 def test_decisions_use_at_least_20_rounds_in_their_own_fit(
@@ -169,14 +169,25 @@ def test_cli_ratings_from_the_database_imports_no_heavy_library(arena: Arena) ->
     assert "HEAVY []" in out.stdout and '"ratings"' in out.stdout, out.stdout + out.stderr
 
 
-def test_snapshot_rows_are_the_weighted_non_gold_votes() -> None:
+def test_snapshot_filters_the_counted_rows_once_per_filter() -> None:
+    from arena.ratings import BattleRows
     from arena.settings import Settings
 
-    vote = {"session": "s", "weight": 1.0, "language": "en", "category": "c", "choice": "left", "winner": "model_a"}
-    votes = [
-        {**vote, "battle_id": "g", "is_gold": True, "gold_better": "right", "model_a": "a", "model_b": "b"},
-        {**vote, "battle_id": "x", "is_gold": False, "gold_better": None, "model_a": "a", "model_b": "b"},
-    ]
-    snap = VoteSnapshot(votes, {}, Settings(gold_policy="exclude"))  # type: ignore[call-arg]
-    assert [r["battle_id"] for r in snap.rows()] == ["x"] and snap.rows() is not snap.rows()
-    assert snap.rows(language="zh") == []
+    rows = BattleRows.from_table(
+        {
+            "model_a": ["a", "a", "b"],
+            "model_b": ["b", "c", "c"],
+            "winner": ["model_a", "tie", "model_b"],
+            "language": ["en", "zh", "en"],
+            "category": ["c", "c", "d"],
+            "count": [3, 2, 5],
+        },
+        keep=("language", "category"),
+    )
+    snap = VoteSnapshot(rows, {}, Settings())
+    assert snap.battle_rows().total == 10 and snap.battle_rows(language="en").total == 8
+    assert snap.battle_rows(language="en", category="c").models == ("a", "b")
+    assert snap.battle_rows(language="zh") is snap.battle_rows(language="zh")
+    assert snap.board(language="fr")["votes"] == 0 and snap.position_bias()["decisive_votes"] == 8
+    with pytest.raises(RuntimeError, match="no database"):
+        snap.rows()

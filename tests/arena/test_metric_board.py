@@ -125,3 +125,44 @@ def test_the_metric_board_counts_pool_videos_and_the_latest_metric_version(arena
     assert (row["model_id"], row["metric"], row["mean"], row["videos"]) == ("alpha-7b", "clipsim", 0.25, len(pool))
     assert arena.metric_board.summary() == [row]
     assert arena.metric_board.summary(category="motion", videos=videos)[0]["videos"] < len(pool)
+
+
+def test_board_pools_vbench_consistency_over_frame_pairs_and_reports_json(arena: Arena) -> None:
+    """Stored rows as the scorer writes them: pair counts in details, DINO rows under their own model (the newest
+    model wins), unavailable rows with their reason; the board, the VBench view and the report read them."""
+    import json
+
+    with transaction(arena.factory) as session:
+        pool = list(session.scalars(select(Video).where(Video.model_id == "alpha-7b").order_by(Video.id)))
+        for video, (value, pairs) in zip(pool[:3], [(1.0, 2), (0.5, 8), (0.8, 0)], strict=True):
+            for encoder, v in (("dinov2-base", 0.1), ("dino-vitb16", value)):  # older model first
+                session.add(
+                    MetricScore(
+                        video_id=video.id, metric="subject_consistency", metric_version="2", encoder=encoder,
+                        value=v, details={"pairs": pairs, "status": "ok"},
+                    )
+                )  # fmt: skip
+            session.add(
+                MetricScore(
+                    video_id=video.id, metric="aesthetic", metric_version="2", encoder="ViT-L-14-openai", value=None,
+                    details={"status": "unavailable", "reason": "LAION aesthetic head not found"},
+                )
+            )  # fmt: skip
+            session.add(
+                MetricScore(video_id=video.id, metric="temporal_flicker", metric_version="1", encoder="", value=0.9)
+            )
+    (row,) = [r for r in arena.metric_board.summary() if r["metric"] == "subject_consistency"]
+    assert row["mean"] == 0.6 and row["pairs"] == 10 and row["pooling"] == "pairs"  # (2*1 + 8*0.5) / 10
+    view = arena.metric_board.vbench()
+    (alpha,) = view.models
+    dims = {d.dimension: d for d in alpha.dimensions}
+    assert dims["subject_consistency"].model == "dino-vitb16" and dims["subject_consistency"].same_models_as_vbench
+    assert dims["aesthetic_quality"].status == "unavailable" and "LAION" in dims["aesthetic_quality"].note
+    assert dims["temporal_flickering"].status == "unavailable"  # no static filter ran: VBench would not score it
+    report = arena.metric_board.report(video_ids=[pool[0].id, pool[1].id])
+    assert report.videos == 2 and report.encoder == ENC
+    payload = json.loads(json.dumps(report.to_dict()))
+    assert {r["metric"] for r in payload["models"]} == {"subject_consistency", "temporal_flicker"}
+    assert {r["category"] for r in payload["categories"]} <= {"motion", "colour", "count"}
+    assert payload["vbench"]["models"][0]["model"] == "Alpha Seven"
+    assert arena.metric_board.report(run_id="no-such-run").videos == 0

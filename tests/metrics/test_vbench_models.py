@@ -39,7 +39,7 @@ def test_without_dino_weights_subject_consistency_is_unavailable_never_a_copy(ti
 def test_auto_finds_dino_vitb16_in_the_hf_cache_and_labels_it_vbench(tmp_path):
     fake_hf_cache(tmp_path, "facebook/dino-vitb16", save_tiny_vit)
     choice = choose_dino("auto", tmp_path)
-    assert choice.label == "dino-vitb16" and choice.vbench and choice.folder is not None
+    assert choice.label == "dino-vitb16" and choice.vbench and choice.path is not None
     feats = load_dino(choice, "cpu").encode_images(moving_square(frames=3))
     assert feats.shape == (3, 32) and np.allclose(np.linalg.norm(feats, axis=1), 1, atol=1e-5)
 
@@ -52,7 +52,7 @@ def test_dinov2_folder_runs_and_is_labelled_as_not_vbench(tmp_path):
     result = scorer.score_frames(moving_square(), 8).by_name()["subject_consistency"]
     assert result.status == "ok" and result.encoder == "dino-folder:my-dinov2" and 0 <= result.value <= 1
     empty = choose_dino(str(tmp_path / "nothing"))
-    assert empty.folder is None and "config.json" in empty.missing_reason()
+    assert empty.path is None and "config.json" in empty.missing_reason()
 
 
 def test_dino_positions_are_interpolated_as_dino_does(tiny_dino_dir):

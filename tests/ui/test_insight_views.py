@@ -30,8 +30,13 @@ def test_leaderboard_shows_in_house_view_and_position_bias(live_app: LiveApp) ->
 def test_metrics_tab_shows_scores_and_agreement(live_app: LiveApp) -> None:
     c = client(live_app.url)
     live_app.arena.score_pool()
-    note, scores, agreement = c.predict("all", api_name="/metrics")
+    note, scores, vbench, vbench_note, agreement = c.predict("all", api_name="/metrics")
     assert "uncalibrated" in str(note)
+    # VBench view: background consistency computed (tiny CLIP: marked not VBench's model), DINO / RAFT missing
+    assert "background_consistency" in vbench["headers"] and "subject_consistency" in vbench["headers"]
+    assert all("†" in row[vbench["headers"].index("background_consistency")] for row in table_rows(vbench))
+    assert "Unavailable: subject_consistency (no weights found for dino-vitb16" in str(vbench_note)
+    assert "motion_smoothness" in str(vbench_note)
     header = scores["headers"]
     assert "clipsim" in header and "temporal_flicker" in header
     models = {row[0] for row in table_rows(scores)}

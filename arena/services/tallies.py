@@ -1,0 +1,398 @@
+"""Tallies: what the board reads instead of every vote, written in the same transaction as the votes.
+
+Every vote enters the database through :meth:`Tallies.store` (live votes) or :meth:`Tallies.store_batch`
+(imports). Inside the vote's transaction it
+
+1. bumps `board_state.version`: on Postgres its row lock orders the tally writers (vote ids are drawn after it,
+   so id order is commit order), on SQLite the write lock already does;
+2. updates the voter's records in `raters` (by session and by IP hash: votes, gold-pair credit, weight class)
+   and, when a record changes class, moves that voter's past votes to their new class in `vote_counts`;
+3. inserts the vote, adds it to `vote_counts` (anonymous, non-gold votes) and moves the online Elo of every
+   scope it belongs to (`elo_ratings`).
+
+So the tallies are right whatever happens: a transaction killed half way leaves nothing, concurrent votes are
+serialised on the version row. Counts are computed by SQL from the stored rows (one query shape for a vote, a
+batch, a re-class and a rebuild), so the four can never disagree on a key. :meth:`Tallies.rebuild` recounts
+everything from the votes (a database that had votes before migration 0002 starts stale and is rebuilt once).
+
+Elo is online: each vote moves it once, with the weight its voter's class had when it was cast; a later gold
+failure down-weights the voter's past votes in the Bradley–Terry board but does not unmove Elo (a rebuild
+replays every vote with today's classes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
+
+from arena.ratings.elo import ELO_K
+from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, gold_credit, weight_class
+from db.models import (
+    COUNT_KEY,
+    Battle,
+    BattleMode,
+    BattleStatus,
+    BoardState,
+    EloRating,
+    Prompt,
+    Rater,
+    Video,
+    Vote,
+    VoteChoice,
+    VoteCount,
+)
+
+HUMAN, ALL = "human", "all"  # Elo populations: simulated votes left out, or kept
+_LEFT, _RIGHT = aliased(Video), aliased(Video)
+_BY_SESSION, _BY_IP = aliased(Rater), aliased(Rater)
+_WINNER = {VoteChoice.left: "model_a", VoteChoice.right: "model_b", VoteChoice.tie: "tie", VoteChoice.both_bad: "tie"}
+_SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5, "both_bad": 0.5}
+_CHUNK = 500  # keys per IN (...) list
+
+
+def _on_board() -> ColumnElement[bool]:
+    """Votes the board counts: anonymous, voted, not a gold check."""
+    return and_(Battle.mode == BattleMode.anonymous, Battle.status == BattleStatus.voted, Battle.is_gold.is_(False))
+
+
+def class_of_vote() -> ColumnElement[int]:
+    """The worst class of the vote's session and IP hash (needs the two rater joins of `vote_facts`)."""
+    by_session = func.coalesce(_BY_SESSION.weight_class, CLASS_TRUSTED)
+    by_ip = func.coalesce(_BY_IP.weight_class, CLASS_TRUSTED)
+    return case((by_ip > by_session, by_ip), else_=by_session)
+
+
+def vote_facts(*columns: Any, board_only: bool = True) -> Select[Any]:
+    """SELECT `columns` FROM votes with their battle, prompt, clips and raters joined (board votes only, unless
+    not `board_only`)."""
+    query = (
+        select(*columns)
+        .select_from(Vote)
+        .join(Battle, Battle.id == Vote.battle_id)
+        .join(Prompt, Prompt.id == Battle.prompt_id)
+        .outerjoin(_LEFT, _LEFT.id == Battle.left_video_id)
+        .outerjoin(_RIGHT, _RIGHT.id == Battle.right_video_id)
+        .outerjoin(_BY_SESSION, and_(_BY_SESSION.kind == "session", _BY_SESSION.key == Vote.session_id))
+        .outerjoin(_BY_IP, and_(_BY_IP.kind == "ip", _BY_IP.key == Vote.ip_hash))
+    )
+    return query.where(_on_board()) if board_only else query
+
+
+def count_keys() -> list[Any]:
+    """The `COUNT_KEY` columns of one vote, in order (unknown clip shapes are 0)."""
+    zero: Any = literal_column("0")
+    shape = [
+        func.coalesce(getattr(video, column), zero).label(f"{side}_{name}")
+        for side, video in (("left", _LEFT), ("right", _RIGHT))
+        for name, column in (("frames", "num_frames"), ("width", "width"), ("height", "height"), ("fps", "fps"))
+    ]
+    keys: list[Any] = [
+        Vote.simulated.label("simulated"),
+        Battle.prompt_id.label("prompt_id"),
+        Battle.left_model_id.label("left_model_id"),
+        Battle.right_model_id.label("right_model_id"),
+        Vote.choice.label("choice"),
+        Vote.weight.label("weight"),
+        class_of_vote().label("weight_class"),
+        *shape,
+    ]
+    assert tuple(k.name for k in keys) == COUNT_KEY
+    return keys
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT with ON CONFLICT (SQLite and Postgres)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    if name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert
+    raise RuntimeError(f"tallies need SQLite or Postgres, not {name}")
+
+
+@dataclass
+class _Record:
+    votes: int = 0
+    gold_votes: int = 0
+    gold_credit: float = 0.0
+
+    def add(self, other: _Record) -> _Record:
+        return _Record(
+            self.votes + other.votes, self.gold_votes + other.gold_votes, self.gold_credit + other.gold_credit
+        )
+
+    @property
+    def weight_class(self) -> int:
+        return weight_class(self.gold_votes, self.gold_credit)
+
+
+@dataclass(frozen=True)
+class VoterFacts:
+    """What a vote adds to its voters' records: its session and IP hash, and its gold-pair credit if any."""
+
+    session_id: str
+    ip_hash: str | None
+    gold_credit: float | None = None  # None: not a gold check
+
+    @classmethod
+    def of(cls, session_id: str, ip_hash: str | None, choice: VoteChoice, gold_better: str | None) -> VoterFacts:
+        """`gold_better`: the gold answer ("left" / "right") when the vote is a gold check, else None."""
+        if gold_better is None:
+            return cls(session_id, ip_hash)
+        answer = "model_a" if gold_better == "left" else "model_b"
+        return cls(session_id, ip_hash, gold_credit(_WINNER[VoteChoice(choice)], answer))
+
+
+def gold_answer(mode: BattleMode, is_gold: bool, gold_better: str | None) -> str | None:
+    """The gold answer a battle checks its voter against (anonymous gold battles), else None."""
+    return gold_better if is_gold and gold_better and mode == BattleMode.anonymous else None
+
+
+class Tallies:
+    """Writes and rebuilds the tallies (see the module docstring). `gold_policy` sets the weight each class
+    carries into Elo at the time of the vote; the board applies the policy when it reads the counts."""
+
+    def __init__(self, gold_policy: GoldPolicy = "downweight") -> None:
+        self.factors = class_weights(gold_policy)
+
+    # ---- writing -------------------------------------------------------------------------------------------
+    def store(self, session: Session, battle: Battle, vote: Vote) -> None:
+        """Insert `vote` (of `battle`, already marked voted in this transaction) with every tally it moves."""
+        version = self.lock(session)
+        answer = gold_answer(battle.mode, battle.is_gold, battle.gold_better)
+        self._record(session, [VoterFacts.of(vote.session_id, vote.ip_hash, vote.choice, answer)], version)
+        session.add(vote)
+        session.flush()
+        self._count_and_move(session, Vote.id == vote.id, version)
+
+    def store_batch(self, session: Session, voters: Sequence[VoterFacts], insert: Any) -> None:
+        """A batch of votes in one transaction: `insert()` writes their battles and votes (bulk), after the
+        voters' records are updated and before the votes are counted (the batch's votes get ids above all)."""
+        version = self.lock(session)
+        before = session.scalar(select(func.max(Vote.id))) or 0
+        self._record(session, voters, version)
+        insert()
+        self._count_and_move(session, Vote.id > before, version)
+
+    def lock(self, session: Session, *, rebuild: bool = False) -> int:
+        """Bump the board version (the tally writers' lock, held until the transaction ends); returns it."""
+        values: dict[str, Any] = {"version": BoardState.version + 1}
+        if rebuild:
+            values |= {"epoch": BoardState.epoch + 1, "stale": False}
+        return int(
+            session.execute(
+                update(BoardState).where(BoardState.id == 1).values(**values).returning(BoardState.version)
+            ).scalar_one()
+        )
+
+    def withdraw(self, session: Session, vote_ids: Sequence[int]) -> None:
+        """Take votes off the counts before their battles leave the board (e.g. moderation voids them); their
+        Elo moves stay (Elo is online). Call it in the transaction that changes the battles."""
+        version = self.lock(session)
+        for chunk in _chunks(list(vote_ids)):
+            self._add_counts(session, Vote.id.in_(chunk), -1, version)
+
+    # ---- the steps -----------------------------------------------------------------------------------------
+    def _record(self, session: Session, voters: Sequence[VoterFacts], version: int) -> None:
+        """Add the votes to their voters' records; a record whose class changes takes its past votes along."""
+        deltas: dict[tuple[str, str], _Record] = {}
+        for v in voters:
+            gold = v.gold_credit is not None
+            delta = _Record(1, int(gold), v.gold_credit or 0.0)
+            for kind, name in (("session", v.session_id), ("ip", v.ip_hash)):
+                if name is not None:
+                    deltas[(kind, name)] = deltas.get((kind, name), _Record()).add(delta)
+        if not deltas:
+            return
+        old = read_records(session, list(deltas))
+        new = {k: old.get(k, _Record()).add(d) for k, d in deltas.items()}
+        flipped = [k for k in new if new[k].weight_class != old.get(k, _Record()).weight_class]
+        moved = _voters_of(flipped)
+        if moved is not None:
+            self._add_counts(session, moved, -1, version)  # under the old classes...
+        _write_records(session, new)
+        if moved is not None:
+            self._add_counts(session, moved, +1, version)  # ...and back under the new ones
+
+    def _count_and_move(self, session: Session, which: ColumnElement[bool], version: int) -> None:
+        self._add_counts(session, which, +1, version)
+        self._move_elo(session, which)
+
+    @staticmethod
+    def _add_counts(session: Session, which: ColumnElement[bool], sign: int, version: int) -> None:
+        """vote_counts[key] += sign × (votes matching `which`, by key), in one INSERT … SELECT … ON CONFLICT."""
+        facts = vote_facts(*count_keys()).where(which).subquery()
+        keys = [facts.c[k] for k in COUNT_KEY]
+        grouped = select(*keys, func.count() * sign, literal_column(str(int(version)))).where(true()).group_by(*keys)
+        insert = _insert(session)(VoteCount).from_select([*COUNT_KEY, "n", "version"], grouped)
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=list(COUNT_KEY),
+                set_={"n": VoteCount.n + insert.excluded.n, "version": insert.excluded.version},
+            )
+        )
+
+    def _move_elo(self, session: Session, which: ColumnElement[bool]) -> None:
+        """Move the stored Elo by the matching votes, in id order (one pass; state read once, written once)."""
+        query = vote_facts(
+            Vote.simulated,
+            Prompt.language,
+            Prompt.category,
+            Battle.left_model_id,
+            Battle.right_model_id,
+            Vote.choice,
+            Vote.weight,
+            class_of_vote(),
+        ).where(which)
+        self._replay_elo(session, session.execute(query.order_by(Vote.id)).yield_per(50_000))
+
+    def _replay_elo(self, session: Session, facts: Iterable[Sequence[Any]]) -> None:
+        state: dict[tuple[str, str, str, str], list[float]] = {}
+        loaded: set[str] = set()
+        factors = self.factors.tolist()
+        for simulated, language, category, a, b, choice, weight, klass in facts:
+            missing = {a, b} - loaded
+            if missing:
+                state |= _read_elo(session, missing)
+                loaded |= missing
+            step = ELO_K * weight * factors[klass]
+            score = _SCORE[choice.value if isinstance(choice, VoteChoice) else choice]
+            for population in (ALL,) if simulated else (ALL, HUMAN):
+                for scope in ((population, "", ""), (population, language, ""), (population, "", category)):
+                    _elo_step(state, scope, a, b, score, step)
+                _elo_step(state, (population, language, category), a, b, score, step)
+        _write_elo(session, state)
+
+    # ---- rebuilding and checking ---------------------------------------------------------------------------
+    def rebuild(self, session: Session) -> None:
+        """Recount every tally from the votes (readers then re-read everything: the epoch changes)."""
+        version = self.lock(session, rebuild=True)
+        for table in (VoteCount, Rater, EloRating):
+            session.execute(delete(table))
+        _write_records(session, recount_records(session))
+        self._add_counts(session, true(), +1, version)
+        self._move_elo(session, true())
+
+    def ensure_fresh(self, session: Session) -> bool:
+        """Rebuild if the tallies were marked stale (a database migrated with votes in it); True if rebuilt."""
+        if not session.scalar(select(BoardState.stale).where(BoardState.id == 1)):
+            return False
+        self.rebuild(session)
+        return True
+
+
+def _elo_step(
+    state: dict[tuple[str, str, str, str], list[float]],
+    scope: tuple[str, str, str],
+    a: str,
+    b: str,
+    score: float,
+    step: float,
+) -> None:
+    ra = state.setdefault((*scope, a), [1000.0, 0])
+    rb = state.setdefault((*scope, b), [1000.0, 0])
+    delta = step * (score - 1.0 / (1.0 + 10.0 ** ((rb[0] - ra[0]) / 400.0)))
+    ra[0] += delta
+    rb[0] -= delta
+    ra[1] += 1
+    rb[1] += 1
+
+
+def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _voters_of(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool] | None:
+    sessions = [k for kind, k in keys if kind == "session"]
+    ips = [k for kind, k in keys if kind == "ip"]
+    if not keys:
+        return None
+    return or_(Vote.session_id.in_(sessions), Vote.ip_hash.in_(ips))
+
+
+def read_records(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], _Record]:
+    out = {}
+    for chunk in _chunks(keys):
+        query = select(Rater.kind, Rater.key, Rater.votes, Rater.gold_votes, Rater.gold_credit).where(
+            tuple_(Rater.kind, Rater.key).in_(chunk)
+        )
+        for kind, key, votes, gold, credit in session.execute(query):
+            out[(kind, key)] = _Record(votes, gold, credit)
+    return out
+
+
+def _write_records(session: Session, records: dict[tuple[str, str], _Record]) -> None:
+    rows = [
+        {"kind": kind, "key": key, "votes": r.votes, "gold_votes": r.gold_votes, "gold_credit": r.gold_credit}
+        | {"weight_class": r.weight_class}
+        for (kind, key), r in records.items()
+    ]
+    for chunk in _chunks(rows, 5_000):
+        insert = _insert(session)(Rater).values(chunk)
+        excluded = insert.excluded
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["kind", "key"],
+                set_={c: getattr(excluded, c) for c in ("votes", "gold_votes", "gold_credit", "weight_class")},
+            )
+        )
+
+
+def recount_records(session: Session) -> dict[tuple[str, str], _Record]:
+    """Every voter's record recounted from the votes (sessions and IP hashes)."""
+    gold = and_(Battle.is_gold.is_(True), Battle.gold_better.is_not(None), Battle.mode == BattleMode.anonymous)
+    credit = case(
+        (Vote.choice == Battle.gold_better, 1.0),
+        (Vote.choice.in_([VoteChoice.tie, VoteChoice.both_bad]), 0.5),
+        else_=0.0,
+    )
+    out: dict[tuple[str, str], _Record] = {}
+    for kind, column in (("session", Vote.session_id), ("ip", Vote.ip_hash)):
+        query = (
+            select(column, func.count(), func.sum(case((gold, 1), else_=0)), func.sum(case((gold, credit), else_=0.0)))
+            .join(Battle, Battle.id == Vote.battle_id)
+            .where(column.is_not(None))
+            .group_by(column)
+        )
+        for key, votes, gold_votes, gold_credit_sum in session.execute(query):
+            out[(kind, key)] = _Record(int(votes), int(gold_votes or 0), float(gold_credit_sum or 0.0))
+    return out
+
+
+def _read_elo(session: Session, models: set[str]) -> dict[tuple[str, str, str, str], list[float]]:
+    query = select(EloRating).where(EloRating.model_id.in_(sorted(models)))
+    return {(e.population, e.language, e.category, e.model_id): [e.rating, e.votes] for e in session.scalars(query)}
+
+
+def _write_elo(session: Session, state: dict[tuple[str, str, str, str], list[float]]) -> None:
+    names = ("population", "language", "category", "model_id")
+    rows = [dict(zip(names, key, strict=True)) | {"rating": r, "votes": int(n)} for key, (r, n) in state.items()]
+    for chunk in _chunks(rows, 5_000):
+        insert = _insert(session)(EloRating).values(chunk)
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=list(names), set_={"rating": insert.excluded.rating, "votes": insert.excluded.votes}
+            )
+        )
