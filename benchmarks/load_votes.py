@@ -52,6 +52,7 @@ def main() -> None:
             stack.callback(app.stop)
         if args.kill_after is not None:
             threading.Timer(args.kill_after, apps[0].kill).start()
+        cpu_before = sum(app.cpu_s() for app in apps)
         results: list[LoadResult] = []
         threads = [
             threading.Thread(
@@ -66,12 +67,19 @@ def main() -> None:
         for t in threads:
             t.join()
         result = merge(results, parallel=True)
+        cpu = sum(app.cpu_s() for app in apps) - cpu_before if args.kill_after is None else None
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if args.kill_after is not None:
             apps[0].start()
             time.sleep(3)  # the restart sweeps at once; give the timer one round too
         check = verify(env["ARENA_DATABASE_URL"], result)
         print(result.summary())
+        if cpu is not None and result.acked:
+            per_vote = 1000 * cpu / len(result.acked)
+            print(
+                f"app CPU: {cpu:.1f} s = {per_vote:.1f} ms per acknowledged vote with its battle start and session "
+                f"(the machine's load aside: one fully used core would serve ~{1000 / per_vote:.0f} votes/s)"
+            )
         print(
             f"stored {check.stored}; lost {len(check.lost)}, duplicated {len(check.duplicated)}, "
             f"changed {len(check.changed)}, refused but stored {len(check.refused_but_stored)}, "

@@ -175,7 +175,7 @@ class Arena:
             generation,
             live,
             registry,
-            recovery.sweep,
+            lambda starting: recovery.sweep(starting=starting),
             threads=settings.generation_workers,
             heartbeat_s=settings.heartbeat_s,
             sweep_s=settings.sweep_s,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
@@ -28,14 +30,22 @@ class MatchmakingChooser:
         self.leaderboard = leaderboard
         self.policy = policy
         self.refresh_s = refresh_s
+        self._lock = threading.Lock()
+        self._rows_at: tuple[float, BattleRows] | None = None  # the last rows taken from the snapshot, and when
 
     def _rows(self) -> BattleRows:
-        return self.leaderboard.snapshot(stale_ok_s=self.refresh_s).battle_rows()
+        with self._lock:
+            if self._rows_at is not None and time.monotonic() - self._rows_at[0] < self.refresh_s:
+                return self._rows_at[1]
+        rows = self.leaderboard.snapshot(stale_ok_s=self.refresh_s).battle_rows()
+        with self._lock:
+            self._rows_at = (time.monotonic(), rows)
+        return rows
 
     def prefetch(self) -> None:
-        """Read the votes now if the snapshot is stale. Battle starts call this before opening their transaction,
-        so no thread waits for this read (or its lock) while holding a database connection: with every pooled
-        connection held by such waiters, the pool would deadlock under load."""
+        """Take the rows now if they are stale. Battle starts call this before opening their transaction, so
+        choosing a pair inside it touches no other connection (and no lock of the leaderboard): with every pooled
+        connection held by threads waiting for a second one, the pool would deadlock under load."""
         self._rows()
 
     def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:

@@ -16,6 +16,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -105,6 +106,12 @@ class AppProcess:
         self.stop()
         raise RuntimeError(f"the app did not answer within {timeout_s} s (log: {self.log})")
 
+    def cpu_s(self) -> float:
+        """CPU seconds the app process has used so far (user + system, from /proc)."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         """kill -9: no shutdown code runs."""
         if self.proc is not None and self.proc.poll() is None:
@@ -184,9 +191,10 @@ async def _voter(
     recent: list[tuple[str, str]],
     rng: random.Random,
     typed_share: float,
+    stop: threading.Event,
 ) -> None:
     headers = {"x-arena-session": token, **NO_COOKIES}
-    while time.monotonic() < until:
+    while time.monotonic() < until and not stop.is_set():
         typed = rng.random() < typed_share
         body = {"prompt": f"a red ball rolls left {rng.randrange(10**6)}"} if typed else {}
         t0 = time.perf_counter()
@@ -233,7 +241,8 @@ async def _vote(
     t0 = time.perf_counter()
     try:
         answer = await http.post(f"/api/battles/{battle_id}/vote", json={"choice": choice}, headers=headers)
-    except httpx.HTTPError:
+    except httpx.HTTPError as exc:
+        result.errors[f"vote: {type(exc).__name__}"] += 1
         if expect_ok:
             result.unknown.add(battle_id)
         return
@@ -250,21 +259,29 @@ async def _vote(
             result.unknown.add(battle_id)
 
 
-def run_voters(base: str, voters: int, seconds: float, seed: int = 0, typed_share: float = 0.0) -> LoadResult:
-    """``voters`` concurrent simulated voters for ``seconds`` (each finishes its current request); a
-    ``typed_share`` of their battles are typed prompts, generated live and polled until ready."""
+def run_voters(
+    base: str,
+    voters: int,
+    seconds: float,
+    seed: int = 0,
+    typed_share: float = 0.0,
+    stop: threading.Event | None = None,
+) -> LoadResult:
+    """``voters`` concurrent simulated voters for ``seconds`` or until ``stop`` is set (each finishes its current
+    request); a ``typed_share`` of their battles are typed prompts, generated live and polled until ready."""
     result = LoadResult()
+    stop = stop or threading.Event()
     recent: list[tuple[str, str]] = []
 
     async def main() -> None:
         limits = httpx.Limits(max_connections=voters, max_keepalive_connections=voters)
-        async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
             tokens = [t for t in await asyncio.gather(*(_session(http, result) for _ in range(voters))) if t]
             start = time.monotonic()
             until = start + seconds
             await asyncio.gather(
                 *(
-                    _voter(http, token, until, result, recent, random.Random(seed + i), typed_share)
+                    _voter(http, token, until, result, recent, random.Random(seed + i), typed_share, stop)
                     for i, token in enumerate(tokens)
                 )
             )
@@ -293,6 +310,30 @@ def merge(results: list[LoadResult], parallel: bool) -> LoadResult:
         for key, n in r.live_status.items():
             out.live_status[key] += n
     return out
+
+
+def stored_votes(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            return int(session.scalar(select(func.count(Vote.id))) or 0)
+    finally:
+        engine.dispose()
+
+
+def kill_when(app: AppProcess, database_url: str, votes: int, stop: threading.Event, grace_s: float = 2.0) -> None:
+    """In a thread: kill -9 the app once ``votes`` votes are stored (so under load), then set ``stop`` after
+    ``grace_s`` more seconds of voters meeting a dead server."""
+
+    def work() -> None:
+        deadline = time.monotonic() + 300
+        while stored_votes(database_url) < votes and time.monotonic() < deadline:
+            time.sleep(0.1)
+        app.kill()
+        time.sleep(grace_s)
+        stop.set()
+
+    threading.Thread(target=work, name="killer", daemon=True).start()
 
 
 @dataclass(frozen=True)
