@@ -33,6 +33,10 @@ class GenerationError(AdapterError):
     """Generation itself failed (server error, timeout, pipeline exception, bad bytes)."""
 
 
+class GenerationTimeoutError(GenerationError):
+    """No video within the caller's deadline (the model hangs or is far too slow)."""
+
+
 class RequestError(AdapterError):
     """The request cannot be served by this model (unsupported language, size beyond limits)."""
 

@@ -1,7 +1,7 @@
 """MP4 files with PyAV: one encoding for every clip (H.264, yuv420p, CRF 18, +faststart, no naming metadata).
 
 Every clip in the arena, imported ones included, goes through :func:`encode_mp4`, so encoder settings
-cannot tell models apart. :func:`remux_for_battle` gives a stored clip fresh bytes for each battle.
+cannot tell models apart. What a client receives is a fresh re-encode per battle (arena.services.served).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import secrets
 import tempfile
 from fractions import Fraction
 from pathlib import Path
@@ -89,36 +88,6 @@ def decode_mp4(source: str | Path | bytes, max_frames: int | None = None) -> tup
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def remux_for_battle(source: str | Path) -> bytes:
-    """Copy a stored clip's stream into a new MP4 whose bytes differ on every call.
-
-    The picture is untouched (no re-encode); a random comment tag makes the file hash unique, so a
-    clip shown in two battles cannot be linked by hashing the file.
-    """
-    import av
-
-    fd, tmp = tempfile.mkstemp(suffix=".mp4")
-    os.close(fd)
-    try:
-        with (
-            av.open(str(source), mode="r") as src,
-            av.open(tmp, mode="w", format="mp4", options={"movflags": "+faststart"}) as dst,
-        ):
-            in_stream = src.streams.video[0]
-            out_stream = dst.add_stream_from_template(in_stream)
-            out_stream.metadata.clear()
-            dst.metadata.clear()
-            dst.metadata["comment"] = secrets.token_hex(16)
-            for packet in src.demux(in_stream):
-                if packet.dts is None:
-                    continue
-                packet.stream = out_stream
-                dst.mux(packet)
-        return Path(tmp).read_bytes()
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def probe_metadata(source: str | Path | bytes) -> dict[str, str]:

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from arena.api_errors import install_error_handlers
+from arena.bench.api import bench_router
 from arena.services.container import Arena
 from arena.services.inputs import MAX_DB_INT, is_token
 from arena.services.sessions import SESSION_COOKIE, SESSION_HEADER, Client
@@ -166,6 +167,7 @@ def create_api(arena: Arena) -> FastAPI:
 
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     install_error_handlers(app)
+    app.include_router(bench_router(arena))  # before api_router, whose last route answers unknown /api/ paths
     app.include_router(api_router(arena))
     app.add_middleware(BodyLimitMiddleware)
     return app

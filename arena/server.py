@@ -60,6 +60,24 @@ def start_prefill(arena: Arena) -> threading.Thread | None:
     return thread
 
 
+def start_spares(arena: Arena, idle_s: float = 2.0) -> threading.Thread:
+    """Keep re-encoded copies of the pool's clips ready, so battles rarely re-encode on their request."""
+
+    def work() -> None:
+        while True:
+            try:
+                made = arena.spares.fill()
+            except Exception:
+                log.exception("preparing spare copies failed")
+                made = 0
+            if not made:
+                time.sleep(idle_s)
+
+    thread = threading.Thread(target=work, name="arena-spares", daemon=True)
+    thread.start()
+    return thread
+
+
 def start_pruning(arena: Arena, every_s: float = 600.0) -> threading.Thread:
     """Delete served battle copies once they outlive the battle TTL, every ``every_s`` seconds."""
 
@@ -121,6 +139,7 @@ def serve(settings: Settings, options: ServeOptions) -> None:
     arena.start_workers()
     start_prefill(arena)
     start_pruning(arena)
+    start_spares(arena)
     config = uvicorn.Config(
         app,
         host=options.host,

@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     )
     media_dir: Path = Field(default=ROOT / "data" / "media", description="Where stored MP4 files live")
     models_file: Path = Field(default=ROOT / "models.yaml", description="The models file (YAML)")
-    prompts_file: Path = Field(default=ROOT / "prompts" / "demo.yaml", description="The prompt suite (YAML)")
+    prompts_file: Path = Field(
+        default=ROOT / "arena" / "suites" / "data" / "demo.yaml",
+        description="The arena's prompt suite (a file of any suite format; built-in suites in arena/suites/data)",
+    )
     secret: str = Field(
         default="change-me",
         description="Server secret: salts IP hashes, signs clip URLs, derives pool seeds (unset: random, data/secret)",
@@ -102,6 +105,16 @@ class Settings(BaseSettings):
     limit_votes_ip: str = Field(default="60/minute;2000/hour", description="Votes per IP hash")
     limit_playground: str = Field(default="4/minute;40/hour", description="Playground generations per session")
     limit_playground_ip: str = Field(default="10/minute;100/hour", description="Playground generations per IP hash")
+    generation_timeout_s: float = Field(
+        default=900.0, gt=0, description="A generation with no video after this fails (its battle is voided)"
+    )
+    serve_bytes_per_pixel: float = Field(
+        default=0.12,
+        gt=0.01,
+        le=2.0,
+        description="Every frame of a served copy is padded to this many bytes per pixel (sizes then say nothing)",
+    )
+    serve_spares: int = Field(default=1, ge=0, le=20, description="Copies of each pool clip prepared ahead")
     max_open_battles: int = Field(
         default=3, ge=1, description="Unvoted battles a session may hold; starting another withdraws its oldest"
     )

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from arena.api import create_api  # noqa: E402
 from arena.services.container import Arena  # noqa: E402
-from arena.services.export import import_votes  # noqa: E402
+from arena.services.vote_import import import_votes  # noqa: E402
 from arena.settings import Settings  # noqa: E402
 from tests.support.servers import ThreadedServer  # noqa: E402
 
@@ -105,7 +105,7 @@ def main() -> None:
         database_url=f"sqlite:///{root / 'arena.db'}",
         media_dir=root / "media",
         models_file=ROOT / "models.yaml",
-        prompts_file=ROOT / "prompts" / "demo.yaml",
+        prompts_file=ROOT / "arena" / "suites" / "data" / "demo.yaml",
     )
     arena = Arena.create(settings)
     arena.prefill(limit_prompts=args.prompts)

@@ -7,14 +7,11 @@ fill the battle pool; identities of battle videos live here, keyed by the battle
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
-    DateTime,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -24,26 +21,16 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    # Stored as plain strings (no native enum type): portable across SQLite and Postgres, easy to migrate.
-    return Enum(
-        cls,
-        native_enum=False,
-        validate_strings=True,
-        length=16,
-        values_callable=lambda e: [m.value for m in e],
-    )
+# The declarative base and the benchmark runs' tables live in their own modules; importing them here registers
+# every table on one metadata and keeps `from db.models import ...` working for all of them.
+from db.base import Base as Base
+from db.base import _enum
+from db.base import utcnow as utcnow
+from db.runs import Run as Run
+from db.runs import RunFailure as RunFailure
+from db.runs import RunStatus as RunStatus
 
 
 class BattleMode(enum.StrEnum):

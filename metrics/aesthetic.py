@@ -66,7 +66,13 @@ class AestheticScore(VideoMetric):
         self._layers: dict[Path, Any] = {}  # head file -> loaded layers: read once, not once per video
 
     def encoder_for(self, models: FeatureModels) -> tuple[str | None, bool]:
-        return self.encoder_id, get_spec(self.encoder_id).calibrated
+        """The CLIP's id, plus the head's file name unless it is VBench's (another head gives other scores)."""
+        try:
+            head = self._find_head().name
+        except Unavailable:
+            head = HEAD_FILES[0]
+        label = self.encoder_id if head == HEAD_FILES[0] else f"{self.encoder_id}+{head}"
+        return label, get_spec(self.encoder_id).calibrated
 
     def missing_weights(self, hf_cache_dir: str | Path | None = None) -> str | None:
         from metrics.encoders import locate_checkpoint

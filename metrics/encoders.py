@@ -46,6 +46,8 @@ class EncoderSpec:
     config_file: str | None = None  # JSON architecture shipped in metrics/configs
     random_init_seed: int | None = None  # built with random weights from this seed (no checkpoint)
     calibrated: bool = True
+    loader: str | None = None  # "module:function(spec, checkpoint, device) -> ClipEncoder" for encoders built here
+    scope: str | None = None  # what its numbers are calibrated for, when that is narrow (shown beside them)
 
 
 # Read-only: the known encoders are a constant table.
@@ -53,6 +55,13 @@ ENCODERS: Mapping[str, EncoderSpec] = MappingProxyType(
     {
         s.id: s
         for s in (
+            EncoderSpec(
+                "shapes-clip",
+                "shapes-clip",
+                frozenset({"en", "zh"}),
+                loader="metrics.shapes_clip:load",
+                scope="calibrated for the shapes world only",
+            ),
             EncoderSpec(
                 "tiny-random",
                 "arena-tiny-random",
@@ -254,6 +263,12 @@ def load_encoder(
     Fails fast with :class:`EncoderNotFound` before importing open_clip.
     """
     spec = get_spec(encoder_id)
+    if spec.loader is not None:  # trained in this project: its own files and loading
+        import importlib
+
+        module, _, name = spec.loader.partition(":")
+        loader = getattr(importlib.import_module(module), name)
+        return loader(spec, checkpoint, resolve_device(device))  # type: ignore[no-any-return]
     path = locate_checkpoint(spec, checkpoint, hf_cache_dir)
     text_dir = None
     if spec.hf_text_repos:

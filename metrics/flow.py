@@ -107,11 +107,14 @@ class RaftFlow:
         if min(first.shape[0] + top + bottom, first.shape[1] + left + right) < self.min_side:
             size = f"{first.shape[1]}x{first.shape[0]}"
             raise NotSupported(f"RAFT needs frames of at least {self.min_side} pixels a side, got {size}")
+
+        def prepared(frame: np.ndarray) -> Any:  # one tensor per frame, as VBench: same floats, bit for bit
+            x = torch.from_numpy(frame).to(self.device).permute(2, 0, 1).float()[None]
+            x = F.pad(x, (left, right, top, bottom), mode="replicate")
+            return (2 * (x / 255.0) - 1.0).contiguous()  # RAFT's own input scaling
+
         with torch.inference_mode():
-            pair = torch.from_numpy(np.stack([first, second])).to(self.device).permute(0, 3, 1, 2).float()
-            pair = F.pad(pair, (left, right, top, bottom), mode="replicate")
-            pair = 2 * (pair / 255.0) - 1.0  # RAFT's own input scaling
-            flows = self.model(pair[:1], pair[1:], num_flow_updates=ITERS)
+            flows = self.model(prepared(first), prepared(second), num_flow_updates=ITERS)
             return np.asarray(flows[-1][0].float().cpu().numpy(), dtype=np.float32)
 
 

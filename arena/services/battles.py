@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.generation import PLAYGROUND_RUN, GenerationService
+from arena.services.generation import GenerationService
 from arena.services.inputs import clean_text
 from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import void_battle
 from arena.services.media import MediaStore, new_token
+from arena.services.pool import battle_eligible
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
 from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
@@ -95,12 +96,8 @@ class BattleService:
         self.on_queued = on_queued
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
 
-    def _battle_video(self) -> tuple[Any, ...]:
-        """Conditions on a stored video for it to appear in a battle."""
-        return (
-            Video.settings_key == self.generation.key,
-            or_(Video.run_id.is_(None), Video.run_id != PLAYGROUND_RUN),
-        )
+    def _battle_video(self, named: bool = False) -> tuple[Any, ...]:
+        return battle_eligible(self.generation.key, named)
 
     # -- choosing -----------------------------------------------------------------------------------
     def pool_candidates(
@@ -147,8 +144,9 @@ class BattleService:
         prompt_text: str | None,
         models: Sequence[str] | None,
         language: str | None,
+        named: bool = False,
     ) -> tuple[int, str, str, str]:
-        """(prompt_id, model_a, model_b, source) for a new battle."""
+        """(prompt_id, model_a, model_b, source) for a new battle; named battles never use the pool."""
         enabled = self._enabled_models(session)
         if models is not None:
             if len(models) != 2 or models[0] == models[1]:
@@ -162,12 +160,12 @@ class BattleService:
             if not self.live_generation:
                 raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
             a, b = self._live_pair(session, rng, models)
-            return user_prompt(session, prompt_text).id, a, b, "live"
+            return user_prompt(session, prompt_text).id, a, b, "named" if named else "live"
         if prompt_id is not None:
             chosen_prompt = session.get(Prompt, prompt_id)
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
                 raise Refusal("unknown_prompt", f"no prompt {prompt_id}", 404)
-        candidates = self.pool_candidates(session, prompt_id, models, language)
+        candidates = [] if named else self.pool_candidates(session, prompt_id, models, language)
         if candidates:
             chosen = self.chooser(candidates, rng)
             return chosen.prompt_id, chosen.model_a, chosen.model_b, "pool"
@@ -180,7 +178,7 @@ class BattleService:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
         a, b = self._live_pair(session, rng, models)
-        return prompt_id, a, b, "live"
+        return prompt_id, a, b, "named" if named else "live"
 
     def _live_pair(self, session: Session, rng: random.Random, models: Sequence[str] | None) -> tuple[str, str]:
         """Two models for a battle that is generated now: only models that can make any prompt and are not
@@ -224,6 +222,7 @@ class BattleService:
         prompts) returns at once in "generating", its videos queued (the fair-share key: the IP hash, else the
         session); it turns "shown" only when both exist, so arrival time gives nothing away."""
         rng = rng or random.Random()
+        mode = BattleMode(mode)
         if prompt_text is not None:
             prompt_text = clean_text(prompt_text)
             if self.moderate is not None:
@@ -239,7 +238,9 @@ class BattleService:
             if gold is not None:
                 pid, a, b, source = gold.prompt_id, gold.model_a, gold.model_b, "gold"
             else:
-                pid, a, b, source = self._pick(session, rng, prompt_id, prompt_text, models, language)
+                pid, a, b, source = self._pick(
+                    session, rng, prompt_id, prompt_text, models, language, named=mode == BattleMode.named
+                )
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
@@ -259,10 +260,12 @@ class BattleService:
             )
             session.add(battle)
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
-            existing = {m: self._stored_video(session, m, pid, rng) for m in (left, right)}
+            named = mode == BattleMode.named  # named battles show only their own generations, never pool clips
+            existing = {m: self._stored_video(session, m, pid, rng, named) for m in (left, right)}
             missing = [m for m in (left, right) if existing[m] is None]
-            if missing:  # typed prompts get a fresh seed; suite prompts the pool's
-                seed = self._placement.randrange(2**31 - 1) if prompt_text is not None else self.generation.pool_seed(0)
+            if missing:  # typed prompts and named battles get a fresh seed; suite prompts the pool's
+                fresh = prompt_text is not None or named
+                seed = self._placement.randrange(2**31 - 1) if fresh else self.generation.pool_seed(0)
                 battle.status = BattleStatus.generating
                 battle.left_video_id, battle.right_video_id = existing[left], existing[right]
                 jobs = [JobSpec(m, pid, seed) for m in missing]
@@ -278,7 +281,8 @@ class BattleService:
             files = {m: session.get_one(Video, video_ids[m]).file_path for m in (left, right)}
         try:  # file work outside any transaction: a write lock is never held while copying
             for model_id, token in tokens.items():
-                self.media.prepare_served(files[model_id], token)
+                pool_video = video_ids[model_id] if source in ("pool", "gold") else None  # spares: pool clips
+                self.media.prepare_served(files[model_id], token, pool_video)
         except (OSError, ValueError) as exc:
             log.exception("battle %s: preparing its videos failed", battle_id)
             return self.void(
@@ -314,8 +318,11 @@ class BattleService:
             stale.status, stale.status_reason = BattleStatus.expired, "withdrawn: a newer battle was started"
             JobQueue.cancel_battle(session, stale.id)  # a withdrawn live battle's waiting jobs will not run
 
-    def _stored_video(self, session: Session, model_id: str, prompt_id: int, rng: random.Random) -> int | None:
-        query = select(Video.id).where(Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video())
+    def _stored_video(
+        self, session: Session, model_id: str, prompt_id: int, rng: random.Random, named: bool = False
+    ) -> int | None:
+        where = (Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video(named))
+        query = select(Video.id).where(*where)
         ids = list(session.scalars(query))
         return rng.choice(ids) if ids else None
 

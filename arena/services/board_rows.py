@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from arena.ratings.battles import BattleRows
 from arena.ratings.raters import GoldScore, wilson_interval
-from db.models import BoardState, EloRating, Model, Rater
+from db.models import BoardState, Model, Rater
 
 COVARIATES: tuple[str, ...] = ("duration", "pixels", "fps", "aspect")
 _WINNER = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
@@ -121,17 +121,6 @@ def failed_sessions(session: Session) -> set[str]:
     """Sessions whose own gold record failed (their IP hash's record aside)."""
     query = select(Rater.key).where(Rater.kind == "session", Rater.weight_class > 0)
     return set(session.scalars(query))
-
-
-def read_elo(session: Session, population: str) -> dict[tuple[str, str], dict[str, float]]:
-    """Stored Elo of one population: (language or "", category or "") → model → rating."""
-    out: dict[tuple[str, str], dict[str, float]] = {}
-    query = select(EloRating.language, EloRating.category, EloRating.model_id, EloRating.rating).where(
-        EloRating.population == population
-    )
-    for language, category, model, rating in session.execute(query):
-        out.setdefault((language, category), {})[model] = float(rating)
-    return out
 
 
 def model_info(session: Session) -> dict[str, dict[str, Any]]:

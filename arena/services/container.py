@@ -29,15 +29,18 @@ from arena.services.media import MediaStore
 from arena.services.metric_board import MetricBoardService
 from arena.services.model_state import ModelStates
 from arena.services.moderation import Moderation
+from arena.services.pool import pool_status
 from arena.services.processes import ProcessRegistry
 from arena.services.recovery import Recovery
 from arena.services.runner import JobRunner
 from arena.services.sessions import SessionSigner
-from arena.services.suites import USER_SUITE, load_suite, sync_models, sync_suite, user_prompt
+from arena.services.spares import SpareFiller
+from arena.services.suites import USER_SUITE, sync_models, sync_suite, user_prompt
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
 from arena.settings import Settings
+from arena.suites import load_suite
 from db.models import Model, Prompt, Video
 from db.session import make_engine, make_session_factory, transaction, upgrade
 
@@ -119,6 +122,7 @@ class Arena:
     runner: JobRunner
     recovery: Recovery
     moderation: Moderation
+    spares: SpareFiller
 
     @classmethod
     def create(
@@ -143,8 +147,8 @@ class Arena:
             states.apply_overrides(session)
             sync_suite(session, suite)
             tallies.ensure_fresh(session)  # a database that had votes before the tallies existed: count them once
-        media = MediaStore(settings.media_dir)
-        pool = AdapterPool(catalog)
+        media = MediaStore(settings.media_dir, settings.serve_bytes_per_pixel)
+        pool = AdapterPool(catalog, settings.generation_timeout_s)
         generation = GenerationService(
             factory,
             media,
@@ -220,6 +224,7 @@ class Arena:
             runner,
             recovery,
             moderation,
+            SpareFiller(factory, media, generation.key, settings.serve_spares),
         )
 
     def start_workers(self) -> None:
@@ -341,18 +346,6 @@ class Arena:
         )
 
     def pool_status(self) -> list[dict[str, object]]:
-        """Per model: stored videos and how many suite prompts they cover."""
+        """Per model: battle-eligible videos and how many suite prompts they cover."""
         with transaction(self.factory) as session:
-            total = int(session.scalar(select(func.count(Prompt.id)).where(Prompt.suite != USER_SUITE)) or 0)
-            query = (
-                select(
-                    Model.id, Model.kind, Model.enabled, func.count(Video.id), func.count(Video.prompt_id.distinct())
-                )
-                .outerjoin(Video, Video.model_id == Model.id)
-                .group_by(Model.id, Model.kind, Model.enabled)
-                .order_by(Model.id)
-            )
-            return [
-                {"model": m, "kind": k, "enabled": e, "videos": n, "prompts": p, "suite_prompts": total}
-                for m, k, e, n, p in session.execute(query)
-            ]
+            return pool_status(session, self.generation.key)

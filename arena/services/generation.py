@@ -13,13 +13,14 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import GeneratedVideo, GenerationRequest, ProgressCallback, VideoAdapter
 from adapters.config import ModelCatalog
-from adapters.errors import AdapterUnavailableError
+from adapters.errors import AdapterUnavailableError, GenerationTimeoutError
 from adapters.video_io import encode_mp4
 from arena.services.media import MediaStore
 from arena.services.model_state import ModelStates
@@ -52,12 +53,21 @@ class ArenaGenerationSettings:
 
 
 PLAYGROUND_RUN = "playground"  # run id of Playground videos: never served in a battle
+NAMED_RUN = "named"  # run id of named-battle videos: never in an anonymous battle
+NAMED_RUNS = (PLAYGROUND_RUN, NAMED_RUN)  # videos shown with their model's name: kept apart from the pool
 
 
 def settings_key(request: GenerationRequest) -> str:
     """Hash of everything in a request except the prompt and the seed."""
     payload = request.model_dump(exclude={"prompt", "seed"}, mode="json")
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def frames_hash(frames: np.ndarray) -> str:
+    """sha256 of uint8 frames (F, H, W, 3) and their shape: equal exactly when two generations drew the same."""
+    digest = hashlib.sha256(str(tuple(frames.shape)).encode())
+    digest.update(memoryview(frames.tobytes()))
+    return digest.hexdigest()
 
 
 def find_generation(session: Session, model_id: str, prompt_id: int, seed: int, key: str) -> Video | None:
@@ -94,7 +104,8 @@ def store_generation(
         seed=seed,
         settings_key=key,
         request=request.model_dump(mode="json"),
-        provenance=video.provenance.model_dump(mode="json"),
+        # The frames' own hash: the MP4 bytes (content_hash) of the same frames can differ between encodes.
+        provenance=video.provenance.model_dump(mode="json") | {"frames_sha256": frames_hash(video.frames)},
         content_hash=digest,
         file_path=rel,
         num_frames=video.num_frames,
@@ -110,10 +121,12 @@ def store_generation(
 
 
 class AdapterPool:
-    """Loaded adapters of this process, each behind its own concurrency limit (``max_concurrency``)."""
+    """Loaded adapters of this process, each behind its own concurrency limit (``max_concurrency``). A generation
+    that gives no video within ``timeout_s`` fails (its thread runs on and frees the model's slot when it ends)."""
 
-    def __init__(self, catalog: ModelCatalog) -> None:
+    def __init__(self, catalog: ModelCatalog, timeout_s: float | None = None) -> None:
         self.catalog = catalog
+        self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._adapters: dict[str, VideoAdapter] = {}
         self._limits: dict[str, threading.BoundedSemaphore] = {}
@@ -168,17 +181,53 @@ class AdapterPool:
         progress: ProgressCallback | None = None,
     ) -> GeneratedVideo:
         adapter, limit = self.get(model_id)
+        deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
         with self._lock:
             self._waiting[model_id] = self._waiting.get(model_id, 0) + 1
         try:
-            limit.acquire()
+            acquired = limit.acquire(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
         finally:
             with self._lock:
                 self._waiting[model_id] -= 1
-        try:
-            return adapter.generate(request, language=language, progress=progress)
-        finally:
-            limit.release()
+        if not acquired:
+            raise GenerationTimeoutError(model_id, f"no free slot within {self.timeout_s:g} s (earlier ones hang)")
+        if deadline is None:
+            try:
+                return adapter.generate(request, language=language, progress=progress)
+            finally:
+                limit.release()
+        return self._run_with_deadline(adapter, limit, request, language, progress, deadline)
+
+    def _run_with_deadline(
+        self,
+        adapter: VideoAdapter,
+        limit: threading.BoundedSemaphore,
+        request: GenerationRequest,
+        language: str | None,
+        progress: ProgressCallback | None,
+        deadline: float,
+    ) -> GeneratedVideo:
+        result: list[GeneratedVideo] = []
+        errors: list[BaseException] = []
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                result.append(adapter.generate(request, language=language, progress=progress))
+            except BaseException as exc:  # handed to the caller below
+                errors.append(exc)
+            finally:
+                limit.release()
+                done.set()
+
+        threading.Thread(target=work, name=f"generate-{adapter.model_id}", daemon=True).start()
+        if not done.wait(max(0.0, deadline - time.monotonic())):
+            raise GenerationTimeoutError(
+                adapter.model_id, f"no video within {self.timeout_s:g} s (it hangs or is slow)"
+            )
+        if errors:
+            raise errors[0]
+        return result[0]
 
     def close(self) -> None:
         with self._lock:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.board_rows import BoardToken, board_token, model_info, read_board_rows, read_elo
-from arena.services.tallies import ALL, HUMAN, Tallies
+from arena.services.board_rows import BoardToken, board_token, model_info, read_board_rows
+from arena.services.elo_store import read_elo
+from arena.services.tallies import Tallies
 from arena.services.views import Refusal
 from arena.services.vote_rows import SnapshotAudit
 from arena.settings import Settings
@@ -324,7 +325,7 @@ class LeaderboardService:
                 rows = read_board_rows(
                     session, simulated=simulated, class_weights=class_weights(self.settings.gold_policy)
                 )
-                elo = read_elo(session, ALL if simulated else HUMAN)
+                elo = read_elo(session, simulated)
                 models = model_info(session)
             audit = SnapshotAudit(self.factory, self.settings, simulated)
             snap = VoteSnapshot(rows, models, self.settings, elo=elo, simulated=simulated, audit=audit)

@@ -11,10 +11,17 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.errors import AdapterError, AdapterUnavailableError, OutputContractError, RequestError
+from adapters.errors import (
+    AdapterError,
+    AdapterUnavailableError,
+    GenerationTimeoutError,
+    OutputContractError,
+    RequestError,
+)
+from arena.services.generation import NAMED_RUN
 from arena.services.jobs import JobQueue
 from arena.services.media import MediaStore
-from db.models import Battle, BattleStatus, GenerationJob, JobStatus, Video, utcnow
+from db.models import Battle, BattleMode, BattleStatus, GenerationJob, JobStatus, Video, utcnow
 from db.session import transaction
 
 log = logging.getLogger(__name__)
@@ -22,6 +29,7 @@ log = logging.getLogger(__name__)
 OPEN = (BattleStatus.created, BattleStatus.generating, BattleStatus.shown)
 
 _PUBLIC_FAILURE = (
+    (GenerationTimeoutError, "the model took too long"),
     (AdapterUnavailableError, "the model is not available right now"),
     (OutputContractError, "the model returned an invalid video"),
     (RequestError, "the model cannot make this request"),
@@ -59,6 +67,12 @@ class LiveBattles:
     def __init__(self, factory: sessionmaker[Session], media: MediaStore) -> None:
         self.factory = factory
         self.media = media
+
+    def run_id(self, battle_id: str) -> str | None:
+        """The run a battle's new videos are stored under: named battles keep their own, apart from the pool."""
+        with transaction(self.factory) as session:
+            mode = session.scalar(select(Battle.mode).where(Battle.id == battle_id))
+        return NAMED_RUN if mode == BattleMode.named else None
 
     def settle(self, battle_id: str) -> str | None:
         """After a job of the battle ended: void it if a job failed, show it once every job is done.

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
-from adapters.video_io import content_hash, remux_for_battle
+from adapters.video_io import content_hash
+from arena.services.served import SpareCopies, served_copy
 
 TOKEN_BYTES = 18  # 144 random bits per served file name
+DEFAULT_BYTES_PER_PIXEL = 0.12  # every frame of a served copy: this many bytes per pixel (padded)
 
 
 def new_token() -> str:
@@ -16,10 +19,13 @@ def new_token() -> str:
 
 
 class MediaStore:
-    """Originals under ``videos/<aa>/<sha256>.mp4``; served copies under ``served/<token>.mp4``."""
+    """Originals under ``videos/<aa>/<sha256>.mp4``; served copies under ``served/<token>.mp4``, each a fresh
+    re-encode (see arena.services.served); copies of pool clips prepared ahead under ``spare/<video id>/``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, bytes_per_pixel: float = DEFAULT_BYTES_PER_PIXEL) -> None:
         self.root = Path(root)
+        self.bytes_per_pixel = bytes_per_pixel
+        self.spares = SpareCopies(self.root / "spare", bytes_per_pixel)
 
     def save(self, data: bytes) -> tuple[str, str]:
         """Store MP4 bytes; returns (path relative to the root, sha256). Identical bytes share one file."""
@@ -44,15 +50,26 @@ class MediaStore:
             raise ValueError("bad token")
         return self.root / "served" / f"{token}.mp4"
 
-    def prepare_served(self, rel: str, token: str) -> Path:
-        """A copy of the original with fresh bytes (remux + random tag) under the token's name."""
+    def prepare_served(self, rel: str, token: str, video_id: int | None = None) -> Path:
+        """A copy of the original that links to nothing, under the token's name: a spare prepared ahead for
+        ``video_id`` when there is one, else re-encoded now."""
         target = self.served_path(token)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
-            tmp.write_bytes(remux_for_battle(self.path(rel)))
-            tmp.replace(target)
+            if video_id is None or not self.spares.take(video_id, target):
+                tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
+                tmp.write_bytes(served_copy(self.path(rel), self.bytes_per_pixel))
+                tmp.replace(target)
         return target
+
+    def fill_spares(self, videos: Iterable[tuple[int, str]], per_video: int) -> int:
+        """Prepare copies until each (video id, stored file) has ``per_video`` spares; returns how many were made."""
+        made = 0
+        for video_id, rel in videos:
+            while self.spares.count(video_id) < per_video:
+                self.spares.add(video_id, self.path(rel))
+                made += 1
+        return made
 
     def remove_served(self, token: str) -> bool:
         """Delete a battle's served copy (its battle was voided); False when there was none."""

@@ -144,7 +144,11 @@ class JobRunner:
     def _run(self, job: ClaimedJob) -> None:
         try:
             video_id = self.generation.get_or_generate(
-                job.model_id, job.prompt_id, job.seed, progress=self._progress(job)
+                job.model_id,
+                job.prompt_id,
+                job.seed,
+                progress=self._progress(job),
+                run_id=self.live.run_id(job.battle_id),
             )
         except AdapterError as exc:
             log.warning("job %s (%s) failed: %s", job.id, job.model_id, exc)

@@ -1,12 +1,9 @@
-"""Prompt suites as data (YAML), and syncing suites and the models file into the database."""
+"""Syncing prompt suites and the models file into the database, and the rows of typed prompts."""
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,6 +11,7 @@ from sqlalchemy.orm import Session
 from adapters.config import ModelCatalog
 from adapters.errors import ConfigError
 from adapters.language import guess_language
+from arena.suites import Suite
 from db.models import Model, Prompt
 
 USER_SUITE = "user"
@@ -24,42 +22,10 @@ def detect_language(text: str) -> str:
     return guess_language(text)
 
 
-class SuitePrompt(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,120}$")
-    category: str = "general"
-    en: str | None = None
-    zh: str | None = None
-
-    def texts(self) -> dict[str, str]:
-        return {lang: text for lang, text in (("en", self.en), ("zh", self.zh)) if text}
-
-
-class Suite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    suite: str
-    prompts: list[SuitePrompt]
-
-
-def load_suite(path: str | Path) -> Suite:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        suite = Suite.model_validate(data)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: prompt suite not found") from exc
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"{path}: invalid prompt suite: {exc}") from exc
-    keys = [p.id for p in suite.prompts]
-    if len(keys) != len(set(keys)):
-        raise ConfigError(f"{path}: duplicate prompt ids")
-    return suite
-
-
 def sync_suite(session: Session, suite: Suite) -> int:
     """Insert the suite's prompts that are missing; update category/text of existing ones. Returns the count."""
+    if suite.suite == USER_SUITE:
+        raise ConfigError(f"suite name {USER_SUITE!r} is reserved for typed prompts: rename the suite")
     existing = {(p.key, p.language): p for p in session.scalars(select(Prompt).where(Prompt.suite == suite.suite))}
     for item in suite.prompts:
         for language, text in item.texts().items():

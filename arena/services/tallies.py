@@ -22,6 +22,7 @@ replays every vote with today's classes).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,22 +30,26 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     and_,
     case,
     delete,
     func,
+    insert,
     literal,
     literal_column,
     or_,
     select,
     true,
     tuple_,
+    type_coerce,
     update,
 )
 from sqlalchemy.orm import Session, aliased
 
-from arena.ratings.elo import ELO_K
 from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, gold_credit, weight_class
+from arena.services.elo_store import EloState, has_all, load_elo, save_elo, start_all
+from db.bulk import bulk_upsert
 from db.models import (
     COUNT_KEY,
     Battle,
@@ -60,11 +65,9 @@ from db.models import (
     VoteCount,
 )
 
-HUMAN, ALL = "human", "all"  # Elo populations: simulated votes left out, or kept
 _LEFT, _RIGHT = aliased(Video), aliased(Video)
 _BY_SESSION, _BY_IP = aliased(Rater), aliased(Rater)
 _WINNER = {VoteChoice.left: "model_a", VoteChoice.right: "model_b", VoteChoice.tie: "tie", VoteChoice.both_bad: "tie"}
-_SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5, "both_bad": 0.5}
 _CHUNK = 500  # keys per IN (...) list
 
 
@@ -109,7 +112,7 @@ def count_keys() -> list[Any]:
         Battle.prompt_id.label("prompt_id"),
         Battle.left_model_id.label("left_model_id"),
         Battle.right_model_id.label("right_model_id"),
-        Vote.choice.label("choice"),
+        type_coerce(Vote.choice, String).label("choice"),  # the plain value: no enum object per row
         Vote.weight.label("weight"),
         class_of_vote().label("weight_class"),
         *shape,
@@ -165,7 +168,7 @@ class VoterFacts:
         return cls(session_id, ip_hash, gold_credit(_WINNER[VoteChoice(choice)], answer))
 
 
-def gold_answer(mode: BattleMode, is_gold: bool, gold_better: str | None) -> str | None:
+def gold_answer(mode: str, is_gold: bool, gold_better: str | None) -> str | None:
     """The gold answer a battle checks its voter against (anonymous gold battles), else None."""
     return gold_better if is_gold and gold_better and mode == BattleMode.anonymous else None
 
@@ -226,19 +229,62 @@ class Tallies:
                     deltas[(kind, name)] = deltas.get((kind, name), _Record()).add(delta)
         if not deltas:
             return
-        old = read_records(session, list(deltas))
-        new = {k: old.get(k, _Record()).add(d) for k, d in deltas.items()}
-        flipped = [k for k in new if new[k].weight_class != old.get(k, _Record()).weight_class]
-        moved = _voters_of(flipped)
-        if moved is not None:
+        rows = [
+            {"kind": kind, "key": key, "votes": d.votes, "gold_votes": d.gold_votes, "gold_credit": d.gold_credit}
+            | {"weight_class": CLASS_TRUSTED}
+            for (kind, key), d in deltas.items()
+        ]
+        insert = _insert(session)(Rater)
+        added = insert.excluded
+        upsert = insert.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={
+                "votes": Rater.votes + added.votes,
+                "gold_votes": Rater.gold_votes + added.gold_votes,
+                "gold_credit": Rater.gold_credit + added.gold_credit,
+            },
+        ).returning(Rater.kind, Rater.key, Rater.gold_votes, Rater.gold_credit, Rater.weight_class)
+        flipped: dict[tuple[str, str], int] = {}  # the stored class is still the old one: compare it
+        for kind, key, gold_votes, credit, old in session.connection().execute(upsert, rows):
+            new = weight_class(gold_votes, credit)
+            if new != old:
+                flipped[(kind, key)] = new
+        if flipped:
+            moved = _voters_of(list(flipped))
             self._add_counts(session, moved, -1, version)  # under the old classes...
-        _write_records(session, new)
-        if moved is not None:
+            for (kind, key), new in flipped.items():
+                session.execute(update(Rater).where(Rater.kind == kind, Rater.key == key).values(weight_class=new))
             self._add_counts(session, moved, +1, version)  # ...and back under the new ones
 
-    def _count_and_move(self, session: Session, which: ColumnElement[bool], version: int) -> None:
-        self._add_counts(session, which, +1, version)
-        self._move_elo(session, which)
+    def _count_and_move(
+        self, session: Session, which: ColumnElement[bool], version: int, *, rebuild: bool = False
+    ) -> None:
+        """Count the matching votes into vote_counts and move the stored Elo by them (in id order), from one
+        read of their facts: the count key columns, then language and category."""
+        query = vote_facts(*count_keys(), Prompt.language, Prompt.category).where(which).order_by(Vote.id)
+        cursor = session.connection().execute(query).cursor  # the driver's tuples: no row objects per vote
+        factors, width = self.factors.tolist(), len(COUNT_KEY)
+        counts: Counter[tuple[Any, ...]] = Counter()
+        if rebuild:  # every vote, streamed, into emptied tables
+            with_all = session.scalar(select(Vote.id).where(Vote.simulated.is_(True)).limit(1)) is not None
+            state = EloState()
+            while chunk := cursor.fetchmany(50_000):
+                counts.update(row[:width] for row in chunk)
+                state.replay(chunk, factors, with_all)
+        else:
+            facts = cursor.fetchall()
+            counts.update(row[:width] for row in facts)
+            with_all = has_all(session)
+            if not with_all and any(f[0] for f in facts):
+                start_all(session)
+                with_all = True
+            state = load_elo(session, {m for f in facts for m in (f[2], f[3])})
+            state.replay(facts, factors, with_all)
+        keys = list(counts)
+        columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*keys, strict=True), strict=True)) if keys else {}
+        columns |= {"n": list(counts.values()), "version": [version] * len(keys)}
+        bulk_upsert(session, VoteCount.__tablename__, COUNT_KEY, columns, add=("n",))
+        save_elo(session, state, _insert(session))
 
     @staticmethod
     def _add_counts(session: Session, which: ColumnElement[bool], sign: int, version: int) -> None:
@@ -254,37 +300,6 @@ class Tallies:
             )
         )
 
-    def _move_elo(self, session: Session, which: ColumnElement[bool]) -> None:
-        """Move the stored Elo by the matching votes, in id order (one pass; state read once, written once)."""
-        query = vote_facts(
-            Vote.simulated,
-            Prompt.language,
-            Prompt.category,
-            Battle.left_model_id,
-            Battle.right_model_id,
-            Vote.choice,
-            Vote.weight,
-            class_of_vote(),
-        ).where(which)
-        self._replay_elo(session, session.execute(query.order_by(Vote.id)).yield_per(50_000))
-
-    def _replay_elo(self, session: Session, facts: Iterable[Sequence[Any]]) -> None:
-        state: dict[tuple[str, str, str, str], list[float]] = {}
-        loaded: set[str] = set()
-        factors = self.factors.tolist()
-        for simulated, language, category, a, b, choice, weight, klass in facts:
-            missing = {a, b} - loaded
-            if missing:
-                state |= _read_elo(session, missing)
-                loaded |= missing
-            step = ELO_K * weight * factors[klass]
-            score = _SCORE[choice.value if isinstance(choice, VoteChoice) else choice]
-            for population in (ALL,) if simulated else (ALL, HUMAN):
-                for scope in ((population, "", ""), (population, language, ""), (population, "", category)):
-                    _elo_step(state, scope, a, b, score, step)
-                _elo_step(state, (population, language, category), a, b, score, step)
-        _write_elo(session, state)
-
     # ---- rebuilding and checking ---------------------------------------------------------------------------
     def rebuild(self, session: Session) -> None:
         """Recount every tally from the votes (readers then re-read everything: the epoch changes)."""
@@ -292,8 +307,7 @@ class Tallies:
         for table in (VoteCount, Rater, EloRating):
             session.execute(delete(table))
         _write_records(session, recount_records(session))
-        self._add_counts(session, true(), +1, version)
-        self._move_elo(session, true())
+        self._count_and_move(session, true(), version, rebuild=True)
 
     def ensure_fresh(self, session: Session) -> bool:
         """Rebuild if the tallies were marked stale (a database migrated with votes in it); True if rebuilt."""
@@ -303,33 +317,14 @@ class Tallies:
         return True
 
 
-def _elo_step(
-    state: dict[tuple[str, str, str, str], list[float]],
-    scope: tuple[str, str, str],
-    a: str,
-    b: str,
-    score: float,
-    step: float,
-) -> None:
-    ra = state.setdefault((*scope, a), [1000.0, 0])
-    rb = state.setdefault((*scope, b), [1000.0, 0])
-    delta = step * (score - 1.0 / (1.0 + 10.0 ** ((rb[0] - ra[0]) / 400.0)))
-    ra[0] += delta
-    rb[0] -= delta
-    ra[1] += 1
-    rb[1] += 1
-
-
 def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _voters_of(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool] | None:
+def _voters_of(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool]:
     sessions = [k for kind, k in keys if kind == "session"]
     ips = [k for kind, k in keys if kind == "ip"]
-    if not keys:
-        return None
     return or_(Vote.session_id.in_(sessions), Vote.ip_hash.in_(ips))
 
 
@@ -345,20 +340,14 @@ def read_records(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[st
 
 
 def _write_records(session: Session, records: dict[tuple[str, str], _Record]) -> None:
+    """Insert voter records (into an emptied table: a rebuild)."""
     rows = [
         {"kind": kind, "key": key, "votes": r.votes, "gold_votes": r.gold_votes, "gold_credit": r.gold_credit}
         | {"weight_class": r.weight_class}
         for (kind, key), r in records.items()
     ]
-    for chunk in _chunks(rows, 5_000):
-        insert = _insert(session)(Rater).values(chunk)
-        excluded = insert.excluded
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["kind", "key"],
-                set_={c: getattr(excluded, c) for c in ("votes", "gold_votes", "gold_credit", "weight_class")},
-            )
-        )
+    if rows:
+        session.connection().execute(insert(Rater), rows)
 
 
 def recount_records(session: Session) -> dict[tuple[str, str], _Record]:
@@ -380,20 +369,3 @@ def recount_records(session: Session) -> dict[tuple[str, str], _Record]:
         for key, votes, gold_votes, gold_credit_sum in session.execute(query):
             out[(kind, key)] = _Record(int(votes), int(gold_votes or 0), float(gold_credit_sum or 0.0))
     return out
-
-
-def _read_elo(session: Session, models: set[str]) -> dict[tuple[str, str, str, str], list[float]]:
-    query = select(EloRating).where(EloRating.model_id.in_(sorted(models)))
-    return {(e.population, e.language, e.category, e.model_id): [e.rating, e.votes] for e in session.scalars(query)}
-
-
-def _write_elo(session: Session, state: dict[tuple[str, str, str, str], list[float]]) -> None:
-    names = ("population", "language", "category", "model_id")
-    rows = [dict(zip(names, key, strict=True)) | {"rating": r, "votes": int(n)} for key, (r, n) in state.items()]
-    for chunk in _chunks(rows, 5_000):
-        insert = _insert(session)(EloRating).values(chunk)
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=list(names), set_={"rating": insert.excluded.rating, "votes": insert.excluded.votes}
-            )
-        )

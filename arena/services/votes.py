@@ -154,13 +154,14 @@ class VoteService:
                 raise Refusal("not_voted", "names are revealed only after the vote", 403)
             if battle.revealed_at is None:
                 battle.revealed_at = utcnow()
-            pool = battle.source in POOL_SOURCES  # a pool clip's seed would let the Playground rebuild it
+            # An anonymous battle's seed would let the Playground rebuild its clip (and link later showings of it).
+            seedless = battle.mode == BattleMode.anonymous
             return Reveal(
                 battle_id=battle.id,
                 status=battle.status.value,
                 choice=battle.vote.choice.value if battle.vote else None,
-                left=_side(session, battle.left_model_id, battle.left_video_id, pool),
-                right=_side(session, battle.right_model_id, battle.right_video_id, pool),
+                left=_side(session, battle.left_model_id, battle.left_video_id, seedless),
+                right=_side(session, battle.right_model_id, battle.right_video_id, seedless),
                 reason=battle.status_reason,
             )
 
@@ -171,15 +172,14 @@ def delivered_at(battle: Battle) -> datetime | None:
     return max(left, right) if left is not None and right is not None else None
 
 
-POOL_SOURCES = ("pool", "gold")
 _SHOWN_SETTINGS = ("num_frames", "width", "height", "fps", "steps", "guidance")
 
 
-def _side(session: Session, model_id: str, video_id: int | None, pool: bool) -> SideReveal:
+def _side(session: Session, model_id: str, video_id: int | None, seedless: bool) -> SideReveal:
     model = session.get_one(Model, model_id)
     video = session.get(Video, video_id) if video_id is not None else None
     params = video.provenance.get("params", {}) if video else {}
-    settings = {k: params.get(k) for k in (_SHOWN_SETTINGS if pool else (*_SHOWN_SETTINGS, "seed"))}
+    settings = {k: params.get(k) for k in (_SHOWN_SETTINGS if seedless else (*_SHOWN_SETTINGS, "seed"))}
     return SideReveal(
         model_id=model.id,
         display_name=model.display_name,

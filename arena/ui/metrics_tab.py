@@ -54,7 +54,7 @@ def vbench_table(view: VBenchView, lang: str) -> tuple[pd.DataFrame, str]:
                 columns.append(d.dimension)
             if d.estimate is None or d.normalised is None:
                 row.append("–")
-                unavailable.setdefault(d.dimension, d.note)
+                unavailable.setdefault(d.dimension, d.note.split("; looked")[0])  # no server paths on a public page
                 continue
             mark = "" if d.same_models_as_vbench else " †"
             row.append(f"{d.estimate.value:.4f} → {d.normalised:.3f}{mark}")

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from adapters.base import GenerationRequest
-from adapters.demo import BEHAVIOURS, DemoAdapter, render_prompt, render_scene
-from adapters.demo_scene import PALETTE, Scene, SceneObject, detect_language, parse_prompt
+from adapters.demo import BEHAVIOURS, REVISION, DemoAdapter, render_prompt
+from adapters.shapes import PALETTE, Scene, SceneObject, detect_language, parse_prompt
+from adapters.shapes.render import render_scene
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = 128
@@ -128,7 +129,7 @@ def test_partly_understood_prompt_records_what_was_understood() -> None:
 
 
 def test_demo_prompt_suite_is_fully_understood_in_both_languages() -> None:
-    data = yaml.safe_load((ROOT / "prompts" / "demo.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((ROOT / "arena" / "suites" / "data" / "demo.yaml").read_text(encoding="utf-8"))
     prompts = data["prompts"]
     assert data["suite"] == "demo"
     assert len(prompts) >= 24
@@ -286,7 +287,7 @@ def test_demo_adapter_generate_passes_the_contract_and_snaps_sizes(behaviour: st
     assert (p.adapter_kind, p.model_id, p.revision, p.device, p.dtype) == (
         "demo",
         f"demo-{behaviour}",
-        "procedural-v1",
+        REVISION,
         "cpu",
         "uint8",
     )

@@ -19,8 +19,8 @@ import pytest
 from arena.ratings import BattleRows, leaderboard, score_gold, session_weights
 from arena.ratings.decisions import battle_count_matrix, win_fraction_matrix
 from arena.services.container import Arena
-from arena.services.export import import_votes
 from arena.services.tally_check import check_tallies
+from arena.services.vote_import import import_votes
 from db.models import Battle
 from db.session import transaction
 

@@ -12,9 +12,11 @@ from typer.testing import CliRunner
 
 from arena.cli import build_app
 from arena.services.container import Arena
-from arena.services.export import FIELDS, battle_rows, export_votes, import_votes, read_rows
-from db.models import Battle, Model, Prompt, Vote
+from arena.services.export import FIELDS, battle_rows, export_votes
+from arena.services.vote_import import import_votes, read_rows
+from db.models import Battle, BattleMode, Model, Prompt, Vote
 from db.session import transaction
+from tests.support.waiting import settled
 
 RAW_IP = "203.0.113.77"
 CHOICES = ["left", "right", "left", "tie", "both_bad", "left", "right", "left", "left", "tie", "right", "left"]
@@ -26,7 +28,7 @@ def voted(arena: Arena) -> Arena:
     for n, choice in enumerate(CHOICES):
         view = arena.battles.start(f"s{n % 3}")
         arena.votes.vote(view.id, f"s{n % 3}", choice, {"motion": "left"} if n % 2 else None, ip=RAW_IP)
-    named = arena.battles.start("s9", mode="named", models=["alpha-7b", "gamma-x"])
+    named = settled(arena, arena.battles.start("s9", mode=BattleMode.named, models=["alpha-7b", "gamma-x"]), "s9")
     arena.votes.vote(named.id, "s9", "right")
     return arena
 

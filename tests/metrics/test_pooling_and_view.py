@@ -32,14 +32,14 @@ def test_pair_pooling_is_vbenchs_sum_over_all_pairs_not_the_mean_of_videos():
 
 def test_pair_pooled_interval_covers_the_pooled_value_95_percent_of_the_time():
     rng = np.random.default_rng(0)
-    truth, hits, reps = 0.8, 0, 1500
+    truth, hits, reps = 0.8, 0, 2000
     for _ in range(reps):
-        pairs = rng.integers(4, 60, size=15)
+        pairs = rng.integers(4, 60, size=15)  # 15 videos of unequal lengths
         # each video: its own level (video effect) plus the mean of its pairs' noise
         values = truth + rng.normal(0, 0.05, 15) + rng.normal(0, 0.1, 15) / np.sqrt(pairs)
         est = pooling.pooled_pairs(values.tolist(), pairs.tolist())
         hits += est.low <= truth <= est.high
-    assert 0.93 <= hits / reps <= 0.97
+    assert 0.93 <= hits / reps <= 0.97  # measured 0.937 (jackknife; about 0.94 at 15 videos, see metrics.pooling)
 
 
 def test_share_interval_is_exact_and_covers_at_least_95_percent():

@@ -163,3 +163,43 @@ def test_changed_metrics_have_new_versions_so_old_scores_are_recomputed(scorer):
     assert versions["clipsim"] == "2" and versions["subject_consistency"] == "2"
     assert versions["background_consistency"] == "2" and versions["aesthetic"] == "2"
     assert versions["motion_amount"] == "2" and versions["temporal_flicker"] == "1"  # unchanged formula
+
+
+def test_aesthetic_scores_are_keyed_by_their_head_unless_it_is_vbenchs(scorer, tmp_path):
+    from metrics.aesthetic import HEAD_FILES, AestheticScore
+
+    vbench_head, other_head = tmp_path / HEAD_FILES[0], tmp_path / HEAD_FILES[1]
+    for path in (vbench_head, other_head):
+        torch.save({"weight": torch.ones(1, 32), "bias": torch.zeros(1)}, path)
+    ctx = scorer.context(moving_square(), 8)
+    ours = AestheticScore(head=vbench_head, encoder_id="tiny-random").evaluate(ctx)
+    other = AestheticScore(head=other_head, encoder_id="tiny-random").evaluate(ctx)
+    assert ours.encoder == "tiny-random" and other.encoder == f"tiny-random+{HEAD_FILES[1]}"
+    assert ours.value == pytest.approx(other.value)  # same weights here: only the label says which head ran
+
+
+def test_dynamic_degree_and_the_static_filter_share_each_flow(tiny_encoder, tiny_raft):
+    scorer = Scorer("tiny-random", device="cpu", raft=tiny_raft, metrics=["dynamic_degree", "static_filter"])
+    report = scorer.score_frames(moving_square(frames=8), 8).by_name()  # 8 fps: RAFT on every frame
+    assert (
+        len(report["dynamic_degree"].details["pair_scores"]) == 7
+        and len(report["static_filter"].details["pair_scores"]) == 9
+    )
+    assert scorer.provider.stats["flow_pairs"] == 9  # 7 consecutive pairs + (first, last) + (last, first), not 16
+
+
+def test_vbench_clip_view_keeps_an_encoders_own_way_of_encoding_frames(tiny_encoder):
+    import copy
+
+    from metrics.preprocess import VBenchClipFeatures
+
+    class Reversing(type(tiny_encoder)):  # an encoder with its own encode_images (e.g. stacks of frames)
+        def encode_images(self, frames, batch_size=32):
+            return super().encode_images(np.ascontiguousarray(frames[::-1]), batch_size)
+
+    reversing = copy.copy(tiny_encoder)
+    reversing.__class__ = Reversing
+    frames = moving_square(frames=5)
+    plain = VBenchClipFeatures(tiny_encoder).encode_images(frames)
+    assert np.allclose(VBenchClipFeatures(reversing).encode_images(frames), plain[::-1], atol=1e-6)
+    assert not np.allclose(plain, tiny_encoder.encode_images(frames), atol=1e-4)  # VBench's transform, not open_clip's

@@ -196,3 +196,26 @@ def test_our_transforms_are_vbench_transforms_bit_for_bit():
     wide = rng.integers(0, 256, (1, 360, 640, 3), dtype=np.uint8)
     assert tuple(preprocess.dino_transform(wide).shape) == (1, 3, 224, 398)
     assert tuple(preprocess.clip_transform(wide).shape) == (1, 3, 224, 224)
+
+
+def test_rules_match_vbench_on_torchvisions_raft_small_too(tmp_path, tiny_encoder):
+    """The same parity on a stock builder (raft_small, weights=None) loaded from a file, at RAFT's 128-pixel minimum."""
+    from metrics.flow import choose_raft
+    from metrics.scorer import Scorer
+    from tests.metrics.models import save_random_raft
+
+    scorer = Scorer(
+        "tiny-random",
+        device="cpu",
+        raft=save_random_raft(tmp_path / "small.pth"),
+        metrics=["dynamic_degree", "static_filter"],
+    )
+    assert scorer.models.raft == "raft-file:small.pth" and choose_raft(tmp_path / "small.pth").path is not None
+    frames = rendered_clip(5, 128, 136)
+    report = scorer.score_frames(frames, 8).by_name()
+    dynamic = ref.DynamicDegree(ref.OriginalRaftCall(scorer.load_raft().model))
+    static = ref.StaticFilter(ref.OriginalRaftCall(scorer.load_raft().model))
+    assert report["dynamic_degree"].value == float(dynamic.infer(list(frames), 8))
+    assert report["static_filter"].value == float(static.infer(list(frames)))
+    assert np.max(np.abs(np.array(report["dynamic_degree"].details["pair_scores"]) - dynamic.scores)) < TOL
+    assert np.max(np.abs(np.array(report["static_filter"].details["pair_scores"]) - np.array(static.scores))) < TOL

@@ -40,7 +40,7 @@ def free_port() -> int:
 
 def write_small_suite(path: Path, per_category: int = PROMPTS_PER_CATEGORY) -> Path:
     """The first prompt(s) of each category of the demo suite (each in English and Chinese)."""
-    suite = yaml.safe_load((ROOT / "prompts" / "demo.yaml").read_text(encoding="utf-8"))
+    suite = yaml.safe_load((ROOT / "arena" / "suites" / "data" / "demo.yaml").read_text(encoding="utf-8"))
     taken: dict[str, int] = {}
     prompts = []
     for prompt in suite["prompts"]:

@@ -12,7 +12,16 @@ from arena.ui.i18n import STRINGS, request_language, text
 from db.models import Battle, Prompt
 from db.session import transaction
 from tests.ui.conftest import LiveApp
-from tests.ui.helpers import client, enabled_demo_names, html_with, notice, revealed_names, start_battle, vote
+from tests.ui.helpers import (
+    client,
+    enabled_demo_names,
+    html_with,
+    notice,
+    revealed_names,
+    start_battle,
+    until_ready,
+    vote,
+)
 
 
 def leaderboard_votes(c) -> int:  # type: ignore[no-untyped-def]
@@ -77,6 +86,7 @@ def test_side_by_side_shows_names_and_is_not_on_the_board(live_app: LiveApp) -> 
     c = client(live_app.url)
     anonymous = live_app.arena.leaderboard.board()["votes"]
     result = c.predict("en", None, "", "demo-faithful", "demo-frozen", api_name="/start_battle_side_by_side")
+    result = until_ready(c, result, api_name="/battle_progress_side_by_side")  # named battles: own generations
     player = html_with(result, "arena-pair")
     assert "Prism (demo)" in player and "Still (demo)" in player
     assert revealed_names(vote(c, "right", api_name="/vote_side_by_side"))

@@ -1,0 +1,42 @@
+"""The one rule of which stored videos a battle may serve, and the pool's coverage by that rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from arena.services.generation import NAMED_RUN, NAMED_RUNS
+from arena.services.suites import USER_SUITE
+from db.models import Model, Prompt, Video
+
+
+def battle_eligible(arena_key: str, named: bool = False) -> tuple[ColumnElement[bool], ...]:
+    """Conditions on a Video for a battle to serve it: made with the arena's own request (`arena_key`, its
+    settings_key); an anonymous battle never shows a Playground or a named-battle video, and a named battle shows
+    only its own generations, never a pool clip. (Battles of suite prompts also need a suite prompt.)"""
+    run = Video.run_id == NAMED_RUN if named else or_(Video.run_id.is_(None), Video.run_id.not_in(NAMED_RUNS))
+    return (Video.settings_key == arena_key, run)
+
+
+def pool_status(session: Session, arena_key: str) -> list[dict[str, Any]]:
+    """Per model: battle-eligible videos and how many of the suite prompts they cover (typed, Playground and
+    benchmark videos of other settings are not counted, so coverage never exceeds 100 %)."""
+    total = int(session.scalar(select(func.count(Prompt.id)).where(Prompt.suite != USER_SUITE)) or 0)
+    eligible = (
+        select(Video.model_id, func.count(Video.id).label("videos"), func.count(Video.prompt_id.distinct()).label("n"))
+        .join(Prompt, Prompt.id == Video.prompt_id)
+        .where(Prompt.suite != USER_SUITE, *battle_eligible(arena_key))
+        .group_by(Video.model_id)
+        .subquery()
+    )
+    query = (
+        select(Model.id, Model.kind, Model.enabled, eligible.c.videos, eligible.c.n)
+        .outerjoin(eligible, eligible.c.model_id == Model.id)
+        .order_by(Model.id)
+    )
+    return [
+        {"model": m, "kind": k, "enabled": e, "videos": n or 0, "prompts": p or 0, "suite_prompts": total}
+        for m, k, e, n, p in session.execute(query)
+    ]

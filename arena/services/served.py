@@ -1,0 +1,190 @@
+"""Served copies that link to nothing: every copy of a clip a client receives is a fresh re-encode.
+
+A stored clip is decoded, varied imperceptibly (random flipped low bits and a faint bump in every frame: about
+44 dB PSNR against the stored clip), and encoded again with one fixed setting in which every frame
+packet has the same size: x264 with one keyframe, no B-frames and a one-frame VBV buffer keeps each frame under
+a budget that depends only on the picture size, then each packet is padded to exactly that budget with an H.264
+filler NAL unit (type 12, ignored by decoders) after dropping the SEI (x264's settings string). So:
+
+- the stream hash differs on every copy (the flipped bits change every packet);
+- the file length and every frame's size depend only on (frames, width, height), which the picture shows anyway:
+  neither Content-Length nor a range request nor the per-frame bitrate profile tells one clip from another.
+
+Re-encoding costs about 0.1-0.2 s for 16 frames of 256x256 here (more for big clips), so copies of pool clips are
+prepared ahead in the background (:class:`SpareCopies`) and taken by battles as they start.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import secrets
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from adapters.video_io import PIX_FMT, decode_mp4
+
+PRESET = "veryfast"
+CRF = 18
+FLIP_SHARE = 0.01  # share of pixel values whose lowest bit is flipped in each copy
+BUMP_LEVELS, BUMP_SIGMA = 2, 5.0  # the faint bump added to every frame of each copy
+MIN_FRAME_BYTES = 2048
+FILLER_OVERHEAD = 6  # length field (4) + NAL header + trailing byte
+_DROPPED_NALS = (6, 9)  # SEI (x264 writes its version and settings there), access unit delimiter
+# Retries when a frame still exceeds the budget: a higher CRF and a tighter VBV buffer.
+_ATTEMPTS = ((CRF, 1.0), (CRF + 6, 0.85), (CRF + 14, 0.7))
+
+
+def frame_budget(width: int, height: int, bytes_per_pixel: float) -> int:
+    """The size of every frame packet of a served copy of this picture size."""
+    return max(MIN_FRAME_BYTES, math.ceil(width * height * bytes_per_pixel))
+
+
+def vary(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An imperceptibly different picture: the low bit of a random 1 % of values flipped, and in every frame a
+    faint round bump (at most 2 levels of 255, random place and sign) that survives quantization even on flat
+    content, where flipped bits alone are encoded away."""
+    out = frames.astype(np.int16)
+    out[rng.random(out.shape) < FLIP_SHARE] ^= 1
+    count, height, width, _ = frames.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    for i in range(count):
+        cy, cx = rng.integers(0, height), rng.integers(0, width)
+        bump = np.rint(BUMP_LEVELS * np.exp(-((ys - cy) ** 2 + (xs - cx) ** 2) / (2 * BUMP_SIGMA**2)))
+        out[i] += (bump.astype(np.int16) * rng.choice((-1, 1)))[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _encode(frames: np.ndarray, fps: Fraction, max_frame_bytes: int, crf: int) -> bytes:
+    import av
+
+    _, height, width, _ = frames.shape
+    kbit = max_frame_bytes * 8 / 1000
+    params = (
+        "keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0:"
+        f"vbv-maxrate={kbit * float(fps):.3f}:vbv-bufsize={kbit:.3f}:vbv-init=1.0"
+    )
+    fd, tmp = tempfile.mkstemp(suffix=".mp4")
+    os.close(fd)
+    try:
+        with av.open(tmp, mode="w", format="mp4") as container:
+            container.metadata.clear()
+            stream = container.add_stream("libx264", rate=fps)
+            stream.width, stream.height, stream.pix_fmt = width, height, PIX_FMT
+            stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
+            for frame in frames:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        return Path(tmp).read_bytes()
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _nal_units(data: bytes, length_size: int) -> list[bytes]:
+    units, i = [], 0
+    while i + length_size <= len(data):
+        size = int.from_bytes(data[i : i + length_size], "big")
+        units.append(data[i + length_size : i + length_size + size])
+        i += length_size + size
+    return units
+
+
+def pad_access_unit(data: bytes, budget: int, length_size: int = 4) -> bytes | None:
+    """The access unit without SEI/AUD, padded with one filler NAL to exactly ``budget`` bytes (None if too big)."""
+    kept = [u for u in _nal_units(data, length_size) if u and (u[0] & 0x1F) not in _DROPPED_NALS]
+    body = b"".join(len(u).to_bytes(length_size, "big") + u for u in kept)
+    gap = budget - len(body)
+    if gap < FILLER_OVERHEAD:
+        return None if gap else body
+    filler = b"\x0c" + b"\xff" * (gap - length_size - 2) + b"\x80"
+    return body + len(filler).to_bytes(length_size, "big") + filler
+
+
+def _repacked(encoded: bytes, budget: int) -> bytes | None:
+    """``encoded`` with every packet padded to ``budget`` (+faststart, no metadata), or None if one is too big."""
+    import av
+
+    fd, tmp = tempfile.mkstemp(suffix=".mp4")
+    os.close(fd)
+    try:
+        with (
+            av.open(io.BytesIO(encoded), mode="r") as src,
+            av.open(tmp, mode="w", format="mp4", options={"movflags": "+faststart"}) as dst,
+        ):
+            in_stream = src.streams.video[0]
+            extradata = in_stream.codec_context.extradata or b""
+            length_size = (extradata[4] & 0x03) + 1 if len(extradata) > 4 else 4
+            out_stream = dst.add_stream_from_template(in_stream)
+            out_stream.metadata.clear()
+            dst.metadata.clear()
+            for packet in src.demux(in_stream):
+                if packet.dts is None or not packet.size:
+                    continue
+                padded = pad_access_unit(bytes(packet), budget, length_size)
+                if padded is None:
+                    return None
+                out = av.Packet(padded)
+                out.pts, out.dts, out.duration = packet.pts, packet.dts, packet.duration
+                out.time_base, out.is_keyframe = packet.time_base, packet.is_keyframe
+                out.stream = out_stream
+                dst.mux(out)
+        return Path(tmp).read_bytes()
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def served_copy(source: str | Path, bytes_per_pixel: float, rng: np.random.Generator | None = None) -> bytes:
+    """A fresh copy of the stored clip ``source`` that links neither to it nor to any other copy (see above)."""
+    rng = rng or np.random.default_rng(secrets.randbits(128))
+    frames, fps = decode_mp4(source)
+    frames = vary(frames, rng)
+    if frames.shape[1] % 2 or frames.shape[2] % 2:  # stored clips are even-sized; be safe for yuv420p
+        frames = frames[:, : frames.shape[1] // 2 * 2, : frames.shape[2] // 2 * 2]
+    rate = Fraction(fps or 8.0).limit_denominator(1001)
+    budget = frame_budget(frames.shape[2], frames.shape[1], bytes_per_pixel)
+    for crf, share in _ATTEMPTS:
+        repacked = _repacked(_encode(frames, rate, int(budget * share) - FILLER_OVERHEAD, crf), budget)
+        if repacked is not None:
+            return repacked
+    raise ValueError(f"a frame stays over the serving budget of {budget} bytes")
+
+
+class SpareCopies:
+    """Copies of pool clips prepared ahead: ``<root>/<video id>/<random>.mp4``. A battle takes one with an atomic
+    rename (two processes never take the same copy); the app's background thread refills."""
+
+    def __init__(self, root: Path, bytes_per_pixel: float) -> None:
+        self.root = Path(root)
+        self.bytes_per_pixel = bytes_per_pixel
+
+    def count(self, video_id: int) -> int:
+        folder = self.root / str(video_id)
+        return sum(1 for _ in folder.glob("*.mp4")) if folder.is_dir() else 0
+
+    def add(self, video_id: int, source: Path) -> Path:
+        folder = self.root / str(video_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = secrets.token_hex(12)
+        tmp = folder / f"{name}.part"
+        tmp.write_bytes(served_copy(source, self.bytes_per_pixel))
+        return tmp.replace(folder / f"{name}.mp4")
+
+    def take(self, video_id: int, target: Path) -> bool:
+        """Move a spare copy of ``video_id`` to ``target``; False when none is left."""
+        folder = self.root / str(video_id)
+        if not folder.is_dir():
+            return False
+        for spare in folder.glob("*.mp4"):
+            try:
+                spare.replace(target)
+            except FileNotFoundError:  # another process took it first
+                continue
+            os.utime(target)  # the file time is the battle's, not the preparation's
+            return True
+        return False

@@ -1,0 +1,86 @@
+"""Bulk inserts at the driver's speed: SQLite's `executemany`, Postgres' COPY.
+
+SQLAlchemy's executemany processes every value of every row in Python (type processors, parameter dicts); for
+a million rows that is most of the time. Here the caller hands over columns of driver-ready values (str, int,
+float, bool, None; JSON as text; enums by value; timestamps from :func:`timestamps`), zipped into rows once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from db.models import utcnow
+
+
+def bulk_insert(session: Session, table: str, columns: Mapping[str, Sequence[Any]]) -> None:
+    """Insert the rows made of `columns` (name → values, all the same length) into `table`, in the session's
+    transaction."""
+    rows = list(zip(*columns.values(), strict=True))
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    names = ", ".join(columns)
+    cursor = session.connection().connection.cursor()
+    try:
+        if dialect == "sqlite":
+            marks = ", ".join("?" * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+        elif dialect == "postgresql":
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            raise RuntimeError(f"bulk inserts need SQLite or Postgres, not {dialect}")
+    finally:
+        cursor.close()
+
+
+def bulk_upsert(
+    session: Session,
+    table: str,
+    keys: Sequence[str],
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    add: Sequence[str] = (),
+) -> None:
+    """INSERT … ON CONFLICT (`keys`) DO UPDATE: columns named in `add` are added to the stored values, the other
+    non-key columns replace them (SQLite and Postgres share the syntax; only the placeholders differ)."""
+    rows = list(zip(*columns.values(), strict=True))
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        raise RuntimeError(f"bulk upserts need SQLite or Postgres, not {dialect}")
+    mark = "?" if dialect == "sqlite" else "%s"
+    updates = ", ".join(
+        f"{c} = {table}.{c} + excluded.{c}" if c in add else f"{c} = excluded.{c}" for c in columns if c not in keys
+    )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def timestamps(session: Session, seconds: Sequence[float | None]) -> list[str]:
+    """Unix times (None: now) as the text this database stores for a timezone-aware DateTime column: SQLAlchemy's
+    SQLite format ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), or the same with "+00:00" for Postgres."""
+    now = utcnow().timestamp()
+    micros = np.rint(np.array([now if s is None else s for s in seconds], dtype=np.float64) * 1e6).astype(np.int64)
+    text = np.datetime_as_string(micros.astype("datetime64[us]"), unit="us").tolist()
+    zone = "" if session.get_bind().dialect.name == "sqlite" else "+00:00"
+    return [f"{t[:10]} {t[11:]}{zone}" for t in text]
+
+
+def widen_cache(session: Session, mebibytes: int = 256) -> None:
+    """Give this SQLite connection a page cache of `mebibytes` (bulk loads touch large indexes); no-op elsewhere."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql(f"PRAGMA cache_size=-{mebibytes * 1024}")

@@ -1,0 +1,121 @@
+"""What a client receives of a clip links to nothing: fresh re-encodes with one size per picture size, copies
+prepared ahead, named battles and the Playground on their own generations, no seed in anonymous reveals."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import av
+import numpy as np
+from sqlalchemy import select
+
+from adapters.video_io import decode_mp4, encode_mp4, probe_metadata
+from arena.services.container import Arena
+from arena.services.generation import NAMED_RUN, PLAYGROUND_RUN
+from arena.services.served import frame_budget, pad_access_unit, served_copy
+from db.models import Battle, BattleMode, Video
+from db.session import transaction
+from tests.support.waiting import settled
+
+
+def packets(data: bytes) -> list[bytes]:
+    with av.open(io.BytesIO(data)) as container:
+        return [bytes(p) for p in container.demux(container.streams.video[0]) if p.size]
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 10 * np.log10(255**2 / max(mse, 1e-12))
+
+
+def clip(tmp_path: Path, name: str, frames: np.ndarray) -> Path:
+    path = tmp_path / f"{name}.mp4"
+    path.write_bytes(encode_mp4(frames, 8.0))
+    return path
+
+
+def test_copies_differ_in_every_byte_stream_but_not_in_size_or_picture(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    still = np.zeros((12, 64, 96, 3), np.uint8) + np.array([30, 60, 90], np.uint8)
+    noisy = rng.integers(0, 255, (12, 64, 96, 3), dtype=np.uint8)  # the hardest content there is
+    moving = np.stack([np.roll(np.tile(np.linspace(0, 255, 96, dtype=np.uint8), (64, 1)), 4 * i, 1) for i in range(12)])
+    moving = np.repeat(moving[..., None], 3, axis=3)
+    sources = {name: clip(tmp_path, name, f) for name, f in (("still", still), ("noisy", noisy), ("moving", moving))}
+    copies = {name: [served_copy(path, 0.12) for _ in range(3)] for name, path in sources.items()}
+    budget = frame_budget(96, 64, 0.12)
+    every = [c for cs in copies.values() for c in cs]
+    assert len({len(c) for c in every}) == 1, "every copy of every clip of one picture size has one length"
+    assert {len(p) for c in every for p in packets(c)} == {budget}, "and every frame the same size"
+    assert len({hashlib.sha256(b"".join(packets(c))).hexdigest() for c in every}) == len(every)
+    for name, path in sources.items():
+        stored, _ = decode_mp4(path)
+        for data in copies[name]:
+            assert data[4:8] == b"ftyp" and b"x264" not in data  # no encoder settings string (SEI dropped)
+            assert set(probe_metadata(data)) <= {
+                "container.major_brand",
+                "container.minor_version",
+                "container.compatible_brands",
+                "container.encoder",
+                "stream0.language",
+                "stream0.handler_name",
+            }
+            frames, fps = decode_mp4(data)
+            assert frames.shape == stored.shape and fps == 8.0
+            if name != "noisy":  # pure noise is capped by the budget; real pictures stay visually identical
+                assert psnr(frames, stored) > 38
+
+
+def test_access_units_are_padded_exactly_or_refused() -> None:
+    unit = (5).to_bytes(4, "big") + b"\x65abcd" + (3).to_bytes(4, "big") + b"\x06xy"  # a slice and an SEI
+    padded = pad_access_unit(unit, 64)
+    assert padded is not None and len(padded) == 64
+    assert padded.startswith((5).to_bytes(4, "big") + b"\x65abcd") and b"\x06xy" not in padded
+    assert padded[13] == 0x0C and padded.endswith(b"\x80")  # a filler NAL unit closes it
+    assert pad_access_unit(unit, 9) == unit[:9]  # exactly the budget: nothing to add
+    assert pad_access_unit(unit, 12) is None  # 3 bytes left cannot hold a filler unit
+    assert pad_access_unit(unit, 8) is None
+
+
+def test_battles_take_spares_prepared_ahead(arena: Arena) -> None:
+    assert arena.spares.fill() == len(arena.spares.pool_videos()) > 0
+    assert arena.spares.fill() == 0  # already full
+    spare_files = {p.read_bytes() for p in (arena.media.root / "spare").rglob("*.mp4")}
+    view = arena.battles.start("s1")
+    with transaction(arena.factory) as session:
+        battle = session.get_one(Battle, view.id)
+        served = [arena.media.served_path(t).read_bytes() for t in (battle.left_token, battle.right_token)]
+    assert all(s in spare_files for s in served)
+    assert arena.spares.fill() == 2  # the two taken are replaced
+
+
+def test_named_battles_and_the_playground_never_serve_a_pool_clip(arena: Arena) -> None:
+    with transaction(arena.factory) as session:
+        pool = set(session.scalars(select(Video.id)))
+    pair = ["alpha-7b", "beta-v2"]
+    named = settled(arena, arena.battles.start("s1", prompt_id=1, mode=BattleMode.named, models=pair), "s1")
+    again = settled(arena, arena.battles.start("s1", prompt_id=1, mode=BattleMode.named, models=pair), "s1")
+    assert named.status == again.status == "shown"
+    played = arena.playground("alpha-7b", "a red ball rolls left", seed=0)
+    with transaction(arena.factory) as session:
+        battles = [session.get_one(Battle, v.id) for v in (named, again)]
+        shown = {b.left_video_id for b in battles} | {b.right_video_id for b in battles}
+        assert not shown & pool and battles[0].source == "named"
+        assert {session.get_one(Video, v).run_id for v in shown} == {NAMED_RUN}
+        assert session.get_one(Video, int(str(played["video_id"]))).run_id == PLAYGROUND_RUN
+        assert played["video_id"] not in pool
+    for _ in range(20):  # and anonymous battles never show a named or Playground video
+        view = arena.battles.start("s2", prompt_id=1)
+        with transaction(arena.factory) as session:
+            battle = session.get_one(Battle, view.id)
+            assert {battle.left_video_id, battle.right_video_id} <= pool
+
+
+def test_reveals_of_anonymous_battles_carry_no_seed(arena: Arena) -> None:
+    view = arena.battles.start("s1")
+    reveal = arena.votes.vote(view.id, "s1", "left")
+    assert "seed" not in reveal.left.settings and "seed" not in reveal.right.settings
+    assert "seed" not in str(reveal.public())
+    named = settled(arena, arena.battles.start("s1", mode=BattleMode.named, models=["alpha-7b", "gamma-x"]), "s1")
+    assert "seed" in arena.votes.reveal(named.id, "s1").left.settings

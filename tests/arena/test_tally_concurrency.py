@@ -1,0 +1,157 @@
+"""The tallies stay equal to a recount under concurrent votes (threads; two processes on SQLite and on
+Postgres) and after a process is killed with -9 half way through an import or through voting.
+
+The process-based runs take half a minute each on 2 cores: they are marked slow (`make test-slow`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from arena.services.container import Arena
+from arena.services.tally_check import check_tallies
+from db.models import Rater, Vote
+from db.session import transaction
+from tests.arena.conftest import make_settings
+from tests.support.postgres import postgres_bindir, throwaway_postgres
+from tests.support.voters import GOLD, cast
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKING = ["alpha-7b", "beta-v2", "gamma-x"]
+GOLDEN = {"gold_pairs": [">".join(GOLD)], "gold_rate": 0.6, "gold_policy": "downweight"}
+
+
+def votes_in(arena: Arena) -> int:
+    with transaction(arena.factory) as session:
+        return int(session.scalar(select(func.count(Vote.id))) or 0)
+
+
+def assert_recount(arena: Arena) -> None:
+    with transaction(arena.factory) as session:
+        assert check_tallies(session) == []
+
+
+def failed_raters(arena: Arena) -> list[str]:
+    with transaction(arena.factory) as session:
+        return list(session.scalars(select(Rater.key).where(Rater.weight_class > 0)))
+
+
+def voter_process(arena: Arena, prefix: str, count: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    args = [sys.executable, "-m", "tests.support.voters", arena.settings.model_dump_json(), prefix, str(count)]
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_threads_voting_at_once_keep_the_counts_right(arena_factory: Callable[..., Arena]) -> None:
+    arena = arena_factory(**GOLDEN)
+    arena.prefill(models=WORKING)
+    with ThreadPoolExecutor(4) as pool:
+        cast_votes = sum(pool.map(lambda p: cast(arena, p, 12), ["a", "b", "c", "d"]))
+    assert votes_in(arena) == cast_votes == 48
+    assert_recount(arena)
+    assert failed_raters(arena)  # classes moved while others were voting
+
+
+@pytest.mark.slow
+def test_two_processes_voting_on_sqlite_keep_the_counts_right(arena_factory: Callable[..., Arena]) -> None:
+    arena = arena_factory(**GOLDEN)
+    arena.prefill(models=WORKING)
+    procs = [voter_process(arena, p, 24) for p in ("p", "q")]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    assert votes_in(arena) == 48
+    assert_recount(arena)
+    assert failed_raters(arena)
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    if postgres_bindir() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is missing on CI (.ci/run installs it)")
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_processes_voting_on_postgres_keep_the_counts_right(postgres_url: str, tmp_path: Path) -> None:
+    from tests.support.scripted import kinds_with_scripted
+
+    arena = Arena.create(make_settings(tmp_path, database_url=postgres_url, **GOLDEN), kinds=kinds_with_scripted())
+    try:
+        arena.prefill(models=WORKING)
+        procs = [voter_process(arena, p, 24) for p in ("p", "q")]
+        with ThreadPoolExecutor(2) as pool:  # and threads in this process at the same time
+            here = sum(pool.map(lambda p: cast(arena, p, 8), ["t", "u"]))
+        for proc in procs:
+            _, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err
+        assert votes_in(arena) == 48 + here
+        assert_recount(arena)
+    finally:
+        arena.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(0.05)
+
+
+def test_an_import_killed_half_way_leaves_counts_equal_to_a_recount_and_resumes(
+    arena_factory: Callable[..., Arena], tmp_path: Path
+) -> None:
+    from tests.arena.test_tallies import random_votes, write
+
+    arena = arena_factory()
+    path = write(random_votes(12_000, seed=5), tmp_path / "votes.jsonl")
+    code = (
+        "import sys; from arena.services.export import database; from arena.services.vote_import import import_votes\n"
+        "with database(sys.argv[1]) as f: import_votes(f, sys.argv[2], batch=1000)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code, arena.settings.database_url, str(path)], cwd=ROOT, env=env)
+    try:
+        wait_for(lambda: votes_in(arena) >= 2000 or proc.poll() is not None)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # mid-load: some batches stored, one perhaps half written
+        proc.wait()
+    stored = votes_in(arena)
+    assert 0 < stored < 12_000 and stored % 1000 == 0  # whole batches only
+    assert_recount(arena)
+    from arena.services.vote_import import import_votes
+
+    stats = import_votes(arena.factory, path, tallies=arena.leaderboard.tallies)
+    assert stats["skipped"] == stored and votes_in(arena) == 12_000
+    assert_recount(arena)
+
+
+@pytest.mark.slow
+def test_a_voter_killed_mid_vote_leaves_counts_equal_to_a_recount(arena_factory: Callable[..., Arena]) -> None:
+    arena = arena_factory(**GOLDEN)
+    arena.prefill(models=WORKING)
+    proc = voter_process(arena, "k", 400)
+    try:
+        wait_for(lambda: votes_in(arena) >= 25 or proc.poll() is not None)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert 25 <= votes_in(arena) < 400
+    restarted = arena_factory(**GOLDEN)  # a restart: the arena opens the same database again
+    assert_recount(restarted)
+    cast(restarted, "after", 5)
+    assert_recount(restarted)

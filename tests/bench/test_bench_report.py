@@ -1,0 +1,199 @@
+"""Reports and comparisons of scored runs: the report's numbers match the database, its plots and contact sheets
+are there; a comparison finds a planted regression and finds none between two runs of one generator; the CLI and
+the JSON API give the same numbers."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from adapters.errors import ConfigError
+from arena.api import create_api
+from arena.bench.compare import compare_runs
+from arena.bench.report import render_report
+from arena.bench.results import human_ratings, load_run, run_video_ids
+from arena.bench.runner import BenchRunner, RunOptions
+from arena.cli import build_app
+from arena.services.container import Arena
+from db.models import MetricScore, Video
+from db.session import transaction
+from metrics.board import metric_poolings
+from tests.bench.conftest import bench_settings, env_for
+
+PROMPTS = 12  # core prompts (people), English: enough prompts for per-prompt t intervals
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Arena, dict[str, str]]]:
+    """Scored runs: base (faithful + jitter-a), new (flicker + jitter-b), again (the base plan once more)."""
+    root = tmp_path_factory.mktemp("scored")
+    arena = Arena.create(bench_settings(root))
+    runner = BenchRunner(arena)
+    common = {"suite": "core", "limit": PROMPTS, "language": "en"}
+    runs = {
+        "base": runner.run(RunOptions(models=["demo-faithful", "jitter-a"], **common)).run_id,  # type: ignore[arg-type]
+        "new": runner.run(RunOptions(models=["demo-flicker", "jitter-b"], **common)).run_id,  # type: ignore[arg-type]
+        "again": runner.run(RunOptions(models=["demo-faithful", "jitter-a"], **common)).run_id,  # type: ignore[arg-type]
+    }
+    for n in range(12):  # human votes on pool battles (the runs used the arena's request: their videos are the pool)
+        battle = arena.battles.start(f"voter-{n}", language="en")
+        arena.votes.vote(battle.id, f"voter-{n}", "left")
+    yield arena, runs
+    arena.close()
+
+
+def _values_from_database(arena: Arena, run_id: str) -> dict[tuple[str, str], float]:
+    """(model, metric) -> the pooled value straight from the tables: the mean over videos, or VBench's pooling
+    over frame pairs (Σ pairs·value / Σ pairs) for the consistency metrics."""
+    ids = run_video_ids(arena.factory, run_id)
+    grouped: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
+    with transaction(arena.factory) as session:
+        rows = session.execute(
+            select(Video.model_id, MetricScore.metric, MetricScore.value, MetricScore.details)
+            .join(Video, Video.id == MetricScore.video_id)
+            .where(Video.id.in_(ids), MetricScore.value.is_not(None), MetricScore.metric != "facts")
+        )
+        for model, metric, value, details in rows:
+            grouped[(model, metric)].append((value, int(details.get("pairs") or 0)))
+    poolings = metric_poolings()
+    out = {}
+    for (model, metric), values in grouped.items():
+        if poolings[metric] == "pairs":
+            out[(model, metric)] = sum(v * p for v, p in values) / sum(p for _, p in values)
+        else:
+            out[(model, metric)] = statistics.fmean(v for v, _ in values)
+    return out
+
+
+def test_report_numbers_match_the_database_and_plots_and_sheets_are_there(
+    scored: tuple[Arena, dict[str, str]],
+) -> None:
+    arena, runs = scored
+    data = load_run(arena, runs["base"])
+    ratings = human_ratings(arena, data.models)
+    page = render_report(data, ratings, arena.media, samples=4)
+    expected = _values_from_database(arena, runs["base"])
+    cells = re.findall(r'data-model="([^"]+)" data-metric="([^"]+)" data-category="all" data-value="([^"]+)"', page)
+    assert len(cells) == len(expected) == 2 * len(data.metrics) >= 8
+    for model, metric, value in cells:
+        assert float(value) == pytest.approx(expected[(model, metric)], abs=1e-6)
+    embedded = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)[1])
+    assert embedded["run"]["id"] == runs["base"] and embedded["run"]["videos"] == 2 * PROMPTS
+    assert embedded["metrics"]["demo-faithful"]["temporal_flicker"]["videos"] == PROMPTS
+    assert {m["model_id"] for m in embedded["vbench"]["models"]} == {"demo-faithful", "jitter-a"}
+    assert 'class="vbench-table"' in page and "normalised" in page
+    # plotly.js is inside the file (no CDN, no network), and the figures are there
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
+    assert len(page) > 3_000_000 and page.count('class="plotly-graph-div"') == 2 + len(data.metrics)
+    # contact sheets: every sampled prompt, a strip from every model, decodable PNGs of 4 frames
+    strips = re.findall(r'<img class="strip" alt="([^"]+)" src="data:image/png;base64,([^"]+)"', page)
+    assert len(strips) == 4 * 2 and {m for m, _ in strips} == {"demo-faithful", "jitter-a"}
+    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(strips[0][1]))))
+    assert image.shape[0] == 96 and image.shape[1] > 4 * 96 and image.std() > 0
+    # human ratings beside the metrics, where votes exist
+    assert ratings, "the fixture's votes give ratings"
+    for rating in ratings.values():
+        assert f'data-rating="{rating["rating"]}"' in page
+    assert page.count("no votes") == 2 - len(ratings)
+
+
+def test_comparison_finds_a_planted_regression(scored: tuple[Arena, dict[str, str]]) -> None:
+    arena, runs = scored
+    base, new = load_run(arena, runs["base"]), load_run(arena, runs["new"])
+    result = compare_runs(base, new, pairs=[("demo-faithful", "demo-flicker")])
+    overall = {c.metric: c for c in result.cells if c.category == "all"}
+    assert overall["temporal_flicker"].verdict == "worse"
+    decision = overall["temporal_flicker"].decision
+    assert decision.high is not None and decision.high < 0 and decision.adjusted_p is not None
+    assert decision.adjusted_p < 0.05 and result.units == PROMPTS
+    assert result.worst and all(w.score < 0 for w in result.worst)
+    worst = result.worst[0]
+    assert (worst.video_a.model_id, worst.video_b.model_id) == ("demo-faithful", "demo-flicker")
+    assert worst.video_a.unit == worst.video_b.unit
+    page = render_report(new, {}, arena.media, comparison=result, samples=1)
+    assert page.count("<video controls") == 2 * len(result.worst)
+    assert "<td class='worse'>worse</td>" in page
+
+
+def test_comparison_finds_nothing_between_two_runs_of_one_generator(scored: tuple[Arena, dict[str, str]]) -> None:
+    arena, runs = scored
+    base, new, again = (load_run(arena, runs[k]) for k in ("base", "new", "again"))
+    noise = compare_runs(base, new, pairs=[("jitter-a", "jitter-b")])  # same generator, independent noise
+    assert noise.claims() == []
+    assert sum(c.decision.p_value is not None for c in noise.cells) >= 10
+    same = compare_runs(base, again)  # the same videos: every comparison says identical
+    assert same.claims() == [] and {c.verdict for c in same.cells} == {"identical"}
+    with pytest.raises(ConfigError, match="share no model"):
+        compare_runs(base, new)
+
+
+def test_runs_of_different_suites_or_seeds_are_not_compared(
+    scored: tuple[Arena, dict[str, str]], tmp_path: Path
+) -> None:
+    arena, runs = scored
+    base = load_run(arena, runs["base"])
+    other = BenchRunner(arena).run(RunOptions(suite="smoke", models=["demo-faithful"], language="en", score=False))
+    with pytest.raises(ConfigError, match="not comparable"):
+        compare_runs(base, load_run(arena, other.run_id))
+    seeds = BenchRunner(arena).run(
+        RunOptions(suite="core", limit=PROMPTS, language="en", models=["demo-faithful"], seeds=(1,), score=False)
+    )
+    with pytest.raises(ConfigError, match="different seeds"):
+        compare_runs(base, load_run(arena, seeds.run_id))
+
+
+def test_cli_report_and_compare_and_json_api(
+    scored: tuple[Arena, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arena, runs = scored
+    for name, value in env_for(arena.settings).items():
+        monkeypatch.setenv(name, value)
+    cli = CliRunner()
+    out = tmp_path / "report.html"
+    made = cli.invoke(
+        build_app(), ["bench", "report", runs["new"], "--out", str(out), "--csv", str(tmp_path / "m.csv")]
+    )
+    assert made.exit_code == 0, made.output
+    assert out.stat().st_size > 3_000_000 and (tmp_path / "m.csv").read_text().startswith("run,category,model,metric")
+    as_json = json.loads(cli.invoke(build_app(), ["bench", "report", runs["new"], "--json"]).output)
+    args = ["bench", "compare", runs["base"], runs["new"], "--pair", "demo-faithful=demo-flicker"]
+    compared = cli.invoke(build_app(), [*args, "--json"])
+    assert compared.exit_code == 0, compared.output
+    verdicts = {(c["metric"], c["category"]): c["verdict"] for c in json.loads(compared.output)["cells"]}
+    assert verdicts[("temporal_flicker", "all")] == "worse"
+    assert "worse" in cli.invoke(build_app(), args).output
+    missing = cli.invoke(build_app(), ["bench", "report", "no-such-run", "--json"])
+    assert missing.exit_code == 2 and "no run 'no-such-run'" in missing.output
+
+    client = TestClient(create_api(arena))
+    listed = client.get("/api/runs").json()
+    assert {r["id"] for r in listed} >= set(runs.values())
+    body = client.get(f"/api/runs/{runs['new']}").json()
+    assert body["metrics"] == as_json["metrics"] and body["run"]["id"] == runs["new"]
+    assert "seeds" in as_json["run"] and "seeds" not in body["run"]  # the secret pool seeds stay with the operator
+    assert str(as_json["run"]["seeds"][0]) not in json.dumps(body)
+    api_cmp = client.get(
+        f"/api/runs/{runs['base']}/compare/{runs['new']}", params={"pair": "demo-faithful=demo-flicker"}
+    )
+    assert api_cmp.status_code == 200 and "worst_prompts" not in api_cmp.json()  # per-prompt: operator's report only
+    assert {(c["metric"], c["category"]): c["verdict"] for c in api_cmp.json()["cells"]} == verdicts
+    assert client.get("/api/runs/nope").json() == {"error": {"code": "unknown_run", "reason": "no such run"}}
+    assert client.get("/api/runs/" + "x" * 40).status_code == 422  # ids are checked before any lookup
+    refused = client.get(f"/api/runs/{runs['base']}/compare/{runs['new']}")
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "not_comparable"
+    board = client.get("/api/metrics", params={"language": "en"}).json()
+    assert board["calibrated"] is False and {r["model_id"] for r in board["rows"]} >= {"demo-faithful", "jitter-b"}
+    assert {a["metric"] for a in board["agreement"]} >= {"temporal_flicker", "clipsim"}
