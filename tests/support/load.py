@@ -45,7 +45,6 @@ def load_env(root: Path, database_url: str | None = None, **extra: str) -> dict[
         "ARENA_DATABASE_URL": database_url or f"sqlite:///{root / 'arena.db'}",
         "ARENA_MEDIA_DIR": str(root / "media"),
         "ARENA_MODELS_FILE": str(ROOT / "models.yaml"),
-        "ARENA_PROMPTS_FILE": str(ROOT / "prompts" / "demo.yaml"),
         "ARENA_SECRET": "load-test-secret",
         "ARENA_POOL_PREFILL": "false",
         "ARENA_SCORE_ON_START": "false",
