@@ -37,7 +37,10 @@ class MatchmakingChooser:
         with self._lock:
             if self._rows_at is not None and time.monotonic() - self._rows_at[0] < self.refresh_s:
                 return self._rows_at[1]
-        rows = self.leaderboard.snapshot(stale_ok_s=self.refresh_s).battle_rows()
+        # Every counted vote, simulated ones too: choosing the next pair is not a verdict, and an arena voted on
+        # only by simulated voters (calibration, the demo crowd) would otherwise look unvoted and pair one model
+        # forever. The human board, exports and decisions still read human votes only.
+        rows = self.leaderboard.snapshot(stale_ok_s=self.refresh_s, simulated=True).battle_rows()
         with self._lock:
             self._rows_at = (time.monotonic(), rows)
         return rows
