@@ -239,6 +239,9 @@ class BattleService:
             prompt_text = clean_text(prompt_text)
             if self.moderate is not None:
                 self.moderate(prompt_text)
+        prefetch = getattr(self.chooser, "prefetch", None)
+        if prefetch is not None:  # outside the transaction: see MatchmakingChooser.prefetch
+            prefetch()
         with transaction(self.factory) as session:
             self._cap_open(session, session_id, ip_hash)
             gold = None
@@ -277,7 +280,8 @@ class BattleService:
                 seed = self._placement.randrange(2**31 - 1) if fresh else self.generation.pool_seed(0)
                 battle.status = BattleStatus.generating
                 battle.left_video_id, battle.right_video_id = existing[left], existing[right]
-                self.queue.enqueue(session, battle_id, ip_hash or session_id, [JobSpec(m, pid, seed) for m in missing])
+                jobs = [JobSpec(m, pid, seed) for m in missing]
+                self.queue.enqueue(session, battle_id, session_id, ip_hash or session_id, jobs)
                 session.flush()
                 queued = self._view(session, battle)
         if missing:

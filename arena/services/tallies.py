@@ -36,6 +36,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -290,7 +291,7 @@ class Tallies:
         """vote_counts[key] += sign × (votes matching `which`, by key), in one INSERT … SELECT … ON CONFLICT."""
         facts = vote_facts(*count_keys()).where(which).subquery()
         keys = [facts.c[k] for k in COUNT_KEY]
-        grouped = select(*keys, func.count() * sign, literal_column(str(int(version)))).where(true()).group_by(*keys)
+        grouped = select(*keys, func.count() * sign, literal(int(version))).where(true()).group_by(*keys)
         insert = _insert(session)(VoteCount).from_select([*COUNT_KEY, "n", "version"], grouped)
         session.execute(
             insert.on_conflict_do_update(
