@@ -9,9 +9,8 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +20,7 @@ from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import void_battle
 from arena.services.media import MediaStore, new_token
+from arena.services.pairs import Candidate, PairChooser, uniform_choice
 from arena.services.pool import battle_eligible
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
@@ -28,26 +28,7 @@ from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, ut
 from db.session import transaction
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A possible battle: a prompt and an unordered pair of models that both have a video for it."""
-
-    prompt_id: int
-    model_a: str
-    model_b: str
-    category: str = "general"
-    language: str = "en"
-    design_weight: float = 1.0  # the pick's inverse-probability weight (arena.ratings.matchmaking); 1: uniform
-
-
-class PairChooser(Protocol):
-    def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate: ...
-
-
-def uniform_choice(candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
-    return rng.choice(list(candidates))
+__all__ = ["BattleService", "Candidate", "PairChooser", "uniform_choice"]  # the pair types live in pairs.py
 
 
 # Battles that still await a vote ("generating": its videos are being made).

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from arena.services.battles import Candidate
 from arena.services.leaderboard import LeaderboardService
+from arena.services.pairs import Candidate
 
 if TYPE_CHECKING:
     from arena.ratings import BattleRows
