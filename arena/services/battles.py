@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from arena.services.generation import GenerationService
 from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue, JobSpec
-from arena.services.live import void_battle
+from arena.services.live import live_pair, void_battle
 from arena.services.media import MediaStore, new_token
 from arena.services.pairs import Candidate, PairChooser, uniform_choice
 from arena.services.pool import battle_eligible
@@ -142,7 +142,7 @@ class BattleService:
         if prompt_text is not None:
             if not self.live_generation:
                 raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
-            a, b = self._live_pair(session, rng, models)
+            a, b = live_pair(self.live_models(session), rng, models)
             return user_prompt(session, prompt_text).id, a, b, "named" if named else "live", 1.0
         if prompt_id is not None:
             chosen_prompt = session.get(Prompt, prompt_id)
@@ -160,22 +160,8 @@ class BattleService:
             if not suite_ids:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
-        a, b = self._live_pair(session, rng, models)
+        a, b = live_pair(self.live_models(session), rng, models)
         return prompt_id, a, b, "named" if named else "live", 1.0
-
-    def _live_pair(self, session: Session, rng: random.Random, models: Sequence[str] | None) -> tuple[str, str]:
-        """Two models for a battle that is generated now: only models that can make any prompt and are not
-        backing off after a load failure (clips-only models never are)."""
-        live = list(self.live_models(session))
-        if models:
-            cannot = [m for m in models if m not in live]
-            if cannot:
-                raise Refusal("not_live", f"cannot generate new videos now: {', '.join(cannot)}", 409)
-            return models[0], models[1]
-        if len(live) < 2:
-            raise Refusal("no_live_models", "fewer than two models can generate videos right now", 503)
-        a, b = rng.sample(live, 2)
-        return a, b
 
     def _gold(self, session: Session, rng: random.Random, language: str | None) -> Candidate | None:
         """Now and then (``gold_rate``), a gold pair: a known-better vs known-worse video of one prompt.
