@@ -4,7 +4,8 @@
 `count` is the number of votes a row stands for and whose `weight` is one vote's weight: its own weight times
 its weight class's factor under the gold policy. Columns in `extra` (what the decision layer groups by):
 
-- `prompt_id` (int), `language`, `category` (str), `simulated` (bool), `weight_class` (int);
+- `prompt_id` (int), `language`, `category` (str), `simulated` (bool), `weight_class` (int), `design_weight`
+  (float: the vote's own weight, the matchmaker's inverse-probability weight of its pair);
 - per side (`_a` the left clip, `_b` the right one), floats, NaN when unknown: `duration_a/_b` (seconds:
   frames / fps), `pixels_a/_b` (width × height), `fps_a/_b`, `aspect_a/_b` (width / height).
 
@@ -89,6 +90,8 @@ def read_board_rows(session: Session, *, simulated: bool, class_weights: np.ndar
         "category": category,
         "simulated": np.asarray(sim, dtype=bool),
         "weight_class": klass_arr,
+        # a vote's own weight is the matchmaker's design weight (arena.ratings.uncertainty calibrates by it)
+        "design_weight": np.asarray(weight, dtype=np.float64),
         **_covariates(shape[:4], "a"),
         **_covariates(shape[4:], "b"),
     }

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,29 +26,14 @@ from db.session import transaction
 
 if TYPE_CHECKING:
     from arena.ratings import BattleRows, Leaderboard
+    from arena.services.verdicts import PromptLosses, Verdicts
 
 
 def _round(x: float, digits: int = 1) -> float:
     return round(float(x), digits)
 
 
-def _with_min_votes(board: Leaderboard, min_votes: int) -> Leaderboard:
-    """`board` less the models with fewer than `min_votes` votes, re-ranked among those shown: the same board
-    as ``leaderboard(..., min_votes=min_votes)`` (which fits every model and then hides some), without a refit."""
-    if min_votes <= 0:
-        return board
-    from dataclasses import replace
-
-    import numpy as np
-
-    from arena.ratings import Leaderboard
-    from arena.ratings.bt import fastchat_ranks
-
-    keep = [i for i, e in enumerate(board.entries) if e.votes >= min_votes]
-    shown = [board.entries[i] for i in keep]
-    ranks = fastchat_ranks(np.array([e.ci_low for e in shown]), np.array([e.ci_high for e in shown]))
-    entries = tuple(replace(e, rank=int(r)) for e, r in zip(shown, ranks.tolist(), strict=True))
-    return Leaderboard(entries, board.samples[:, keep], board.anchor)
+T = TypeVar("T")
 
 
 class VoteSnapshot:
@@ -81,6 +66,7 @@ class VoteSnapshot:
         self._battle_rows: dict[tuple[str | None, str | None], BattleRows] = {}
         self._fits: dict[tuple[Any, ...], tuple[BattleRows, Leaderboard]] = {}
         self._raters: dict[str, Any] | None = None
+        self._views: dict[tuple[Any, ...], Any] = {}  # the last few verdict families and rating views asked for
 
     def models(self) -> dict[str, dict[str, Any]]:
         return self.model_info
@@ -121,23 +107,24 @@ class VoteSnapshot:
         anchor: str | None = None,
     ) -> tuple[BattleRows, Leaderboard]:
         """The battle rows and Bradley–Terry board of the (filtered) board rows; the anchor defaults to the
-        configured one (when it has votes here), the rounds to the settings'. Fitted once per filter, rounds,
-        seed and anchor; `min_votes` only hides models, so boards differing in it share one fit."""
+        configured one (when it has votes here), the rounds to the settings'. The minimum-votes gate applies
+        before the fit. Fitted once per filter, gate, rounds, seed and anchor."""
         from arena.ratings import leaderboard
 
         rounds = self.settings.bootstrap_rounds if bootstrap_rounds is None else bootstrap_rounds
         with self._lock:
-            key = (language, category, rounds, seed, anchor)
+            key = (language, category, min_votes, rounds, seed, anchor)
             if key not in self._fits:
                 rows = self.battle_rows(language, category)
                 pinned = anchor
                 if pinned is None and self.settings.anchor_model in rows.models:
                     pinned = self.settings.anchor_model
                 elo = None if self.elo is None else self.elo.get((language or "", category or ""), {})
-                board = leaderboard(rows, bootstrap_rounds=rounds, seed=seed, anchor=pinned, elo=elo)
+                board = leaderboard(
+                    rows, bootstrap_rounds=rounds, seed=seed, anchor=pinned, elo=elo, min_votes=min_votes
+                )
                 self._fits[key] = (rows, board)
-            rows, board = self._fits[key]
-        return rows, _with_min_votes(board, min_votes)
+            return self._fits[key]
 
     # -- outputs -----------------------------------------------------------------------------------------
     def board(
@@ -161,8 +148,11 @@ class VoteSnapshot:
             return result
         _, board = self.fit(language, category, min_votes=threshold, bootstrap_rounds=bootstrap_rounds, seed=seed)
         meta = self.models()
+        result["hidden"] = list(board.hidden)
+        result["components"] = board.n_components
         for entry in board.entries:
             info = meta.get(entry.model, {})
+            low, high = entry.interval
             result["rows"].append(
                 {
                     "rank": entry.rank,
@@ -171,7 +161,9 @@ class VoteSnapshot:
                     "organisation": info.get("organisation", ""),
                     "licence": info.get("licence", ""),
                     "rating": _round(entry.rating),
-                    "ci": [_round(entry.ci_low), _round(entry.ci_high)],
+                    "ci": [None if low is None else _round(low), None if high is None else _round(high)],
+                    "insufficient": entry.insufficient,
+                    "component": entry.component,
                     "votes": int(entry.votes),
                     "win_rate": round(float(entry.win_rate), 4),
                     "elo": _round(entry.elo),
@@ -179,42 +171,82 @@ class VoteSnapshot:
             )
         return result
 
-    @property
-    def decision_rounds(self) -> int:
-        """Bootstrap rounds of the decision views (P(better) needs some): the board's when it has 20 or more,
-        so the board and the decisions share one fit."""
-        return max(self.settings.bootstrap_rounds, 20)
-
     def in_house_model(self) -> str | None:
         if self.settings.in_house_model:
             return self.settings.in_house_model
         return next((m for m, info in self.models().items() if info["in_house"] and info["enabled"]), None)
 
-    def versus(self, in_house: str | None = None, seed: int = 0) -> dict[str, Any]:
-        """The in-house model against each rival: rating gap with CI, P(better), head-to-head, votes to settle."""
-        from arena.ratings import versus_rows
+    def names(self) -> dict[str, str]:
+        return {m: info.get("display_name", m) for m, info in self.models().items()}
+
+    def versus(
+        self,
+        in_house: str | None = None,
+        language: str | None = None,
+        category: str | None = None,
+        by: Sequence[str] | str | None = None,
+        **rules: Any,
+    ) -> Verdicts:
+        """The in-house model against each rival in the (filtered) board rows, overall and per group of `by`
+        (category, language, prompt), as one family of verdicts (see arena.services.verdicts)."""
+        from arena.services.verdicts import Verdicts, group_fields, rules_from, versus_from_rows
 
         in_house = in_house or self.in_house_model()
-        if in_house is None or in_house not in self.battle_rows().models:
-            return {"in_house": in_house, "rows": []}
-        rows, board = self.fit(bootstrap_rounds=self.decision_rounds, seed=seed)
-        meta = self.models()
-        out = []
-        for row in versus_rows(board, rows, in_house):
-            out.append({**row, "rival_name": meta.get(row["rival"], {}).get("display_name", row["rival"])})
-        return {"in_house": in_house, "in_house_name": meta.get(in_house, {}).get("display_name"), "rows": out}
+        decide = rules_from(self.settings, **rules)
+        fields = group_fields(by)
+        rows = self.battle_rows(language, category)
+        if in_house is None or in_house not in rows.models:
+            return Verdicts.empty(decide, fields, in_house)
+        key = ("versus", in_house, language, category, fields, decide)
+        return self._memo(key, lambda: versus_from_rows(rows, in_house, decide, by=fields, names=self.names()))
 
-    def compare(self, a: str, b: str, seed: int = 0) -> dict[str, Any]:
-        """Any two models: P(a better than b) from the bootstrap, the gap with its CI, and votes to settle."""
-        from arena.ratings import compare_models
+    def compare(
+        self, a: str, b: str, language: str | None = None, category: str | None = None, **rules: Any
+    ) -> Verdicts:
+        """Any two models: one verdict (a family of one) on the (filtered) board rows."""
+        from arena.services.verdicts import rules_from, verdicts_from_rows
 
-        missing = [m for m in (a, b) if m not in self.battle_rows().models]
-        if missing:
-            raise Refusal("no_votes", f"no anonymous votes yet for: {', '.join(missing)}", 404)
         if a == b:
             raise Refusal("invalid", "compare two different models", 400)
-        rows, board = self.fit(bootstrap_rounds=self.decision_rounds, seed=seed)
-        return compare_models(board, rows, a, b)
+        rows = self.battle_rows(language, category)
+        missing = [m for m in (a, b) if m not in rows.models]
+        if missing:
+            raise Refusal("no_votes", f"no anonymous votes yet for: {', '.join(missing)}", 404)
+        decide = rules_from(self.settings, **rules)
+        key = ("compare", a, b, language, category, decide)
+        return self._memo(key, lambda: verdicts_from_rows(rows, [(a, b)], decide, names=self.names()))
+
+    def style(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+        """Ratings with and without style held fixed (arena.services.rating_views.style_view)."""
+        from arena.services.rating_views import style_view
+
+        rows, gate = self.battle_rows(language, category), self.settings.min_votes
+        return self._memo(("style", language, category), lambda: style_view(rows, self.names(), gate))
+
+    def davidson(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+        """Davidson's tie model with both-bad apart (arena.services.rating_views.davidson_view)."""
+        from arena.services.rating_views import davidson_view
+
+        rows, gate = self.battle_rows(language, category), self.settings.min_votes
+        return self._memo(("davidson", language, category), lambda: davidson_view(rows, self.names(), gate))
+
+    def _memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """A view computed once per snapshot and arguments (at most 32 kept, oldest dropped)."""
+        with self._lock:
+            if key not in self._views:
+                if len(self._views) >= 32:
+                    self._views.pop(next(iter(self._views)))
+                self._views[key] = make()
+            return cast(T, self._views[key])
+
+    def prompt_losses(
+        self, in_house: str | None = None, language: str | None = None, category: str | None = None, limit: int = 5
+    ) -> list[PromptLosses]:
+        """The prompts where the in-house model lost most often (direct battles, filtered)."""
+        from arena.services.verdicts import prompt_losses
+
+        in_house = in_house or self.in_house_model()
+        return prompt_losses(self.battle_rows(language, category), in_house, limit) if in_house else []
 
     def position_bias(self) -> dict[str, Any]:
         """P(the left video wins) among decisive anonymous votes, with a 95 % Wilson interval."""
@@ -344,11 +376,11 @@ class LeaderboardService:
     def board(self, **kwargs: Any) -> dict[str, Any]:
         return self.snapshot().board(**kwargs)
 
-    def versus(self, in_house: str | None = None) -> dict[str, Any]:
-        return self.snapshot().versus(in_house)
+    def versus(self, in_house: str | None = None, **kwargs: Any) -> Verdicts:
+        return self.snapshot().versus(in_house, **kwargs)
 
-    def compare(self, a: str, b: str) -> dict[str, Any]:
-        return self.snapshot().compare(a, b)
+    def compare(self, a: str, b: str, **kwargs: Any) -> Verdicts:
+        return self.snapshot().compare(a, b, **kwargs)
 
     def position_bias(self) -> dict[str, Any]:
         return self.snapshot().position_bias()
