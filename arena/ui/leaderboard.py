@@ -138,6 +138,7 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
             [("Category / 类别", "by_category"), ("Language / 语言", "by_language")],
             value="by_category",
             label=t("board_by"),
+            elem_id="arena-board-by",
         )
         boards = gr.Dataframe(interactive=False, wrap=True)
 
