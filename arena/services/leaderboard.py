@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.board_rows import BoardToken, board_token, model_info, read_board_rows
+from arena.services.board_rows import BoardToken, CountTable, board_token, model_info
 from arena.services.elo_store import read_elo
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
@@ -300,6 +300,7 @@ class LeaderboardService:
         self.tallies = tallies or Tallies(settings.gold_policy)
         self._lock = threading.Lock()
         self._cached: dict[bool, tuple[float, BoardToken, VoteSnapshot]] = {}  # simulated → (taken, token, it)
+        self._counts = CountTable()  # the counts as last read: a refresh reads only the rows changed since
 
     def snapshot(
         self, max_age_s: float | None = None, *, simulated: bool = False, stale_ok_s: float = 0.0
@@ -322,11 +323,11 @@ class LeaderboardService:
                     return cached[2]
             with transaction(self.factory) as session:
                 token = board_token(session)
-                rows = read_board_rows(
-                    session, simulated=simulated, class_weights=class_weights(self.settings.gold_policy)
-                )
+                self._counts.refresh(session, token)
                 elo = read_elo(session, simulated)
                 models = model_info(session)
+            weights = class_weights(self.settings.gold_policy)
+            rows = self._counts.battle_rows(simulated=simulated, class_weights=weights)
             audit = SnapshotAudit(self.factory, self.settings, simulated)
             snap = VoteSnapshot(rows, models, self.settings, elo=elo, simulated=simulated, audit=audit)
             self._cached[simulated] = (time.monotonic(), token, snap)

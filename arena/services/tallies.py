@@ -51,6 +51,7 @@ from arena.services.elo_store import EloState, has_all, load_elo, save_elo, star
 from db.bulk import bulk_upsert
 from db.models import (
     COUNT_KEY,
+    OUTCOME_COUNTS,
     Battle,
     BattleMode,
     BattleStatus,
@@ -111,13 +112,21 @@ def count_keys() -> list[Any]:
         Battle.prompt_id.label("prompt_id"),
         Battle.left_model_id.label("left_model_id"),
         Battle.right_model_id.label("right_model_id"),
-        type_coerce(Vote.choice, String).label("choice"),  # the plain value: no enum object per row
         Vote.weight.label("weight"),
         class_of_vote().label("weight_class"),
         *shape,
     ]
     assert tuple(k.name for k in keys) == COUNT_KEY
     return keys
+
+
+def _choice() -> Any:
+    return type_coerce(Vote.choice, String).label("choice")  # the plain value: no enum object per row
+
+
+def outcome_sums(column: Any) -> list[Any]:
+    """SUM(1 per vote of each choice) over grouped `column`s, in `OUTCOME_COUNTS` order, labelled like the table."""
+    return [func.sum(case((column == choice, 1), else_=0)).label(name) for choice, name in OUTCOME_COUNTS.items()]
 
 
 def _insert(session: Session) -> Any:
@@ -259,43 +268,52 @@ class Tallies:
         self, session: Session, which: ColumnElement[bool], version: int, *, rebuild: bool = False
     ) -> None:
         """Count the matching votes into vote_counts and move the stored Elo by them (in id order), from one
-        read of their facts: the count key columns, then language and category."""
-        query = vote_facts(*count_keys(), Prompt.language, Prompt.category).where(which).order_by(Vote.id)
+        read of their facts: the count key columns, then choice, language and category."""
+        query = vote_facts(*count_keys(), _choice(), Prompt.language, Prompt.category).where(which).order_by(Vote.id)
         cursor = session.connection().execute(query).cursor  # the driver's tuples: no row objects per vote
         factors, width = self.factors.tolist(), len(COUNT_KEY)
-        counts: Counter[tuple[Any, ...]] = Counter()
+        counts: Counter[tuple[Any, ...]] = Counter()  # (key..., choice) → votes
         if rebuild:  # every vote, streamed, into emptied tables
             with_all = session.scalar(select(Vote.id).where(Vote.simulated.is_(True)).limit(1)) is not None
             state = EloState()
             while chunk := cursor.fetchmany(50_000):
-                counts.update(row[:width] for row in chunk)
+                counts.update(row[: width + 1] for row in chunk)
                 state.replay(chunk, factors, with_all)
         else:
             facts = cursor.fetchall()
-            counts.update(row[:width] for row in facts)
+            counts.update(row[: width + 1] for row in facts)
             with_all = has_all(session)
             if not with_all and any(f[0] for f in facts):
                 start_all(session)
                 with_all = True
             state = load_elo(session, {m for f in facts for m in (f[2], f[3])})
             state.replay(facts, factors, with_all)
-        keys = list(counts)
-        columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*keys, strict=True), strict=True)) if keys else {}
-        columns |= {"n": list(counts.values()), "version": [version] * len(keys)}
-        bulk_upsert(session, VoteCount.__tablename__, COUNT_KEY, columns, add=("n",))
+        by_key: dict[tuple[Any, ...], list[int]] = {}
+        slot = {choice: k for k, choice in enumerate(OUTCOME_COUNTS)}
+        for (*key, choice), n in counts.items():
+            by_key.setdefault(tuple(key), [0, 0, 0, 0])[slot[choice]] += n
+        if by_key:
+            columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*by_key, strict=True), strict=True))
+            columns |= dict(zip(OUTCOME_COUNTS.values(), zip(*by_key.values(), strict=True), strict=True))
+            columns["version"] = [version] * len(by_key)
+            bulk_upsert(session, VoteCount.__tablename__, COUNT_KEY, columns, add=tuple(OUTCOME_COUNTS.values()))
         save_elo(session, state, _insert(session))
 
     @staticmethod
     def _add_counts(session: Session, which: ColumnElement[bool], sign: int, version: int) -> None:
-        """vote_counts[key] += sign × (votes matching `which`, by key), in one INSERT … SELECT … ON CONFLICT."""
-        facts = vote_facts(*count_keys()).where(which).subquery()
+        """vote_counts[key] += sign × (votes matching `which`, by key and choice), in one INSERT … SELECT …
+        ON CONFLICT."""
+        facts = vote_facts(*count_keys(), _choice()).where(which).subquery()
         keys = [facts.c[k] for k in COUNT_KEY]
-        grouped = select(*keys, func.count() * sign, literal_column(str(int(version)))).where(true()).group_by(*keys)
-        insert = _insert(session)(VoteCount).from_select([*COUNT_KEY, "n", "version"], grouped)
+        sums = [(total * sign).label(total.name) for total in outcome_sums(facts.c.choice)]
+        stamp: Any = literal_column(str(int(version)))
+        grouped = select(*keys, *sums, stamp).where(true()).group_by(*keys)
+        names = list(OUTCOME_COUNTS.values())
+        insert = _insert(session)(VoteCount).from_select([*COUNT_KEY, *names, "version"], grouped)
+        added = {n: getattr(VoteCount, n) + getattr(insert.excluded, n) for n in names}
         session.execute(
             insert.on_conflict_do_update(
-                index_elements=list(COUNT_KEY),
-                set_={"n": VoteCount.n + insert.excluded.n, "version": insert.excluded.version},
+                index_elements=list(COUNT_KEY), set_={**added, "version": insert.excluded.version}
             )
         )
 
