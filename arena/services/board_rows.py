@@ -17,11 +17,12 @@ not with the votes.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from arena.ratings.battles import BOTHBAD, MODEL_A, MODEL_B, TIE, BattleRows
@@ -72,12 +73,21 @@ def _fetch(session: Session, sql: str) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def _read(session: Session, since: int | None) -> dict[str, np.ndarray]:
-    """vote_counts rows (all, or those changed after version `since`) as columns."""
+def _read(session: Session, since: int | None, models: dict[str, int]) -> dict[str, np.ndarray]:
+    """vote_counts rows (all, or those changed after version `since`) as numeric columns; the models as codes
+    of `models` (new models are added to it).
+
+    The database hands each column over as one JSON array (SQLite's json_group_array, Postgres' json_agg: all
+    arrays of one aggregate follow the same row order), parsed in C: no Python object per row."""
+    aggregate = "json_group_array" if session.get_bind().dialect.name == "sqlite" else "json_agg"
     where = "" if since is None else f" WHERE version > {int(since)}"
-    rows = _fetch(session, f"SELECT {', '.join(_COLUMNS)} FROM vote_counts{where}")
-    values = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
-    out = {name: np.array(v, dtype=object) for name, v in zip(_COLUMNS[:2], values[:2], strict=True)}
+    (found,) = _fetch(session, f"SELECT {', '.join(f'{aggregate}({c})' for c in _COLUMNS)} FROM vote_counts{where}")
+    values = [[] if v is None else json.loads(v) if isinstance(v, str) else v for v in found]
+    out = {}
+    for name, column in zip(_COLUMNS[:2], values[:2], strict=True):
+        for model in set(column) - set(models):
+            models[model] = len(models)
+        out[name] = np.fromiter(map(models.__getitem__, column), np.int64, len(column))
     out |= {name: np.asarray(v, dtype=np.float64) for name, v in zip(_COLUMNS[2:], values[2:], strict=True)}
     return out
 
@@ -89,6 +99,7 @@ class CountTable:
     epoch: int = -1
     version: int = -1
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    models: dict[str, int] = field(default_factory=dict)  # model → the code its columns hold
     prompts: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     def refresh(self, session: Session, token: BoardToken) -> None:
@@ -96,9 +107,9 @@ class CountTable:
         if token.epoch == self.epoch and token.version == self.version:
             return
         if token.epoch != self.epoch or not self.columns:
-            self.columns = _read(session, None)
+            self.columns = _read(session, None, self.models)
         else:
-            changed = _read(session, self.version)
+            changed = _read(session, self.version, self.models)
             merged = {k: np.concatenate([self.columns[k], changed[k]]) for k in _COLUMNS}
             ids = merged["id"]
             _, last = np.unique(ids[::-1], return_index=True)  # a changed row replaces its older copy
@@ -122,17 +133,22 @@ class CountTable:
             counts[c["simulated"] != 0] = 0
         at, choice = np.nonzero(counts)  # one output row per key and choice with votes
         left, right = c["left_model_id"][at], c["right_model_id"][at]
-        models = sorted(set(left.tolist()) | set(right.tolist()))
-        index = {m: i for i, m in enumerate(models)}
-        a = np.fromiter(map(index.__getitem__, left), np.int64, len(at))
-        b = np.fromiter(map(index.__getitem__, right), np.int64, len(at))
+        used = np.unique(np.concatenate([left, right]))
+        names = list(self.models)
+        models = sorted(names[code] for code in used.tolist())  # by name, as BattleRows orders them
+        remap = np.zeros(len(names), dtype=np.int64)
+        remap[[self.models[m] for m in models]] = np.arange(len(models))
+        a, b = remap[left], remap[right]
         klass = c["weight_class"][at].astype(np.int64)
         prompt = c["prompt_id"][at].astype(np.int64)
-        described = [self.prompts[p] for p in prompt.tolist()]
+        known = np.array(sorted(self.prompts), dtype=np.int64)
+        where = np.searchsorted(known, prompt)
+        language = np.array([self.prompts[p][0] for p in known.tolist()], dtype=object)[where]
+        category = np.array([self.prompts[p][1] for p in known.tolist()], dtype=object)[where]
         extra = {
             "prompt_id": prompt,
-            "language": np.array([d[0] for d in described], dtype=object),
-            "category": np.array([d[1] for d in described], dtype=object),
+            "language": language,
+            "category": category,
             "simulated": c["simulated"][at] != 0,
             "weight_class": klass,
             **_covariates(c, "left", "a", at),
@@ -163,6 +179,16 @@ def failed_sessions(session: Session) -> set[str]:
     """Sessions whose own gold record failed (their IP hash's record aside)."""
     query = select(Rater.key).where(Rater.kind == "session", Rater.weight_class > 0)
     return set(session.scalars(query))
+
+
+def rater_counts(session: Session) -> dict[str, int]:
+    """Sessions that voted, that answered gold checks, and that failed them (from the raters table)."""
+    sessions = select(func.count()).select_from(Rater).where(Rater.kind == "session")
+    return {
+        "sessions": int(session.scalar(sessions.where(Rater.votes > 0)) or 0),
+        "gold": int(session.scalar(sessions.where(Rater.gold_votes > 0)) or 0),
+        "failed": int(session.scalar(sessions.where(Rater.weight_class > 0)) or 0),
+    }
 
 
 def model_info(session: Session) -> dict[str, dict[str, Any]]:

@@ -79,6 +79,7 @@ class VoteSnapshot:
         self.audit = audit
         self._lock = threading.RLock()  # one fit at a time: concurrent readers of a shared snapshot wait for it
         self._battle_rows: dict[tuple[str | None, str | None], BattleRows] = {}
+        self._pair_rows: dict[tuple[Any, ...], BattleRows] = {}
         self._fits: dict[tuple[Any, ...], tuple[BattleRows, Leaderboard]] = {}
         self._raters: dict[str, Any] | None = None
 
@@ -110,6 +111,17 @@ class VoteSnapshot:
                 self._battle_rows[key] = rows
             return self._battle_rows[key]
 
+    def pair_rows(
+        self, language: str | None = None, category: str | None = None, keep: tuple[str, ...] = ()
+    ) -> BattleRows:
+        """:meth:`battle_rows` collapsed to one row per pair, outcome and weight (and the `keep` columns): the
+        same battles for fits, matrices and the matchmaker, in a few thousand rows whatever the votes."""
+        with self._lock:
+            key = (language, category, keep)
+            if key not in self._pair_rows:
+                self._pair_rows[key] = self.battle_rows(language, category).collapse(keep)
+            return self._pair_rows[key]
+
     def fit(
         self,
         language: str | None = None,
@@ -129,7 +141,7 @@ class VoteSnapshot:
         with self._lock:
             key = (language, category, rounds, seed, anchor)
             if key not in self._fits:
-                rows = self.battle_rows(language, category)
+                rows = self.pair_rows(language, category)
                 pinned = anchor
                 if pinned is None and self.settings.anchor_model in rows.models:
                     pinned = self.settings.anchor_model
@@ -231,9 +243,9 @@ class VoteSnapshot:
         """Win-fraction and battle-count matrices (pandas DataFrames labelled by display name)."""
         from arena.ratings import battle_count_matrix, win_fraction_matrix
 
-        if not self.battle_rows(language, category).total:
+        rows = self.pair_rows(language, category)
+        if not rows.total:
             return {"win_fraction": None, "battle_count": None}
-        rows = self.battle_rows(language, category)
         names = {m: info["display_name"] for m, info in self.models().items()}
         wins = win_fraction_matrix(rows)
         counts = battle_count_matrix(rows, order=list(wins.index))
@@ -252,8 +264,25 @@ class VoteSnapshot:
             out[value] = self.board(**kwargs, seed=seed)["rows"]  # type: ignore[arg-type]
         return out
 
+    def rater_summary(self) -> dict[str, Any]:
+        """The raters in one line, from the counts and the raters table (no per-vote read): sessions that voted,
+        agreement of decisive votes with the consensus and what ideal voters would reach, gold-checked and
+        failed sessions."""
+        import numpy as np
+
+        from arena.ratings.raters import overall_agreement
+
+        if self.audit is None:
+            raise RuntimeError("this snapshot has no database behind it")
+        rows = self.all_rows
+        agreement, expected, decisive = (
+            overall_agreement(rows.with_weights(np.ones(len(rows)))) if len(rows) else (0.0, 0.0, 0)
+        )
+        return {**self.audit.rater_counts(), "agreement": agreement, "expected": expected, "decisive": decisive}
+
     def raters(self) -> dict[str, Any]:
-        """Per session: votes, agreement with the consensus, and gold-pair accuracy."""
+        """Per session: votes, agreement with the consensus, and gold-pair accuracy (an audit: it reads the
+        votes per session)."""
         from arena.ratings import BattleRows, session_agreement
 
         with self._lock:

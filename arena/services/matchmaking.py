@@ -30,7 +30,7 @@ class MatchmakingChooser:
         self.refresh_s = refresh_s
 
     def _rows(self) -> BattleRows:
-        return self.leaderboard.snapshot(stale_ok_s=self.refresh_s).battle_rows()
+        return self.leaderboard.snapshot(stale_ok_s=self.refresh_s).pair_rows(keep=("category",))
 
     def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
         import numpy as np

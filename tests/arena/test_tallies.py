@@ -173,6 +173,13 @@ def test_live_votes_gold_failures_and_new_sessions_on_a_failed_address(arena: Ar
     assert sorted(np.repeat(rows.weight, rows.battles).tolist()) == [0.25] * 5 + [1.0]
     raters = arena.leaderboard.raters()
     assert raters["bad"]["gold_failed"] and raters["bad"]["gold_votes"] == 3
+    summary = arena.leaderboard.snapshot().rater_summary()  # the page's line, without reading votes per session
+    voted = [r for r in raters.values() if r.get("votes")]
+    total = sum(r["votes"] for r in voted)
+    assert summary["decisive"] == total
+    assert summary["agreement"] == pytest.approx(sum(r["agreement"] * r["votes"] for r in voted) / total)
+    assert summary["expected"] == pytest.approx(sum(r["expected"] * r["votes"] for r in voted) / total)
+    assert (summary["failed"], summary["gold"], summary["sessions"]) == (1, 1, 3)
     with transaction(arena.factory) as session:
         assert check_tallies(session) == []
 
@@ -185,7 +192,7 @@ def test_a_refresh_reads_only_the_changed_counts_and_equals_a_full_read(
 
     reads: list[int | None] = []
     real = board_rows._read
-    monkeypatch.setattr(board_rows, "_read", lambda session, since: reads.append(since) or real(session, since))
+    monkeypatch.setattr(board_rows, "_read", lambda s, since, models: reads.append(since) or real(s, since, models))
     arena.battles.gold_pairs, arena.battles.gold_rate = (("alpha-7b", "beta-v2"),), 0.0
     for k in range(6):
         view = arena.battles.start(f"s{k % 2}")
