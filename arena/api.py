@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from arena.api_errors import install_error_handlers
+from arena.api_simulation import simulation_router
 from arena.bench.api import bench_router
 from arena.services.container import Arena
 from arena.services.inputs import MAX_DB_INT, is_token
@@ -116,7 +117,8 @@ def api_router(arena: Arena) -> APIRouter:
         battle_id_ok(battle_id)
         arena.gate.allow("vote", who)
         ip = request.client.host if request.client else None
-        return arena.votes.vote(battle_id, who.session_id, body.choice, body.aspects, ip=ip).public()
+        stored = arena.votes.vote(battle_id, who.session_id, body.choice, body.aspects, ip=ip, simulated=who.simulated)
+        return stored.public()
 
     @router.get("/api/battles/{battle_id}/reveal")
     def reveal(battle_id: str, who: Client = caller) -> dict[str, Any]:
@@ -168,6 +170,7 @@ def create_api(arena: Arena) -> FastAPI:
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     install_error_handlers(app)
     app.include_router(bench_router(arena))  # before api_router, whose last route answers unknown /api/ paths
+    app.include_router(simulation_router(arena))
     app.include_router(api_router(arena))
     app.add_middleware(BodyLimitMiddleware)
     return app

@@ -11,6 +11,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +37,9 @@ def create_app(arena: Arena, *, root_path: str = "") -> FastAPI:
     return gr.mount_gradio_app(app, blocks, path="/", root_path=root_path or None, **mount_options())
 
 
-def start_prefill(arena: Arena) -> threading.Thread | None:
-    """Fill the demo pool in the background (stored videos are skipped), then score the unscored videos;
-    battles start as soon as some videos exist."""
+def start_prefill(arena: Arena, then: Callable[[], None] | None = None) -> threading.Thread | None:
+    """Fill the demo pool in the background (stored videos are skipped), then score the unscored videos, then
+    call ``then`` (the demo crowd); battles start as soon as some videos exist."""
     if not arena.settings.pool_prefill:
         return None
 
@@ -54,6 +55,11 @@ def start_prefill(arena: Arena) -> threading.Thread | None:
                 log.info("metric scores: %d videos scored", arena.score_pool())
             except Exception:
                 log.exception("scoring the pool failed (see `arena score`)")
+        if then is not None:
+            try:
+                then()
+            except Exception:
+                log.exception("the demo crowd failed (its board stays as it is)")
 
     thread = threading.Thread(target=work, name="arena-prefill", daemon=True)
     thread.start()
@@ -137,8 +143,6 @@ def serve(settings: Settings, options: ServeOptions) -> None:
     root_path = options.root_path.rstrip("/")
     app = create_app(arena, root_path=root_path)
     arena.start_workers()
-    start_prefill(arena)
-    start_pruning(arena)
     start_spares(arena)
     config = uvicorn.Config(
         app,
@@ -150,6 +154,18 @@ def serve(settings: Settings, options: ServeOptions) -> None:
         log_level="warning",
     )
     server = uvicorn.Server(config)
+
+    def crowd() -> None:  # simulated votes through this server's own API, once it is up
+        from arena.simulation.demo import demo_crowd
+
+        while not server.started and not server.should_exit:
+            threading.Event().wait(0.2)
+        host = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host
+        if server.started and arena.settings.demo_crowd_votes:
+            demo_crowd(arena, f"http://{host}:{options.port}", arena.settings.demo_crowd_votes)
+
+    start_prefill(arena, then=crowd)
+    start_pruning(arena)
 
     def announce() -> None:
         while not server.started and not server.should_exit:

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     metrics_raft: Path | None = Field(default=None, description="torchvision RAFT state dict (default: torch hub's)")
     pool_prefill: bool = Field(default=True, description="Generate the demo models' missing pool videos at start")
     score_on_start: bool = Field(default=True, description="Score unscored videos in the background at start")
+    demo_crowd_votes: int = Field(
+        default=300,
+        ge=0,
+        description="Simulated votes cast at start onto the Simulated board, after the pool is scored (0: none; "
+        "only when every enabled model is a demo model)",
+    )
     workers: int = Field(default=2, ge=1, description="Concurrent events per app process")
     queue_size: int = Field(default=64, ge=1)
     in_house_model: str | None = Field(default=None, description="Model shown in the in-house vs rivals view")

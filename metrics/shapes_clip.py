@@ -131,16 +131,29 @@ def tiny_architecture(vocab_size: int, context_length: int = 40) -> Architecture
     )
 
 
+def _stacked_conv(out_channels: int) -> Any:
+    """The first convolution, over ``STACK`` frames stacked on the channel axis. Given a single RGB frame (callers
+    that encode frames one by one, e.g. VBench's transform for background consistency) it reads the frame as a
+    still stack of that frame."""
+    import torch
+
+    class StackedConv2d(torch.nn.Conv2d):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if x.shape[1] == 3:
+                x = x.repeat(1, STACK, 1, 1)
+            return super().forward(x)
+
+    return StackedConv2d(3 * STACK, out_channels, kernel_size=3, stride=2, padding=1, bias=False)
+
+
 def build_model(arch: Architecture) -> Any:
     """A randomly initialised open_clip CLIP of ``arch`` whose first convolution takes ``STACK`` frames."""
     import open_clip
-    import torch
     from open_clip.model import CLIPTextCfg, CLIPVisionCfg
 
     cfg = arch.config
     model = open_clip.CLIP(cfg["embed_dim"], CLIPVisionCfg(**cfg["vision_cfg"]), CLIPTextCfg(**cfg["text_cfg"]))
-    first = model.visual.conv1
-    model.visual.conv1 = torch.nn.Conv2d(3 * STACK, first.out_channels, kernel_size=3, stride=2, padding=1, bias=False)
+    model.visual.conv1 = _stacked_conv(model.visual.conv1.out_channels)
     open_clip.set_model_preprocess_cfg(
         model, {"size": arch.image_size, "mean": arch.mean, "std": arch.std, "interpolation": "bicubic"}
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from arena.cli import bench as bench_cmd
+from arena.cli import calibrate as calibrate_cmd
 from arena.cli import metrics as metrics_cmd
 from arena.cli import models as models_cmd
 from arena.cli import pool as pool_cmd
@@ -18,6 +19,7 @@ def build_app() -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, add_completion=False, help="The video arena.")
     models_cmd.register(app)
     bench_cmd.register(app)
+    calibrate_cmd.register(app)
     pool_cmd.register(app)
     ratings_cmd.register(app)
     metrics_cmd.register(app)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.generation import GenerationService
-from arena.services.inputs import clean_text
+from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import void_battle
 from arena.services.media import MediaStore, new_token
@@ -153,7 +153,8 @@ class BattleService:
                 raise Refusal("invalid", "choose two different models", 400)
             unknown = [m for m in models if m not in enabled]
             if unknown:
-                raise Refusal("invalid", f"unknown or disabled model: {', '.join(unknown)}", 400)
+                shown = ", ".join(m if is_token(m.replace(".", "_")) else "(not an id)" for m in unknown)
+                raise Refusal("invalid", f"unknown or disabled model: {shown}", 400)
         if len(enabled) < 2:
             raise Refusal("no_models", "the arena needs at least two enabled models", 503)
         if prompt_text is not None:
@@ -201,9 +202,19 @@ class BattleService:
             return None
         options = []
         for better, worse in self.gold_pairs:
+            differ = self._prompts_with_distinct_clips(session, better, worse)
             for c in self.pool_candidates(session, models=[better, worse], language=language):
-                options.append(Candidate(c.prompt_id, better, worse, c.category, c.language))
+                if c.prompt_id in differ:
+                    options.append(Candidate(c.prompt_id, better, worse, c.category, c.language))
         return rng.choice(options) if options else None
+
+    def _prompts_with_distinct_clips(self, session: Session, a: str, b: str) -> set[int]:
+        """Prompts whose clips of `a` and `b` differ: identical clips have no right answer, so no gold pair."""
+        hashes: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        query = select(Video.prompt_id, Video.model_id, Video.content_hash).where(Video.model_id.in_([a, b]))
+        for pid, mid, digest in session.execute(query.where(*self._battle_video())):
+            hashes[pid][mid].add(digest)
+        return {pid for pid, by in hashes.items() if not by[a] & by[b]}
 
     # -- starting -----------------------------------------------------------------------------------
     def start(

@@ -19,7 +19,7 @@ from arena.services.battles import BattleService, PairChooser
 from arena.services.clips import ClipSigner
 from arena.services.gate import Gate
 from arena.services.generation import PLAYGROUND_RUN, AdapterPool, ArenaGenerationSettings, GenerationService
-from arena.services.inputs import clean_text
+from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue
 from arena.services.leaderboard import LeaderboardService
 from arena.services.limits import RateLimiter
@@ -248,9 +248,11 @@ class Arena:
         prompt = clean_text(prompt)
         self.moderation(prompt)
         with transaction(self.factory) as session:
-            model = session.get(Model, model_id)
+            model = session.get(Model, model_id) if is_token(model_id.replace(".", "_")) else None
             if model is None or not model.enabled:
-                raise Refusal("invalid", f"unknown or disabled model {model_id!r}", 400)
+                raise Refusal("invalid", "unknown or disabled model", 400)
+            if model_id not in self.battles.live_models(session):  # a clips-only model's clip is a pool clip
+                raise Refusal("not_live", "this model cannot make new videos now (its clips are for battles)", 409)
             prompt_id = user_prompt(session, prompt).id
         if not 0 <= seed <= MAX_SEED:
             raise Refusal("invalid", f"the seed must be between 0 and {MAX_SEED}", 400)

@@ -30,7 +30,10 @@ class MatchmakingChooser:
         self.refresh_s = refresh_s
 
     def _rows(self) -> BattleRows:
-        return self.leaderboard.snapshot(stale_ok_s=self.refresh_s).pair_rows(keep=("category",))
+        # Every counted vote, simulated ones too: choosing the next pair is not a verdict, and an arena voted on
+        # only by simulated voters (calibration, the demo crowd) would otherwise look unvoted and pair one model
+        # forever. The human board, exports and decisions still read human votes only.
+        return self.leaderboard.snapshot(stale_ok_s=self.refresh_s, simulated=True).pair_rows(keep=("category",))
 
     def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
         import numpy as np

@@ -16,6 +16,14 @@ SESSION_COOKIE = "arena_session"
 SESSION_HEADER = "x-arena-session"
 SESSION_ID_BYTES = 18
 _MAX_TOKEN = 128
+# Simulated voters' session ids start with this; `~` is outside token_urlsafe's alphabet, so no ordinary session
+# id does, and a client cannot make one up: every id must carry this server's signature.
+SIMULATED_PREFIX = "sim~"
+
+
+def is_simulated(session_id: str) -> bool:
+    """Whether a (verified) session id was issued to a simulated voter."""
+    return session_id.startswith(SIMULATED_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,11 @@ class Client:
 
     session_id: str
     ip_hash: str | None = None
+
+    @property
+    def simulated(self) -> bool:
+        """A simulated voter: the server issued this session to one (see :meth:`SessionSigner.issue_simulated`)."""
+        return is_simulated(self.session_id)
 
 
 class SessionSigner:
@@ -34,6 +47,14 @@ class SessionSigner:
         """A new session: (id, signed token the client keeps)."""
         session_id = secrets.token_urlsafe(SESSION_ID_BYTES)
         return session_id, self._signer.sign(session_id).decode()
+
+    def issue_simulated(self, label: str = "sim") -> tuple[str, str]:
+        """A new simulated voter's session: (id, signed token). Only code holding the server secret (the arena's
+        own calibration and demo crowd, or the admin API) can call this; votes of such sessions are stored as
+        simulated and kept off human boards, exports and decisions."""
+        tag = "".join(c for c in label.lower() if c.isalnum())[:12] or "sim"
+        session_id = f"{SIMULATED_PREFIX}{tag}~{secrets.token_urlsafe(SESSION_ID_BYTES)}"
+        return session_id, self.token(session_id)
 
     def token(self, session_id: str) -> str:
         return self._signer.sign(session_id).decode()

@@ -18,6 +18,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab_side_by_side": "Side-by-side",
         "tab_playground": "Playground",
         "tab_leaderboard": "Leaderboard",
+        "tab_simulated": "Simulated board",
+        "simulated_md": (
+            "### Simulated voters, not people\n"
+            "This board comes from the arena's own **simulated crowd**: programs that watch each battle's two "
+            "clips, compare them with what the prompt asks in the offline shapes world, and vote through the same "
+            "API as people (some of them carelessly, to test the gold-pair checks). The server marks their votes "
+            "as simulated: the human Leaderboard, exports and decisions never count them. It shows what the arena "
+            "makes of votes whose right answer is known."
+        ),
+        "sim_votes": "{votes} simulated votes (any human votes are counted here too).",
+        "sim_no_votes": "No simulated votes yet: `make demo` casts a few hundred once the demo pool is scored, and `arena calibrate` runs the full check.",
         "tab_about": "About",
         "prompt_language": "Prompt language",
         "suite_prompt": "Suite prompt (empty: a random one)",
@@ -70,7 +81,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "your_vote": "Your vote",
         "generated_in": "generated in",
         "voided": "This battle is void",
-        "no_votes": "No votes yet: play a few battles and the leaderboard appears here.",
+        "no_votes": "No votes yet: play a few battles and the leaderboard appears here (the Simulated board tab shows a simulated crowd's board meanwhile).",
         "votes_summary": "{votes} votes; models need at least {min_votes} to be ranked.",
         "too_few": "{votes} votes so far; no model has the {min_votes} votes needed to be ranked yet.",
         "choose_two": "Choose two different models.",
@@ -130,6 +141,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab_side_by_side": "并排对比",
         "tab_playground": "试用",
         "tab_leaderboard": "排行榜",
+        "tab_simulated": "模拟投票榜",
+        "simulated_md": (
+            "### 模拟投票者，不是真人\n"
+            "这个榜单来自竞技场自带的**模拟投票群体**：程序观看每场对战的两段视频，在离线的形状世界里把它们与提示词"
+            "要求的内容比较，再通过与真人相同的 API 投票（其中一些故意随意投票，用来检验金标准对的检查）。服务器把这些"
+            "票标记为模拟票：真人排行榜、导出和结论都不会计入。它展示了竞技场如何处理答案已知的投票。"
+        ),
+        "sim_votes": "共 {votes} 张模拟票（如有真人投票，这里也一并计入）。",
+        "sim_no_votes": "还没有模拟票：`make demo` 在演示视频池评分后会投出几百票，`arena calibrate` 会运行完整检查。",
         "tab_about": "关于",
         "prompt_language": "提示词语言",
         "suite_prompt": "题库提示词（留空：随机）",
@@ -180,7 +200,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "your_vote": "你的投票",
         "generated_in": "生成用时",
         "voided": "本场对战作废",
-        "no_votes": "还没有投票：玩几场对战后，排行榜会显示在这里。",
+        "no_votes": "还没有投票：玩几场对战后，排行榜会显示在这里（在此之前，“模拟投票榜”标签页展示模拟投票群体的榜单）。",
         "votes_summary": "共 {votes} 票；模型至少需要 {min_votes} 票才会排名。",
         "too_few": "目前共 {votes} 票；还没有模型达到排名所需的 {min_votes} 票。",
         "choose_two": "请选择两个不同的模型。",

@@ -15,6 +15,7 @@ from arena.ui.i18n import make_i18n, t
 from arena.ui.leaderboard import build_leaderboard
 from arena.ui.metrics_tab import build_metrics_tab
 from arena.ui.playground import build_playground
+from arena.ui.simulated_tab import build_simulated_tab
 
 CSS_PATH = Path(__file__).with_name("arena.css")
 
@@ -31,6 +32,7 @@ def build_ui(arena: Arena) -> gr.Blocks:
                 side = build_duel(ui, named=True)
             play_tab, play_model = build_playground(ui)
             build_leaderboard(arena)
+            build_simulated_tab(arena)
             build_metrics_tab(arena)
             build_about()
 

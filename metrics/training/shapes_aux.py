@@ -3,9 +3,9 @@ plain open_clip CLIP).
 
 The truth of every training clip is known, so linear heads read it back from the embeddings: which
 shape-colour, colour-motion, shape-count, colour-count and motion-speed combinations are present (multi-hot),
-the background, the camera move, the relation and the colour of the group drawn first. The same heads read
-both the image embedding and the caption embedding, so both towers learn one linear attribute space, which
-speeds up the contrastive alignment a great deal on one CPU core.
+each attribute of a single group, the background, the camera move, the relation and the colour of the group drawn
+first. The image tower learns them first (supervised, cheap: no text); then the text tower learns to land its
+captions where the images are (contrastive, the image tower locked) and to be read by the same heads.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ _FIELDS = {
     "colour_count": ("colour", "count"),
     "motion_speed": ("motion", "speed"),
 }
+_SINGLE = {"shape": SHAPES, "colour": COLOURS, "count": COUNTS, "motion": MOTIONS, "speed": SPEEDS}
 _CLASSES = {"background": 1 + len(COLOURS), "camera": len(CAMERAS), "relation": 3, "first_colour": len(COLOURS)}
+_CLASSES |= {f"single_{name}": len(values) for name, values in _SINGLE.items()}
 RELATIONS = (None, "left_of", "above")
 
 
@@ -52,6 +54,10 @@ def targets(scenes: Sequence[Scene]) -> dict[str, Any]:
     out["camera"] = torch.tensor([CAMERAS.index(s.camera) for s in scenes])
     out["relation"] = torch.tensor([RELATIONS.index(s.relation) for s in scenes])
     out["first_colour"] = torch.tensor([COLOURS.index(s.objects[0].colour) if s.relation else -100 for s in scenes])
+    for name, values in _SINGLE.items():  # one group: each of its attributes as a class
+        out[f"single_{name}"] = torch.tensor(
+            [values.index(getattr(s.objects[0], name)) if len(s.objects) == 1 else -100 for s in scenes]
+        )
     return out
 
 
@@ -67,7 +73,7 @@ def loss(head: Any, features: Any, target: dict[str, Any]) -> Any:
     """Summed BCE (multi-hot) and CE (classes) of the heads on (unit) features."""
     import torch.nn.functional as F
 
-    total = 0.0
+    total: Any = 0.0
     for name, layer in head.items():
         logits = layer(features * 8.0)
         if name in _PAIRS:

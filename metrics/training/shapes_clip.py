@@ -3,8 +3,10 @@
     nice python -m metrics.training.shapes_clip --seed 0 --out metrics/weights/shapes-clip
 
 Each step renders a fresh batch of training scenes (frame stacks around a random moment of a random-length
-clip, :mod:`metrics.training.shapes_data`), captions each in English or Chinese, adds one hard-negative caption
-per clip (the same scene with one attribute changed), and minimises the symmetric CLIP loss. The run is
+clip, :mod:`metrics.training.shapes_data`). Stage 1 trains the image tower to read every attribute of the
+scenes back (supervised heads, :mod:`metrics.training.shapes_aux`); stage 2 locks it and trains the text tower on
+captions in English and Chinese with one hard-negative caption per clip (the same scene with one attribute
+changed) and the symmetric CLIP loss (locked-image tuning). The run is
 reproducible from its seed (one thread; the same machine type gives the same weights) and prints the CPU
 time it used. At the end the weights are saved in fp16 (safetensors) with the vocabulary and the config,
 reloaded, and measured on held-out attribute combinations (:mod:`metrics.training.shapes_eval`); the
@@ -88,29 +90,38 @@ def _pixels(frames: np.ndarray, mean: float = 0.5, std: float = 0.25) -> Any:
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
 
-def _param_groups(model: Any, weight_decay: float) -> list[dict[str, Any]]:
-    decay: list[Any] = []
-    no_decay: list[Any] = []
-    for name, p in model.named_parameters():
-        flat = p.ndim < 2 or "embedding" in name or "logit_scale" in name or "bn" in name
-        (no_decay if flat else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+def _schedule(step: int, steps: int) -> float:
+    """Linear warm-up over the first 5 % of steps, then cosine decay to 0."""
+    warmup = max(1, steps // 20)
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+
+def _log(stage: str, step: int, steps: int, loss: float, started: float, extra: str = "") -> None:
+    cpu = (time.process_time() - started) / 60
+    print(f"{stage} step {step}/{steps} loss {loss:.3f} cpu {cpu:.1f} min {extra}".rstrip(), flush=True)
 
 
 def train(
     seed: int,
-    steps: int,
-    batch: int,
-    lr: float,
+    image_steps: int,
+    text_steps: int,
+    *,
+    image_batch: int = 64,
+    text_batch: int = 128,
+    lr: float = 3e-3,
+    text_lr: float = 2e-3,
     size: int = 64,
-    log_every: int = 100,
+    log_every: int = 200,
     probe: Any = None,
-    aux_weight: float = 1.0,
 ) -> tuple[Any, list[str]]:
-    """Train from scratch; returns (model, vocabulary). Deterministic for a seed on one thread.
+    """Train from scratch in two stages; returns (model, vocabulary). Deterministic for a seed on one thread.
 
-    Loss: the symmetric CLIP loss (each clip against its caption, every other caption and one hard negative per
-    clip) plus ``aux_weight`` times the attribute heads' loss on both embeddings (:mod:`shapes_aux`)."""
+    1. The image tower learns every attribute of the training clips through the attribute heads (supervised).
+    2. Locked-image tuning: the image tower and the heads are frozen; the text tower learns the symmetric CLIP
+       loss (each clip against its caption, every other caption and one hard negative per clip) plus the heads'
+       loss on the caption embeddings, so captions land where the images of their scenes are."""
     import torch
     import torch.nn.functional as F
 
@@ -122,45 +133,54 @@ def train(
     vocab = build_vocab(seed)
     arch = tiny_architecture(len(vocab), CONTEXT)
     model = build_model(arch).to(memory_format=torch.channels_last)
-    model.train()
     head = shapes_aux.heads(arch.config["embed_dim"])
     tokenizer = GrammarTokenizer(vocab, CONTEXT)
-    groups = _param_groups(model, 0.05)
-    groups[0]["params"] += list(head.parameters())
-    opt = torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.98), eps=1e-6)
-    warmup = max(1, steps // 20)
     started = time.process_time()
-    for step in range(steps):
-        scale = (
-            (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup) / (steps - warmup)))
-        )
+
+    visual = [*model.visual.parameters(), *head.parameters()]
+    opt = torch.optim.AdamW(visual, lr=lr, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
+    model.train()
+    for step in range(image_steps):
         for group in opt.param_groups:
-            group["lr"] = lr * scale
-        examples = [training_example(rng, size) for _ in range(batch)]
-        languages = ["en" if rng.random() < 0.5 else "zh" for _ in examples]
-        texts = [describe(e.scene, lang, rng) for e, lang in zip(examples, languages, strict=True)]
-        texts += [describe(hard_negative(e.scene, rng), lang, rng) for e, lang in zip(examples, languages, strict=True)]
+            group["lr"] = lr * _schedule(step, image_steps)
+        examples = [training_example(rng, size) for _ in range(image_batch)]
         images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
-        captions = _encode_rows(model, _token_rows(tokenizer, texts, rng))
-        logit_scale = model.logit_scale.exp().clamp(max=100.0)
-        target = torch.arange(batch)
-        loss = 0.5 * (
-            F.cross_entropy(logit_scale * images @ captions.T, target)
-            + F.cross_entropy(logit_scale * captions[:batch] @ images.T, target)
-        )
-        if aux_weight:
-            truth = shapes_aux.targets([e.scene for e in examples])
-            aux = shapes_aux.loss(head, images, truth) + shapes_aux.loss(head, captions[:batch], truth)
-            loss = loss + aux_weight * 0.5 * aux
+        loss = shapes_aux.loss(head, images, shapes_aux.targets([e.scene for e in examples]))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if (step + 1) % log_every == 0 or step == steps - 1:
-            cpu = time.process_time() - started
-            line = f"step {step + 1}/{steps} loss {loss.item():.3f} cpu {cpu / 60:.1f} min"
-            if probe is not None:
-                line += " " + probe(model, tokenizer)
-            print(line, flush=True)
+        if (step + 1) % log_every == 0 or step == image_steps - 1:
+            _log("image", step + 1, image_steps, loss.item(), started)
+
+    model.visual.eval()
+    for p in visual:
+        p.requires_grad_(False)
+    text = [p for name, p in model.named_parameters() if not name.startswith("visual.")]
+    opt = torch.optim.AdamW(text, lr=text_lr, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
+    for step in range(text_steps):
+        for group in opt.param_groups:
+            group["lr"] = text_lr * _schedule(step, text_steps)
+        examples = [training_example(rng, size) for _ in range(text_batch)]
+        languages = ["en" if rng.random() < 0.5 else "zh" for _ in examples]
+        texts = [describe(e.scene, lang, rng) for e, lang in zip(examples, languages, strict=True)]
+        texts += [describe(hard_negative(e.scene, rng), lang, rng) for e, lang in zip(examples, languages, strict=True)]
+        with torch.no_grad():
+            images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
+        captions = _encode_rows(model, _token_rows(tokenizer, texts, rng))
+        logit_scale = model.logit_scale.exp().clamp(max=100.0)
+        target = torch.arange(text_batch)
+        loss = 0.5 * (
+            F.cross_entropy(logit_scale * images @ captions.T, target)
+            + F.cross_entropy(logit_scale * captions[:text_batch] @ images.T, target)
+        )
+        loss = loss + shapes_aux.loss(head, captions[:text_batch], shapes_aux.targets([e.scene for e in examples]))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if (step + 1) % log_every == 0 or step == text_steps - 1:
+            _log("text", step + 1, text_steps, loss.item(), started, probe(model, tokenizer) if probe else "")
+    for p in visual:
+        p.requires_grad_(True)
     return model.eval(), vocab
 
 
@@ -181,12 +201,12 @@ def save(model: Any, vocab: list[str], out: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--image-steps", type=int, default=2400, help="stage 1: supervised image tower")
+    parser.add_argument("--text-steps", type=int, default=500, help="stage 2: locked-image text tuning")
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--text-lr", type=float, default=2e-3)
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     parser.add_argument("--eval-scenes", type=int, default=200)
-    parser.add_argument("--aux", type=float, default=1.0, help="weight of the attribute heads' loss (0: plain CLIP)")
     parser.add_argument("--probe", action="store_true", help="log held-out pair accuracy while training")
     args = parser.parse_args(argv)
     started = time.process_time()
@@ -195,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
         from metrics.training.shapes_eval import Probe
 
         probe = Probe(seed=10_000 + args.seed)
-    model, vocab = train(args.seed, args.steps, args.batch, args.lr, probe=probe, aux_weight=args.aux)
+    model, vocab = train(args.seed, args.image_steps, args.text_steps, lr=args.lr, text_lr=args.text_lr, probe=probe)
     train_cpu = time.process_time() - started
     save(model, vocab, args.out)
     from metrics.encoders import get_spec
@@ -209,9 +229,10 @@ def main(argv: list[str] | None = None) -> None:
     figures["training"] = {
         "command": "python -m metrics.training.shapes_clip " + " ".join(sys.argv[1:] if argv is None else argv),
         "seed": args.seed,
-        "steps": args.steps,
-        "batch": args.batch,
+        "image_steps": args.image_steps,
+        "text_steps": args.text_steps,
         "lr": args.lr,
+        "text_lr": args.text_lr,
         "cpu_minutes": round(train_cpu / 60, 2),
         "eval_cpu_minutes": round((time.process_time() - eval_started) / 60, 2),
         "parameters": sum(p.numel() for p in encoder.model.parameters()),

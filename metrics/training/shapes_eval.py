@@ -2,7 +2,7 @@
 
 Each held-out scene (built with a shape-colour pair never seen in training) is rendered as a 16-frame 256x256
 clip and encoded through :class:`~metrics.shapes_clip.ShapesClipEncoder`; a clip's score for a caption is its
-CLIPSIM (mean cosine over VBench's K=8 middle frames). Reported:
+CLIPSIM (mean cosine over the frames metrics.formulas.clipsim_indices picks: every frame). Reported:
 
 * retrieval: image→text and text→image top-1 among all held-out clips and their captions, per language;
 * pair accuracy per attribute and language: how often the true caption outscores the same caption with one
@@ -21,7 +21,7 @@ from adapters.shapes.captions import describe
 from adapters.shapes.defects import Defects, draw
 from adapters.shapes.render import render_scene
 from adapters.shapes.scene import Scene
-from metrics.formulas import DEFAULT_CLIPSIM_FRAMES, vbench_middle_indices
+from metrics.formulas import clipsim_indices
 from metrics.shapes_clip import ShapesClipEncoder
 from metrics.training.shapes_data import ATTRIBUTES, alter, held_out_scenes
 
@@ -36,9 +36,10 @@ DEFECTS = {
 
 
 def clip_feature(encoder: ShapesClipEncoder, frames: np.ndarray) -> np.ndarray:
-    """Mean of the K middle frames' unit features: its dot product with a text feature is the clip's CLIPSIM."""
+    """Mean of the frames' unit features that CLIPSIM reads: its dot product with a text feature is the clip's
+    CLIPSIM (metrics.formulas.clipsim_indices)."""
     feats = encoder.encode_images(frames)
-    return np.asarray(feats[vbench_middle_indices(len(frames), DEFAULT_CLIPSIM_FRAMES)].mean(axis=0))
+    return np.asarray(feats[clipsim_indices(len(frames))].mean(axis=0))
 
 
 def _features(encoder: ShapesClipEncoder, clips: Sequence[np.ndarray]) -> np.ndarray:

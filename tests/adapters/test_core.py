@@ -342,7 +342,7 @@ def test_two_in_house_models_are_refused_naming_both(tmp_path: Path) -> None:
         load_models_file(_write(tmp_path, text))
     assert "'m1'" in str(info.value) and "'m3'" in str(info.value) and "'m2'" not in str(info.value)
     shipped = load_models_file(Path(__file__).resolve().parents[2] / "models.yaml")
-    assert [s.id for s in shipped.specs if s.in_house] == ["demo-faithful"]
+    assert [s.id for s in shipped.specs if s.in_house] == ["demo-inhouse"]
 
 
 def test_a_kind_whose_module_cannot_import_fails_only_that_model() -> None:

@@ -156,7 +156,7 @@ def test_zoom_scales_the_picture() -> None:
     [
         ("a panda eats bamboo in a forest", ("panda", "tree", "forest")),
         ("一只熊猫在吃竹子", ("panda", "tree")),
-        ("fireworks over the city at night", ("fireworks", "night")),
+        ("fireworks over the city at night", ("fireworks", "building", "night")),
         ("春节的夜晚，红灯笼高高挂起", ("lantern", "night")),
         ("a man walks his dog in the park", ("person", "dog", "forest")),
         ("一辆红色的汽车向左行驶", ("car",)),

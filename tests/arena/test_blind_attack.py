@@ -102,6 +102,7 @@ def demo_arena(tmp_path: Path) -> Iterator[Arena]:
         default_num_frames=12,
         default_width=128,
         default_height=128,
+        matchmaking="uniform",  # so a feature-blind guess stays near 1 / models
     )
     arena = Arena.create(settings)
     arena.prefill()
@@ -128,12 +129,12 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
     try:
         with httpx.Client(base_url=server.url, timeout=60) as http:
             models = sorted(mid for mid, m in arena.leaderboard.models().items() if m["enabled"])
-            assert len(models) == 4
+            assert len(models) >= 3
             prompts = http.get("/api/prompts").json()
             # 1. Named battles: every model on every prompt, names on the page.
             for prompt in prompts[:4]:
                 order = rng.sample(models, len(models))
-                for pair in (order[:2], order[2:4]):
+                for pair in (order[i : i + 2] for i in range(0, len(order) - 1, 2)):
                     battle = http.post(
                         "/api/battles", json={"mode": "named", "models": pair, "prompt_id": prompt["id"]}
                     )
@@ -141,6 +142,8 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
                     for side in ("left", "right"):
                         known.append(fetch(http, body[side]["video_url"], body[side]["model"]))
                         battle_copies.append(known[-1])
+                        video = _video_id(arena, body["id"], side)
+                        known_stored.append(stored_seen(arena, video, body[side]["model"]))
             # 2. The Playground (a Gradio event; the same service), each model on a few suite prompts' texts.
             for prompt in prompts[:3]:
                 for model in models:

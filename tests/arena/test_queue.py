@@ -138,6 +138,9 @@ def test_only_models_that_can_generate_are_drawn_for_typed_prompts(
     with pytest.raises(Refusal) as refused:  # named battles never show pool clips, and it can make no others
         arena.battles.start("s", mode=BattleMode.named, models=["alpha-7b", "clips-only"])
     assert refused.value.code == "not_live"
+    with pytest.raises(Refusal) as refused:  # nor does the Playground (its clip of a suite prompt is the pool's)
+        arena.playground("clips-only", "a red ball rolls left")
+    assert refused.value.code == "not_live"
 
 
 def test_a_model_that_cannot_load_backs_off_and_is_retried_by_the_admin(
