@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     # -- live generation queue (jobs in the database, shared by every app process) --
     generation_workers: int = Field(default=2, ge=0, description="Threads per app process running generation jobs")
     generation_queue_max: int = Field(default=256, ge=1, description="Jobs that may wait in all (then 503)")
-    live_battles_per_client: int = Field(default=2, ge=1, description="Live battles one client may have queued")
+    live_battles_per_session: int = Field(
+        default=2, ge=1, description="Live battles one session may wait for at once (then 429)"
+    )
     generation_concurrency: dict[str, int] = Field(
         default_factory=dict, description="Per model: generations at once across processes (default: the adapter's)"
     )
@@ -84,6 +86,9 @@ class Settings(BaseSettings):
     heartbeat_s: float = Field(default=5.0, gt=0, description="How often an app process says it is alive")
     process_stale_s: float = Field(default=30.0, gt=0, description="A process silent this long is taken as gone")
     sweep_s: float = Field(default=30.0, gt=0, description="How often crashed processes' leftovers are cleaned")
+    orphan_grace_s: float = Field(
+        default=600.0, gt=0, description="Files no row refers to are deleted once this old (a write may be under way)"
+    )
     # -- moderation of typed prompts --
     moderation_blocklist: Path | None = Field(default=None, description="Block-list file: one word or phrase a line")
     moderation_hook: str | None = Field(

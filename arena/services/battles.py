@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from arena.services.generation import GenerationService
 from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue, JobSpec
-from arena.services.live import void_battle
+from arena.services.live import live_pair, void_battle
 from arena.services.media import MediaStore, new_token
 from arena.services.pool import battle_eligible
 from arena.services.suites import USER_SUITE, user_prompt
@@ -160,7 +160,7 @@ class BattleService:
         if prompt_text is not None:
             if not self.live_generation:
                 raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
-            a, b = self._live_pair(session, rng, models)
+            a, b = live_pair(self.live_models(session), rng, models)
             return user_prompt(session, prompt_text).id, a, b, "named" if named else "live"
         if prompt_id is not None:
             chosen_prompt = session.get(Prompt, prompt_id)
@@ -178,22 +178,8 @@ class BattleService:
             if not suite_ids:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
-        a, b = self._live_pair(session, rng, models)
+        a, b = live_pair(self.live_models(session), rng, models)
         return prompt_id, a, b, "named" if named else "live"
-
-    def _live_pair(self, session: Session, rng: random.Random, models: Sequence[str] | None) -> tuple[str, str]:
-        """Two models for a battle that is generated now: only models that can make any prompt and are not
-        backing off after a load failure (clips-only models never are)."""
-        live = list(self.live_models(session))
-        if models:
-            cannot = [m for m in models if m not in live]
-            if cannot:
-                raise Refusal("not_live", f"cannot generate new videos now: {', '.join(cannot)}", 409)
-            return models[0], models[1]
-        if len(live) < 2:
-            raise Refusal("no_live_models", "fewer than two models can generate videos right now", 503)
-        a, b = rng.sample(live, 2)
-        return a, b
 
     def _gold(self, session: Session, rng: random.Random, language: str | None) -> Candidate | None:
         """Now and then (``gold_rate``), a gold pair: a known-better vs known-worse video of one prompt.
@@ -238,6 +224,9 @@ class BattleService:
             prompt_text = clean_text(prompt_text)
             if self.moderate is not None:
                 self.moderate(prompt_text)
+        prefetch = getattr(self.chooser, "prefetch", None)
+        if prefetch is not None:  # outside the transaction: see MatchmakingChooser.prefetch
+            prefetch()
         with transaction(self.factory) as session:
             self._cap_open(session, session_id, ip_hash)
             gold = None
@@ -276,7 +265,8 @@ class BattleService:
                 seed = self._placement.randrange(2**31 - 1) if fresh else self.generation.pool_seed(0)
                 battle.status = BattleStatus.generating
                 battle.left_video_id, battle.right_video_id = existing[left], existing[right]
-                self.queue.enqueue(session, battle_id, ip_hash or session_id, [JobSpec(m, pid, seed) for m in missing])
+                jobs = [JobSpec(m, pid, seed) for m in missing]
+                self.queue.enqueue(session, battle_id, session_id, ip_hash or session_id, jobs)
                 session.flush()
                 queued = self._view(session, battle)
         if missing:

@@ -168,16 +168,18 @@ class Arena:
             registry.id,
             lambda model_id: settings.generation_concurrency.get(model_id) or pool.max_concurrency(model_id),
             max_queued=settings.generation_queue_max,
-            per_client=settings.live_battles_per_client,
+            per_session=settings.live_battles_per_session,
         )
         live = LiveBattles(factory, media)
-        recovery = Recovery(factory, media, registry, live, ttl_s=settings.battle_ttl_s)
+        recovery = Recovery(
+            factory, media, registry, live, ttl_s=settings.battle_ttl_s, orphan_grace_s=settings.orphan_grace_s
+        )
         runner = JobRunner(
             queue,
             generation,
             live,
             registry,
-            recovery.sweep,
+            lambda starting: recovery.sweep(starting=starting),
             threads=settings.generation_workers,
             heartbeat_s=settings.heartbeat_s,
             sweep_s=settings.sweep_s,

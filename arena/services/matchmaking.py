@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
@@ -28,12 +30,26 @@ class MatchmakingChooser:
         self.leaderboard = leaderboard
         self.policy = policy
         self.refresh_s = refresh_s
+        self._lock = threading.Lock()
+        self._rows_at: tuple[float, BattleRows] | None = None  # the last rows taken from the snapshot, and when
 
     def _rows(self) -> BattleRows:
+        with self._lock:
+            if self._rows_at is not None and time.monotonic() - self._rows_at[0] < self.refresh_s:
+                return self._rows_at[1]
         # Every counted vote, simulated ones too: choosing the next pair is not a verdict, and an arena voted on
         # only by simulated voters (calibration, the demo crowd) would otherwise look unvoted and pair one model
         # forever. The human board, exports and decisions still read human votes only.
-        return self.leaderboard.snapshot(stale_ok_s=self.refresh_s, simulated=True).pair_rows(keep=("category",))
+        rows = self.leaderboard.snapshot(stale_ok_s=self.refresh_s, simulated=True).pair_rows(keep=("category",))
+        with self._lock:
+            self._rows_at = (time.monotonic(), rows)
+        return rows
+
+    def prefetch(self) -> None:
+        """Take the rows now if they are stale. Battle starts call this before opening their transaction, so
+        choosing a pair inside it touches no other connection (and no lock of the leaderboard): with every pooled
+        connection held by threads waiting for a second one, the pool would deadlock under load."""
+        self._rows()
 
     def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
         import numpy as np

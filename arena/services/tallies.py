@@ -36,6 +36,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -306,7 +307,7 @@ class Tallies:
         facts = vote_facts(*count_keys(), _choice()).where(which).subquery()
         keys = [facts.c[k] for k in COUNT_KEY]
         sums = [(total * sign).label(total.name) for total in outcome_sums(facts.c.choice)]
-        stamp: Any = literal_column(str(int(version)))
+        stamp: Any = literal(int(version))  # bound: one compiled statement for every version
         grouped = select(*keys, *sums, stamp).where(true()).group_by(*keys)
         names = list(OUTCOME_COUNTS.values())
         insert = _insert(session)(VoteCount).from_select([*COUNT_KEY, *names, "version"], grouped)
