@@ -146,6 +146,8 @@ class Battle(Base):
     worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     gold_better: Mapped[str | None] = mapped_column(String(8), nullable=True)  # "left" | "right" for gold pairs
+    # Inverse-probability weight of the matchmaker's pick (1: uniform); the ratings weight the vote by it.
+    design_weight: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     shown_at: Mapped[datetime | None] = mapped_column(nullable=True)
     voted_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -27,7 +27,18 @@ VOTE_ALIASES: dict[str, int] = {"leftvote": MODEL_A, "rightvote": MODEL_B, "tiev
 _CODES = {**OUTCOMES, **VOTE_ALIASES}
 # Score of model_a for each code: win 1, loss 0, either tie 0.5.
 SCORE_A = np.array([1.0, 0.0, 0.5, 0.5])
-DEFAULT_EXTRAS: tuple[str, ...] = ("session", "category", "language", "prompt_id", "tstamp")
+# What the blind cannot hide, per side (_a: model_a, the left clip): duration (s), pixels, fps, aspect ratio.
+# Read by style control (arena.ratings.style); the board's aggregated rows carry them (arena.services.board_rows).
+STYLE_FIELDS: tuple[str, ...] = tuple(f"{n}_{s}" for n in ("duration", "pixels", "fps", "aspect") for s in ("a", "b"))
+DEFAULT_EXTRAS: tuple[str, ...] = (
+    "session",
+    "category",
+    "language",
+    "prompt_id",
+    "tstamp",
+    "design_weight",  # the matchmaker's inverse-probability weight of the pick (arena.ratings.uncertainty)
+    *STYLE_FIELDS,
+)
 
 
 class _FirstSeen(dict[Any, int]):

@@ -7,7 +7,8 @@ per key and choice: `count` is the number of votes the row stands for and `weigh
 weight times its weight class's factor under the gold policy). Columns in `extra` (what the decision layer
 groups by):
 
-- `prompt_id` (int), `language`, `category` (str), `simulated` (bool), `weight_class` (int);
+- `prompt_id` (int), `language`, `category` (str), `simulated` (bool), `weight_class` (int), `design_weight`
+  (float: the vote's own weight, the matchmaker's inverse-probability weight of its pair);
 - per side (`_a` the left clip, `_b` the right one), floats, NaN when unknown: `duration_a/_b` (seconds:
   frames / fps), `pixels_a/_b` (width × height), `fps_a/_b`, `aspect_a/_b` (width / height).
 
@@ -151,6 +152,8 @@ class CountTable:
             "category": category,
             "simulated": c["simulated"][at] != 0,
             "weight_class": klass,
+            # a vote's own weight is the matchmaker's design weight (arena.ratings.uncertainty calibrates by it)
+            "design_weight": c["weight"][at],
             **_covariates(c, "left", "a", at),
             **_covariates(c, "right", "b", at),
         }

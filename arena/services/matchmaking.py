@@ -7,10 +7,11 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from arena.services.battles import Candidate
 from arena.services.leaderboard import LeaderboardService
+from arena.services.pairs import Candidate
 
 if TYPE_CHECKING:
     from arena.ratings import BattleRows
@@ -66,5 +67,9 @@ class MatchmakingChooser:
         rows = self._rows()
         models = sorted({m for pair in pool for m in pair})
         state = MatchState.from_rows(rows, pool, models=models, prompt_category=categories)
-        prompt, a, b = Matchmaker(policy=self.policy).choose(state, np.random.default_rng(rng.getrandbits(64)))
-        return by_key.get((prompt, a, b)) or by_key[(prompt, b, a)]
+        pick = Matchmaker(policy=self.policy).choose(state, np.random.default_rng(rng.getrandbits(64)))
+        chosen = (
+            by_key.get((pick.prompt_id, pick.model_a, pick.model_b))
+            or by_key[(pick.prompt_id, pick.model_b, pick.model_a)]
+        )
+        return replace(chosen, design_weight=pick.weight)

@@ -114,6 +114,7 @@ def voted_battles(
             "is_gold": is_gold,
             "gold_better": gold_better,
             "weight": weight,
+            "design_weight": weight,  # the vote's own weight is its design weight (arena.ratings.uncertainty)
             "weight_class": int(weight_class),
             "simulated": bool(simulated),
             "source": source,

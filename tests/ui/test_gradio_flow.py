@@ -25,7 +25,7 @@ from tests.ui.helpers import (
 
 
 def leaderboard_votes(c) -> int:  # type: ignore[no-untyped-def]
-    summary = str(c.predict("any", "all", api_name="/leaderboard")[0])
+    summary = str(c.predict("any", "all", "none", api_name="/leaderboard")[0])
     match = re.match(r"(\d+) votes", summary)
     return int(match.group(1)) if match else 0
 

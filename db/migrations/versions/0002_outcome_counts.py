@@ -6,7 +6,7 @@ there are votes, so the arena recounts it from the votes at its next start (aren
 touched.
 
 Revision ID: 0002_outcome_counts
-Revises: 0006_runs
+Revises: 0007_design_weight
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002_outcome_counts"
-down_revision: str | None = "0006_runs"
+down_revision: str | None = "0007_design_weight"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,141 @@
+"""The page, the JSON API and the CLI give the same verdicts for the same votes; the verdict routes refuse bad
+input in the documented format; the losing-prompts view shows named clips only when the arena allows it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from arena.api import create_api
+from arena.cli import build_app
+from arena.services.container import Arena
+from db.models import Battle
+from db.session import transaction
+from tests.support.servers import ThreadedServer
+
+WORKING = ["alpha-7b", "beta-v2", "gamma-x"]
+
+
+def play(arena: Arena, n: int) -> None:
+    """Votes where alpha-7b wins most of its battles and loses every one on the 'colour' prompt."""
+    for k in range(n):
+        view = arena.battles.start("s1")
+        with transaction(arena.factory) as db:
+            battle = db.get_one(Battle, view.id)
+            left, category = battle.left_model_id, battle.prompt.category
+        if "alpha-7b" in (left, battle.right_model_id):
+            alpha_left = left == "alpha-7b"
+            alpha_wins = category != "colour" and k % 5 != 0
+            choice = "left" if alpha_left == alpha_wins else "right"
+        else:
+            choice = ("left", "right", "tie")[k % 3]
+        arena.votes.vote(view.id, "s1", choice)
+
+
+@pytest.fixture
+def played(arena_factory: Callable[..., Arena]) -> Arena:
+    arena = arena_factory(in_house_model="alpha-7b", matchmaking="uniform", gold_rate=0.0, leaderboard_clips=True)
+    arena.prefill(models=WORKING)
+    play(arena, 60)
+    return arena
+
+
+@pytest.fixture
+def server(played: Arena) -> Iterator[ThreadedServer]:
+    srv = ThreadedServer(create_api(played)).start()
+    yield srv
+    srv.stop()
+
+
+def _key(row: dict) -> tuple:
+    rival = row.get("rival", row.get("b"))
+    return rival, tuple(sorted(row.get("group", {}).items()))
+
+
+def test_page_api_and_cli_agree(played: Arena, server: ThreadedServer, tmp_path: Path, monkeypatch) -> None:
+    from arena.ui.leaderboard import leaderboard_views
+
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        api = http.get("/api/versus", params={"by": "category"}).json()
+    assert api["in_house"] == "alpha-7b" and api["method"] == "holm" and api["family_size"] >= 2
+    api_verdicts = {_key(r): r["decision"] for r in api["rows"]}
+    assert {r["decision"] for r in api["rows"]} <= {"better", "worse", "equivalent", "undecided", "insufficient data"}
+
+    # the page: the same family, the same verdicts (overall table and per-category table)
+    views = leaderboard_views(played, "any", "all", "category", "en")
+    page = {(r[0], ()): r[1].split(" (")[0] for r in views["versus"].itertuples(index=False)}
+    names = api["names"]
+    assert page == {(names[k[0]], ()): v for k, v in api_verdicts.items() if not k[1]}
+    assert len(views["groups"]) == sum(1 for k in api_verdicts if k[1])
+
+    # the CLI on the database
+    monkeypatch.setenv("ARENA_DATABASE_URL", played.settings.database_url)
+    monkeypatch.setenv("ARENA_IN_HOUSE_MODEL", "alpha-7b")
+    monkeypatch.setenv("ARENA_MIN_VOTES", str(played.settings.min_votes))
+    res = CliRunner().invoke(
+        build_app(), ["ratings", "--json", "--bootstrap", "0", "--in-house", "alpha-7b", "--by", "category"]
+    )
+    assert res.exit_code == 0, res.output
+    from_db = json.loads(res.output)
+    assert {_key(r): r["decision"] for r in from_db["versus"]} == api_verdicts
+    assert from_db["verdicts"]["family_size"] == api["family_size"]
+
+    # the CLI on the same battles exported to a file (file order = vote order)
+    path = tmp_path / "battles.jsonl"
+    path.write_text("\n".join(json.dumps(r, default=str) for r in played.leaderboard.rows()), encoding="utf-8")
+    res = CliRunner().invoke(
+        build_app(),
+        ["ratings", "--battles", str(path), "--json", "--bootstrap", "0", "--in-house", "alpha-7b", "--by", "category"],
+    )
+    assert res.exit_code == 0, res.output
+    from_file = json.loads(res.output)["versus"]
+    assert {_key(r): r["decision"] for r in from_file} == api_verdicts
+    for entry in from_file:
+        decided = entry["decided_at"]
+        if entry["decision"] in ("undecided", "insufficient data"):
+            assert decided is None
+        else:
+            assert decided is not None and 1 <= decided <= 60
+
+
+def test_verdict_routes_losing_prompts_and_bad_input(played: Arena, server: ThreadedServer) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        out = http.get("/api/versus/prompts").json()
+        assert out["in_house"] == "alpha-7b" and out["prompts"]
+        worst = out["prompts"][0]
+        assert worst["losses"] > worst["wins"] and worst["prompt"]
+        assert worst["rival"] in ("beta-v2", "gamma-x")
+        for side in ("in_house_clip", "rival_clip"):  # this arena shows named clips (leaderboard_clips)
+            clip = http.get(worst[side])
+            assert clip.status_code == 200 and clip.headers["content-type"] == "video/mp4"
+        for path, params in (
+            ("/api/versus", {"by": "colour"}),
+            ("/api/versus", {"alpha": "0.9"}),
+            ("/api/versus", {"method": "bonferroni"}),
+            ("/api/compare", {"a": "alpha-7b", "b": "x y"}),
+            ("/api/versus/prompts", {"limit": "0"}),
+        ):
+            res = http.get(path, params=params)
+            assert res.status_code in (400, 422), (path, params, res.status_code)
+            assert set(res.json()["error"]) == {"code", "reason"}
+        assert http.get("/api/compare", params={"a": "alpha-7b", "b": "alpha-7b"}).json()["error"]["code"] == "invalid"
+        style = http.get("/api/leaderboard/style").json()
+        assert {r["model_id"] for r in style["rows"]} == set(WORKING) and "left" in style["coefficients"]
+        ties = http.get("/api/leaderboard/davidson").json()
+        assert {r["model_id"] for r in ties["rows"]} == set(WORKING) and ties["nu_tie"] is not None
+
+
+def test_clips_stay_hidden_by_default(arena_factory: Callable[..., Arena]) -> None:
+    from arena.services.losses import losing_prompts
+
+    arena = arena_factory(in_house_model="alpha-7b", matchmaking="uniform", gold_rate=0.0)
+    arena.prefill(models=WORKING)
+    play(arena, 15)
+    snap = arena.leaderboard.snapshot()
+    prompts = losing_prompts(arena.factory, snap, arena.clips, "alpha-7b")
+    assert prompts and all(p["in_house_clip"] is None and p["rival_clip"] is None for p in prompts)
