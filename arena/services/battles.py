@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.base import MAX_SEED
 from arena.services.generation import GenerationService
 from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue, JobSpec
@@ -240,11 +241,12 @@ class BattleService:
             session.add(battle)
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
             named = mode == BattleMode.named  # named battles show only their own generations, never pool clips
-            existing = {m: self._stored_video(session, m, pid, rng, named) for m in (left, right)}
+            typed = prompt_text is not None  # never an earlier generation: a repeated text would name its sides
+            existing = {m: None if typed else self._stored_video(session, m, pid, rng, named) for m in (left, right)}
             missing = [m for m in (left, right) if existing[m] is None]
-            if missing:  # typed prompts and named battles get a fresh seed; suite prompts the pool's
-                fresh = prompt_text is not None or named
-                seed = self._placement.randrange(2**31 - 1) if fresh else self.generation.pool_seed(0)
+            if missing:  # typed prompts and named battles get a fresh seed (both sides one); suite prompts the pool's
+                fresh = typed or named
+                seed = self._placement.randint(0, MAX_SEED) if fresh else self.generation.pool_seed(0)
                 battle.status = BattleStatus.generating
                 battle.left_video_id, battle.right_video_id = existing[left], existing[right]
                 jobs = [JobSpec(m, pid, seed) for m in missing]

@@ -34,6 +34,7 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -56,8 +57,10 @@ from db.models import (
     Battle,
     BattleMode,
     BattleStatus,
+    BoardExclusion,
     BoardState,
     EloRating,
+    ExclusionKind,
     Prompt,
     Rater,
     Video,
@@ -73,8 +76,16 @@ _CHUNK = 500  # keys per IN (...) list
 
 
 def _on_board() -> ColumnElement[bool]:
-    """Votes the board counts: anonymous, voted, not a gold check."""
-    return and_(Battle.mode == BattleMode.anonymous, Battle.status == BattleStatus.voted, Battle.is_gold.is_(False))
+    """Votes the board counts: anonymous, voted, not a gold check, not from a session or IP hash the admin
+    excluded (their votes stay stored; see :meth:`Tallies.withdraw` and :meth:`Tallies.restore`)."""
+    excluded = exists().where(
+        or_(
+            and_(BoardExclusion.kind == ExclusionKind.session, BoardExclusion.value == Vote.session_id),
+            and_(BoardExclusion.kind == ExclusionKind.ip_hash, BoardExclusion.value == Vote.ip_hash),
+        )
+    )
+    on = and_(Battle.mode == BattleMode.anonymous, Battle.status == BattleStatus.voted, Battle.is_gold.is_(False))
+    return and_(on, ~excluded)
 
 
 def class_of_vote() -> ColumnElement[int]:
@@ -225,6 +236,13 @@ class Tallies:
         version = self.lock(session)
         for chunk in _chunks(list(vote_ids)):
             self._add_counts(session, Vote.id.in_(chunk), -1, version)
+
+    def restore(self, session: Session, vote_ids: Sequence[int]) -> None:
+        """Count votes again once what kept them off the board is lifted (an admin exclusion removed): the
+        reverse of :meth:`withdraw`, called after the change, in its transaction."""
+        version = self.lock(session)
+        for chunk in _chunks(list(vote_ids)):
+            self._add_counts(session, Vote.id.in_(chunk), +1, version)
 
     # ---- the steps -----------------------------------------------------------------------------------------
     def _record(self, session: Session, voters: Sequence[VoterFacts], version: int) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from arena.ratings.board import interval_text
 from arena.services.leaderboard import VoteSnapshot
 from arena.services.verdicts import VerdictRow, Verdicts
 from arena.ui.i18n import text
@@ -130,18 +131,6 @@ def style_table(style: dict[str, Any], lang: str) -> tuple[str, pd.DataFrame]:
         [r["model"], f"{r['rating']:.0f}", f"{r['style_controlled']:.0f}", f"{r['shift']:+.0f}"] for r in style["rows"]
     ]
     return text("style_md", lang, effects=effects, battles=style["battles"]), pd.DataFrame(rows, columns=headers)
-
-
-def interval_text(ci: list[float | None], insufficient: bool) -> str:
-    """A board interval for people: "lo – hi", "≥ lo" / "≤ hi" for an open end, "insufficient" with none."""
-    low, high = ci
-    if insufficient or (low is None and high is None):
-        return "insufficient"
-    if high is None:
-        return f"≥ {low:.0f}"
-    if low is None:
-        return f"≤ {high:.0f}"
-    return f"{low:.0f} – {high:.0f}"
 
 
 def group_boards(snap: VoteSnapshot, field: str, lang: str) -> pd.DataFrame:

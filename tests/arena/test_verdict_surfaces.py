@@ -90,7 +90,13 @@ def test_page_api_and_cli_agree(played: Arena, server: ThreadedServer, tmp_path:
     path.write_text("\n".join(json.dumps(r, default=str) for r in played.leaderboard.rows()), encoding="utf-8")
     res = CliRunner().invoke(
         build_app(),
-        ["ratings", "--battles", str(path), "--json", "--bootstrap", "0", "--in-house", "alpha-7b", "--by", "category"],
+        [
+            *("ratings", "--battles", str(path), "--json", "--bootstrap", "0", "--in-house", "alpha-7b"),
+            "--by",
+            "category",
+            "--min-votes",
+            str(played.settings.min_votes),
+        ],
     )
     assert res.exit_code == 0, res.output
     from_file = json.loads(res.output)["versus"]

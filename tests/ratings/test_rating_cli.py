@@ -104,7 +104,7 @@ def test_in_house_verdicts_with_decided_at_in_file_order(tmp_path) -> None:
 
     def verdict_after(m: int) -> str:
         fam = compare_family(
-            rows.subset(np.arange(len(rows)) < m), [("a", "b"), ("a", "c")], rules=DecisionRules(min_votes=0)
+            rows.subset(np.arange(len(rows)) < m), [("a", "b"), ("a", "c")], rules=DecisionRules(min_votes=5)
         )
         return fam.comparisons[0].decision.verdict.value
 
