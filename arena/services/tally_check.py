@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from arena.services.tallies import count_keys, outcome_sums, read_records, recount_records, vote_facts
+from arena.services.rater_records import read_records, recount_records
+from arena.services.tallies import count_keys, outcome_sums, vote_facts
 from db.models import COUNT_KEY, OUTCOME_COUNTS, Rater, Vote, VoteCount
 
 Counts = dict[tuple[Any, ...], tuple[int, ...]]  # key → votes per choice (OUTCOME_COUNTS order)

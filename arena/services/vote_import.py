@@ -21,7 +21,8 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.tallies import Tallies, VoterFacts, gold_answer
+from arena.services.rater_records import VoterFacts, gold_answer
+from arena.services.tallies import Tallies
 from db.bulk import bulk_insert, timestamps, widen_cache
 from db.models import Battle, BattleMode, Model, Prompt, Vote
 from db.session import transaction
