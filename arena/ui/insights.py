@@ -106,23 +106,17 @@ def bias_view(snap: VoteSnapshot, lang: str) -> str:
 
 def raters_view(snap: VoteSnapshot, lang: str) -> str:
     """One line on the raters: agreement with the consensus (vote-weighted) and gold-pair failures."""
-    raters = snap.raters()
-    voted = [r for r in raters.values() if r.get("votes")]
-    if not voted:
+    summary = snap.rater_summary()
+    if not summary["decisive"]:
         return ""
-    total = sum(r["votes"] for r in voted)
-    agree = sum(r["agreement"] * r["votes"] for r in voted) / total
-    expected = sum(r["expected"] * r["votes"] for r in voted) / total
-    gold = [r for r in raters.values() if r["gold_votes"]]
-    failed = sum(1 for r in gold if r["gold_failed"])
     return text(
         "raters_summary",
         lang,
-        n=len(voted),
-        agree=f"{100 * agree:.0f}",
-        expected=f"{100 * expected:.0f}",
-        failed=failed,
-        gold=len(gold),
+        n=summary["sessions"],
+        agree=f"{100 * summary['agreement']:.0f}",
+        expected=f"{100 * summary['expected']:.0f}",
+        failed=summary["failed"],
+        gold=summary["gold"],
     )
 
 
