@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from arena.api_admin import admin_router
+from arena.api_decisions import decision_router
 from arena.api_errors import install_error_handlers
 from arena.api_simulation import simulation_router
 from arena.bench.api import bench_router
@@ -128,10 +130,6 @@ def api_router(arena: Arena) -> APIRouter:
     def leaderboard(language: QueryWord = None, category: QueryWord = None) -> dict[str, Any]:
         return arena.leaderboard.board(language=language, category=category)
 
-    @router.get("/api/compare")
-    def compare(a: Annotated[Name, Query()], b: Annotated[Name, Query()]) -> dict[str, Any]:
-        return arena.leaderboard.compare(a, b)
-
     @router.get("/api/prompts")
     def prompts(language: QueryWord = None) -> list[dict[str, Any]]:
         return arena.prompts(language)
@@ -169,8 +167,10 @@ def create_api(arena: Arena) -> FastAPI:
 
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     install_error_handlers(app)
-    app.include_router(bench_router(arena))  # before api_router, whose last route answers unknown /api/ paths
+    app.include_router(decision_router(arena))  # these before api_router, whose last route answers unknown /api/
+    app.include_router(bench_router(arena))
     app.include_router(simulation_router(arena))
+    app.include_router(admin_router(arena))
     app.include_router(api_router(arena))
     app.add_middleware(BodyLimitMiddleware)
     return app

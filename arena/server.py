@@ -18,8 +18,10 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from arena.api import create_api
+from arena.api_errors import error_response
 from arena.services.container import Arena
 from arena.settings import Settings
 from arena.ui import build_ui, mount_options
@@ -30,11 +32,39 @@ SHARE_TIMEOUT_S = 8.0
 
 
 def create_app(arena: Arena, *, root_path: str = "") -> FastAPI:
-    """FastAPI app: /api/*, /media/*, /healthz, and the Gradio Blocks at "/"."""
+    """FastAPI app: /api/*, /media/*, /healthz, the Admin tab at /admin (behind the admin secret; off without
+    one), and the Gradio Blocks at "/"."""
     app = create_api(arena)
+    mount_admin(app, arena, root_path)
     blocks = build_ui(arena)
     blocks.queue(default_concurrency_limit=arena.settings.workers, max_size=arena.settings.queue_size)
     return gr.mount_gradio_app(app, blocks, path="/", root_path=root_path or None, **mount_options())
+
+
+def mount_admin(app: FastAPI, arena: Arena, root_path: str = "") -> None:
+    """The Admin Blocks at /admin with Gradio's login (mounted before "/", which would otherwise answer), or, with
+    no admin secret, a refusal there."""
+    if not arena.admin.auth.enabled:
+
+        @app.get("/admin", include_in_schema=False)
+        @app.get("/admin/{rest:path}", include_in_schema=False)
+        def admin_off(rest: str = "") -> JSONResponse:
+            return error_response("admin_off", "the admin is off on this arena (no admin password is set)", 403)
+
+        return
+    from arena.ui.admin import build_admin
+
+    gr.mount_gradio_app(
+        app,
+        build_admin(arena),
+        path="/admin",
+        root_path=f"{root_path}/admin" if root_path else None,
+        auth=lambda _user, password: arena.admin.auth.password_ok(password),
+        auth_message="The admin secret (ARENA_ADMIN_PASSWORD); any user name.",
+        show_error=False,
+        enable_monitoring=False,
+        footer_links=[],
+    )
 
 
 def start_prefill(arena: Arena, then: Callable[[], None] | None = None) -> threading.Thread | None:

@@ -31,7 +31,9 @@ class Settings(BaseSettings):
         description="Server secret: salts IP hashes, signs clip URLs, derives pool seeds (unset: random, data/secret)",
     )
     min_votes: int = Field(default=5, ge=0, description="Votes a model needs before it appears on the board")
-    bootstrap_rounds: int = Field(default=100, ge=0, le=10_000)
+    bootstrap_rounds: int = Field(
+        default=1000, ge=0, le=10_000, description="Bootstrap rounds of the board's intervals"
+    )
     anchor_model: str | None = Field(default=None, description="Pin this model's rating at 1000")
     live_generation: bool = Field(default=True, description="Allow typed prompts (generated live)")
     battle_ttl_s: int = Field(default=3600, ge=10, description="A battle not voted on within this expires")
@@ -74,10 +76,29 @@ class Settings(BaseSettings):
     workers: int = Field(default=2, ge=1, description="Concurrent events per app process")
     queue_size: int = Field(default=64, ge=1)
     in_house_model: str | None = Field(default=None, description="Model shown in the in-house vs rivals view")
+    decision_alpha: float = Field(
+        default=0.05, gt=0.0, lt=0.5, description="Error rate a verdict promises over the family of verdicts shown"
+    )
+    decision_method: Literal["holm", "bh"] = Field(
+        default="holm", description="holm: chance of any false verdict; bh: expected share of false verdicts"
+    )
+    equivalence_margin: float = Field(
+        default=20.0, ge=0.0, description="Rating points within which two models are called equivalent"
+    )
+    power_gap: float = Field(
+        default=50.0, gt=0.0, description="Gap (rating points) the anytime intervals and the votes-needed plan target"
+    )
+    leaderboard_clips: bool = Field(
+        default=False,
+        description="Show named clips of the prompts the in-house model loses (off on a public arena: a named "
+        "pool clip lets voters recognise it in later battles)",
+    )
     # -- live generation queue (jobs in the database, shared by every app process) --
     generation_workers: int = Field(default=2, ge=0, description="Threads per app process running generation jobs")
     generation_queue_max: int = Field(default=256, ge=1, description="Jobs that may wait in all (then 503)")
-    live_battles_per_client: int = Field(default=2, ge=1, description="Live battles one client may have queued")
+    live_battles_per_session: int = Field(
+        default=2, ge=1, description="Live battles one session may wait for at once (then 429)"
+    )
     generation_concurrency: dict[str, int] = Field(
         default_factory=dict, description="Per model: generations at once across processes (default: the adapter's)"
     )
@@ -86,6 +107,9 @@ class Settings(BaseSettings):
     heartbeat_s: float = Field(default=5.0, gt=0, description="How often an app process says it is alive")
     process_stale_s: float = Field(default=30.0, gt=0, description="A process silent this long is taken as gone")
     sweep_s: float = Field(default=30.0, gt=0, description="How often crashed processes' leftovers are cleaned")
+    orphan_grace_s: float = Field(
+        default=600.0, gt=0, description="Files no row refers to are deleted once this old (a write may be under way)"
+    )
     # -- moderation of typed prompts --
     moderation_blocklist: Path | None = Field(default=None, description="Block-list file: one word or phrase a line")
     moderation_hook: str | None = Field(

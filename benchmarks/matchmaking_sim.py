@@ -1,26 +1,45 @@
-"""How many votes matchmaking needs: uniform random pairs against the adaptive sampler.
+"""Does adaptive matchmaking save votes without biasing the ratings? Uniform pairs against the adaptive sampler
+(arena.ratings.matchmaking, its defaults), whose battles are fitted three ways: unweighted, weighted by their
+design weights (inverse probability), and calibrated (the unweighted order stretched to the weighted battles'
+scale: what the board does, arena.ratings.uncertainty).
 
-20 models of known strength (evenly spaced over 600 rating points, ~32 apart), simulated voters: Bradley–Terry
-outcomes, ties (τ = 0.3 · 2 min(p, 1 − p), decisive outcomes drawn so the mean score stays p) and 10 % noisy
-voters who vote at random. The ratings are refitted every `--refresh` votes (the snapshot the service would
-cache); each policy then picks the next `--refresh` battles from that snapshot. We record the votes after which
-Kendall τ against the truth stays ≥ 0.9 up to `--max-votes` (and the votes after which the top model stays
-right); a run that never settles counts as > max. Median and spread over seeds.
+20 models of known strength in three profiles: evenly spaced over 600 points, a crowded top (six models within
+50 points above a spread), one dominant model (650 points over a spread of 500). Simulated voters: Bradley–Terry
+outcomes with ties (τ = 0.3 · 2 min(p, 1 − p)) and 10 % random voters. Shared outcomes: the n-th battle of a pair
+has the same outcome under every policy (one random stream per seed and pair), so differences come from the
+pairing alone. Every `--refresh` votes the ratings are refitted (the snapshot the service caches) and each policy
+picks the next battles from it.
 
-    python benchmarks/matchmaking_sim.py [--seeds 20] [--max-votes 8000] [--refresh 20]
+Reported per profile and policy, over seeds: votes until Kendall τ against the truth stays ≥ 0.9 (median, and the
+ratio to uniform); the slope of fitted on true ratings; the bias of the top and bottom models against the target;
+and the coverage of 95 % sandwich intervals. The target is what the uniform design estimates: the BT fit to every
+pair's expected score with equal pair weights (the random voters compress the scale; asking mostly close pairs
+changes how much, which is why unweighted adaptive ratings drift even with no adaptive bias at all).
+The matchmaker picks from the unweighted fit (its state), whichever estimator is reported.
+
+    python benchmarks/matchmaking_sim.py [--seeds 60] [--max-votes 3000] [--refresh 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 
-from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, centred_sd, fit_strengths
+from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, dilation, fit_strengths
 from arena.ratings.matchmaking import Matchmaker, MatchState
 
-N_MODELS, SPREAD, TIE, NOISE = 20, 600.0, 0.3, 0.1
+N_MODELS, TIE, NOISE = 20, 0.3, 0.1
+ESTIMATORS = ("unweighted", "weighted", "calibrated")
+
+
+def profiles() -> dict[str, np.ndarray]:
+    even = np.linspace(-300.0, 300.0, N_MODELS)
+    crowded = np.concatenate([300.0 - 10.0 * np.arange(6), np.linspace(-300.0, 200.0, N_MODELS - 6)])
+    dominant = np.concatenate([[650.0], np.linspace(-250.0, 250.0, N_MODELS - 1)])
+    return {"evenly spaced": even, "crowded top": crowded, "one dominant": dominant}
 
 
 def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
@@ -29,103 +48,185 @@ def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
     return float((sx[iu] * sy[iu]).sum() / len(iu[0]))
 
 
-def vote(truth: np.ndarray, a: int, b: int, rng: np.random.Generator) -> float:
-    """model a's score: 1, 0 or 0.5."""
-    if rng.random() < NOISE:
-        return float(rng.choice([1.0, 0.0, 0.5]))
-    p = 1.0 / (1.0 + 10.0 ** ((truth[b] - truth[a]) / 400.0))
-    tau = TIE * 2.0 * min(p, 1.0 - p)
-    if rng.random() < tau:
-        return 0.5
-    return 1.0 if rng.random() < (p - tau / 2.0) / (1.0 - tau) else 0.0
+def expected_score(truth: np.ndarray, noise: float) -> np.ndarray:
+    p = 1.0 / (1.0 + 10.0 ** ((truth[None, :] - truth[:, None]) / 400.0))
+    return noise * 0.5 + (1.0 - noise) * p  # ties keep the mean at p
 
 
-def snapshot(wins: np.ndarray, tot: np.ndarray, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """θ and Fisher standard errors (natural units) from the pair tables (i < j)."""
-    k = len(theta0)
-    pi, pj = np.triu_indices(k, 1)
-    theta = fit_strengths(wins[pi, pj], tot[pi, pj], pi, pj, k, prior=DEFAULT_PRIOR, theta0=theta0)[0]
-    p = 1.0 / (1.0 + np.exp(-(theta[pi] - theta[pj])))
-    h = np.zeros((k, k))
-    h[pi, pj] = h[pj, pi] = -tot[pi, pj] * p * (1 - p)
-    h[np.arange(k), np.arange(k)] = -h.sum(axis=1) + DEFAULT_PRIOR
-    return theta, centred_sd(h)
+def target(truth: np.ndarray, noise: float) -> np.ndarray:
+    """Ratings the uniform design converges to (centred): the BT fit to the expected scores, pairs weighted equally."""
+    pi, pj = np.triu_indices(len(truth), 1)
+    theta = fit_strengths(expected_score(truth, noise)[pi, pj], np.ones(len(pi)), pi, pj, len(truth), prior=0.0)[0]
+    return theta / NAT
 
 
-def run(policy: str, seed: int, max_votes: int, refresh: int) -> tuple[int, int]:
-    rng = np.random.default_rng(seed)
-    truth = INIT_RATING + np.linspace(-SPREAD / 2, SPREAD / 2, N_MODELS)
-    models = tuple(f"m{i:02d}" for i in range(N_MODELS))
-    categories = ["people", "animals", "nature", "city", "abstract"]
-    prompts = [f"{c}-{n}" for c in categories for n in range(4)]
-    prompt_category = {p: p.split("-")[0] for p in prompts}
-    pool = {(models[i], models[j]): prompts for i in range(N_MODELS) for j in range(i + 1, N_MODELS)}
+class Outcomes:
+    """The c-th battle of pair (i, j), i < j, has the same outcome in every run with this seed."""
+
+    def __init__(self, truth: np.ndarray, seed: int, noise: float) -> None:
+        self.truth, self.seed, self.noise = truth, seed, noise
+        self.streams: dict[tuple[int, int], np.random.Generator] = {}
+
+    def score(self, i: int, j: int) -> float:
+        """Score of i (i < j): 1, 0 or 0.5."""
+        rng = self.streams.setdefault((i, j), np.random.default_rng([self.seed, i, j]))
+        noisy, pick, tie, win = rng.random(4)
+        if noisy < self.noise:
+            return (1.0, 0.0, 0.5)[int(pick * 3)]
+        p = 1.0 / (1.0 + 10.0 ** ((self.truth[j] - self.truth[i]) / 400.0))
+        tau = TIE * 2.0 * min(p, 1.0 - p)
+        if tie < tau:
+            return 0.5
+        return 1.0 if win < (p - tau / 2.0) / (1.0 - tau) else 0.0
+
+
+class Tables:
+    """Weighted pair sums for the fit and its sandwich covariance (i < j)."""
+
+    def __init__(self, k: int) -> None:
+        self.w, self.ws, self.w2, self.w2s, self.w2s2 = (np.zeros((k, k)) for _ in range(5))
+
+    def add(self, i: int, j: int, s: float, w: float) -> None:
+        self.w[i, j] += w
+        self.ws[i, j] += w * s
+        self.w2[i, j] += w * w
+        self.w2s[i, j] += w * w * s
+        self.w2s2[i, j] += w * w * s * s
+
+    def dilation(self, theta: np.ndarray) -> float:
+        """The factor α maximising the likelihood of these (weighted) battles at ratings α·θ (the engine's)."""
+        pi, pj = np.triu_indices(len(theta), 1)
+        return float(dilation(theta, self.ws[pi, pj], self.w[pi, pj], pi, pj, DEFAULT_PRIOR)[0])
+
+    def fit(self, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """θ, the Fisher sd (matchmaking) and the sandwich covariance (natural units, centred)."""
+        k = len(theta0)
+        pi, pj = np.triu_indices(k, 1)
+        theta = fit_strengths(self.ws[pi, pj], self.w[pi, pj], pi, pj, k, prior=DEFAULT_PRIOR, theta0=theta0)[0]
+        p = 1.0 / (1.0 + np.exp(-(theta[pi] - theta[pj])))
+
+        def laplacian(c: np.ndarray) -> np.ndarray:
+            m = np.zeros((k, k))
+            m[pi, pj] = m[pj, pi] = -c
+            m[np.arange(k), np.arange(k)] = -m.sum(axis=1)
+            return m
+
+        h = laplacian(self.w[pi, pj] * p * (1 - p)) + DEFAULT_PRIOR * np.eye(k)
+        meat = laplacian(self.w2s2[pi, pj] - 2 * p * self.w2s[pi, pj] + p * p * self.w2[pi, pj])
+        proj = np.eye(k) - 1.0 / k
+        h_inv = np.linalg.inv(h)
+        fisher = proj @ h_inv @ proj
+        return theta, np.sqrt(np.clip(np.diag(fisher), 0, None)), proj @ h_inv @ meat @ h_inv @ proj
+
+
+def _report(theta: np.ndarray, cov: np.ndarray, truth: np.ndarray, noise: float) -> dict[str, float]:
+    fitted, goal = theta / NAT, target(truth, noise)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None)) / NAT
+    top, bottom = int(np.argmax(truth)), int(np.argmin(truth))
+    return {
+        "slope": float(np.polyfit(truth - truth.mean(), fitted, 1)[0]),
+        "top": float(fitted[top] - goal[top]),
+        "bottom": float(fitted[bottom] - goal[bottom]),
+        "covered": float(np.mean(np.abs(fitted - goal) <= 1.96 * se)),
+    }
+
+
+def run(
+    truth: np.ndarray, policy: str, seed: int, max_votes: int, refresh: int, noise: float, **design: float
+) -> dict[str, dict[str, float]]:
+    """One simulated arena; for the adaptive policy every estimator is computed from the same battles."""
+    rng = np.random.default_rng([seed, 99])
+    outcomes = Outcomes(truth, seed, noise)
+    k = len(truth)
+    models = tuple(f"m{i:02d}" for i in range(k))
+    pool = {(models[i], models[j]): ["p"] for i in range(k) for j in range(i + 1, k)}
     index = {m: i for i, m in enumerate(models)}
-    picker = Matchmaker(policy=policy)  # type: ignore[arg-type]
-    wins, tot = np.zeros((N_MODELS, N_MODELS)), np.zeros((N_MODELS, N_MODELS))
-    votes = np.zeros(N_MODELS, dtype=np.int64)
-    cat_votes = dict.fromkeys(categories, 0)
-    theta = np.zeros(N_MODELS)
-    sd = np.full(N_MODELS, 1.0 / np.sqrt(DEFAULT_PRIOR))
-    last_bad_tau = last_bad_top = 0
+    picker = Matchmaker(policy="uniform" if policy == "uniform" else "adaptive")
+    picker = replace(
+        picker,
+        exploration=design.get("exploration", picker.exploration),
+        sharpness=design.get("sharpness", picker.sharpness),
+    )
+    plain, weighted = Tables(k), Tables(k)
+    votes = np.zeros(k, dtype=np.int64)
+    thetas = {name: np.zeros(k) for name in ESTIMATORS}
+    sd = np.full(k, 1.0 / np.sqrt(DEFAULT_PRIOR))
+    last_bad = dict.fromkeys(ESTIMATORS, 0)
+    covs: dict[str, np.ndarray] = {}
     for done in range(0, max_votes, refresh):
-        state = MatchState(
-            models, INIT_RATING + theta / NAT, sd / NAT, votes.copy(), pool, prompt_category, dict(cat_votes)
-        )
-        for prompt, ma, mb in picker.choose_many(state, rng, refresh):
+        state = MatchState(models, INIT_RATING + thetas["unweighted"] / NAT, sd / NAT, votes.copy(), pool)
+        for _, ma, mb, w in picker.choose_many(state, rng, refresh):
             a, b = index[ma], index[mb]
-            s = vote(truth, a, b, rng)
-            i, j, s_i = (a, b, s) if a < b else (b, a, 1.0 - s)
-            wins[i, j] += s_i
-            tot[i, j] += 1
+            i, j = min(a, b), max(a, b)
+            s = outcomes.score(i, j)
+            plain.add(i, j, s, 1.0)
+            weighted.add(i, j, s, w)
             votes[a] += 1
             votes[b] += 1
-            cat_votes[prompt_category[prompt]] += 1
-        theta, sd = snapshot(wins, tot, theta)
-        n = done + refresh
-        if kendall_tau(theta, truth) < 0.9:
-            last_bad_tau = n
-        if np.argmax(theta) != np.argmax(truth):
-            last_bad_top = n
-    settled = (last_bad_tau + refresh, last_bad_top + refresh)
-    return tuple(v if v <= max_votes else max_votes + 1 for v in settled)  # type: ignore[return-value]
+        names = ("unweighted",) if policy == "uniform" else ESTIMATORS
+        for name in names:
+            if name == "calibrated":  # the unweighted fit, stretched to fit the weighted (uniform-design) battles
+                alpha = weighted.dilation(thetas["unweighted"])
+                thetas[name], covs[name] = alpha * thetas["unweighted"], alpha**2 * covs["unweighted"]
+            else:
+                tables = plain if name == "unweighted" else weighted
+                thetas[name], sd_, covs[name] = tables.fit(thetas[name])
+                if name == "unweighted":
+                    sd = sd_
+            if kendall_tau(thetas[name], truth) < 0.9:
+                last_bad[name] = done + refresh
+    out = {}
+    for name in names:
+        settled = last_bad[name] + refresh if last_bad[name] < max_votes else max_votes + 1
+        out[name] = {"settled": float(settled), **_report(thetas[name], covs[name], truth, noise)}
+    return out
 
 
-def describe(values: list[int], cap: int) -> str:
-    v = np.array(values)
-    q1, med, q3 = np.percentile(v, [25, 50, 75])
-    censored = int((v > cap).sum())
-    return f"median {med:6.0f}  IQR {q1:5.0f}–{q3:5.0f}  range {v.min():5d}–{v.max():5d}" + (
-        f"  ({censored} never settled within {cap})" if censored else ""
-    )
+def _mean_se(x: np.ndarray) -> str:
+    return f"{x.mean():+.1f}±{x.std(ddof=1) / np.sqrt(len(x)):.1f}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--max-votes", type=int, default=8000)
+    ap.add_argument("--seeds", type=int, default=60)
+    ap.add_argument("--max-votes", type=int, default=3000)
     ap.add_argument("--refresh", type=int, default=20, help="votes between refits of the snapshot")
+    ap.add_argument("--noise", type=float, default=NOISE, help="share of random voters")
+    ap.add_argument("--exploration", type=float, default=None, help="the matchmaker's uniform share")
+    ap.add_argument("--sharpness", type=float, default=None, help="adaptive pairs are drawn ∝ gain ** sharpness")
+    ap.add_argument("--profiles", nargs="*", default=None, help="only these truth profiles")
     args = ap.parse_args()
-    results: dict[str, list[tuple[int, int]]] = {}
     t0 = time.perf_counter()
-    for policy in ("uniform", "adaptive"):
-        results[policy] = [run(policy, seed, args.max_votes, args.refresh) for seed in range(args.seeds)]
     print(
-        f"{N_MODELS} models {SPREAD:.0f} points apart end to end; ties τ = {TIE}·2min(p,1−p); "
-        f"{NOISE:.0%} random voters; {args.seeds} seeds; refit every {args.refresh} votes"
+        f"{N_MODELS} models; ties τ = {TIE}·2min(p,1−p); {args.noise:.0%} random voters; {args.seeds} seeds "
+        f"with shared outcomes; {args.max_votes} votes, refit every {args.refresh}"
     )
-    for target, col in (("Kendall τ ≥ 0.9 for good", 0), ("top model right for good", 1)):
-        print(target)
-        meds = {}
-        for policy, res in results.items():
-            vals = [r[col] for r in res]
-            meds[policy] = float(np.median(vals))
-            print(f"  {policy:9s} {describe(vals, args.max_votes)}")
-        ratios = [u[col] / a[col] for u, a in zip(results["uniform"], results["adaptive"], strict=True)]
+    design = {k: v for k, v in (("exploration", args.exploration), ("sharpness", args.sharpness)) if v is not None}
+    for name, truth in profiles().items():
+        if args.profiles and name.split()[0] not in args.profiles:
+            continue
+        print(f"\n{name}")
         print(
-            f"  adaptive / uniform (medians): {meds['adaptive'] / meds['uniform']:.2f}; "
-            f"per-seed uniform/adaptive ratio median {np.median(ratios):.2f}"
+            f"  {'policy':22s} {'votes to τ≥0.9':>15s} {'÷ uniform':>9s} {'slope':>6s} {'top bias':>9s} "
+            f"{'bottom bias':>11s} {'coverage':>8s}"
         )
+        runs = {
+            p: [run(truth, p, s, args.max_votes, args.refresh, args.noise, **design) for s in range(args.seeds)]
+            for p in ("uniform", "adaptive")
+        }
+        results = {"uniform": [r["unweighted"] for r in runs["uniform"]]}
+        for name in ESTIMATORS:
+            results[f"adaptive, {name}"] = [r[name] for r in runs["adaptive"]]
+        base = np.median([r["settled"] for r in results["uniform"]])
+        for policy, res in results.items():
+            col = {key: np.array([r[key] for r in res]) for key in res[0]}
+            med = np.median(col["settled"])
+            never = int((col["settled"] > args.max_votes).sum())
+            print(
+                f"  {policy:22s} {med:>9.0f}{f' ({never}>)' if never else '':>6s} {med / base:>9.2f} "
+                f"{col['slope'].mean():>6.3f} {_mean_se(col['top']):>9s} {_mean_se(col['bottom']):>11s} "
+                f"{col['covered'].mean():>8.3f}"
+            )
     print(f"({time.perf_counter() - t0:.0f} s)")
 
 

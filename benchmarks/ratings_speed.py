@@ -87,7 +87,7 @@ def fastchat_baseline(records: list[dict[str, str]], rounds: int, seed: int) -> 
 
 
 def ours_fit(rows: Any, rounds: int, seed: int) -> tuple[dict[str, float], Any]:
-    from arena.ratings.bt import fit_with_bootstrap
+    from arena.ratings.uncertainty import fit_with_bootstrap
 
     point, samples = fit_with_bootstrap(rows, rounds, np.random.default_rng(seed))
     low, high = np.quantile(samples, [0.025, 0.975], axis=0)

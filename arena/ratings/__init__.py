@@ -1,23 +1,10 @@
 """The rating engine: pure functions over numpy arrays, no I/O and no UI (see the submodules' docstrings)."""
 
 from arena.ratings.battles import OUTCOMES, BattleRows
-from arena.ratings.bt import (
-    DEFAULT_PRIOR,
-    BoardEntry,
-    Leaderboard,
-    bootstrap_ratings,
-    fisher_sd,
-    fit_bradley_terry,
-    fit_ratings,
-    leaderboard,
-)
+from arena.ratings.board import BoardEntry, Leaderboard, leaderboard
+from arena.ratings.bt import DEFAULT_PRIOR, fisher_sd, fit_bradley_terry, fit_ratings
 from arena.ratings.decisions import (
     battle_count_matrix,
-    category_boards,
-    compare_models,
-    prob_better,
-    versus_rows,
-    votes_to_settle,
     win_fraction_matrix,
 )
 from arena.ratings.elo import compute_elo
@@ -30,6 +17,7 @@ from arena.ratings.raters import (
     session_weights,
     weight_rows,
 )
+from arena.ratings.uncertainty import bootstrap_ratings, robust_fit
 from arena.ratings.verdicts import (
     Boundary,
     Decision,
@@ -55,8 +43,6 @@ __all__ = [
     "adjust",
     "battle_count_matrix",
     "bootstrap_ratings",
-    "category_boards",
-    "compare_models",
     "compute_elo",
     "decide_family",
     "fisher_sd",
@@ -65,12 +51,10 @@ __all__ = [
     "leaderboard",
     "pair_gains",
     "position_bias",
-    "prob_better",
+    "robust_fit",
     "score_gold",
     "session_agreement",
     "session_weights",
-    "versus_rows",
-    "votes_to_settle",
     "weight_rows",
     "win_fraction_matrix",
 ]

@@ -27,7 +27,18 @@ VOTE_ALIASES: dict[str, int] = {"leftvote": MODEL_A, "rightvote": MODEL_B, "tiev
 _CODES = {**OUTCOMES, **VOTE_ALIASES}
 # Score of model_a for each code: win 1, loss 0, either tie 0.5.
 SCORE_A = np.array([1.0, 0.0, 0.5, 0.5])
-DEFAULT_EXTRAS: tuple[str, ...] = ("session", "category", "language", "prompt_id", "tstamp")
+# What the blind cannot hide, per side (_a: model_a, the left clip): duration (s), pixels, fps, aspect ratio.
+# Read by style control (arena.ratings.style); the board's aggregated rows carry them (arena.services.board_rows).
+STYLE_FIELDS: tuple[str, ...] = tuple(f"{n}_{s}" for n in ("duration", "pixels", "fps", "aspect") for s in ("a", "b"))
+DEFAULT_EXTRAS: tuple[str, ...] = (
+    "session",
+    "category",
+    "language",
+    "prompt_id",
+    "tstamp",
+    "design_weight",  # the matchmaker's inverse-probability weight of the pick (arena.ratings.uncertainty)
+    *STYLE_FIELDS,
+)
 
 
 class _FirstSeen(dict[Any, int]):
@@ -270,6 +281,26 @@ class BattleRows:
             self.winner[idx],
             self.weight[idx],
             {k: v[idx] for k, v in self.extra.items()},
+        )
+
+    def collapse(self, keep: Sequence[str] = ()) -> BattleRows:
+        """The same battles in as few rows as they allow: rows alike in (a, b, winner, weight) and the `keep`
+        extras are merged (counts summed); other extras are dropped. Boards and fits are unchanged; what the
+        rows are grouped by for the decision layer (prompts, clip shapes) is gone."""
+        if not len(self):
+            return self
+        k = self.n_models
+        key = (self.a * k + self.b) * 4 + self.winner.astype(np.int64)
+        parts = [_factorize(self.weight, len(self)), *(_factorize(self.extra[f], len(self)) for f in keep)]
+        for codes, uniques in parts:
+            key = key * len(uniques) + codes
+        uniq, inverse = np.unique(key, return_inverse=True)
+        count = np.bincount(inverse, weights=self.battles, minlength=len(uniq)).astype(np.int64)
+        first = np.zeros(len(uniq), dtype=np.int64)
+        first[inverse] = np.arange(len(self))  # a row of each group (all alike in what is kept) to read from
+        extra = {f: self.extra[f][first] for f in keep}
+        return BattleRows(
+            self.models, self.a[first], self.b[first], self.winner[first], self.weight[first], extra, count
         )
 
     def counts(self) -> dict[str, np.ndarray]:

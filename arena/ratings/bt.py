@@ -10,13 +10,13 @@ from the rest, while moving ratings with hundreds of votes by well under a point
 maximum likelihood, as FastChat) separable data has no finite optimum; the stopping rule then applies: Newton
 steps are capped at 2 log-odds units and stop after `max_iter`, so ratings stay finite but arbitrary.
 
-The fitter is a damped Newton iteration run on all bootstrap rounds at once: each iteration is one batched
-(rounds × models × models) linear solve, with a backtracking line search per round.
+The fitter is a damped Newton iteration run on many fits at once (the bootstrap rounds of
+arena.ratings.uncertainty): each iteration is one batched (rounds × models × models) linear solve, with a
+backtracking line search per round. Boards (with intervals and guards) are in arena.ratings.board.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +46,7 @@ class UniqueRows:
     n_models: int
 
 
-_CLASS = np.array([2, 0, 1, 1], dtype=np.int64)  # outcome class of model_a per winner code: 2 win, 1 tie, 0 loss
+OUTCOME_CLASS = np.array([2, 0, 1, 1], dtype=np.int64)  # outcome class of model_a per winner code: 2 win, 1 tie, 0 loss
 
 
 def unique_rows(rows: BattleRows) -> UniqueRows:
@@ -69,7 +69,7 @@ def unique_rows(rows: BattleRows) -> UniqueRows:
         uniq, inv = np.unique(key, return_inverse=True)
         count = np.bincount(inv, n, minlength=len(uniq))
         weight = np.bincount(inv, weights=weights * n, minlength=len(uniq))
-    ua, ub, cls = uniq // 4 // k, uniq // 4 % k, _CLASS[uniq % 4]
+    ua, ub, cls = uniq // 4 // k, uniq // 4 % k, OUTCOME_CLASS[uniq % 4]
     i, j = np.minimum(ua, ub), np.maximum(ua, ub)
     key = (i * k + j) * 3 + np.where(ua > ub, 2 - cls, cls)  # outcome seen from the lower-index model
     uniq, inv = np.unique(key, return_inverse=True)
@@ -165,6 +165,26 @@ def fit_strengths(
     return theta - theta.mean(axis=1, keepdims=True) if prior == 0 else theta
 
 
+def dilation(
+    theta: np.ndarray, wins: np.ndarray, totals: np.ndarray, pair_i: np.ndarray, pair_j: np.ndarray, prior: float
+) -> np.ndarray:
+    """Per row of θ (rounds, models): the factor α maximising the (prior-penalised) likelihood of `wins`/`totals`
+    (rounds, pairs) at strengths α·θ. When θ is the fit of those same totals, α = 1 exactly."""
+    theta, wins, totals = np.atleast_2d(theta), np.atleast_2d(wins), np.atleast_2d(totals)
+    d = theta[:, pair_i] - theta[:, pair_j]
+    norm = (theta**2).sum(axis=1)
+    alpha = np.ones(len(theta))
+    for _ in range(50):
+        p = 0.5 * (1.0 + np.tanh(0.5 * alpha[:, None] * d))
+        grad = (d * (wins - totals * p)).sum(axis=1) - prior * alpha * norm
+        hess = (d * d * totals * p * (1.0 - p)).sum(axis=1) + prior * norm
+        step = grad / np.maximum(hess, 1e-12)
+        alpha = alpha + np.clip(step, -0.5, 0.5)
+        if np.abs(step).max() < 1e-10:
+            break
+    return alpha
+
+
 def to_ratings(
     theta: np.ndarray, models: tuple[str, ...], anchor: str | None = None, anchor_rating: float = INIT_RATING
 ) -> np.ndarray:
@@ -196,50 +216,6 @@ def fit_bradley_terry(
     return dict(zip(rows.models, ratings.tolist(), strict=True))
 
 
-def fit_with_bootstrap(
-    rows: BattleRows,
-    rounds: int,
-    rng: np.random.Generator,
-    *,
-    anchor: str | None = None,
-    anchor_rating: float = INIT_RATING,
-    prior: float = DEFAULT_PRIOR,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Point ratings (models,) and bootstrap ratings (rounds, models), aligned with `rows.models`.
-
-    Each round refits on multinomial counts over the unique rows (FastChat), all rounds in one batched solve
-    started from the point fit. With weighted rows, a round draws as many rows as there are battles, with
-    probabilities proportional to the unique rows' summed weights, and rescales so the total weight is kept.
-    """
-    u = unique_rows(rows)
-    k = rows.n_models
-    point = fit_strengths(*pair_totals(u, u.weight), u.pair_i, u.pair_j, k, prior=prior)[0]
-    if rounds <= 0:
-        return to_ratings(point, rows.models, anchor, anchor_rating), np.zeros((0, k))
-    if len(u.weight) == 0:
-        samples = np.zeros((rounds, k))
-    else:
-        n, total = int(u.count.sum()), u.weight.sum()
-        draws = rng.multinomial(n, u.weight / total, size=rounds) * (total / n)
-        samples = fit_strengths(*pair_totals(u, draws), u.pair_i, u.pair_j, k, prior=prior, theta0=point, tol=1e-6)
-    return to_ratings(point, rows.models, anchor, anchor_rating), to_ratings(
-        samples, rows.models, anchor, anchor_rating
-    )
-
-
-def bootstrap_ratings(
-    rows: BattleRows,
-    rounds: int,
-    rng: np.random.Generator,
-    *,
-    anchor: str | None = None,
-    anchor_rating: float = INIT_RATING,
-    prior: float = DEFAULT_PRIOR,
-) -> np.ndarray:
-    """(rounds, models) bootstrap ratings; see `fit_with_bootstrap`."""
-    return fit_with_bootstrap(rows, rounds, rng, anchor=anchor, anchor_rating=anchor_rating, prior=prior)[1]
-
-
 def fisher_sd(rows: BattleRows, *, prior: float = DEFAULT_PRIOR) -> tuple[np.ndarray, np.ndarray]:
     """Point ratings and their standard errors (rating points) from the inverse observed information.
 
@@ -267,116 +243,3 @@ def centred_sd(hessian: np.ndarray) -> np.ndarray:
     proj = np.eye(k) - 1.0 / k
     cov = proj @ np.linalg.inv(hessian) @ proj
     return np.sqrt(np.clip(np.diag(cov), 0.0, None))
-
-
-@dataclass(frozen=True)
-class BoardEntry:
-    model: str
-    rating: float
-    ci_low: float
-    ci_high: float
-    rank: int
-    votes: int
-    wins: int
-    losses: int
-    ties: int
-    win_rate: float  # (wins + ties / 2) / votes
-    elo: float
-
-
-@dataclass(frozen=True, eq=False)
-class Leaderboard:
-    """Entries sorted by rating; `samples` is (rounds × len(models)), columns in `models` (= entry) order."""
-
-    entries: tuple[BoardEntry, ...]
-    samples: np.ndarray
-    anchor: str | None = None
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        return tuple(e.model for e in self.entries)
-
-    def entry(self, model: str) -> BoardEntry:
-        for e in self.entries:
-            if e.model == model:
-                return e
-        raise KeyError(f"{model!r} is not on the board; shown: {', '.join(self.models)}")
-
-    def column(self, model: str) -> np.ndarray:
-        """Bootstrap ratings of one model (one per round)."""
-        self.entry(model)
-        return self.samples[:, self.models.index(model)]
-
-    def records(self) -> list[dict[str, object]]:
-        return [e.__dict__.copy() for e in self.entries]
-
-    def to_json(self) -> dict[str, dict[str, object]]:
-        """The CLI's --json shape: ratings, ci, elo, votes keyed by model."""
-        return {
-            "ratings": {e.model: e.rating for e in self.entries},
-            "ci": {e.model: [e.ci_low, e.ci_high] for e in self.entries},
-            "elo": {e.model: e.elo for e in self.entries},
-            "votes": {e.model: e.votes for e in self.entries},
-        }
-
-
-def fastchat_ranks(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """1 + the number of models whose lower bound is above this model's upper bound."""
-    return 1 + (low[None, :] > high[:, None]).sum(axis=1)
-
-
-def leaderboard(
-    rows: BattleRows,
-    *,
-    bootstrap_rounds: int = 100,
-    seed: int | np.random.Generator = 0,
-    anchor: str | None = None,
-    anchor_rating: float = INIT_RATING,
-    min_votes: int = 0,
-    prior: float = DEFAULT_PRIOR,
-    level: float = 0.95,
-    elo: Mapping[str, float] | None = None,
-) -> Leaderboard:
-    """Point BT fit, bootstrap CIs (quantiles of the rounds), FastChat ranks, counts and online Elo.
-
-    All models are fitted; those with fewer than `min_votes` votes are then left off the board (ranks are
-    among the models shown). With no bootstrap rounds the CI collapses to the rating. `elo`: online Elo per
-    model kept elsewhere (the database stores it vote by vote); default: computed here from the rows in order.
-    """
-    from arena.ratings.elo import elo_array
-
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    if anchor is not None:
-        rows.index(anchor)
-    point, samples = fit_with_bootstrap(
-        rows, bootstrap_rounds, rng, anchor=anchor, anchor_rating=anchor_rating, prior=prior
-    )
-    if len(samples):
-        alpha = (1.0 - level) / 2.0
-        low, high = np.quantile(samples, [alpha, 1.0 - alpha], axis=0)
-    else:
-        low = high = point
-    counts = rows.counts()
-    elo_now = elo_array(rows) if elo is None else np.array([elo.get(m, INIT_RATING) for m in rows.models])
-    shown = np.flatnonzero(counts["votes"] >= min_votes)
-    shown = shown[np.argsort(-point[shown], kind="stable")]
-    ranks = fastchat_ranks(low[shown], high[shown])
-    entries = []
-    for idx, rank in zip(shown.tolist(), ranks.tolist(), strict=True):
-        v, w, lo, t = (int(counts[key][idx]) for key in ("votes", "wins", "losses", "ties"))
-        entries.append(
-            BoardEntry(
-                rows.models[idx],
-                float(point[idx]),
-                float(low[idx]),
-                float(high[idx]),
-                rank,
-                v,
-                w,
-                lo,
-                t,
-                (w + t / 2) / v if v else 0.0,
-                float(elo_now[idx]),
-            )
-        )
-    return Leaderboard(tuple(entries), samples[:, shown] if len(samples) else np.zeros((0, len(shown))), anchor)

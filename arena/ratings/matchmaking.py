@@ -9,15 +9,23 @@ settled or lopsided pairs score near zero. Pairs are then sampled with probabili
 snapshot reused for several battles still spreads them.
 
 The exploration floor: models with fewer than `min_votes` votes are paired first; a share `exploration` of picks
-is uniform over pairs; prompts go to the least-voted category among the pair's candidates (uniform otherwise).
-"uniform" draws a pair, then a prompt, uniformly.
+is always uniform over pairs (so every pair keeps a chance ≥ exploration / pairs); prompts go to the least-voted
+category among the pair's candidates (uniform otherwise). "uniform" draws a pair, then a prompt, uniformly.
+
+Unbiased ratings (inverse-probability weighting): pairs picked from past results are biased in finite samples
+(a model that looks far from the rest stops being sampled, so its luck sticks). Each adaptive pick therefore
+carries a design weight q / π: the chance the uniform design would give its pair (1 / pairs) over the chance
+the matchmaker gave it. Weighted, the votes estimate the ratings of the uniform design, whose target is the one
+boards are compared on; the uniform share bounds every weight by 1 / exploration. Weights are rounded to a grid
+of 2^(1/8) (±4.4 %) so that aggregated rows stay few. benchmarks/matchmaking_sim.py measures the result.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -107,9 +115,11 @@ def pair_gains(state: MatchState, pairs: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Matchmaker:
     policy: Literal["adaptive", "uniform"] = "adaptive"
-    exploration: float = 0.1  # share of picks made uniformly at random (adaptive only)
+    # Defaults chosen by benchmarks/matchmaking_sim.py: half the picks uniform, pairs ∝ gain (not gain²) keep
+    # the bias of the calibrated ratings small while saving about a third of the votes to a good order.
+    exploration: float = 0.5  # share of picks made uniformly at random (adaptive only)
     min_votes: int = 5  # models with fewer votes are paired first (adaptive only)
-    sharpness: float = 2.0  # adaptive pairs are drawn ∝ gain ** sharpness
+    sharpness: float = 1.0  # adaptive pairs are drawn ∝ gain ** sharpness
 
     def __post_init__(self) -> None:
         if self.policy not in ("adaptive", "uniform"):
@@ -128,16 +138,14 @@ class Matchmaker:
             return pairs, uniform
         idx = np.array([(index[a], index[b]) for a, b in pairs])
         votes = state.votes[idx]
-        starving = votes.min() < self.min_votes
-        if starving:  # floor: pair the least-voted model, opponent chosen by gain
+        if votes.min() < self.min_votes:  # floor: pair the least-voted model, opponent chosen by gain
             least = idx.ravel()[np.argmin(votes.ravel())]
             mask = (idx == least).any(axis=1)
         else:
             mask = np.ones(len(pairs), dtype=bool)
         gain = pair_gains(state, idx) ** self.sharpness * mask
         adaptive = gain / gain.sum() if gain.sum() > 0 else mask / mask.sum()
-        eps = 0.0 if starving else self.exploration
-        return pairs, (1.0 - eps) * adaptive + eps * uniform
+        return pairs, (1.0 - self.exploration) * adaptive + self.exploration * uniform
 
     def _prompt(self, state: MatchState, prompts: Sequence[str], rng: np.random.Generator) -> str:
         if self.policy == "adaptive" and state.prompt_category and rng.random() >= self.exploration:
@@ -145,15 +153,31 @@ class Matchmaker:
             prompts = [p for p, s in zip(prompts, seen, strict=True) if s == seen.min()]
         return prompts[int(rng.integers(len(prompts)))]
 
-    def choose(self, state: MatchState, rng: np.random.Generator) -> tuple[str, str, str]:
-        """(prompt_id, model_a, model_b); which model is shown on the left is random."""
+    def choose(self, state: MatchState, rng: np.random.Generator) -> Pick:
+        """(prompt_id, model_a, model_b, design weight); which model is shown on the left is random."""
         return self.choose_many(state, rng, 1)[0]
 
-    def choose_many(self, state: MatchState, rng: np.random.Generator, n: int) -> list[tuple[str, str, str]]:
-        """`n` picks from one snapshot (scores computed once)."""
+    def choose_many(self, state: MatchState, rng: np.random.Generator, n: int) -> list[Pick]:
+        """`n` picks from one snapshot (scores computed once), each with its design weight."""
         pairs, prob = self.pair_probabilities(state)
         out = []
         for k in rng.choice(len(pairs), size=n, p=prob):
             a, b = pairs[k] if rng.random() < 0.5 else pairs[k][::-1]
-            out.append((self._prompt(state, state.pool[pairs[k]], rng), a, b))
+            weight = 1.0 if self.policy == "uniform" else design_weight(1.0 / len(pairs), float(prob[k]))
+            out.append(Pick(self._prompt(state, state.pool[pairs[k]], rng), a, b, weight))
         return out
+
+
+class Pick(NamedTuple):
+    prompt_id: str
+    model_a: str
+    model_b: str
+    weight: float  # the design weight of the battle (1 for uniform picks)
+
+
+def design_weight(uniform: float, chosen: float, step: float = 0.125) -> float:
+    """q / π rounded to the grid 2^(k · step): the inverse-probability weight of a pick made with chance π
+    where the uniform design would give q."""
+    if not 0.0 < chosen <= 1.0:
+        raise ValueError("a pick's probability must lie in (0, 1]")
+    return float(2.0 ** (step * round(math.log2(uniform / chosen) / step)))

@@ -133,7 +133,8 @@ class Boundary:
 class Evidence(Protocol):
     """What one comparison knows: an estimate, the interval at any level, and its claim p-value."""
 
-    estimate: float
+    @property
+    def estimate(self) -> float: ...
 
     def interval(self, a: float) -> tuple[float, float]: ...
 

@@ -9,18 +9,19 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.base import MAX_SEED
 from arena.services.generation import GenerationService
 from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue, JobSpec
-from arena.services.live import void_battle
+from arena.services.live import live_pair, void_battle
 from arena.services.media import MediaStore, new_token
+from arena.services.pairs import Candidate, PairChooser, uniform_choice
 from arena.services.pool import battle_eligible
 from arena.services.suites import USER_SUITE, user_prompt
 from arena.services.views import BattleView, Refusal, aware
@@ -28,25 +29,7 @@ from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, ut
 from db.session import transaction
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A possible battle: a prompt and an unordered pair of models that both have a video for it."""
-
-    prompt_id: int
-    model_a: str
-    model_b: str
-    category: str = "general"
-    language: str = "en"
-
-
-class PairChooser(Protocol):
-    def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate: ...
-
-
-def uniform_choice(candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
-    return rng.choice(list(candidates))
+__all__ = ["BattleService", "Candidate", "PairChooser", "uniform_choice"]  # the pair types live in pairs.py
 
 
 # Battles that still await a vote ("generating": its videos are being made).
@@ -145,8 +128,8 @@ class BattleService:
         models: Sequence[str] | None,
         language: str | None,
         named: bool = False,
-    ) -> tuple[int, str, str, str]:
-        """(prompt_id, model_a, model_b, source) for a new battle; named battles never use the pool."""
+    ) -> tuple[int, str, str, str, float]:
+        """(prompt_id, model_a, model_b, source, design weight) of a new battle; named ones never use the pool."""
         enabled = self._enabled_models(session)
         if models is not None:
             if len(models) != 2 or models[0] == models[1]:
@@ -160,8 +143,8 @@ class BattleService:
         if prompt_text is not None:
             if not self.live_generation:
                 raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
-            a, b = self._live_pair(session, rng, models)
-            return user_prompt(session, prompt_text).id, a, b, "named" if named else "live"
+            a, b = live_pair(self.live_models(session), rng, models)
+            return user_prompt(session, prompt_text).id, a, b, "named" if named else "live", 1.0
         if prompt_id is not None:
             chosen_prompt = session.get(Prompt, prompt_id)
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
@@ -169,7 +152,7 @@ class BattleService:
         candidates = [] if named else self.pool_candidates(session, prompt_id, models, language)
         if candidates:
             chosen = self.chooser(candidates, rng)
-            return chosen.prompt_id, chosen.model_a, chosen.model_b, "pool"
+            return chosen.prompt_id, chosen.model_a, chosen.model_b, "pool", chosen.design_weight
         if not self.live_generation:
             raise Refusal("empty_pool", "no stored videos for this choice, and live generation is off", 503)
         if prompt_id is None:
@@ -178,22 +161,8 @@ class BattleService:
             if not suite_ids:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
-        a, b = self._live_pair(session, rng, models)
-        return prompt_id, a, b, "named" if named else "live"
-
-    def _live_pair(self, session: Session, rng: random.Random, models: Sequence[str] | None) -> tuple[str, str]:
-        """Two models for a battle that is generated now: only models that can make any prompt and are not
-        backing off after a load failure (clips-only models never are)."""
-        live = list(self.live_models(session))
-        if models:
-            cannot = [m for m in models if m not in live]
-            if cannot:
-                raise Refusal("not_live", f"cannot generate new videos now: {', '.join(cannot)}", 409)
-            return models[0], models[1]
-        if len(live) < 2:
-            raise Refusal("no_live_models", "fewer than two models can generate videos right now", 503)
-        a, b = rng.sample(live, 2)
-        return a, b
+        a, b = live_pair(self.live_models(session), rng, models)
+        return prompt_id, a, b, "named" if named else "live", 1.0
 
     def _gold(self, session: Session, rng: random.Random, language: str | None) -> Candidate | None:
         """Now and then (``gold_rate``), a gold pair: a known-better vs known-worse video of one prompt.
@@ -238,17 +207,19 @@ class BattleService:
             prompt_text = clean_text(prompt_text)
             if self.moderate is not None:
                 self.moderate(prompt_text)
+        prefetch = getattr(self.chooser, "prefetch", None)
+        if prefetch is not None:  # outside the transaction: see MatchmakingChooser.prefetch
+            prefetch()
         with transaction(self.factory) as session:
             self._cap_open(session, session_id, ip_hash)
             gold = None
             if mode == BattleMode.anonymous and prompt_id is None and prompt_text is None and models is None:
                 gold = self._gold(session, rng, language)
             if gold is not None:
-                pid, a, b, source = gold.prompt_id, gold.model_a, gold.model_b, "gold"
+                pid, a, b, source, weight = gold.prompt_id, gold.model_a, gold.model_b, "gold", 1.0
             else:
-                pid, a, b, source = self._pick(
-                    session, rng, prompt_id, prompt_text, models, language, named=mode == BattleMode.named
-                )
+                named = mode == BattleMode.named
+                pid, a, b, source, weight = self._pick(session, rng, prompt_id, prompt_text, models, language, named)
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
@@ -265,18 +236,21 @@ class BattleService:
                 status=BattleStatus.created,
                 is_gold=gold is not None,
                 gold_better=("left" if left == gold.model_a else "right") if gold is not None else None,
+                design_weight=weight,
             )
             session.add(battle)
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
             named = mode == BattleMode.named  # named battles show only their own generations, never pool clips
-            existing = {m: self._stored_video(session, m, pid, rng, named) for m in (left, right)}
+            typed = prompt_text is not None  # never an earlier generation: a repeated text would name its sides
+            existing = {m: None if typed else self._stored_video(session, m, pid, rng, named) for m in (left, right)}
             missing = [m for m in (left, right) if existing[m] is None]
-            if missing:  # typed prompts and named battles get a fresh seed; suite prompts the pool's
-                fresh = prompt_text is not None or named
-                seed = self._placement.randrange(2**31 - 1) if fresh else self.generation.pool_seed(0)
+            if missing:  # typed prompts and named battles get a fresh seed (both sides one); suite prompts the pool's
+                fresh = typed or named
+                seed = self._placement.randint(0, MAX_SEED) if fresh else self.generation.pool_seed(0)
                 battle.status = BattleStatus.generating
                 battle.left_video_id, battle.right_video_id = existing[left], existing[right]
-                self.queue.enqueue(session, battle_id, ip_hash or session_id, [JobSpec(m, pid, seed) for m in missing])
+                jobs = [JobSpec(m, pid, seed) for m in missing]
+                self.queue.enqueue(session, battle_id, session_id, ip_hash or session_id, jobs)
                 session.flush()
                 queued = self._view(session, battle)
         if missing:

@@ -15,6 +15,8 @@ from adapters.base import MAX_SEED, VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
 from adapters.errors import AdapterError, AdapterUnavailableError
 from adapters.registry import Registry
+from arena.services.admin import AdminService
+from arena.services.admin_auth import AdminAuth
 from arena.services.battles import BattleService, PairChooser
 from arena.services.clips import ClipSigner
 from arena.services.gate import Gate
@@ -123,6 +125,7 @@ class Arena:
     recovery: Recovery
     moderation: Moderation
     spares: SpareFiller
+    admin: AdminService
 
     @classmethod
     def create(
@@ -168,16 +171,18 @@ class Arena:
             registry.id,
             lambda model_id: settings.generation_concurrency.get(model_id) or pool.max_concurrency(model_id),
             max_queued=settings.generation_queue_max,
-            per_client=settings.live_battles_per_client,
+            per_session=settings.live_battles_per_session,
         )
         live = LiveBattles(factory, media)
-        recovery = Recovery(factory, media, registry, live, ttl_s=settings.battle_ttl_s)
+        recovery = Recovery(
+            factory, media, registry, live, ttl_s=settings.battle_ttl_s, orphan_grace_s=settings.orphan_grace_s
+        )
         runner = JobRunner(
             queue,
             generation,
             live,
             registry,
-            recovery.sweep,
+            lambda starting: recovery.sweep(starting=starting),
             threads=settings.generation_workers,
             heartbeat_s=settings.heartbeat_s,
             sweep_s=settings.sweep_s,
@@ -202,7 +207,18 @@ class Arena:
         votes = VoteService(factory, battles, settings.secret, settings.min_view_s, tallies)
         clips = ClipSigner(settings.secret)
         metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
-        gate = Gate(SessionSigner(settings.secret), RateLimiter(settings), settings.secret)
+        limiter = RateLimiter(settings)
+        gate = Gate(SessionSigner(settings.secret), limiter, settings.secret)
+        admin = AdminService(
+            factory,
+            auth=AdminAuth(settings),
+            states=states,
+            queue=queue,
+            media=media,
+            tallies=tallies,
+            limiter=limiter,
+            recovery=recovery,
+        )
         return cls(
             settings,
             engine,
@@ -223,6 +239,7 @@ class Arena:
             recovery,
             moderation,
             SpareFiller(factory, media, generation.key, settings.serve_spares),
+            admin,
         )
 
     def start_workers(self) -> None:

@@ -1,6 +1,6 @@
 """The generation queue: one row per missing video of a live battle, shared by every app process.
 
-Bounded: at most ``max_queued`` jobs wait in all, and one client has at most ``per_client`` live battles open.
+Bounded: at most ``max_queued`` jobs wait in all, and one session waits for at most ``per_session`` live battles.
 Fair: a free worker takes, among the jobs whose model has a free slot (``limit_for(model)`` running at most, across
 all processes), the oldest job of the client with the fewest jobs running now, so one busy client cannot starve the
 others. A claim is a conditional UPDATE (queued -> running while the model's running count is under its limit),
@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from arena.services.views import Refusal
-from db.models import GenerationJob, JobStatus, ModelState, utcnow
+from db.models import Battle, BattleStatus, GenerationJob, JobStatus, ModelState, utcnow
 from db.session import transaction
 
 CLAIM_SCAN = 500  # queued jobs looked at per claim (the oldest)
@@ -64,23 +64,25 @@ class JobQueue:
         limit_for: Callable[[str], int],
         *,
         max_queued: int = 256,
-        per_client: int = 2,
+        per_session: int = 2,
     ) -> None:
         self.factory = factory
         self.worker_id = worker_id
         self.limit_for = limit_for
         self.max_queued = max_queued
-        self.per_client = per_client
+        self.per_session = per_session
 
     # -- adding -----------------------------------------------------------------------------------------------
-    def enqueue(self, session: Session, battle_id: str, client: str, jobs: Sequence[JobSpec]) -> None:
-        """Add the jobs of a new live battle (in the caller's transaction), or refuse when the queue is full."""
+    def enqueue(self, session: Session, battle_id: str, owner: str, client: str, jobs: Sequence[JobSpec]) -> None:
+        """Add the jobs of a new live battle (in the caller's transaction), or refuse when the queue is full or
+        the ``owner`` session already waits for ``per_session`` live battles. ``client`` is the fair-share key (the
+        IP hash: many sessions from one address share one turn)."""
         open_battles = session.scalar(
-            select(func.count(func.distinct(GenerationJob.battle_id))).where(
-                GenerationJob.client == client, GenerationJob.status.in_((JobStatus.queued, JobStatus.running))
+            select(func.count(Battle.id)).where(
+                Battle.session_id == owner, Battle.status == BattleStatus.generating, Battle.id != battle_id
             )
         )
-        if (open_battles or 0) >= self.per_client:
+        if (open_battles or 0) >= self.per_session:
             raise Refusal(
                 "busy", f"you already have {open_battles} live battles being generated; vote on those first", 429
             )

@@ -1,22 +1,20 @@
 """The leaderboard from the counted votes, through the rating engine (arena.ratings): boards, decisions, raters.
 
-Only anonymous votes count, human ones unless a snapshot is taken with `simulated=True`. Gold-pair battles are
-quality checks: they score the raters (by session and by IP hash) and are kept off the board; a vote whose
-session or address failed them carries its weight class's factor under the gold policy (down-weighted or
-excluded). The board reads the vote counts (arena.services.board_rows), never one row per vote: its cost grows
-with the unique comparisons. Per-vote rows are read only by the audits (`rows()`, rater agreement).
+Only anonymous votes count, human ones unless a snapshot is taken with `simulated=True`; gold-pair battles score
+the raters (arena.services.tallies) and stay off the board. The board reads the vote counts
+(arena.services.board_rows), never one row per vote; only the audits (`rows()`, `raters()`) read votes.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.board_rows import BoardToken, board_token, model_info, read_board_rows
+from arena.services.board_rows import BoardToken, CountTable, board_token, model_info
 from arena.services.elo_store import read_elo
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
@@ -26,29 +24,14 @@ from db.session import transaction
 
 if TYPE_CHECKING:
     from arena.ratings import BattleRows, Leaderboard
+    from arena.services.verdicts import PromptLosses, Verdicts
 
 
 def _round(x: float, digits: int = 1) -> float:
     return round(float(x), digits)
 
 
-def _with_min_votes(board: Leaderboard, min_votes: int) -> Leaderboard:
-    """`board` less the models with fewer than `min_votes` votes, re-ranked among those shown: the same board
-    as ``leaderboard(..., min_votes=min_votes)`` (which fits every model and then hides some), without a refit."""
-    if min_votes <= 0:
-        return board
-    from dataclasses import replace
-
-    import numpy as np
-
-    from arena.ratings import Leaderboard
-    from arena.ratings.bt import fastchat_ranks
-
-    keep = [i for i, e in enumerate(board.entries) if e.votes >= min_votes]
-    shown = [board.entries[i] for i in keep]
-    ranks = fastchat_ranks(np.array([e.ci_low for e in shown]), np.array([e.ci_high for e in shown]))
-    entries = tuple(replace(e, rank=int(r)) for e, r in zip(shown, ranks.tolist(), strict=True))
-    return Leaderboard(entries, board.samples[:, keep], board.anchor)
+T = TypeVar("T")
 
 
 class VoteSnapshot:
@@ -79,8 +62,10 @@ class VoteSnapshot:
         self.audit = audit
         self._lock = threading.RLock()  # one fit at a time: concurrent readers of a shared snapshot wait for it
         self._battle_rows: dict[tuple[str | None, str | None], BattleRows] = {}
+        self._pair_rows: dict[tuple[Any, ...], BattleRows] = {}
         self._fits: dict[tuple[Any, ...], tuple[BattleRows, Leaderboard]] = {}
         self._raters: dict[str, Any] | None = None
+        self._views: dict[tuple[Any, ...], Any] = {}  # the last few verdict families and rating views asked for
 
     def models(self) -> dict[str, dict[str, Any]]:
         return self.model_info
@@ -88,9 +73,7 @@ class VoteSnapshot:
     def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
         """Per-vote board rows (anonymous, non-gold, weighted by their class), read from the database now: for
         audits (the board itself reads :meth:`battle_rows`)."""
-        if self.audit is None:
-            raise RuntimeError("this snapshot has no database behind it")
-        return self.audit.votes(language, category)
+        return self._audit().votes(language, category)
 
     def battle_rows(self, language: str | None = None, category: str | None = None) -> BattleRows:
         """The (filtered) counted board votes as the rating engine's aggregated rows, built once per filter."""
@@ -110,6 +93,19 @@ class VoteSnapshot:
                 self._battle_rows[key] = rows
             return self._battle_rows[key]
 
+    def pair_rows(
+        self, language: str | None = None, category: str | None = None, keep: tuple[str, ...] = ()
+    ) -> BattleRows:
+        """:meth:`battle_rows` collapsed to one row per pair, outcome and weight (and the `keep` columns): the
+        same battles for fits, matrices and the matchmaker, in a few thousand rows whatever the votes."""
+        with self._lock:
+            key = (language, category, keep)
+            if key not in self._pair_rows:
+                rows = self.battle_rows(language, category)
+                design = ("design_weight",) if "design_weight" in rows.extra else ()  # the bootstrap reads it
+                self._pair_rows[key] = rows.collapse((*design, *keep))
+            return self._pair_rows[key]
+
     def fit(
         self,
         language: str | None = None,
@@ -121,23 +117,29 @@ class VoteSnapshot:
         anchor: str | None = None,
     ) -> tuple[BattleRows, Leaderboard]:
         """The battle rows and Bradley–Terry board of the (filtered) board rows; the anchor defaults to the
-        configured one (when it has votes here), the rounds to the settings'. Fitted once per filter, rounds,
-        seed and anchor; `min_votes` only hides models, so boards differing in it share one fit."""
+        configured one (when it has votes here), the rounds to the settings'. The minimum-votes gate applies
+        before the fit. Fitted once per filter, gate, rounds, seed and anchor."""
         from arena.ratings import leaderboard
 
         rounds = self.settings.bootstrap_rounds if bootstrap_rounds is None else bootstrap_rounds
         with self._lock:
-            key = (language, category, rounds, seed, anchor)
+            key = (language, category, min_votes, rounds, seed, anchor)
             if key not in self._fits:
                 rows = self.battle_rows(language, category)
                 pinned = anchor
                 if pinned is None and self.settings.anchor_model in rows.models:
                     pinned = self.settings.anchor_model
                 elo = None if self.elo is None else self.elo.get((language or "", category or ""), {})
-                board = leaderboard(rows, bootstrap_rounds=rounds, seed=seed, anchor=pinned, elo=elo)
+                board = leaderboard(  # fitted on the rows collapsed to pairs: the same board, fewer rows
+                    self.pair_rows(language, category),
+                    bootstrap_rounds=rounds,
+                    seed=seed,
+                    anchor=pinned,
+                    elo=elo,
+                    min_votes=min_votes,
+                )
                 self._fits[key] = (rows, board)
-            rows, board = self._fits[key]
-        return rows, _with_min_votes(board, min_votes)
+            return self._fits[key]
 
     # -- outputs -----------------------------------------------------------------------------------------
     def board(
@@ -161,8 +163,11 @@ class VoteSnapshot:
             return result
         _, board = self.fit(language, category, min_votes=threshold, bootstrap_rounds=bootstrap_rounds, seed=seed)
         meta = self.models()
+        result["hidden"] = list(board.hidden)
+        result["components"] = board.n_components
         for entry in board.entries:
             info = meta.get(entry.model, {})
+            low, high = entry.interval
             result["rows"].append(
                 {
                     "rank": entry.rank,
@@ -171,7 +176,9 @@ class VoteSnapshot:
                     "organisation": info.get("organisation", ""),
                     "licence": info.get("licence", ""),
                     "rating": _round(entry.rating),
-                    "ci": [_round(entry.ci_low), _round(entry.ci_high)],
+                    "ci": [None if low is None else _round(low), None if high is None else _round(high)],
+                    "insufficient": entry.insufficient,
+                    "component": entry.component,
                     "votes": int(entry.votes),
                     "win_rate": round(float(entry.win_rate), 4),
                     "elo": _round(entry.elo),
@@ -179,61 +186,96 @@ class VoteSnapshot:
             )
         return result
 
-    @property
-    def decision_rounds(self) -> int:
-        """Bootstrap rounds of the decision views (P(better) needs some): the board's when it has 20 or more,
-        so the board and the decisions share one fit."""
-        return max(self.settings.bootstrap_rounds, 20)
-
     def in_house_model(self) -> str | None:
         if self.settings.in_house_model:
             return self.settings.in_house_model
         return next((m for m, info in self.models().items() if info["in_house"] and info["enabled"]), None)
 
-    def versus(self, in_house: str | None = None, seed: int = 0) -> dict[str, Any]:
-        """The in-house model against each rival: rating gap with CI, P(better), head-to-head, votes to settle."""
-        from arena.ratings import versus_rows
+    def names(self) -> dict[str, str]:
+        return {m: info.get("display_name", m) for m, info in self.models().items()}
+
+    def versus(
+        self,
+        in_house: str | None = None,
+        language: str | None = None,
+        category: str | None = None,
+        by: Sequence[str] | str | None = None,
+        **rules: Any,
+    ) -> Verdicts:
+        """The in-house model against each rival in the (filtered) board rows, overall and per group of `by`
+        (category, language, prompt), as one family of verdicts (see arena.services.verdicts)."""
+        from arena.services.verdicts import Verdicts, group_fields, rules_from, versus_from_rows
 
         in_house = in_house or self.in_house_model()
-        if in_house is None or in_house not in self.battle_rows().models:
-            return {"in_house": in_house, "rows": []}
-        rows, board = self.fit(bootstrap_rounds=self.decision_rounds, seed=seed)
-        meta = self.models()
-        out = []
-        for row in versus_rows(board, rows, in_house):
-            out.append({**row, "rival_name": meta.get(row["rival"], {}).get("display_name", row["rival"])})
-        return {"in_house": in_house, "in_house_name": meta.get(in_house, {}).get("display_name"), "rows": out}
+        decide = rules_from(self.settings, **rules)
+        fields = group_fields(by)
+        rows = self.battle_rows(language, category)
+        if in_house is None or in_house not in rows.models:
+            return Verdicts.empty(decide, fields, in_house)
+        key = ("versus", in_house, language, category, fields, decide)
+        return self._memo(key, lambda: versus_from_rows(rows, in_house, decide, by=fields, names=self.names()))
 
-    def compare(self, a: str, b: str, seed: int = 0) -> dict[str, Any]:
-        """Any two models: P(a better than b) from the bootstrap, the gap with its CI, and votes to settle."""
-        from arena.ratings import compare_models
+    def compare(
+        self, a: str, b: str, language: str | None = None, category: str | None = None, **rules: Any
+    ) -> Verdicts:
+        """Any two models: one verdict (a family of one) on the (filtered) board rows."""
+        from arena.services.verdicts import rules_from, verdicts_from_rows
 
-        missing = [m for m in (a, b) if m not in self.battle_rows().models]
-        if missing:
-            raise Refusal("no_votes", f"no anonymous votes yet for: {', '.join(missing)}", 404)
         if a == b:
             raise Refusal("invalid", "compare two different models", 400)
-        rows, board = self.fit(bootstrap_rounds=self.decision_rounds, seed=seed)
-        return compare_models(board, rows, a, b)
+        rows = self.battle_rows(language, category)
+        missing = [m for m in (a, b) if m not in rows.models]
+        if missing:
+            raise Refusal("no_votes", f"no anonymous votes yet for: {', '.join(missing)}", 404)
+        decide = rules_from(self.settings, **rules)
+        key = ("compare", a, b, language, category, decide)
+        return self._memo(key, lambda: verdicts_from_rows(rows, [(a, b)], decide, names=self.names()))
+
+    def style(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+        """Ratings with and without style held fixed (arena.services.rating_views.style_view)."""
+        from arena.services.rating_views import style_view
+
+        rows, gate = self.battle_rows(language, category), self.settings.min_votes
+        return self._memo(("style", language, category), lambda: style_view(rows, self.names(), gate))
+
+    def davidson(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+        """Davidson's tie model with both-bad apart (arena.services.rating_views.davidson_view)."""
+        from arena.services.rating_views import davidson_view
+
+        rows, gate = self.battle_rows(language, category), self.settings.min_votes
+        return self._memo(("davidson", language, category), lambda: davidson_view(rows, self.names(), gate))
+
+    def _memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """A view computed once per snapshot and arguments (at most 32 kept, oldest dropped)."""
+        with self._lock:
+            if key not in self._views:
+                if len(self._views) >= 32:
+                    self._views.pop(next(iter(self._views)))
+                self._views[key] = make()
+            return cast(T, self._views[key])
+
+    def prompt_losses(
+        self, in_house: str | None = None, language: str | None = None, category: str | None = None, limit: int = 5
+    ) -> list[PromptLosses]:
+        """The prompts where the in-house model lost most often (direct battles, filtered)."""
+        from arena.services.verdicts import prompt_losses
+
+        in_house = in_house or self.in_house_model()
+        return prompt_losses(self.battle_rows(language, category), in_house, limit) if in_house else []
 
     def position_bias(self) -> dict[str, Any]:
         """P(the left video wins) among decisive anonymous votes, with a 95 % Wilson interval."""
-        from arena.ratings.battles import MODEL_A, MODEL_B
-        from arena.ratings.raters import wilson_interval
+        from arena.services.rater_views import position_bias
 
-        rows = self.all_rows
-        left = int(rows.battles[rows.winner == MODEL_A].sum())
-        decisive = left + int(rows.battles[rows.winner == MODEL_B].sum())
-        p, low, high = (left / decisive, *wilson_interval(left, decisive)) if decisive else (0.5, 0.0, 1.0)
-        return {"p_left": round(p, 4), "ci": [round(low, 4), round(high, 4)], "decisive_votes": decisive}
+        return position_bias(self.all_rows)
 
     def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
         """Win-fraction and battle-count matrices (pandas DataFrames labelled by display name)."""
         from arena.ratings import battle_count_matrix, win_fraction_matrix
 
-        if not self.battle_rows(language, category).total:
+        rows = self.pair_rows(language, category)
+        if not rows.total:
             return {"win_fraction": None, "battle_count": None}
-        rows = self.battle_rows(language, category)
         names = {m: info["display_name"] for m, info in self.models().items()}
         wins = win_fraction_matrix(rows)
         counts = battle_count_matrix(rows, order=list(wins.index))
@@ -252,39 +294,32 @@ class VoteSnapshot:
             out[value] = self.board(**kwargs, seed=seed)["rows"]  # type: ignore[arg-type]
         return out
 
+    def rater_summary(self) -> dict[str, Any]:
+        """The raters in one line, from the counts and the raters table (see arena.services.rater_views)."""
+        from arena.services.rater_views import rater_summary
+
+        return rater_summary(self.all_rows, self._audit())
+
     def raters(self) -> dict[str, Any]:
-        """Per session: votes, agreement with the consensus, and gold-pair accuracy."""
-        from arena.ratings import BattleRows, session_agreement
+        """Per session: votes, agreement with the consensus, and gold-pair accuracy (an audit: it reads the
+        votes per session; computed once per snapshot)."""
+        from arena.services.rater_views import rater_table
 
         with self._lock:
-            if self._raters is not None:
-                return self._raters
-            if self.audit is None:
-                raise RuntimeError("this snapshot has no database behind it")
-            gold, failed, records = self.audit.raters()
-            columns = {k: [r[k] for r in records] for k in ("session", "model_a", "model_b", "winner", "count")}
-            agreement = session_agreement(BattleRows.from_table(columns, keep=("session",))) if records else {}
-            sessions = sorted(set(agreement) | set(gold))
-            self._raters = {
-                s: {
-                    **agreement.get(s, {}),
-                    "gold_votes": gold[s].votes if s in gold else 0,
-                    "gold_accuracy": round(gold[s].accuracy, 4) if s in gold else None,
-                    "gold_failed": s in failed,
-                }
-                for s in sessions
-            }
+            if self._raters is None:
+                self._raters = rater_table(self._audit())
             return self._raters
+
+    def _audit(self) -> SnapshotAudit:
+        if self.audit is None:
+            raise RuntimeError("this snapshot has no database behind it")
+        return self.audit
 
 
 class LeaderboardService:
     """Reads the counted votes; every view comes from a :class:`VoteSnapshot` (take one to show several views).
-
-    The last snapshot of each population is kept as a cache (not state of record) and reused while it is younger
-    than `snapshot_max_age_s` *and* the tallies' version is unchanged (one single-row read decides): repeated
-    reads of the board (the public API, the UI's several events of one page) neither re-read the counts nor
-    refit, yet a vote is on the board as soon as it is stored. The matchmaker takes the same snapshot and may
-    accept one a few seconds old (`stale_ok_s`). Model details may lag by up to `snapshot_max_age_s`.
+    A snapshot is cached per population and reused while it is young and the tallies' version is unchanged (one
+    single-row read decides); a new one reads only the counts changed since. Model details may lag a little.
     """
 
     def __init__(
@@ -300,13 +335,13 @@ class LeaderboardService:
         self.tallies = tallies or Tallies(settings.gold_policy)
         self._lock = threading.Lock()
         self._cached: dict[bool, tuple[float, BoardToken, VoteSnapshot]] = {}  # simulated → (taken, token, it)
+        self._counts = CountTable()  # the counts as last read: a refresh reads only the rows changed since
 
     def snapshot(
         self, max_age_s: float | None = None, *, simulated: bool = False, stale_ok_s: float = 0.0
     ) -> VoteSnapshot:
-        """The counted votes and models as of now (human votes; with `simulated`, simulated ones too): the cached
-        snapshot when it is younger than `max_age_s` (default: the service's) and no vote arrived since, or
-        younger than `stale_ok_s` whatever arrived; else a fresh read (`max_age_s=0` forces one)."""
+        """The counted votes and models now (with `simulated`, simulated votes too): the cached snapshot when it is
+        younger than `max_age_s` (default: the service's) and unchanged, or younger than `stale_ok_s`."""
         from arena.ratings.raters import class_weights
 
         max_age = self.snapshot_max_age_s if max_age_s is None else max_age_s
@@ -322,11 +357,10 @@ class LeaderboardService:
                     return cached[2]
             with transaction(self.factory) as session:
                 token = board_token(session)
-                rows = read_board_rows(
-                    session, simulated=simulated, class_weights=class_weights(self.settings.gold_policy)
-                )
+                self._counts.refresh(session, token)
                 elo = read_elo(session, simulated)
                 models = model_info(session)
+            rows = self._counts.battle_rows(simulated=simulated, class_weights=class_weights(self.settings.gold_policy))
             audit = SnapshotAudit(self.factory, self.settings, simulated)
             snap = VoteSnapshot(rows, models, self.settings, elo=elo, simulated=simulated, audit=audit)
             self._cached[simulated] = (time.monotonic(), token, snap)
@@ -336,7 +370,6 @@ class LeaderboardService:
         with transaction(self.factory) as session:
             return model_info(session)
 
-    # One-view conveniences (the API, the CLI and the matchmaker need one view at a time).
     def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
         """Per-vote board rows (an audit read; see :meth:`VoteSnapshot.rows`)."""
         return self.snapshot().rows(language, category)
@@ -344,11 +377,11 @@ class LeaderboardService:
     def board(self, **kwargs: Any) -> dict[str, Any]:
         return self.snapshot().board(**kwargs)
 
-    def versus(self, in_house: str | None = None) -> dict[str, Any]:
-        return self.snapshot().versus(in_house)
+    def versus(self, in_house: str | None = None, **kwargs: Any) -> Verdicts:
+        return self.snapshot().versus(in_house, **kwargs)
 
-    def compare(self, a: str, b: str) -> dict[str, Any]:
-        return self.snapshot().compare(a, b)
+    def compare(self, a: str, b: str, **kwargs: Any) -> Verdicts:
+        return self.snapshot().compare(a, b, **kwargs)
 
     def position_bias(self) -> dict[str, Any]:
         return self.snapshot().position_bias()

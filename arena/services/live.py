@@ -7,6 +7,8 @@ model was faster; one failed job voids it with a public reason that names a side
 from __future__ import annotations
 
 import logging
+import random
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +23,7 @@ from adapters.errors import (
 from arena.services.generation import NAMED_RUN
 from arena.services.jobs import JobQueue
 from arena.services.media import MediaStore
+from arena.services.views import Refusal
 from db.models import Battle, BattleMode, BattleStatus, GenerationJob, JobStatus, Video, utcnow
 from db.session import transaction
 
@@ -47,6 +50,20 @@ def void_reason(side: str, kind: str) -> str:
 
 def side_of(exc: AdapterError, left: str, right: str) -> str:
     return "A" if exc.model_id == left else "B" if exc.model_id == right else "?"
+
+
+def live_pair(live: Sequence[str], rng: random.Random, models: Sequence[str] | None) -> tuple[str, str]:
+    """Two models for a battle generated now, among ``live`` (models that can make any prompt and are not backing
+    off after a load failure; clips-only models never are): the chosen ``models``, else two at random."""
+    if models:
+        cannot = [m for m in models if m not in live]
+        if cannot:
+            raise Refusal("not_live", f"cannot generate new videos now: {', '.join(cannot)}", 409)
+        return models[0], models[1]
+    if len(live) < 2:
+        raise Refusal("no_live_models", "fewer than two models can generate videos right now", 503)
+    a, b = rng.sample(list(live), 2)
+    return a, b
 
 
 def void_battle(factory: sessionmaker[Session], media: MediaStore, battle_id: str, reason: str) -> bool:

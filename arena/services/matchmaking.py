@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from arena.services.battles import Candidate
 from arena.services.leaderboard import LeaderboardService
+from arena.services.pairs import Candidate
 
 if TYPE_CHECKING:
     from arena.ratings import BattleRows
@@ -28,12 +31,26 @@ class MatchmakingChooser:
         self.leaderboard = leaderboard
         self.policy = policy
         self.refresh_s = refresh_s
+        self._lock = threading.Lock()
+        self._rows_at: tuple[float, BattleRows] | None = None  # the last rows taken from the snapshot, and when
 
     def _rows(self) -> BattleRows:
+        with self._lock:
+            if self._rows_at is not None and time.monotonic() - self._rows_at[0] < self.refresh_s:
+                return self._rows_at[1]
         # Every counted vote, simulated ones too: choosing the next pair is not a verdict, and an arena voted on
         # only by simulated voters (calibration, the demo crowd) would otherwise look unvoted and pair one model
         # forever. The human board, exports and decisions still read human votes only.
-        return self.leaderboard.snapshot(stale_ok_s=self.refresh_s, simulated=True).battle_rows()
+        rows = self.leaderboard.snapshot(stale_ok_s=self.refresh_s, simulated=True).pair_rows(keep=("category",))
+        with self._lock:
+            self._rows_at = (time.monotonic(), rows)
+        return rows
+
+    def prefetch(self) -> None:
+        """Take the rows now if they are stale. Battle starts call this before opening their transaction, so
+        choosing a pair inside it touches no other connection (and no lock of the leaderboard): with every pooled
+        connection held by threads waiting for a second one, the pool would deadlock under load."""
+        self._rows()
 
     def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
         import numpy as np
@@ -50,5 +67,9 @@ class MatchmakingChooser:
         rows = self._rows()
         models = sorted({m for pair in pool for m in pair})
         state = MatchState.from_rows(rows, pool, models=models, prompt_category=categories)
-        prompt, a, b = Matchmaker(policy=self.policy).choose(state, np.random.default_rng(rng.getrandbits(64)))
-        return by_key.get((prompt, a, b)) or by_key[(prompt, b, a)]
+        pick = Matchmaker(policy=self.policy).choose(state, np.random.default_rng(rng.getrandbits(64)))
+        chosen = (
+            by_key.get((pick.prompt_id, pick.model_a, pick.model_b))
+            or by_key[(pick.prompt_id, pick.model_b, pick.model_a)]
+        )
+        return replace(chosen, design_weight=pick.weight)

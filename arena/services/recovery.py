@@ -21,6 +21,7 @@ from arena.services.jobs import JobQueue
 from arena.services.live import LiveBattles, void_battle
 from arena.services.media import MediaStore
 from arena.services.processes import ProcessRegistry
+from arena.services.tally_check import check_tallies
 from arena.services.views import aware
 from db.models import Battle, BattleStatus, GenerationJob, JobStatus, Video, Vote, utcnow
 from db.session import transaction
@@ -70,10 +71,14 @@ class Recovery:
         self.orphan_grace_s = orphan_grace_s
 
     # -- sweeping ---------------------------------------------------------------------------------------------
-    def sweep(self, files: bool = True) -> SweepReport:
+    def sweep(self, files: bool = True, *, starting: bool = False) -> SweepReport:
+        """Void what gone processes left, fail their jobs, delete leftover files. ``starting``: this process has
+        not begun writing yet, so when no other process is alive no write can be under way and orphan files of any
+        age go at once (otherwise only those older than the grace period)."""
         now = utcnow()
         with transaction(self.factory) as session:
             dead = self.registry.dead(session)
+            alone = not (self.registry.alive(session) - dead - {self.registry.id})
             failed = JobQueue.fail_orphans(session, dead, INTERRUPTED)
             self.registry.forget(session, dead)
             stuck = [
@@ -93,11 +98,12 @@ class Recovery:
                     voided.append(battle_id)
             elif self.live.settle(battle_id) == BattleStatus.voided.value:
                 voided.append(battle_id)
-        removed = self.clean_files() if files else 0
+        removed = self.clean_files(grace_s=0.0 if starting and alone else None) if files else 0
         return SweepReport(tuple(voided), failed, len(dead), removed)
 
-    def clean_files(self) -> int:
-        """Served copies of closed battles, original files no row refers to, and stale temporary files."""
+    def clean_files(self, grace_s: float | None = None) -> int:
+        """Served copies of closed battles, and original files no row refers to and stale temporary files once
+        older than ``grace_s`` (default: the grace period; a file is written just before its row)."""
         removed = 0
         served = self.media.root / "served"
         tokens = {p.stem: p for p in served.glob("*.mp4")} if served.is_dir() else {}
@@ -112,7 +118,7 @@ class Recovery:
                 ).all()
             for pair in closed:
                 removed += sum(self.media.remove_served(t) for t in pair if t in tokens)
-        cutoff = time.time() - self.orphan_grace_s
+        cutoff = time.time() - (self.orphan_grace_s if grace_s is None else grace_s)
         for path in self._orphans():
             if _older(path, cutoff):
                 path.unlink(missing_ok=True)
@@ -182,6 +188,7 @@ class Recovery:
                         )
                     )
                 ),
+                "tallies": check_tallies(session),  # the board's counts against a recount from the votes
                 "missing_video_files": [
                     rel for rel in session.scalars(select(Video.file_path)) if not (self.media.root / rel).is_file()
                 ],

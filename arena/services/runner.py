@@ -29,7 +29,7 @@ class JobRunner:
         generation: GenerationService,
         live: LiveBattles,
         registry: ProcessRegistry,
-        sweep: Callable[[], object],
+        sweep: Callable[[bool], object],
         *,
         threads: int = 2,
         poll_s: float = 0.5,
@@ -57,7 +57,7 @@ class JobRunner:
         if self._workers:
             return
         self.registry.register()
-        self._sweep()
+        self._sweep(starting=True)
         for i in range(self.threads):
             self._spawn(self._work, f"arena-generate-{i}")
         self._spawn(self._housekeeping, "arena-housekeeping")
@@ -108,9 +108,9 @@ class JobRunner:
                 next_sweep = time.monotonic() + self.sweep_s
                 self._sweep()
 
-    def _sweep(self) -> None:
+    def _sweep(self, starting: bool = False) -> None:
         try:
-            self.sweep()
+            self.sweep(starting)
         except Exception:
             log.exception("crash sweep failed")
 

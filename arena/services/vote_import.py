@@ -17,10 +17,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.tallies import Tallies, VoterFacts, gold_answer
+from arena.services.rater_records import VoterFacts, gold_answer
+from arena.services.tallies import Tallies
 from db.bulk import bulk_insert, timestamps, widen_cache
 from db.models import Battle, BattleMode, Model, Prompt, Vote
 from db.session import transaction
@@ -52,8 +54,8 @@ def iter_rows(path: str | Path, size: int = BATCH) -> Iterator[list[tuple[int, d
 
 def _parse(path: Path, n: int, line: str) -> dict[str, Any]:
     try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
+        row = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
         raise ValueError(f"{path}: line {n}: not JSON ({exc.msg})") from None
     if not isinstance(row, dict):
         raise ValueError(f"{path}: line {n}: not a JSON object")

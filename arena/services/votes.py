@@ -106,7 +106,7 @@ class VoteService:
                     ip_hash=hash_ip(ip, self.ip_salt),
                     seconds_to_vote=(now - shown).total_seconds() if shown else None,
                     simulated=simulated,
-                    weight=1.0,
+                    weight=battle.design_weight,  # the matchmaker's inverse-probability weight (1: uniform pick)
                 )
                 self.tallies.store(session, battle, vote)
         except IntegrityError as exc:

@@ -11,6 +11,8 @@ from typing import Any
 import gradio as gr
 from gradio.i18n import I18nData
 
+from arena.ui.strings_decisions import DECISION_STRINGS
+
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "header_md": "# Video Arena\nTwo anonymous text-to-video models, one prompt. Watch both clips, then vote.",
@@ -106,20 +108,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_votes": "Votes",
         "col_win_rate": "Win rate",
         "tab_metrics": "Metrics",
-        "decisions_md": "### In-house vs rivals",
-        "no_in_house": "No in-house model has anonymous votes yet (mark one with `in_house: true` in the models file).",
-        "versus_summary": "{model}: P(better than the rival) from the bootstrap, and the direct votes that would settle it.",
         "bias_summary": "Position bias: the left video won {p} % of {n} decisive votes (95 % CI {lo}–{hi} %).",
         "counts_heatmap": "Battles between each pair of models",
         "raters_summary": "Raters: {n} sessions agree with the consensus on {agree} % of their decisive votes (an ideal voter would: {expected} %); {failed} of {gold} sessions checked on gold pairs failed them.",
         "boards_md": "### Boards by prompt category and language",
         "board_by": "Boards by",
-        "col_group": "Group",
-        "col_rival": "Rival",
-        "col_gap": "Rating gap (95 % CI)",
-        "col_p_better": "P(in-house better)",
         "col_h2h": "Head to head (W–L–T)",
-        "col_to_settle": "Votes to settle (95 %)",
         "metrics_md": "### Automatic scores per model (mean, 95 % CI over videos)",
         "agreement_md": "### How far each metric agrees with the votes",
         "agreement_help": "Pair accuracy: share of decisive votes where the metric prefers the clip people chose (ties left out). Spearman ρ: rank correlation of the per-model means with the ratings.",
@@ -226,20 +220,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_votes": "票数",
         "col_win_rate": "胜率",
         "tab_metrics": "指标",
-        "decisions_md": "### 自研模型对比各对手",
-        "no_in_house": "自研模型还没有匿名投票（在模型文件中用 `in_house: true` 标记）。",
-        "versus_summary": "{model}：自助法估计的胜过对手的概率，以及还需多少直接对比票才能定论。",
         "bias_summary": "位置偏差：在 {n} 次有明确结果的投票中，左侧视频胜出 {p} %（95 % 置信区间 {lo}–{hi} %）。",
         "counts_heatmap": "各模型两两对战的次数",
         "raters_summary": "评审：{n} 个会话在有明确结果的投票中与共识一致的比例为 {agree} %（理想投票者：{expected} %）；在金标准对上受检的 {gold} 个会话中有 {failed} 个未通过。",
         "boards_md": "### 按提示词类别和语言的排行榜",
         "board_by": "分组方式",
-        "col_group": "分组",
-        "col_rival": "对手",
-        "col_gap": "评分差（95 % 置信区间）",
-        "col_p_better": "自研模型更好的概率",
         "col_h2h": "直接对战（胜–负–平）",
-        "col_to_settle": "定论还需票数（95 %）",
         "metrics_md": "### 各模型的自动评分（均值，视频间 95 % 置信区间）",
         "agreement_md": "### 各指标与投票的一致程度",
         "agreement_help": "成对准确率：在有明确结果的投票中，指标偏好与人选择一致的比例（不计平局）。Spearman ρ：各模型均值与评分的秩相关。",
@@ -257,6 +243,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "vbench_unavailable": "不可用：{items}。",
     },
 }
+
+for _lang, _extra in DECISION_STRINGS.items():
+    STRINGS[_lang] = {**STRINGS[_lang], **_extra}
 
 LANGUAGES = ("en", "zh")
 

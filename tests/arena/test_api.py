@@ -65,7 +65,9 @@ def test_battle_vote_reveal_and_leaderboard(server: ThreadedServer) -> None:
         assert http.get("/api/leaderboard", params={"language": "xx"}).json()["votes"] == 0
         a, b = (r["model_id"] for r in board["rows"])
         compared = http.get("/api/compare", params={"a": a, "b": b}).json()
-        assert 0.0 <= compared["p_a_better"] <= 1.0 and compared["wins"] + compared["losses"] + compared["ties"] == 1
+        (row,) = compared["rows"]
+        assert row["decision"] == "undecided" and row["wins"] + row["losses"] + row["ties"] == 1
+        assert compared["family_size"] <= 1 and compared["method"] == "holm" and "promise" in compared
         missing = http.get("/api/compare", params={"a": a, "b": "nope"})
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "no_votes"
 

@@ -172,20 +172,26 @@ def test_leaderboard_ranks_counts_and_json(simulate) -> None:
     assert e.win_rate == pytest.approx((e.wins + e.ties / 2) / e.votes)
     assert sum(x.votes for x in board.entries) == 2 * len(rows)
     js = board.to_json()
-    assert set(js) == {"ratings", "ci", "elo", "votes"} and js["ci"]["m03"] == [e.ci_low, e.ci_high]
+    assert set(js) == {"ratings", "ci", "elo", "votes", "component"} and js["ci"]["m03"] == [e.ci_low, e.ci_high]
     assert board.samples.shape == (60, 4)
     assert np.array_equal(board.column("m00"), board.samples[:, 3])
 
 
-def test_min_votes_hides_models_after_fitting_them_all(simulate) -> None:
+def test_min_votes_gate_applies_before_the_fit(simulate) -> None:
+    """A model hidden by the gate does not move the ratings shown: its battles are not fitted."""
     rows = simulate(np.array([900.0, 1000.0, 1100.0]), 900, np.random.default_rng(4))
-    few = BattleRows.from_records(
-        [{"model_a": f"m0{i % 3}", "model_b": f"m0{(i + 1) % 3}", "winner": "model_a"} for i in range(900)]
-        + [{"model_a": "new", "model_b": "m00", "winner": "model_a"}] * 3
-    )
+    thin = [{"model_a": "new", "model_b": "m00", "winner": "model_a"}] * 3
+    recs = [
+        {"model_a": rows.models[a], "model_b": rows.models[b], "winner": w}
+        for a, b, w in zip(rows.a.tolist(), rows.b.tolist(), ["model_a", "model_b"] * 450, strict=False)
+    ]
+    few = BattleRows.from_records(recs + thin)
     board = leaderboard(few, bootstrap_rounds=0, min_votes=10)
-    assert "new" not in board.models and len(board.entries) == 3
-    assert board.entry("m00").votes == 600 + 3  # the hidden model's battles still count for its opponents
+    assert board.hidden == ("new",) and "new" not in board.models and len(board.entries) == 3
+    assert board.entry("m00").votes == sum(1 for r in recs if "m00" in (r["model_a"], r["model_b"]))
+    without = leaderboard(BattleRows.from_records(recs), bootstrap_rounds=0)
+    for e in without.entries:
+        assert board.entry(e.model).rating == pytest.approx(e.rating, abs=1e-9)
     assert all(e.ci_low == e.rating == e.ci_high for e in board.entries)  # no rounds: no interval
     assert len(leaderboard(rows, bootstrap_rounds=0, min_votes=0).entries) == 3
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from arena.ratings import BattleRows, Matchmaker, MatchState, pair_gains
+from arena.ratings.matchmaking import design_weight
 
 MODELS = ("a", "b", "c", "d")
 
@@ -30,8 +31,9 @@ def test_picks_come_from_the_pool(policy) -> None:
     pool = {("a", "b"): ["p1"], ("c", "d"): ["p2"], ("a", "c"): []}
     state = _state([1000, 1010, 1200, 1190], [30] * 4, [50] * 4, pool)
     picks = Matchmaker(policy=policy).choose_many(state, np.random.default_rng(0), 200)
-    assert {(p, frozenset((a, b))) for p, a, b in picks} == {("p1", frozenset("ab")), ("p2", frozenset("cd"))}
-    assert 60 < sum(a == "a" or a == "c" for _, a, _ in picks) < 140  # sides are shuffled
+    assert {(p, frozenset((a, b))) for p, a, b, _ in picks} == {("p1", frozenset("ab")), ("p2", frozenset("cd"))}
+    assert 60 < sum(a == "a" or a == "c" for _, a, _, _ in picks) < 140  # sides are shuffled
+    assert all(w == 1.0 for *_, w in picks)  # uniform, or two pairs the adaptive rule finds equally useful
 
 
 def test_uniform_is_uniform_over_pairs() -> None:
@@ -58,16 +60,36 @@ def test_gain_shrinks_as_a_pair_settles() -> None:
 
 def test_starving_model_is_paired_first() -> None:
     state = _state([1000, 1000, 1000, 1000], [50, 50, 50, 300], [100, 100, 100, 0])
-    picks = Matchmaker(min_votes=5).choose_many(state, np.random.default_rng(1), 50)
-    assert all("d" in (a, b) for _, a, b in picks)
+    picks = Matchmaker(min_votes=5, exploration=0.0).choose_many(state, np.random.default_rng(1), 50)
+    assert all("d" in (a, b) for _, a, b, _ in picks)
+    # the uniform share stays on: other pairs keep a chance (so every pick has a finite design weight)
+    pairs, prob = Matchmaker(min_votes=5, exploration=0.2).pair_probabilities(state)
+    assert sum(p for pair, p in zip(pairs, prob, strict=True) if "d" in pair) == pytest.approx(0.8 + 0.2 * 3 / 6)
+
+
+def test_design_weights_recover_the_uniform_counts() -> None:
+    """Σ of the design weights of the picks of each pair ≈ what uniform picking would give (q / π per pick)."""
+    state = _state([800, 1000, 1005, 1400], [20, 40, 40, 20], [500] * 4)
+    picks = Matchmaker(exploration=0.3).choose_many(state, np.random.default_rng(3), 20000)
+    weighted = Counter()
+    raw = Counter()
+    for _, a, b, w in picks:
+        weighted[frozenset((a, b))] += w
+        raw[frozenset((a, b))] += 1
+    assert max(raw.values()) > 3 * min(raw.values())  # adaptive: far from uniform
+    for pair in raw:
+        assert weighted[pair] == pytest.approx(20000 / 6, rel=0.1)  # the 2^(1/8) grid: within ±4.4 %, plus noise
+    with pytest.raises(ValueError):
+        design_weight(0.1, 0.0)
+    assert design_weight(0.1, 0.1) == 1.0 and design_weight(0.1, 0.05) == 2.0
 
 
 def test_prompts_go_to_the_least_voted_category() -> None:
     state = _state([1000] * 4, [50] * 4, [100] * 4, category_votes={"people": 40, "nature": 3})
     picks = Matchmaker(exploration=0.0).choose_many(state, np.random.default_rng(2), 40)
-    assert Counter(p for p, _, _ in picks) == {"p2": 40}
+    assert Counter(p.prompt_id for p in picks) == {"p2": 40}
     mixed = Matchmaker(policy="uniform").choose_many(state, np.random.default_rng(2), 200)
-    assert 60 < Counter(p for p, _, _ in mixed)["p1"] < 140
+    assert 60 < Counter(p.prompt_id for p in mixed)["p1"] < 140
 
 
 def test_seeded_and_validated() -> None:
@@ -95,4 +117,4 @@ def test_state_from_rows_includes_unplayed_models(simulate) -> None:
     assert state.models == ("m00", "m01", "new")
     assert state.votes.tolist() == [400, 400, 0] and state.category_votes == {"x": 300}
     assert state.sd[2] > 10 * state.sd[0] and state.rating[1] > state.rating[0]
-    assert Matchmaker().choose(state, np.random.default_rng(0))[1:] in (("m00", "new"), ("new", "m00"))
+    assert Matchmaker().choose(state, np.random.default_rng(0))[1:3] in (("m00", "new"), ("new", "m00"))

@@ -18,13 +18,25 @@ def test_leaderboard_shows_in_house_view_and_position_bias(live_app: LiveApp) ->
     for _ in range(8):
         start_battle(c)
         vote(c, "left")
-    summary, _table, _heat, _counts, bias, versus_note, versus = c.predict("any", "all", api_name="/leaderboard")
-    assert "votes" in str(summary)
+    out = c.predict("any", "all", "category", api_name="/leaderboard")
+    summary, _table, forest, _heat, _counts, bias, versus_note, versus, versus_plot, groups, _bars, losses, *style = out
+    assert len(style) == 2  # the style-control note and table
+    assert "votes" in str(summary) and forest is not None and versus_plot is not None
     assert str(bias).startswith("Position bias: the left video won")
     in_house = live_app.arena.leaderboard.in_house_model()
-    rivals = {r["rival_name"] for r in live_app.arena.leaderboard.versus()["rows"]}
+    verdicts = live_app.arena.leaderboard.versus(by="category")
+    rivals = {verdicts.names[r.b] for r in verdicts.overall()}
     shown = {row[0] for row in table_rows(versus)}
     assert in_house and shown == rivals, (versus_note, versus)
+    # the family is named on the page with its size, and the table's verdicts are the service's
+    assert f"over the {verdicts.family_size} verdicts" in str(versus_note) and "Holm" in str(versus_note)
+    page = {row[0]: row[1] for row in table_rows(versus)}
+    assert page == {
+        verdicts.names[r.b]: r.decision + (" (too close to call)" if r.too_close else "") for r in verdicts.overall()
+    }
+    categories = {str(p["category"]) for p in live_app.arena.prompts()}
+    assert {row[1] for row in table_rows(groups)} <= categories
+    assert "Prompts where" in str(losses)
 
 
 def test_metrics_tab_shows_scores_and_agreement(live_app: LiveApp) -> None:

@@ -1,0 +1,74 @@
+"""Alternative views of the ratings beside the FastChat-convention board (which stays the default): ratings with
+style held fixed (arena.ratings.style) and Davidson's tie model with both-bad apart (arena.ratings.davidson).
+JSON-ready dicts over battle rows, the minimum-votes gate applied first as everywhere; no database access."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from arena.ratings.battles import BattleRows
+
+
+def _r(x: float, digits: int = 1) -> float:
+    return round(float(x), digits)
+
+
+def _best_first(models: tuple[str, ...], values: Any, names: Mapping[str, str]) -> list[tuple[int, dict[str, Any]]]:
+    """(index, {model_id, model}) for each model, highest `values` first."""
+    order = sorted(range(len(models)), key=lambda i: -values[i])
+    return [(i, {"model_id": models[i], "model": names.get(models[i], models[i])}) for i in order]
+
+
+def style_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> dict[str, Any]:
+    """Per model the rating and the rating with style held fixed; the style coefficients (rating points per unit
+    of normalised difference; `left`: the left clip's advantage in points) with standard errors."""
+    from arena.ratings.battles import STYLE_FIELDS
+    from arena.ratings.guards import gate
+    from arena.ratings.style import FEATURES, style_control
+
+    rows, hidden = gate(rows, min_votes)
+    if rows.n_models < 2 or any(f not in rows.extra for f in STYLE_FIELDS):
+        return {"rows": [], "coefficients": {}, "battles": 0, "hidden": list(hidden)}
+    fit = style_control(rows)
+    return {
+        "rows": [
+            {
+                **who,
+                "rating": _r(fit.plain[i]),
+                "style_controlled": _r(fit.controlled[i]),
+                "shift": _r(fit.controlled[i] - fit.plain[i]),
+            }
+            for i, who in _best_first(fit.models, fit.controlled, names)
+        ],
+        "coefficients": {f: {"points": _r(fit.coefficients[f]), "se": _r(fit.se[f])} for f in (*FEATURES, "left")},
+        "battles": fit.battles,
+        "hidden": list(hidden),
+    }
+
+
+def davidson_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> dict[str, Any]:
+    """Davidson ratings (± 1.96 se), the tie and both-bad strengths, and each model's both-bad share."""
+    from arena.ratings.davidson import davidson
+    from arena.ratings.guards import gate
+
+    rows, hidden = gate(rows, min_votes)
+    if rows.n_models < 2:
+        return {"rows": [], "nu_tie": None, "nu_bothbad": None, "hidden": list(hidden)}
+    fit = davidson(rows)
+    return {
+        "rows": [
+            {
+                **who,
+                "rating": _r(fit.ratings[i]),
+                "ci": [_r(fit.ratings[i] - 1.96 * fit.se[i]), _r(fit.ratings[i] + 1.96 * fit.se[i])],
+                "bothbad_share": _r(fit.bothbad_share[i], 4),
+                "bothbad_ci": [_r(fit.bothbad_ci[i, 0], 4), _r(fit.bothbad_ci[i, 1], 4)],
+            }
+            for i, who in _best_first(fit.models, fit.ratings, names)
+        ],
+        "nu_tie": _r(fit.nu_tie, 4),
+        "nu_bothbad": _r(fit.nu_bad, 4),
+        "hidden": list(hidden),
+    }
