@@ -3,7 +3,8 @@ give; kept by arena.services.tallies, recounted from the votes by a rebuild or a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,21 +39,37 @@ class Record:
         return weight_class(self.gold_votes, self.gold_credit)
 
 
-@dataclass(frozen=True)
-class VoterFacts:
-    """What a vote adds to its voters' records: its session and IP hash, and its gold-pair credit if any."""
+def gold_credit_of(choice: str, gold_better: str | None) -> float | None:
+    """A vote's gold-pair credit; `gold_better` is the gold answer ("left" / "right"), None when not a gold check."""
+    if gold_better is None:
+        return None
+    return gold_credit(_WINNER[VoteChoice(choice)], "model_a" if gold_better == "left" else "model_b")
 
-    session_id: str
-    ip_hash: str | None
-    gold_credit: float | None = None  # None: not a gold check
+
+@dataclass(frozen=True)
+class Voters:
+    """Votes as their voters' records see them, as columns: session, IP hash, gold-pair credit (None: not a gold
+    check)."""
+
+    session_ids: Sequence[str]
+    ip_hashes: Sequence[str | None]
+    gold_credits: Sequence[float | None]
 
     @classmethod
-    def of(cls, session_id: str, ip_hash: str | None, choice: VoteChoice, gold_better: str | None) -> VoterFacts:
-        """`gold_better`: the gold answer ("left" / "right") when the vote is a gold check, else None."""
-        if gold_better is None:
-            return cls(session_id, ip_hash)
-        answer = "model_a" if gold_better == "left" else "model_b"
-        return cls(session_id, ip_hash, gold_credit(_WINNER[VoteChoice(choice)], answer))
+    def one(cls, session_id: str, ip_hash: str | None, choice: str, gold_better: str | None) -> Voters:
+        return cls([session_id], [ip_hash], [gold_credit_of(choice, gold_better)])
+
+    def deltas(self) -> dict[tuple[str, str], Record]:
+        """What the votes add to each record, by ("session" | "ip", key): counted in C, gold checks one by one."""
+        out: dict[tuple[str, str], Record] = {}
+        for kind, keys in (("session", self.session_ids), ("ip", self.ip_hashes)):
+            out |= {(kind, key): Record(n) for key, n in Counter(keys).items() if key is not None}
+        for at in (k for k, credit in enumerate(self.gold_credits) if credit is not None):
+            credit = float(self.gold_credits[at] or 0.0)
+            for kind, key in (("session", self.session_ids[at]), ("ip", self.ip_hashes[at])):
+                if key is not None:
+                    out[(kind, key)] = out[(kind, key)].add(Record(0, 1, credit))
+        return out
 
 
 def gold_answer(mode: str, is_gold: bool, gold_better: str | None) -> str | None:

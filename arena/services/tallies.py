@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session, aliased
 
 from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, weight_class
 from arena.services.elo_store import EloState, has_all, load_elo, save_elo, start_all
-from arena.services.rater_records import Record, VoterFacts, chunks, gold_answer, recount_records, write_records
+from arena.services.rater_records import Voters, chunks, gold_answer, recount_records, write_records
 from db.bulk import bulk_upsert
 from db.models import (
     COUNT_KEY,
@@ -162,12 +162,12 @@ class Tallies:
         """Insert `vote` (of `battle`, already marked voted in this transaction) with every tally it moves."""
         version = self.lock(session)
         answer = gold_answer(battle.mode, battle.is_gold, battle.gold_better)
-        self._record(session, [VoterFacts.of(vote.session_id, vote.ip_hash, vote.choice, answer)], version)
+        self._record(session, Voters.one(vote.session_id, vote.ip_hash, vote.choice, answer), version)
         session.add(vote)
         session.flush()
         self._count_and_move(session, Vote.id == vote.id, version)
 
-    def store_batch(self, session: Session, voters: Sequence[VoterFacts], insert: Any) -> None:
+    def store_batch(self, session: Session, voters: Voters, insert: Any) -> None:
         """A batch of votes in one transaction: `insert()` writes their battles and votes (bulk), after the
         voters' records are updated and before the votes are counted (the batch's votes get ids above all)."""
         version = self.lock(session)
@@ -202,15 +202,9 @@ class Tallies:
             self._add_counts(session, Vote.id.in_(chunk), +1, version)
 
     # ---- the steps -----------------------------------------------------------------------------------------
-    def _record(self, session: Session, voters: Sequence[VoterFacts], version: int) -> None:
+    def _record(self, session: Session, voters: Voters, version: int) -> None:
         """Add the votes to their voters' records; a record whose class changes takes its past votes along."""
-        deltas: dict[tuple[str, str], Record] = {}
-        for v in voters:
-            gold = v.gold_credit is not None
-            delta = Record(1, int(gold), v.gold_credit or 0.0)
-            for kind, name in (("session", v.session_id), ("ip", v.ip_hash)):
-                if name is not None:
-                    deltas[(kind, name)] = deltas.get((kind, name), Record()).add(delta)
+        deltas = voters.deltas()
         if not deltas:
             return
         rows = [

@@ -4,6 +4,7 @@
   every 5 votes: false claims in at most 5 % of analyses.
 * 95 % bootstrap intervals of the board (weighted rows, 1,000 rounds) cover the truth 93–97 % of the time.
 * A real gap is found, and the anytime intervals cover the truth at least 95 % of the time.
+* The votes-needed plan gives about the power it promises.
 """
 
 from __future__ import annotations
@@ -98,3 +99,22 @@ def test_a_real_gap_is_found_and_anytime_intervals_cover() -> None:
             wrong += c.decision.verdict is Verdict.WORSE
     assert found >= 0.8 * 30, found
     assert wrong == 0 and covered / total >= 0.95
+
+
+def test_the_votes_needed_plan_reaches_its_power() -> None:
+    """'About N more votes for 80 % power against a 50-point gap': with a true 50-point gap, an undecided pair at
+    200 votes, and a fresh arena of 200 + N votes, the verdict is 'better' in about 80 % of cases (measured: 0.855
+    of 173; the plan is slightly conservative). Never "0 votes needed" while undecided."""
+    world = World(np.array([1050.0, 1000.0]), tie_rate=0.2, prompt_sd=20.0)
+    rules = DecisionRules(min_votes=5)
+    found = []
+    for seed in range(200):
+        rng = np.random.default_rng(70_000 + seed)
+        now = compare_family(world.battles(200, rng), [("m00", "m01")], rules=rules).comparisons[0]
+        if now.decision.verdict is not Verdict.UNDECIDED:
+            continue
+        assert now.votes_needed is not None and now.votes_needed > 0
+        later = compare_family(world.battles(200 + now.votes_needed, rng), [("m00", "m01")], rules=rules)
+        found.append(later.comparisons[0].decision.verdict is Verdict.BETTER)
+    assert len(found) >= 150
+    assert 0.75 <= np.mean(found) <= 0.92, np.mean(found)
