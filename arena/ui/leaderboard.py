@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from arena.ratings.board import interval_text
 from arena.services.container import Arena
 from arena.services.losses import losing_prompts
 from arena.ui.common import LANGUAGE_CHOICES
@@ -20,7 +21,6 @@ from arena.ui.i18n import request_language, t, text
 from arena.ui.insights import (
     bias_view,
     group_boards,
-    interval_text,
     losses_view,
     promise_note,
     raters_view,
