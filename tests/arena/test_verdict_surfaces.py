@@ -148,8 +148,33 @@ def _check_filters(played: Arena, http: httpx.Client, language: str, category: s
         assert all(r["decision"] in ("worse", "undecided") for r in api["rows"])
 
 
-def test_verdict_routes_losing_prompts_and_bad_input(played: Arena, server: ThreadedServer) -> None:
+def _check_per_prompt(played: Arena, http: httpx.Client, tmp_path: Path) -> None:
+    """Verdicts per prompt: the API's rows (with the prompt texts), the page's grouped table and the CLI on the
+    exported battles agree; each prompt's record is the direct battles on that prompt."""
+    from arena.ui.leaderboard import leaderboard_views
+
+    api = http.get("/api/versus", params={"by": "prompt"}).json()
+    per_prompt = [r for r in api["rows"] if r["group"]]
+    assert per_prompt and all(set(r["group"]) == {"prompt"} for r in per_prompt)
+    assert {r["group"]["prompt"] for r in per_prompt} <= set(api["prompts"])
+    rows = played.leaderboard.rows()
+    for r in per_prompt:
+        on_prompt = [v for v in rows if str(v["prompt_id"]) == r["group"]["prompt"]]
+        assert _records(on_prompt, "alpha-7b").get(r["b"], (0, 0, 0)) == (r["wins"], r["losses"], r["ties"])
+    views = leaderboard_views(played, "any", "all", "prompt", "en")
+    assert len(views["groups"]) == len(per_prompt) and views["group_plot"] is None
+    path = tmp_path / "battles.jsonl"
+    path.write_text("\n".join(json.dumps(r, default=str) for r in rows), encoding="utf-8")
+    args = ["ratings", "--battles", str(path), "--json", "--bootstrap", "0", "--in-house", "alpha-7b"]
+    res = CliRunner().invoke(build_app(), [*args, "--by", "prompt", "--min-votes", str(played.settings.min_votes)])
+    assert res.exit_code == 0, res.output
+    cli = {(e["rival"], tuple(e.get("group", {}).items())): e["decision"] for e in json.loads(res.output)["versus"]}
+    assert cli == {(r["b"], tuple(r["group"].items())): r["decision"] for r in api["rows"]}
+
+
+def test_verdict_routes_losing_prompts_and_bad_input(played: Arena, server: ThreadedServer, tmp_path: Path) -> None:
     with httpx.Client(base_url=server.url, timeout=60) as http:
+        _check_per_prompt(played, http, tmp_path)
         for language, category in (("any", "colour"), ("any", "motion"), ("en", "all")):
             _check_filters(played, http, language, category)
         out = http.get("/api/versus/prompts").json()
