@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     default_height: int = 256
     default_fps: float = Field(default=8.0, gt=0, le=120, description="Playback rate of every arena video")
     default_seed_count: int = Field(default=1, ge=1, description="Seeds pre-generated per (model, prompt)")
-    metrics_encoder: str = Field(default="tiny-random", description="open_clip encoder for metrics")
+    metrics_encoder: str = Field(
+        default="shapes-clip", description="open_clip encoder for metrics (default: the shapes-world CLIP shipped here)"
+    )
     metrics_checkpoint: Path | None = None
     metrics_dino: str = Field(
         default="auto", description="DINO of subject consistency: auto (first in the HF cache), an id, or a folder"
