@@ -52,6 +52,7 @@ from arena.services.elo_store import EloState, has_all, load_elo, save_elo, star
 from db.bulk import bulk_upsert
 from db.models import (
     COUNT_KEY,
+    PINNED,
     Battle,
     BattleMode,
     BattleStatus,
@@ -72,8 +73,14 @@ _CHUNK = 500  # keys per IN (...) list
 
 
 def _on_board() -> ColumnElement[bool]:
-    """Votes the board counts: anonymous, voted, not a gold check."""
-    return and_(Battle.mode == BattleMode.anonymous, Battle.status == BattleStatus.voted, Battle.is_gold.is_(False))
+    """Votes the board counts: anonymous, voted, not a gold check, not on a prompt the voter chose (a client that
+    pins one prompt maps its few clips by their reveals; see arena.services.pool)."""
+    return and_(
+        Battle.mode == BattleMode.anonymous,
+        Battle.status == BattleStatus.voted,
+        Battle.is_gold.is_(False),
+        Battle.source != PINNED,
+    )
 
 
 def class_of_vote() -> ColumnElement[int]:
