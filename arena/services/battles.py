@@ -23,7 +23,7 @@ from arena.services.live import live_pair, void_battle
 from arena.services.media import MediaStore, new_token
 from arena.services.pairs import Candidate, PairChooser, uniform_choice
 from arena.services.pool import battle_eligible, pick_clip, revealed_to
-from arena.services.suites import USER_SUITE, user_prompt
+from arena.services.suites import USER_SUITE, check_language, user_prompt
 from arena.services.views import BattleView, Refusal, aware
 from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
 from db.session import transaction
@@ -130,6 +130,7 @@ class BattleService:
         named: bool = False,
     ) -> tuple[int, str, str, str, float]:
         """(prompt_id, model_a, model_b, source, design weight) of a new battle; named ones never use the pool."""
+        check_language(session, language)
         enabled = self._enabled_models(session)
         if models is not None:
             if len(models) != 2 or models[0] == models[1]:
