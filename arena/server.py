@@ -1,7 +1,7 @@
 """The web server: the JSON API and media routes (arena.api) with the Gradio UI mounted at "/", under uvicorn.
 
 Behind a reverse proxy: pass ``root_path`` (the public path prefix); uvicorn trusts X-Forwarded-* only from the
-peers in ``FORWARDED_ALLOW_IPS`` (default: loopback).
+peers in ``FORWARDED_ALLOW_IPS`` (default: loopback; addresses or networks, never ``*``: see trusted_proxies).
 """
 
 from __future__ import annotations
@@ -126,6 +126,20 @@ def open_share_link(port: int, timeout_s: float = SHARE_TIMEOUT_S) -> tuple[str 
     )
 
 
+def trusted_proxies(value: str | None) -> str:
+    """uvicorn's ``forwarded_allow_ips`` from ``FORWARDED_ALLOW_IPS`` (default loopback). ``*`` is refused: uvicorn
+    then takes the leftmost X-Forwarded-For entry, which the client writes itself (a proxy appends the real
+    address after it), so every client could choose its IP hash and step around the per-IP limits. Name the
+    proxy's addresses or networks instead; uvicorn then takes the rightmost address no trusted proxy has."""
+    value = (value or "").strip() or "127.0.0.1"
+    if "*" in (part.strip() for part in value.split(",")):
+        raise SystemExit(
+            "FORWARDED_ALLOW_IPS=* would let any client choose its own address for the rate limits: set it to the "
+            "reverse proxy's addresses or networks (e.g. 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16), see docs/hosting.md"
+        )
+    return value
+
+
 @dataclass
 class ServeOptions:
     host: str = "127.0.0.1"
@@ -150,7 +164,7 @@ def serve(settings: Settings, options: ServeOptions) -> None:
         port=options.port,
         root_path=root_path,
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        forwarded_allow_ips=trusted_proxies(os.environ.get("FORWARDED_ALLOW_IPS")),
         log_level="warning",
     )
     server = uvicorn.Server(config)
