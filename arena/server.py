@@ -34,6 +34,7 @@ def create_app(arena: Arena, *, root_path: str = "") -> FastAPI:
     app = create_api(arena)
     blocks = build_ui(arena)
     blocks.queue(default_concurrency_limit=arena.settings.workers, max_size=arena.settings.queue_size)
+    app.state.gradio_events = {"": frozenset(blocks.fns)}  # arena.middleware.EventGuard refuses other fn_index
     return gr.mount_gradio_app(app, blocks, path="/", root_path=root_path or None, **mount_options())
 
 
