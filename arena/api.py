@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from arena.api_admin import admin_router
 from arena.api_decisions import decision_router
 from arena.api_errors import install_error_handlers
 from arena.api_simulation import simulation_router
@@ -169,6 +170,7 @@ def create_api(arena: Arena) -> FastAPI:
     app.include_router(decision_router(arena))  # these before api_router, whose last route answers unknown /api/
     app.include_router(bench_router(arena))
     app.include_router(simulation_router(arena))
+    app.include_router(admin_router(arena))
     app.include_router(api_router(arena))
     app.add_middleware(EventGuard)  # inside the body limit (added last: outermost)
     app.add_middleware(BodyLimitMiddleware)

@@ -20,8 +20,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 API_BODY_LIMIT = 64 * 1024  # the JSON API: a battle start or a vote is a few hundred bytes
 OTHER_BODY_LIMIT = 1024 * 1024  # Gradio's queue: a typed prompt of the longest allowed length fits easily
-# No component of the arena takes a file: Gradio's file routes are off, and so is every multipart body (Gradio
-# parses one into files on disk wherever it meets it, e.g. /gradio_api/component_server).
+# No component of the arena takes a file: Gradio's file routes are off, and so is every multipart body under
+# /gradio_api/ (Gradio parses one into files on disk wherever it meets it, e.g. /gradio_api/component_server).
 UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/process_recording")
 
 
@@ -41,7 +41,8 @@ async def _refuse(send: Send, status: int, code: str, reason: str) -> None:
 
 class BodyLimitMiddleware:
     """413 for bodies over the limit of their path (``api_limit`` under /api/, ``other_limit`` elsewhere);
-    403 for Gradio's file routes and any multipart body. ``root_path`` is the public prefix behind a reverse proxy."""
+    403 for Gradio's file routes and any multipart body under /gradio_api/. ``root_path`` is the public prefix
+    behind a reverse proxy."""
 
     def __init__(
         self, app: ASGIApp, api_limit: int = API_BODY_LIMIT, other_limit: int = OTHER_BODY_LIMIT, root_path: str = ""
@@ -62,7 +63,8 @@ class BodyLimitMiddleware:
             return
         path = self._path(scope)
         content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
-        if path.startswith(UPLOAD_PATHS) or content_type.lower().lstrip().startswith(b"multipart/"):
+        multipart = content_type.lower().lstrip().startswith(b"multipart/")
+        if path.startswith(UPLOAD_PATHS) or (multipart and "/gradio_api/" in path):  # a login form stays multipart
             await _refuse(send, 403, "uploads_disabled", "this arena accepts no file uploads")
             return
         limit = self.api_limit if path.startswith("/api/") else self.other_limit

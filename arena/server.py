@@ -18,8 +18,10 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from arena.api import create_api
+from arena.api_errors import error_response
 from arena.services.container import Arena
 from arena.settings import Settings
 from arena.ui import build_ui, mount_options
@@ -27,15 +29,60 @@ from arena.ui import build_ui, mount_options
 log = logging.getLogger(__name__)
 
 SHARE_TIMEOUT_S = 8.0
+QUEUE_POLL_S = 0.02  # how often an idle Gradio queue looks for new events
+PROGRESS_POLL_S = 0.05  # ... and for progress updates to send
 
 
 def create_app(arena: Arena, *, root_path: str = "") -> FastAPI:
-    """FastAPI app: /api/*, /media/*, /healthz, and the Gradio Blocks at "/"."""
+    """FastAPI app: /api/*, /media/*, /healthz, the Admin tab at /admin (behind the admin secret; off without
+    one), and the Gradio Blocks at "/"."""
     app = create_api(arena)
+    mount_admin(app, arena, root_path)
     blocks = build_ui(arena)
     blocks.queue(default_concurrency_limit=arena.settings.workers, max_size=arena.settings.queue_size)
-    app.state.gradio_events = {"": frozenset(blocks.fns)}  # arena.middleware.EventGuard refuses other fn_index
-    return gr.mount_gradio_app(app, blocks, path="/", root_path=root_path or None, **mount_options())
+    app.state.gradio_events = {**getattr(app.state, "gradio_events", {}), "": frozenset(blocks.fns)}  # EventGuard
+    return gr.mount_gradio_app(app, calm_queue(blocks), path="/", root_path=root_path or None, **mount_options())
+
+
+def calm_queue(blocks: gr.Blocks) -> gr.Blocks:
+    """Gradio's queue looks for new events every 1 ms while idle, and for progress every 10 ms (on Linux; 50 and
+    100 ms on Windows): measured, ~8 % of a core per Blocks doing nothing, on the event loop that also answers the
+    API. Look every ``QUEUE_POLL_S`` / ``PROGRESS_POLL_S`` instead (a UI event may start that much later)."""
+    queue = getattr(blocks, "_queue", None)
+    if queue is None or not hasattr(queue, "sleep_when_free"):
+        log.warning("Gradio's queue has no sleep_when_free any more: its idle polling is left as it is")
+        return blocks
+    queue.sleep_when_free = max(queue.sleep_when_free, QUEUE_POLL_S)
+    queue.progress_update_sleep_when_free = max(getattr(queue, "progress_update_sleep_when_free", 0.0), PROGRESS_POLL_S)
+    return blocks
+
+
+def mount_admin(app: FastAPI, arena: Arena, root_path: str = "") -> None:
+    """The Admin Blocks at /admin with Gradio's login (mounted before "/", which would otherwise answer), or, with
+    no admin secret, a refusal there."""
+    if not arena.admin.auth.enabled:
+
+        @app.get("/admin", include_in_schema=False)
+        @app.get("/admin/{rest:path}", include_in_schema=False)
+        def admin_off(rest: str = "") -> JSONResponse:
+            return error_response("admin_off", "the admin is off on this arena (no admin password is set)", 403)
+
+        return
+    from arena.ui.admin import build_admin
+
+    admin = build_admin(arena)
+    app.state.gradio_events = {**getattr(app.state, "gradio_events", {}), "/admin": frozenset(admin.fns)}
+    gr.mount_gradio_app(
+        app,
+        calm_queue(admin),
+        path="/admin",
+        root_path=f"{root_path}/admin" if root_path else None,
+        auth=lambda _user, password: arena.admin.auth.password_ok(password),
+        auth_message="The admin secret (ARENA_ADMIN_PASSWORD); any user name.",
+        show_error=False,
+        enable_monitoring=False,
+        footer_links=[],
+    )
 
 
 def start_prefill(arena: Arena, then: Callable[[], None] | None = None) -> threading.Thread | None:

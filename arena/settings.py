@@ -62,7 +62,9 @@ class Settings(BaseSettings):
         description="Pool clips per (model, prompt), each of its own seed (prefill and `arena pool fill`): a clip "
         "revealed to a voter comes back less often",
     )
-    metrics_encoder: str = Field(default="tiny-random", description="open_clip encoder for metrics")
+    metrics_encoder: str = Field(
+        default="shapes-clip", description="open_clip encoder for metrics (default: the shapes-world CLIP shipped here)"
+    )
     metrics_checkpoint: Path | None = None
     metrics_dino: str = Field(
         default="auto", description="DINO of subject consistency: auto (first in the HF cache), an id, or a folder"

@@ -191,7 +191,6 @@ COUNT_KEY: tuple[str, ...] = (
     "prompt_id",
     "left_model_id",
     "right_model_id",
-    "choice",
     "weight",
     "weight_class",
     "left_frames",
@@ -203,14 +202,16 @@ COUNT_KEY: tuple[str, ...] = (
     "right_height",
     "right_fps",
 )
+# The votes of one key, by choice (one row holds all four outcomes: a quarter of the rows to read).
+OUTCOME_COUNTS: dict[str, str] = {"left": "n_left", "right": "n_right", "tie": "n_tie", "both_bad": "n_both_bad"}
 
 
 class VoteCount(Base):
-    """How many anonymous, non-gold votes share one key: what the board and the decision layer group by.
+    """How many anonymous, non-gold votes share one key, by choice: what the board and the decision layer read.
 
-    The key: human or simulated, prompt, the models on the left and right, the choice, the vote's own weight, its
-    weight class (the worst gold record of its session and IP hash, see `Rater`), and each clip's shape (frames,
-    width, height, fps; 0 when unknown). `n` may reach 0 (a session re-classed away); `version` is the
+    The key: human or simulated, prompt, the models on the left and right, the vote's own weight, its weight
+    class (the worst gold record of its session and IP hash, see `Rater`), and each clip's shape (frames,
+    width, height, fps; 0 when unknown). The counts may reach 0 (a session re-classed away); `version` is the
     `BoardState.version` of the row's last change, so a reader can fetch only what changed.
     """
 
@@ -222,7 +223,6 @@ class VoteCount(Base):
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"))
     left_model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
     right_model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
-    choice: Mapped[VoteChoice] = mapped_column(_enum(VoteChoice))
     weight: Mapped[float] = mapped_column(Float)
     weight_class: Mapped[int] = mapped_column(Integer)
     left_frames: Mapped[int] = mapped_column(Integer)
@@ -233,7 +233,10 @@ class VoteCount(Base):
     right_width: Mapped[int] = mapped_column(Integer)
     right_height: Mapped[int] = mapped_column(Integer)
     right_fps: Mapped[float] = mapped_column(Float)
-    n: Mapped[int] = mapped_column(Integer)
+    n_left: Mapped[int] = mapped_column(Integer)
+    n_right: Mapped[int] = mapped_column(Integer)
+    n_tie: Mapped[int] = mapped_column(Integer)
+    n_both_bad: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, index=True)
 
 

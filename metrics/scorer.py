@@ -27,6 +27,7 @@ UNCALIBRATED_WARNING = (
     "WARNING: encoder {encoder!r} has random, untrained weights: its CLIP metrics are reproducible but "
     "uncalibrated (they say nothing about quality)."
 )
+SCOPE_NOTE = "NOTE: encoder {encoder!r} is {scope}: on other video its CLIP metrics mean nothing."
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class VideoReport:
     video_hash: str | None  # sha256 of the file (or the hash the caller passed); None for anonymous frames
     encoder: str
     calibrated: bool  # False when any result came from an uncalibrated encoder
+    scope: str | None  # what the encoder is calibrated for, when that is narrow (e.g. the shapes world only)
     prompt: str | None
     language: str
     language_guessed: bool
@@ -49,6 +51,7 @@ class VideoReport:
             "video_hash": self.video_hash,
             "encoder": self.encoder,
             "calibrated": self.calibrated,
+            "scope": self.scope,
             "prompt": self.prompt,
             "language": self.language,
             "language_guessed": self.language_guessed,
@@ -71,7 +74,7 @@ class Scorer:
 
     def __init__(
         self,
-        encoder: str = "tiny-random",
+        encoder: str = "shapes-clip",
         checkpoint: str | Path | None = None,
         device: str = "auto",
         batch_size: int = 32,
@@ -128,6 +131,11 @@ class Scorer:
     @property
     def calibrated(self) -> bool:
         return self.spec.calibrated
+
+    @property
+    def scope_note(self) -> str | None:
+        """A note to print beside the scores when the encoder is calibrated for a narrow world only."""
+        return SCOPE_NOTE.format(encoder=self.encoder_id, scope=self.spec.scope) if self.spec.scope else None
 
     @property
     def needs_encoder(self) -> bool:
@@ -238,6 +246,7 @@ class Scorer:
             video_hash=ctx.video_hash,
             encoder=self.encoder_id,
             calibrated=all(r.calibrated for r in results),
+            scope=self.spec.scope,
             prompt=prompt,
             language=ctx.language,
             language_guessed=language is None,

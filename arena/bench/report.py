@@ -16,6 +16,7 @@ from typing import Any
 from arena.bench.compare import Comparison
 from arena.bench.results import ALL, RunData
 from arena.bench.sheets import frame_strip, mp4_data_uri, png_data_uri, sample_units, sheet
+from arena.ratings.board import interval_text
 from arena.services.media import MediaStore
 from metrics.pooling import Estimate
 
@@ -165,7 +166,8 @@ def _metrics_section(data: RunData, ratings: dict[str, Any]) -> str:
         rating = ratings.get(model)
         human = (
             f'<td class="num" data-rating="{rating["rating"]}">{rating["rating"]:.0f}'
-            f'<div class="ci">[{rating["ci"][0]:.0f}, {rating["ci"][1]:.0f}] {rating["votes"]} votes</div></td>'
+            f'<div class="ci">{esc(interval_text(rating["ci"], rating.get("insufficient", False)))} · '
+            f"{rating['votes']} votes</div></td>"
             if rating
             else '<td class="muted">no votes</td>'
         )

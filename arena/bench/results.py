@@ -259,7 +259,12 @@ def human_ratings(arena: Arena, models: list[str]) -> dict[str, Any]:
     """The arena's Bradley–Terry ratings of these models where votes exist (rating, 95 % CI, votes)."""
     board = arena.leaderboard.board(min_votes=0)
     return {
-        row["model_id"]: {"rating": row["rating"], "ci": row["ci"], "votes": row["votes"]}
+        row["model_id"]: {
+            "rating": row["rating"],
+            "ci": row["ci"],  # [low, high]; None for an open end (an unbeaten or never-winning model)
+            "insufficient": row["insufficient"],
+            "votes": row["votes"],
+        }
         for row in board["rows"]
         if row["model_id"] in models
     }

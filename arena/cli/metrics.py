@@ -66,9 +66,11 @@ def _make_scorer(
 
 
 def _print_report(report: VideoReport, as_json: bool) -> None:
-    from metrics.scorer import UNCALIBRATED_WARNING
+    from metrics.scorer import SCOPE_NOTE, UNCALIBRATED_WARNING
 
     warning = None if report.calibrated else UNCALIBRATED_WARNING.format(encoder=report.encoder)
+    if report.scope:
+        warning = "\n".join(filter(None, [warning, SCOPE_NOTE.format(encoder=report.encoder, scope=report.scope)]))
     if as_json:
         if warning:
             typer.secho(warning, fg="yellow", err=True)
@@ -163,6 +165,8 @@ def register(app: typer.Typer) -> None:
         service = ScoringService(make_session_factory(engine), settings.media_dir, scorer)
         if not scorer.calibrated:
             typer.secho(UNCALIBRATED_WARNING.format(encoder=scorer.encoder_id), fg="yellow")
+        if scorer.scope_note:
+            typer.secho(scorer.scope_note, fg="yellow")
         bar: tqdm[Any] | None = None
 
         def progress(done: int, total: int) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from arena.services.verdicts import Verdicts
 
 DEFAULT_BOOTSTRAP = 1000  # rounds for a file when --bootstrap is not given (the database uses the settings')
-DEFAULT_MIN_VOTES_FILE = 0
+DEFAULT_MIN_VOTES_FILE = 5  # the arena's default gate (settings.min_votes): applied before the fit, in every view
 
 
 def _from_database(
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         min_votes: Annotated[
             int | None,
-            typer.Option("--min-votes", min=0, help="Leave out models with fewer votes (default: settings; file: 0)"),
+            typer.Option("--min-votes", min=0, help="Leave out models with fewer votes (default: settings; file: 5)"),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON: ratings, ci, elo, votes[, versus]")] = False,
         in_house: Annotated[

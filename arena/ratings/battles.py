@@ -283,6 +283,26 @@ class BattleRows:
             {k: v[idx] for k, v in self.extra.items()},
         )
 
+    def collapse(self, keep: Sequence[str] = ()) -> BattleRows:
+        """The same battles in as few rows as they allow: rows alike in (a, b, winner, weight) and the `keep`
+        extras are merged (counts summed); other extras are dropped. Boards and fits are unchanged; what the
+        rows are grouped by for the decision layer (prompts, clip shapes) is gone."""
+        if not len(self):
+            return self
+        k = self.n_models
+        key = (self.a * k + self.b) * 4 + self.winner.astype(np.int64)
+        parts = [_factorize(self.weight, len(self)), *(_factorize(self.extra[f], len(self)) for f in keep)]
+        for codes, uniques in parts:
+            key = key * len(uniques) + codes
+        uniq, inverse = np.unique(key, return_inverse=True)
+        count = np.bincount(inverse, weights=self.battles, minlength=len(uniq)).astype(np.int64)
+        first = np.zeros(len(uniq), dtype=np.int64)
+        first[inverse] = np.arange(len(self))  # a row of each group (all alike in what is kept) to read from
+        extra = {f: self.extra[f][first] for f in keep}
+        return BattleRows(
+            self.models, self.a[first], self.b[first], self.winner[first], self.weight[first], extra, count
+        )
+
     def counts(self) -> dict[str, np.ndarray]:
         """Per model (battles with weight > 0): votes, wins, losses, ties (either kind)."""
         live = self.weight > 0

@@ -11,7 +11,7 @@ whose interval lies entirely above this one's, so models share a rank while thei
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,19 @@ from arena.ratings.uncertainty import DEFAULT_ROUNDS, fit_with_bootstrap
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
+
+
+def interval_text(ci: Sequence[float | None], insufficient: bool = False) -> str:
+    """A board interval for people: "lo – hi"; "≥ lo" / "≤ hi" for an open end (a separated model: unbeaten or
+    never winning); "insufficient" with none. Every view that prints a rating's interval uses this."""
+    low, high = ci
+    if insufficient or (low is None and high is None):
+        return "insufficient"
+    if high is None:
+        return f"≥ {low:.0f}"
+    if low is None:
+        return f"≤ {high:.0f}"
+    return f"{low:.0f} – {high:.0f}"
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,14 @@ class DecisionRules:
     margin: float = 20.0
     power_gap: float = 50.0
     power: float = 0.8
-    min_votes: int = 10
+    min_votes: int = 5  # the arena default (settings.min_votes)
     anytime: bool = True
     cluster: str | None = "prompt_id"
+    # The robust standard error under-estimates in thin cells and early looks, so it is never taken below this share of
+    # the model-based one. Measured by simulation: with no floor, 17.5 % of 80 analyses (equal models, 10 rivals × 7
+    # views) made a false claim; two equal models looked at every 5 votes: 4 % of 300 at 0.75, 4 % of 100 at 0.5,
+    # 0 % of 100 at 1. The price of 1: power against a 60-point gap at 3,000 votes 57 % (76 % at 0.5).
+    model_se_floor: float = 1.0
 
     @property
     def boundary(self) -> Boundary:
@@ -222,7 +227,7 @@ def _cell_evidence(
                 evidence[n] = OneSidedEvidence(d, rec.wins + rec.losses + rec.ties, sign)
                 notes[n] = "one-sided: an unbeaten record"
         else:
-            se = max(se_robust, se_model)
+            se = max(se_robust, rules.model_se_floor * se_model)
             if not (se > 0 and math.isfinite(se)):
                 notes[n] = "no decisive votes"
             else:

@@ -42,6 +42,17 @@ def position_bias(records: Iterable[Mapping[str, Any]], level: float = 0.95) -> 
     return left / n, low, high
 
 
+def _agreement_terms(rows: BattleRows, prior: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: decisive?, agrees with the consensus (the BT fit on all rows; 0.5 on a tie of ratings), and the
+    share an ideal BT voter would agree (max(p, 1 − p))."""
+    ratings = fit_ratings(rows, prior=prior)
+    diff = ratings[rows.a] - ratings[rows.b]
+    p_a = 1.0 / (1.0 + 10.0 ** (-diff / 400.0))
+    decisive = (rows.winner == MODEL_A) | (rows.winner == MODEL_B)
+    agrees = np.where(diff == 0, 0.5, np.where(rows.winner == MODEL_A, diff > 0, diff < 0))
+    return decisive, agrees, np.maximum(p_a, 1.0 - p_a)
+
+
 def session_agreement(
     rows: BattleRows, *, field: str = "session", prior: float = DEFAULT_PRIOR
 ) -> dict[str, dict[str, float]]:
@@ -53,12 +64,7 @@ def session_agreement(
     """
     if field not in rows.extra:
         raise KeyError(f"the battles carry no {field!r} field")
-    ratings = fit_ratings(rows, prior=prior)
-    diff = ratings[rows.a] - ratings[rows.b]
-    p_a = 1.0 / (1.0 + 10.0 ** (-diff / 400.0))
-    decisive = (rows.winner == MODEL_A) | (rows.winner == MODEL_B)
-    agrees = np.where(diff == 0, 0.5, np.where(rows.winner == MODEL_A, diff > 0, diff < 0))
-    ideal = np.maximum(p_a, 1.0 - p_a)
+    decisive, agrees, ideal = _agreement_terms(rows, prior)
     out: dict[str, dict[str, float]] = {}
     sessions = rows.extra[field]
     n = rows.battles
@@ -70,6 +76,17 @@ def session_agreement(
             "expected": float(np.average(ideal[m], weights=n[m])),
         }
     return out
+
+
+def overall_agreement(rows: BattleRows, *, prior: float = DEFAULT_PRIOR) -> tuple[float, float, int]:
+    """(agreement, expected, decisive votes) over every decisive vote: the vote-weighted mean of
+    `session_agreement` over the sessions, from aggregated rows (no per-session rows needed)."""
+    decisive, agrees, ideal = _agreement_terms(rows, prior)
+    n = np.where(decisive, rows.battles, 0)
+    total = int(n.sum())
+    if not total:
+        return 0.0, 0.0, 0
+    return float(np.average(agrees, weights=n)), float(np.average(ideal, weights=n)), total
 
 
 @dataclass(frozen=True)

@@ -1,38 +1,50 @@
 """Reading the board: the vote counts as rating-engine rows, one row per unique comparison (never one per vote).
 
-:func:`read_board_rows` turns `vote_counts` (kept by arena.services.tallies) into :class:`BattleRows` whose
-`count` is the number of votes a row stands for and whose `weight` is one vote's weight: its own weight times
-its weight class's factor under the gold policy. Columns in `extra` (what the decision layer groups by):
+:class:`CountTable` holds the rows of `vote_counts` (kept by arena.services.tallies) as numpy columns and
+refreshes itself by reading only the rows changed since it was read (their `version` is newer; a rebuild changes
+the epoch and means a full read). :meth:`CountTable.battle_rows` turns it into :class:`BattleRows` with one row
+per key and choice: `count` is the number of votes the row stands for and `weight` one vote's weight (its own
+weight times its weight class's factor under the gold policy). Columns in `extra` (what the decision layer
+groups by):
 
 - `prompt_id` (int), `language`, `category` (str), `simulated` (bool), `weight_class` (int), `design_weight`
   (float: the vote's own weight, the matchmaker's inverse-probability weight of its pair);
 - per side (`_a` the left clip, `_b` the right one), floats, NaN when unknown: `duration_a/_b` (seconds:
   frames / fps), `pixels_a/_b` (width × height), `fps_a/_b`, `aspect_a/_b` (width / height).
 
-The read is one SELECT of the counts table through the driver's own cursor, then numpy: its cost grows with
-the unique comparisons, not with the votes.
+A read is one SELECT through the driver's own cursor, then numpy: its cost grows with the unique comparisons,
+not with the votes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from arena.ratings.battles import BattleRows
+from arena.ratings.battles import BOTHBAD, MODEL_A, MODEL_B, TIE, BattleRows
 from arena.ratings.raters import GoldScore, wilson_interval
 from db.models import BoardState, Model, Rater
 
 COVARIATES: tuple[str, ...] = ("duration", "pixels", "fps", "aspect")
-_WINNER = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
-_COLUMNS = (
-    "prompt_id, left_model_id, right_model_id, choice, weight, weight_class, simulated, n, "
-    "left_frames, left_width, left_height, left_fps, right_frames, right_width, right_height, right_fps"
+_WINNERS = np.array([MODEL_A, MODEL_B, TIE, BOTHBAD], dtype=np.int8)  # of n_left, n_right, n_tie, n_both_bad
+_NUMBERS: tuple[str, ...] = (
+    "id",
+    "prompt_id",
+    "weight",
+    "weight_class",
+    "simulated",
+    "n_left",
+    "n_right",
+    "n_tie",
+    "n_both_bad",
 )
+_NUMBERS += tuple(f"{side}_{x}" for side in ("left", "right") for x in ("frames", "width", "height", "fps"))
+_COLUMNS = ("left_model_id", "right_model_id", *_NUMBERS)
 
 
 @dataclass(frozen=True)
@@ -62,53 +74,99 @@ def _fetch(session: Session, sql: str) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def _nan_where_zero(values: np.ndarray) -> np.ndarray:
-    return np.where(values > 0, values, np.nan)
+def _read(session: Session, since: int | None, models: dict[str, int]) -> dict[str, np.ndarray]:
+    """vote_counts rows (all, or those changed after version `since`) as numeric columns; the models as codes
+    of `models` (new models are added to it).
+
+    The database hands each column over as one JSON array (SQLite's json_group_array, Postgres' json_agg: all
+    arrays of one aggregate follow the same row order), parsed in C: no Python object per row."""
+    aggregate = "json_group_array" if session.get_bind().dialect.name == "sqlite" else "json_agg"
+    where = "" if since is None else f" WHERE version > {int(since)}"
+    (found,) = _fetch(session, f"SELECT {', '.join(f'{aggregate}({c})' for c in _COLUMNS)} FROM vote_counts{where}")
+    values = [[] if v is None else json.loads(v) if isinstance(v, str) else v for v in found]
+    out = {}
+    for name, column in zip(_COLUMNS[:2], values[:2], strict=True):
+        for model in set(column) - set(models):
+            models[model] = len(models)
+        out[name] = np.fromiter(map(models.__getitem__, column), np.int64, len(column))
+    out |= {name: np.asarray(v, dtype=np.float64) for name, v in zip(_COLUMNS[2:], values[2:], strict=True)}
+    return out
 
 
-def _covariates(shape: Sequence[Sequence[float]], side: str) -> dict[str, np.ndarray]:
-    """Covariates of one side from its (frames, width, height, fps) columns; 0 (unknown) becomes NaN."""
-    f, w, h, r = (_nan_where_zero(np.asarray(x, dtype=np.float64)) for x in shape)
-    return {f"duration_{side}": f / r, f"pixels_{side}": w * h, f"fps_{side}": r, f"aspect_{side}": w / h}
+@dataclass
+class CountTable:
+    """The rows of `vote_counts` as columns, as of (`epoch`, `version`), with the prompts' language and category."""
+
+    epoch: int = -1
+    version: int = -1
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    models: dict[str, int] = field(default_factory=dict)  # model → the code its columns hold
+    prompts: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def refresh(self, session: Session, token: BoardToken) -> None:
+        """Catch up with `token`: the rows changed since the last read, or all of them after a rebuild."""
+        if token.epoch == self.epoch and token.version == self.version:
+            return
+        if token.epoch != self.epoch or not self.columns:
+            self.columns = _read(session, None, self.models)
+        else:
+            changed = _read(session, self.version, self.models)
+            merged = {k: np.concatenate([self.columns[k], changed[k]]) for k in _COLUMNS}
+            ids = merged["id"]
+            _, last = np.unique(ids[::-1], return_index=True)  # a changed row replaces its older copy
+            keep = np.sort(len(ids) - 1 - last)
+            self.columns = {k: v[keep] for k, v in merged.items()}
+        self.epoch, self.version = token.epoch, token.version
+        missing = {int(p) for p in self.columns["prompt_id"].tolist()} - set(self.prompts)
+        if missing:
+            wanted = ", ".join(str(p) for p in sorted(missing))
+            found = _fetch(session, f"SELECT id, language, category FROM prompts WHERE id IN ({wanted})")
+            self.prompts |= {int(i): (lang, cat) for i, lang, cat in found}
+
+    def battle_rows(self, *, simulated: bool, class_weights: np.ndarray) -> BattleRows:
+        """The counted board votes (human ones; simulated ones too if `simulated`) as aggregated rows: one per
+        key and choice with votes."""
+        c = self.columns
+        if not c or not len(c["id"]):
+            return BattleRows.from_columns([], [], [])
+        counts = np.stack([c["n_left"], c["n_right"], c["n_tie"], c["n_both_bad"]], axis=1).astype(np.int64)
+        if not simulated:
+            counts[c["simulated"] != 0] = 0
+        at, choice = np.nonzero(counts)  # one output row per key and choice with votes
+        left, right = c["left_model_id"][at], c["right_model_id"][at]
+        used = np.unique(np.concatenate([left, right]))
+        names = list(self.models)
+        models = sorted(names[code] for code in used.tolist())  # by name, as BattleRows orders them
+        remap = np.zeros(len(names), dtype=np.int64)
+        remap[[self.models[m] for m in models]] = np.arange(len(models))
+        a, b = remap[left], remap[right]
+        klass = c["weight_class"][at].astype(np.int64)
+        prompt = c["prompt_id"][at].astype(np.int64)
+        known = np.array(sorted(self.prompts), dtype=np.int64)
+        where = np.searchsorted(known, prompt)
+        language = np.array([self.prompts[p][0] for p in known.tolist()], dtype=object)[where]
+        category = np.array([self.prompts[p][1] for p in known.tolist()], dtype=object)[where]
+        extra = {
+            "prompt_id": prompt,
+            "language": language,
+            "category": category,
+            "simulated": c["simulated"][at] != 0,
+            "weight_class": klass,
+            # a vote's own weight is the matchmaker's design weight (arena.ratings.uncertainty calibrates by it)
+            "design_weight": c["weight"][at],
+            **_covariates(c, "left", "a", at),
+            **_covariates(c, "right", "b", at),
+        }
+        weights = c["weight"][at] * class_weights[klass]
+        return BattleRows(tuple(models), a, b, _WINNERS[choice], weights, extra, counts[at, choice])
 
 
-def read_board_rows(session: Session, *, simulated: bool, class_weights: np.ndarray) -> BattleRows:
-    """The counted board votes (human ones; simulated ones too if `simulated`) as aggregated rows."""
-    where = "n > 0" if simulated else "n > 0 AND NOT simulated"
-    rows = _fetch(session, f"SELECT {_COLUMNS} FROM vote_counts WHERE {where}")
-    if not rows:
-        return BattleRows.from_columns([], [], [])
-    (prompt, left, right, choice, weight, klass, sim, n, *shape) = zip(*rows, strict=True)
-    klass_arr = np.asarray(klass, dtype=np.int64)
-    weights = np.asarray(weight, dtype=np.float64) * class_weights[klass_arr]
-    base = BattleRows.from_columns(left, right, list(map(_WINNER.__getitem__, choice)), weights)
-    prompt_arr = np.asarray(prompt, dtype=np.int64)
-    language, category = _prompt_columns(session, prompt_arr)
-    extra = {
-        "prompt_id": prompt_arr,
-        "language": language,
-        "category": category,
-        "simulated": np.asarray(sim, dtype=bool),
-        "weight_class": klass_arr,
-        # a vote's own weight is the matchmaker's design weight (arena.ratings.uncertainty calibrates by it)
-        "design_weight": np.asarray(weight, dtype=np.float64),
-        **_covariates(shape[:4], "a"),
-        **_covariates(shape[4:], "b"),
-    }
-    return BattleRows(base.models, base.a, base.b, base.winner, base.weight, extra, np.asarray(n, dtype=np.int64))
-
-
-def _prompt_columns(session: Session, prompt_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(language, category) object arrays for `prompt_ids`, from one read of the prompts that have counts."""
-    found = _fetch(
-        session, "SELECT id, language, category FROM prompts WHERE id IN (SELECT DISTINCT prompt_id FROM vote_counts)"
+def _covariates(c: dict[str, np.ndarray], side: str, suffix: str, at: np.ndarray) -> dict[str, np.ndarray]:
+    """One side's covariates from its clip shape (frames, width, height, fps); 0 (unknown) becomes NaN."""
+    f, w, h, r = (
+        np.where(c[f"{side}_{x}"][at] > 0, c[f"{side}_{x}"][at], np.nan) for x in ("frames", "width", "height", "fps")
     )
-    found.sort()
-    ids = np.array([p[0] for p in found], dtype=np.int64)
-    languages = np.array([p[1] for p in found], dtype=object)
-    categories = np.array([p[2] for p in found], dtype=object)
-    at = np.searchsorted(ids, prompt_ids)
-    return languages[at], categories[at]
+    return {f"duration_{suffix}": f / r, f"pixels_{suffix}": w * h, f"fps_{suffix}": r, f"aspect_{suffix}": w / h}
 
 
 def gold_records(session: Session) -> dict[str, GoldScore]:
@@ -124,6 +182,16 @@ def failed_sessions(session: Session) -> set[str]:
     """Sessions whose own gold record failed (their IP hash's record aside)."""
     query = select(Rater.key).where(Rater.kind == "session", Rater.weight_class > 0)
     return set(session.scalars(query))
+
+
+def rater_counts(session: Session) -> dict[str, int]:
+    """Sessions that voted, that answered gold checks, and that failed them (from the raters table)."""
+    sessions = select(func.count()).select_from(Rater).where(Rater.kind == "session")
+    return {
+        "sessions": int(session.scalar(sessions.where(Rater.votes > 0)) or 0),
+        "gold": int(session.scalar(sessions.where(Rater.gold_votes > 0)) or 0),
+        "failed": int(session.scalar(sessions.where(Rater.weight_class > 0)) or 0),
+    }
 
 
 def model_info(session: Session) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,8 @@ from adapters.base import MAX_SEED, VideoAdapter
 from adapters.config import ModelCatalog, load_models_file
 from adapters.errors import AdapterError, AdapterUnavailableError
 from adapters.registry import Registry
+from arena.services.admin import AdminService
+from arena.services.admin_auth import AdminAuth
 from arena.services.battles import BattleService, PairChooser
 from arena.services.clips import ClipSigner
 from arena.services.gate import Gate
@@ -123,6 +125,7 @@ class Arena:
     recovery: Recovery
     moderation: Moderation
     spares: SpareFiller
+    admin: AdminService
 
     @classmethod
     def create(
@@ -204,7 +207,18 @@ class Arena:
         votes = VoteService(factory, battles, settings.secret, settings.min_view_s, tallies)
         clips = ClipSigner(settings.secret)
         metric_board = MetricBoardService(factory, leaderboard, settings.metrics_encoder)
-        gate = Gate(SessionSigner(settings.secret), RateLimiter(settings), settings.secret)
+        limiter = RateLimiter(settings)
+        gate = Gate(SessionSigner(settings.secret), limiter, settings.secret)
+        admin = AdminService(
+            factory,
+            auth=AdminAuth(settings),
+            states=states,
+            queue=queue,
+            media=media,
+            tallies=tallies,
+            limiter=limiter,
+            recovery=recovery,
+        )
         return cls(
             settings,
             engine,
@@ -225,6 +239,7 @@ class Arena:
             recovery,
             moderation,
             SpareFiller(factory, media, generation.key, settings.serve_spares),
+            admin,
         )
 
     def start_workers(self) -> None:

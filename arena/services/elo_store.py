@@ -53,21 +53,13 @@ class EloState:
 
     def replay(self, facts: Iterable[Sequence[Any]], factors: Sequence[float], with_all: bool) -> None:
         """Move the ratings by `facts` in order: per vote its vote_counts key (`COUNT_KEY` order: simulated,
-        prompt, left model, right model, choice, weight, weight class, clip shapes) then language and category;
-        `factors` weighs each class; `with_all`: the "all" population too."""
+        prompt, left model, right model, weight, weight class, clip shapes) then its choice, language and
+        category; `factors` weighs each class; `with_all`: the "all" population too."""
         pairs_of: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
         r, n = self.ratings, self.votes
         for f in facts:
-            simulated, a, b, choice, weight, klass, language, category = (
-                f[0],
-                f[2],
-                f[3],
-                f[4],
-                f[5],
-                f[6],
-                f[-2],
-                f[-1],
-            )
+            simulated, a, b, weight, klass = f[0], f[2], f[3], f[4], f[5]
+            choice, language, category = f[-3], f[-2], f[-1]
             combo = (simulated, language, category, a, b)
             pairs = pairs_of.get(combo)
             if pairs is None:

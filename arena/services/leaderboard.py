@@ -1,10 +1,8 @@
 """The leaderboard from the counted votes, through the rating engine (arena.ratings): boards, decisions, raters.
 
-Only anonymous votes count, human ones unless a snapshot is taken with `simulated=True`. Gold-pair battles are
-quality checks: they score the raters (by session and by IP hash) and are kept off the board; a vote whose
-session or address failed them carries its weight class's factor under the gold policy (down-weighted or
-excluded). The board reads the vote counts (arena.services.board_rows), never one row per vote: its cost grows
-with the unique comparisons. Per-vote rows are read only by the audits (`rows()`, rater agreement).
+Only anonymous votes count, human ones unless a snapshot is taken with `simulated=True`; gold-pair battles score
+the raters (arena.services.tallies) and stay off the board. The board reads the vote counts
+(arena.services.board_rows), never one row per vote; only the audits (`rows()`, `raters()`) read votes.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.board_rows import BoardToken, board_token, model_info, read_board_rows
+from arena.services.board_rows import BoardToken, CountTable, board_token, model_info
 from arena.services.elo_store import read_elo
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
@@ -64,6 +62,7 @@ class VoteSnapshot:
         self.audit = audit
         self._lock = threading.RLock()  # one fit at a time: concurrent readers of a shared snapshot wait for it
         self._battle_rows: dict[tuple[str | None, str | None], BattleRows] = {}
+        self._pair_rows: dict[tuple[Any, ...], BattleRows] = {}
         self._fits: dict[tuple[Any, ...], tuple[BattleRows, Leaderboard]] = {}
         self._raters: dict[str, Any] | None = None
         self._views: dict[tuple[Any, ...], Any] = {}  # the last few verdict families and rating views asked for
@@ -74,9 +73,7 @@ class VoteSnapshot:
     def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
         """Per-vote board rows (anonymous, non-gold, weighted by their class), read from the database now: for
         audits (the board itself reads :meth:`battle_rows`)."""
-        if self.audit is None:
-            raise RuntimeError("this snapshot has no database behind it")
-        return self.audit.votes(language, category)
+        return self._audit().votes(language, category)
 
     def battle_rows(self, language: str | None = None, category: str | None = None) -> BattleRows:
         """The (filtered) counted board votes as the rating engine's aggregated rows, built once per filter."""
@@ -95,6 +92,19 @@ class VoteSnapshot:
                     rows = rows.subset(mask)
                 self._battle_rows[key] = rows
             return self._battle_rows[key]
+
+    def pair_rows(
+        self, language: str | None = None, category: str | None = None, keep: tuple[str, ...] = ()
+    ) -> BattleRows:
+        """:meth:`battle_rows` collapsed to one row per pair, outcome and weight (and the `keep` columns): the
+        same battles for fits, matrices and the matchmaker, in a few thousand rows whatever the votes."""
+        with self._lock:
+            key = (language, category, keep)
+            if key not in self._pair_rows:
+                rows = self.battle_rows(language, category)
+                design = ("design_weight",) if "design_weight" in rows.extra else ()  # the bootstrap reads it
+                self._pair_rows[key] = rows.collapse((*design, *keep))
+            return self._pair_rows[key]
 
     def fit(
         self,
@@ -120,8 +130,13 @@ class VoteSnapshot:
                 if pinned is None and self.settings.anchor_model in rows.models:
                     pinned = self.settings.anchor_model
                 elo = None if self.elo is None else self.elo.get((language or "", category or ""), {})
-                board = leaderboard(
-                    rows, bootstrap_rounds=rounds, seed=seed, anchor=pinned, elo=elo, min_votes=min_votes
+                board = leaderboard(  # fitted on the rows collapsed to pairs: the same board, fewer rows
+                    self.pair_rows(language, category),
+                    bootstrap_rounds=rounds,
+                    seed=seed,
+                    anchor=pinned,
+                    elo=elo,
+                    min_votes=min_votes,
                 )
                 self._fits[key] = (rows, board)
             return self._fits[key]
@@ -250,22 +265,17 @@ class VoteSnapshot:
 
     def position_bias(self) -> dict[str, Any]:
         """P(the left video wins) among decisive anonymous votes, with a 95 % Wilson interval."""
-        from arena.ratings.battles import MODEL_A, MODEL_B
-        from arena.ratings.raters import wilson_interval
+        from arena.services.rater_views import position_bias
 
-        rows = self.all_rows
-        left = int(rows.battles[rows.winner == MODEL_A].sum())
-        decisive = left + int(rows.battles[rows.winner == MODEL_B].sum())
-        p, low, high = (left / decisive, *wilson_interval(left, decisive)) if decisive else (0.5, 0.0, 1.0)
-        return {"p_left": round(p, 4), "ci": [round(low, 4), round(high, 4)], "decisive_votes": decisive}
+        return position_bias(self.all_rows)
 
     def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
         """Win-fraction and battle-count matrices (pandas DataFrames labelled by display name)."""
         from arena.ratings import battle_count_matrix, win_fraction_matrix
 
-        if not self.battle_rows(language, category).total:
+        rows = self.pair_rows(language, category)
+        if not rows.total:
             return {"win_fraction": None, "battle_count": None}
-        rows = self.battle_rows(language, category)
         names = {m: info["display_name"] for m, info in self.models().items()}
         wins = win_fraction_matrix(rows)
         counts = battle_count_matrix(rows, order=list(wins.index))
@@ -284,39 +294,32 @@ class VoteSnapshot:
             out[value] = self.board(**kwargs, seed=seed)["rows"]  # type: ignore[arg-type]
         return out
 
+    def rater_summary(self) -> dict[str, Any]:
+        """The raters in one line, from the counts and the raters table (see arena.services.rater_views)."""
+        from arena.services.rater_views import rater_summary
+
+        return rater_summary(self.all_rows, self._audit())
+
     def raters(self) -> dict[str, Any]:
-        """Per session: votes, agreement with the consensus, and gold-pair accuracy."""
-        from arena.ratings import BattleRows, session_agreement
+        """Per session: votes, agreement with the consensus, and gold-pair accuracy (an audit: it reads the
+        votes per session; computed once per snapshot)."""
+        from arena.services.rater_views import rater_table
 
         with self._lock:
-            if self._raters is not None:
-                return self._raters
-            if self.audit is None:
-                raise RuntimeError("this snapshot has no database behind it")
-            gold, failed, records = self.audit.raters()
-            columns = {k: [r[k] for r in records] for k in ("session", "model_a", "model_b", "winner", "count")}
-            agreement = session_agreement(BattleRows.from_table(columns, keep=("session",))) if records else {}
-            sessions = sorted(set(agreement) | set(gold))
-            self._raters = {
-                s: {
-                    **agreement.get(s, {}),
-                    "gold_votes": gold[s].votes if s in gold else 0,
-                    "gold_accuracy": round(gold[s].accuracy, 4) if s in gold else None,
-                    "gold_failed": s in failed,
-                }
-                for s in sessions
-            }
+            if self._raters is None:
+                self._raters = rater_table(self._audit())
             return self._raters
+
+    def _audit(self) -> SnapshotAudit:
+        if self.audit is None:
+            raise RuntimeError("this snapshot has no database behind it")
+        return self.audit
 
 
 class LeaderboardService:
     """Reads the counted votes; every view comes from a :class:`VoteSnapshot` (take one to show several views).
-
-    The last snapshot of each population is kept as a cache (not state of record) and reused while it is younger
-    than `snapshot_max_age_s` *and* the tallies' version is unchanged (one single-row read decides): repeated
-    reads of the board (the public API, the UI's several events of one page) neither re-read the counts nor
-    refit, yet a vote is on the board as soon as it is stored. The matchmaker takes the same snapshot and may
-    accept one a few seconds old (`stale_ok_s`). Model details may lag by up to `snapshot_max_age_s`.
+    A snapshot is cached per population and reused while it is young and the tallies' version is unchanged (one
+    single-row read decides); a new one reads only the counts changed since. Model details may lag a little.
     """
 
     def __init__(
@@ -332,13 +335,13 @@ class LeaderboardService:
         self.tallies = tallies or Tallies(settings.gold_policy)
         self._lock = threading.Lock()
         self._cached: dict[bool, tuple[float, BoardToken, VoteSnapshot]] = {}  # simulated → (taken, token, it)
+        self._counts = CountTable()  # the counts as last read: a refresh reads only the rows changed since
 
     def snapshot(
         self, max_age_s: float | None = None, *, simulated: bool = False, stale_ok_s: float = 0.0
     ) -> VoteSnapshot:
-        """The counted votes and models as of now (human votes; with `simulated`, simulated ones too): the cached
-        snapshot when it is younger than `max_age_s` (default: the service's) and no vote arrived since, or
-        younger than `stale_ok_s` whatever arrived; else a fresh read (`max_age_s=0` forces one)."""
+        """The counted votes and models now (with `simulated`, simulated votes too): the cached snapshot when it is
+        younger than `max_age_s` (default: the service's) and unchanged, or younger than `stale_ok_s`."""
         from arena.ratings.raters import class_weights
 
         max_age = self.snapshot_max_age_s if max_age_s is None else max_age_s
@@ -354,11 +357,10 @@ class LeaderboardService:
                     return cached[2]
             with transaction(self.factory) as session:
                 token = board_token(session)
-                rows = read_board_rows(
-                    session, simulated=simulated, class_weights=class_weights(self.settings.gold_policy)
-                )
+                self._counts.refresh(session, token)
                 elo = read_elo(session, simulated)
                 models = model_info(session)
+            rows = self._counts.battle_rows(simulated=simulated, class_weights=class_weights(self.settings.gold_policy))
             audit = SnapshotAudit(self.factory, self.settings, simulated)
             snap = VoteSnapshot(rows, models, self.settings, elo=elo, simulated=simulated, audit=audit)
             self._cached[simulated] = (time.monotonic(), token, snap)
@@ -368,7 +370,6 @@ class LeaderboardService:
         with transaction(self.factory) as session:
             return model_info(session)
 
-    # One-view conveniences (the API, the CLI and the matchmaker need one view at a time).
     def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
         """Per-vote board rows (an audit read; see :meth:`VoteSnapshot.rows`)."""
         return self.snapshot().rows(language, category)

@@ -8,7 +8,9 @@ Storage is a ``limits`` URI: ``memory://`` counts within one app process; point 
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,11 +62,28 @@ def rules_from(settings: Settings) -> dict[Action, Rule]:
     }
 
 
+@dataclass(frozen=True)
+class LimitHit:
+    """One refused request (the admin's view): when, what, and the session or IP hash it was counted against."""
+
+    at: float
+    action: str
+    scope: str  # "session" | "ip"
+    key: str
+
+
 class RateLimiter:
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.rate_limits
         self.rules = rules_from(settings)  # parsed even when off, so a typo fails at start
         self._limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+        self._hits: deque[LimitHit] = deque(maxlen=1000)  # the latest refusals of this process
+        self._hit_lock = threading.Lock()
+
+    def hits(self) -> list[LimitHit]:
+        """The latest refusals of this process (up to 1000), newest first."""
+        with self._hit_lock:
+            return list(reversed(self._hits))
 
     def hit(self, action: Action, client: Client) -> None:
         """Count one ``action`` of ``client``, or refuse it (429 with the seconds until it is allowed again)."""
@@ -78,6 +97,8 @@ class RateLimiter:
             if not self._limiter.hit(item, action, scope, key):
                 reset = self._limiter.get_window_stats(item, action, scope, key).reset_time
                 wait = max(1, math.ceil(reset - time.time()))
+                with self._hit_lock:
+                    self._hits.append(LimitHit(time.time(), action, scope, key))
                 who = "this session" if scope == "session" else "this network address"
                 raise Refusal(
                     "rate_limited",

@@ -41,7 +41,7 @@ class MatchmakingChooser:
         # Every counted vote, simulated ones too: choosing the next pair is not a verdict, and an arena voted on
         # only by simulated voters (calibration, the demo crowd) would otherwise look unvoted and pair one model
         # forever. The human board, exports and decisions still read human votes only.
-        rows = self.leaderboard.snapshot(stale_ok_s=self.refresh_s, simulated=True).battle_rows()
+        rows = self.leaderboard.snapshot(stale_ok_s=self.refresh_s, simulated=True).pair_rows(keep=("category",))
         with self._lock:
             self._rows_at = (time.monotonic(), rows)
         return rows

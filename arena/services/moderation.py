@@ -51,15 +51,16 @@ class Moderation:
             raise ValueError(f"moderation block list {blocklist} not found")
         self._lock = threading.Lock()
         self._terms: tuple[str, ...] = ()
-        self._mtime: float | None = None
+        self._mtime: tuple[int, int] | None = None  # (mtime, size) of the list read last
 
     def terms(self) -> tuple[str, ...]:
         if self.blocklist is None:
             return ()
         try:
-            mtime = self.blocklist.stat().st_mtime
+            stat = self.blocklist.stat()
         except FileNotFoundError:
             return self._terms  # removed while running: keep the last list rather than let everything through
+        mtime = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if mtime != self._mtime:
                 lines = self.blocklist.read_text(encoding="utf-8").splitlines()

@@ -21,6 +21,7 @@ from arena.services.jobs import JobQueue
 from arena.services.live import LiveBattles, void_battle
 from arena.services.media import MediaStore
 from arena.services.processes import ProcessRegistry
+from arena.services.tally_check import check_tallies
 from arena.services.views import aware
 from db.models import Battle, BattleStatus, GenerationJob, JobStatus, Video, Vote, utcnow
 from db.session import transaction
@@ -187,6 +188,7 @@ class Recovery:
                         )
                     )
                 ),
+                "tallies": check_tallies(session),  # the board's counts against a recount from the votes
                 "missing_video_files": [
                     rel for rel in session.scalars(select(Video.file_path)) if not (self.media.root / rel).is_file()
                 ],

@@ -23,8 +23,7 @@ replays every vote with today's classes).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -34,53 +33,56 @@ from sqlalchemy import (
     and_,
     case,
     delete,
+    exists,
     func,
-    insert,
     literal,
     literal_column,
     or_,
     select,
     true,
-    tuple_,
     type_coerce,
     update,
 )
 from sqlalchemy.orm import Session, aliased
 
-from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, gold_credit, weight_class
+from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, weight_class
 from arena.services.elo_store import EloState, has_all, load_elo, save_elo, start_all
+from arena.services.rater_records import Voters, chunks, gold_answer, recount_records, write_records
 from db.bulk import bulk_upsert
 from db.models import (
     COUNT_KEY,
+    OUTCOME_COUNTS,
     PINNED,
     Battle,
     BattleMode,
     BattleStatus,
+    BoardExclusion,
     BoardState,
     EloRating,
+    ExclusionKind,
     Prompt,
     Rater,
     Video,
     Vote,
-    VoteChoice,
     VoteCount,
 )
 
 _LEFT, _RIGHT = aliased(Video), aliased(Video)
 _BY_SESSION, _BY_IP = aliased(Rater), aliased(Rater)
-_WINNER = {VoteChoice.left: "model_a", VoteChoice.right: "model_b", VoteChoice.tie: "tie", VoteChoice.both_bad: "tie"}
-_CHUNK = 500  # keys per IN (...) list
 
 
 def _on_board() -> ColumnElement[bool]:
     """Votes the board counts: anonymous, voted, not a gold check, not on a prompt the voter chose (a client that
-    pins one prompt maps its few clips by their reveals; see arena.services.pool)."""
-    return and_(
-        Battle.mode == BattleMode.anonymous,
-        Battle.status == BattleStatus.voted,
-        Battle.is_gold.is_(False),
-        Battle.source != PINNED,
+    pins one prompt maps its few clips by their reveals; see arena.services.pool), not from a session or IP hash
+    the admin excluded (their votes stay stored; see :meth:`Tallies.withdraw` and :meth:`Tallies.restore`)."""
+    excluded = exists().where(
+        or_(
+            and_(BoardExclusion.kind == ExclusionKind.session, BoardExclusion.value == Vote.session_id),
+            and_(BoardExclusion.kind == ExclusionKind.ip_hash, BoardExclusion.value == Vote.ip_hash),
+        )
     )
+    on = and_(Battle.mode == BattleMode.anonymous, Battle.status == BattleStatus.voted, Battle.is_gold.is_(False))
+    return and_(on, Battle.source != PINNED, ~excluded)
 
 
 def class_of_vote() -> ColumnElement[int]:
@@ -119,13 +121,21 @@ def count_keys() -> list[Any]:
         Battle.prompt_id.label("prompt_id"),
         Battle.left_model_id.label("left_model_id"),
         Battle.right_model_id.label("right_model_id"),
-        type_coerce(Vote.choice, String).label("choice"),  # the plain value: no enum object per row
         Vote.weight.label("weight"),
         class_of_vote().label("weight_class"),
         *shape,
     ]
     assert tuple(k.name for k in keys) == COUNT_KEY
     return keys
+
+
+def _choice() -> Any:
+    return type_coerce(Vote.choice, String).label("choice")  # the plain value: no enum object per row
+
+
+def outcome_sums(column: Any) -> list[Any]:
+    """SUM(1 per vote of each choice) over grouped `column`s, in `OUTCOME_COUNTS` order, labelled like the table."""
+    return [func.sum(case((column == choice, 1), else_=0)).label(name) for choice, name in OUTCOME_COUNTS.items()]
 
 
 def _insert(session: Session) -> Any:
@@ -142,44 +152,6 @@ def _insert(session: Session) -> Any:
     raise RuntimeError(f"tallies need SQLite or Postgres, not {name}")
 
 
-@dataclass
-class _Record:
-    votes: int = 0
-    gold_votes: int = 0
-    gold_credit: float = 0.0
-
-    def add(self, other: _Record) -> _Record:
-        return _Record(
-            self.votes + other.votes, self.gold_votes + other.gold_votes, self.gold_credit + other.gold_credit
-        )
-
-    @property
-    def weight_class(self) -> int:
-        return weight_class(self.gold_votes, self.gold_credit)
-
-
-@dataclass(frozen=True)
-class VoterFacts:
-    """What a vote adds to its voters' records: its session and IP hash, and its gold-pair credit if any."""
-
-    session_id: str
-    ip_hash: str | None
-    gold_credit: float | None = None  # None: not a gold check
-
-    @classmethod
-    def of(cls, session_id: str, ip_hash: str | None, choice: VoteChoice, gold_better: str | None) -> VoterFacts:
-        """`gold_better`: the gold answer ("left" / "right") when the vote is a gold check, else None."""
-        if gold_better is None:
-            return cls(session_id, ip_hash)
-        answer = "model_a" if gold_better == "left" else "model_b"
-        return cls(session_id, ip_hash, gold_credit(_WINNER[VoteChoice(choice)], answer))
-
-
-def gold_answer(mode: str, is_gold: bool, gold_better: str | None) -> str | None:
-    """The gold answer a battle checks its voter against (anonymous gold battles), else None."""
-    return gold_better if is_gold and gold_better and mode == BattleMode.anonymous else None
-
-
 class Tallies:
     """Writes and rebuilds the tallies (see the module docstring). `gold_policy` sets the weight each class
     carries into Elo at the time of the vote; the board applies the policy when it reads the counts."""
@@ -192,12 +164,12 @@ class Tallies:
         """Insert `vote` (of `battle`, already marked voted in this transaction) with every tally it moves."""
         version = self.lock(session)
         answer = gold_answer(battle.mode, battle.is_gold, battle.gold_better)
-        self._record(session, [VoterFacts.of(vote.session_id, vote.ip_hash, vote.choice, answer)], version)
+        self._record(session, Voters.one(vote.session_id, vote.ip_hash, vote.choice, answer), version)
         session.add(vote)
         session.flush()
         self._count_and_move(session, Vote.id == vote.id, version)
 
-    def store_batch(self, session: Session, voters: Sequence[VoterFacts], insert: Any) -> None:
+    def store_batch(self, session: Session, voters: Voters, insert: Any) -> None:
         """A batch of votes in one transaction: `insert()` writes their battles and votes (bulk), after the
         voters' records are updated and before the votes are counted (the batch's votes get ids above all)."""
         version = self.lock(session)
@@ -221,19 +193,20 @@ class Tallies:
         """Take votes off the counts before their battles leave the board (e.g. moderation voids them); their
         Elo moves stay (Elo is online). Call it in the transaction that changes the battles."""
         version = self.lock(session)
-        for chunk in _chunks(list(vote_ids)):
+        for chunk in chunks(list(vote_ids)):
             self._add_counts(session, Vote.id.in_(chunk), -1, version)
 
+    def restore(self, session: Session, vote_ids: Sequence[int]) -> None:
+        """Count votes again once what kept them off the board is lifted (an admin exclusion removed): the
+        reverse of :meth:`withdraw`, called after the change, in its transaction."""
+        version = self.lock(session)
+        for chunk in chunks(list(vote_ids)):
+            self._add_counts(session, Vote.id.in_(chunk), +1, version)
+
     # ---- the steps -----------------------------------------------------------------------------------------
-    def _record(self, session: Session, voters: Sequence[VoterFacts], version: int) -> None:
+    def _record(self, session: Session, voters: Voters, version: int) -> None:
         """Add the votes to their voters' records; a record whose class changes takes its past votes along."""
-        deltas: dict[tuple[str, str], _Record] = {}
-        for v in voters:
-            gold = v.gold_credit is not None
-            delta = _Record(1, int(gold), v.gold_credit or 0.0)
-            for kind, name in (("session", v.session_id), ("ip", v.ip_hash)):
-                if name is not None:
-                    deltas[(kind, name)] = deltas.get((kind, name), _Record()).add(delta)
+        deltas = voters.deltas()
         if not deltas:
             return
         rows = [
@@ -267,43 +240,52 @@ class Tallies:
         self, session: Session, which: ColumnElement[bool], version: int, *, rebuild: bool = False
     ) -> None:
         """Count the matching votes into vote_counts and move the stored Elo by them (in id order), from one
-        read of their facts: the count key columns, then language and category."""
-        query = vote_facts(*count_keys(), Prompt.language, Prompt.category).where(which).order_by(Vote.id)
+        read of their facts: the count key columns, then choice, language and category."""
+        query = vote_facts(*count_keys(), _choice(), Prompt.language, Prompt.category).where(which).order_by(Vote.id)
         cursor = session.connection().execute(query).cursor  # the driver's tuples: no row objects per vote
         factors, width = self.factors.tolist(), len(COUNT_KEY)
-        counts: Counter[tuple[Any, ...]] = Counter()
+        counts: Counter[tuple[Any, ...]] = Counter()  # (key..., choice) → votes
         if rebuild:  # every vote, streamed, into emptied tables
             with_all = session.scalar(select(Vote.id).where(Vote.simulated.is_(True)).limit(1)) is not None
             state = EloState()
             while chunk := cursor.fetchmany(50_000):
-                counts.update(row[:width] for row in chunk)
+                counts.update(row[: width + 1] for row in chunk)
                 state.replay(chunk, factors, with_all)
         else:
             facts = cursor.fetchall()
-            counts.update(row[:width] for row in facts)
+            counts.update(row[: width + 1] for row in facts)
             with_all = has_all(session)
             if not with_all and any(f[0] for f in facts):
                 start_all(session)
                 with_all = True
             state = load_elo(session, {m for f in facts for m in (f[2], f[3])})
             state.replay(facts, factors, with_all)
-        keys = list(counts)
-        columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*keys, strict=True), strict=True)) if keys else {}
-        columns |= {"n": list(counts.values()), "version": [version] * len(keys)}
-        bulk_upsert(session, VoteCount.__tablename__, COUNT_KEY, columns, add=("n",))
+        by_key: dict[tuple[Any, ...], list[int]] = {}
+        slot = {choice: k for k, choice in enumerate(OUTCOME_COUNTS)}
+        for (*key, choice), n in counts.items():
+            by_key.setdefault(tuple(key), [0, 0, 0, 0])[slot[choice]] += n
+        if by_key:
+            columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*by_key, strict=True), strict=True))
+            columns |= dict(zip(OUTCOME_COUNTS.values(), zip(*by_key.values(), strict=True), strict=True))
+            columns["version"] = [version] * len(by_key)
+            bulk_upsert(session, VoteCount.__tablename__, COUNT_KEY, columns, add=tuple(OUTCOME_COUNTS.values()))
         save_elo(session, state, _insert(session))
 
     @staticmethod
     def _add_counts(session: Session, which: ColumnElement[bool], sign: int, version: int) -> None:
-        """vote_counts[key] += sign × (votes matching `which`, by key), in one INSERT … SELECT … ON CONFLICT."""
-        facts = vote_facts(*count_keys()).where(which).subquery()
+        """vote_counts[key] += sign × (votes matching `which`, by key and choice), in one INSERT … SELECT …
+        ON CONFLICT."""
+        facts = vote_facts(*count_keys(), _choice()).where(which).subquery()
         keys = [facts.c[k] for k in COUNT_KEY]
-        grouped = select(*keys, func.count() * sign, literal(int(version))).where(true()).group_by(*keys)
-        insert = _insert(session)(VoteCount).from_select([*COUNT_KEY, "n", "version"], grouped)
+        sums = [(total * sign).label(total.name) for total in outcome_sums(facts.c.choice)]
+        stamp: Any = literal(int(version))  # bound: one compiled statement for every version
+        grouped = select(*keys, *sums, stamp).where(true()).group_by(*keys)
+        names = list(OUTCOME_COUNTS.values())
+        insert = _insert(session)(VoteCount).from_select([*COUNT_KEY, *names, "version"], grouped)
+        added = {n: getattr(VoteCount, n) + getattr(insert.excluded, n) for n in names}
         session.execute(
             insert.on_conflict_do_update(
-                index_elements=list(COUNT_KEY),
-                set_={"n": VoteCount.n + insert.excluded.n, "version": insert.excluded.version},
+                index_elements=list(COUNT_KEY), set_={**added, "version": insert.excluded.version}
             )
         )
 
@@ -313,7 +295,7 @@ class Tallies:
         version = self.lock(session, rebuild=True)
         for table in (VoteCount, Rater, EloRating):
             session.execute(delete(table))
-        _write_records(session, recount_records(session))
+        write_records(session, recount_records(session))
         self._count_and_move(session, true(), version, rebuild=True)
 
     def ensure_fresh(self, session: Session) -> bool:
@@ -324,55 +306,7 @@ class Tallies:
         return True
 
 
-def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _voters_of(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool]:
     sessions = [k for kind, k in keys if kind == "session"]
     ips = [k for kind, k in keys if kind == "ip"]
     return or_(Vote.session_id.in_(sessions), Vote.ip_hash.in_(ips))
-
-
-def read_records(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], _Record]:
-    out = {}
-    for chunk in _chunks(keys):
-        query = select(Rater.kind, Rater.key, Rater.votes, Rater.gold_votes, Rater.gold_credit).where(
-            tuple_(Rater.kind, Rater.key).in_(chunk)
-        )
-        for kind, key, votes, gold, credit in session.execute(query):
-            out[(kind, key)] = _Record(votes, gold, credit)
-    return out
-
-
-def _write_records(session: Session, records: dict[tuple[str, str], _Record]) -> None:
-    """Insert voter records (into an emptied table: a rebuild)."""
-    rows = [
-        {"kind": kind, "key": key, "votes": r.votes, "gold_votes": r.gold_votes, "gold_credit": r.gold_credit}
-        | {"weight_class": r.weight_class}
-        for (kind, key), r in records.items()
-    ]
-    if rows:
-        session.connection().execute(insert(Rater), rows)
-
-
-def recount_records(session: Session) -> dict[tuple[str, str], _Record]:
-    """Every voter's record recounted from the votes (sessions and IP hashes)."""
-    gold = and_(Battle.is_gold.is_(True), Battle.gold_better.is_not(None), Battle.mode == BattleMode.anonymous)
-    credit = case(
-        (Vote.choice == Battle.gold_better, 1.0),
-        (Vote.choice.in_([VoteChoice.tie, VoteChoice.both_bad]), 0.5),
-        else_=0.0,
-    )
-    out: dict[tuple[str, str], _Record] = {}
-    for kind, column in (("session", Vote.session_id), ("ip", Vote.ip_hash)):
-        query = (
-            select(column, func.count(), func.sum(case((gold, 1), else_=0)), func.sum(case((gold, credit), else_=0.0)))
-            .join(Battle, Battle.id == Vote.battle_id)
-            .where(column.is_not(None))
-            .group_by(column)
-        )
-        for key, votes, gold_votes, gold_credit_sum in session.execute(query):
-            out[(kind, key)] = _Record(int(votes), int(gold_votes or 0), float(gold_credit_sum or 0.0))
-    return out

@@ -17,10 +17,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.tallies import Tallies, VoterFacts, gold_answer
+from arena.services.rater_records import Voters, gold_answer, gold_credit_of
+from arena.services.tallies import Tallies
 from db.bulk import bulk_insert, timestamps, widen_cache
 from db.models import Battle, BattleMode, Model, Prompt, Vote
 from db.session import transaction
@@ -52,8 +54,8 @@ def iter_rows(path: str | Path, size: int = BATCH) -> Iterator[list[tuple[int, d
 
 def _parse(path: Path, n: int, line: str) -> dict[str, Any]:
     try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
+        row = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
         raise ValueError(f"{path}: line {n}: not JSON ({exc.msg})") from None
     if not isinstance(row, dict):
         raise ValueError(f"{path}: line {n}: not a JSON object")
@@ -150,7 +152,7 @@ def _columns(
     rows: list[dict[str, Any]],
     prompts: dict[tuple[str, str, str], int],
     stats: dict[str, int],
-) -> tuple[dict[str, Any], dict[str, Any], list[VoterFacts]]:
+) -> tuple[dict[str, Any], dict[str, Any], Voters]:
     """The battles' and votes' columns (driver-ready values) and each vote's facts for the voter records.
 
     Imported battles have no clips, so nothing is ever served under their tokens: the tokens are derived from
@@ -195,11 +197,10 @@ def _columns(
         "simulated": [bool(row.get("simulated")) for row in rows],
         "created_at": when,
     }
-    voters = [
-        VoterFacts.of(s, ip, c, gold_answer(m, g, gb))
-        for s, ip, c, m, g, gb in zip(sessions, ips, choices, modes, gold, gold_better, strict=True)
-    ]
-    return battles, votes, voters
+    credits: list[float | None] = [None] * len(rows)
+    for at in (k for k, g in enumerate(gold) if g):  # gold checks are few: only they are looked at one by one
+        credits[at] = gold_credit_of(choices[at], gold_answer(modes[at], True, gold_better[at]))
+    return battles, votes, Voters(sessions, ips, credits)
 
 
 def _aspects(value: Any) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.services.board_rows import failed_sessions, gold_records
+from arena.services.board_rows import failed_sessions, gold_records, rater_counts
 from arena.services.tallies import class_of_vote, vote_facts
 from arena.services.views import aware
 from arena.settings import Settings
@@ -156,6 +156,10 @@ class SnapshotAudit:
                 and (language is None or v["language"] == language)
                 and (category is None or v["category"] == category)
             ]
+
+    def rater_counts(self) -> dict[str, int]:
+        with transaction(self.factory) as session:
+            return rater_counts(session)
 
     def raters(self) -> tuple[dict[str, GoldScore], set[str], list[dict[str, Any]]]:
         """(gold record per session, sessions failing their own record, board votes per session and pair)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from arena.ratings.board import interval_text
 from arena.services.leaderboard import VoteSnapshot
 from arena.services.verdicts import VerdictRow, Verdicts
 from arena.ui.i18n import text
@@ -105,23 +106,17 @@ def bias_view(snap: VoteSnapshot, lang: str) -> str:
 
 def raters_view(snap: VoteSnapshot, lang: str) -> str:
     """One line on the raters: agreement with the consensus (vote-weighted) and gold-pair failures."""
-    raters = snap.raters()
-    voted = [r for r in raters.values() if r.get("votes")]
-    if not voted:
+    summary = snap.rater_summary()
+    if not summary["decisive"]:
         return ""
-    total = sum(r["votes"] for r in voted)
-    agree = sum(r["agreement"] * r["votes"] for r in voted) / total
-    expected = sum(r["expected"] * r["votes"] for r in voted) / total
-    gold = [r for r in raters.values() if r["gold_votes"]]
-    failed = sum(1 for r in gold if r["gold_failed"])
     return text(
         "raters_summary",
         lang,
-        n=len(voted),
-        agree=f"{100 * agree:.0f}",
-        expected=f"{100 * expected:.0f}",
-        failed=failed,
-        gold=len(gold),
+        n=summary["sessions"],
+        agree=f"{100 * summary['agreement']:.0f}",
+        expected=f"{100 * summary['expected']:.0f}",
+        failed=summary["failed"],
+        gold=summary["gold"],
     )
 
 
@@ -136,18 +131,6 @@ def style_table(style: dict[str, Any], lang: str) -> tuple[str, pd.DataFrame]:
         [r["model"], f"{r['rating']:.0f}", f"{r['style_controlled']:.0f}", f"{r['shift']:+.0f}"] for r in style["rows"]
     ]
     return text("style_md", lang, effects=effects, battles=style["battles"]), pd.DataFrame(rows, columns=headers)
-
-
-def interval_text(ci: list[float | None], insufficient: bool) -> str:
-    """A board interval for people: "lo – hi", "≥ lo" / "≤ hi" for an open end, "insufficient" with none."""
-    low, high = ci
-    if insufficient or (low is None and high is None):
-        return "insufficient"
-    if high is None:
-        return f"≥ {low:.0f}"
-    if low is None:
-        return f"≤ {high:.0f}"
-    return f"{low:.0f} – {high:.0f}"
 
 
 def group_boards(snap: VoteSnapshot, field: str, lang: str) -> pd.DataFrame:

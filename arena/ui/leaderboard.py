@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from arena.ratings.board import interval_text
 from arena.services.container import Arena
 from arena.services.losses import losing_prompts
 from arena.ui.common import LANGUAGE_CHOICES
@@ -20,7 +21,6 @@ from arena.ui.i18n import request_language, t, text
 from arena.ui.insights import (
     bias_view,
     group_boards,
-    interval_text,
     losses_view,
     promise_note,
     raters_view,
@@ -138,6 +138,7 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
             [("Category / 类别", "by_category"), ("Language / 语言", "by_language")],
             value="by_category",
             label=t("board_by"),
+            elem_id="arena-board-by",
         )
         boards = gr.Dataframe(interactive=False, wrap=True)
 

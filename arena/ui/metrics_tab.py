@@ -11,6 +11,7 @@ import pandas as pd
 from arena.services.container import Arena
 from arena.services.metric_board import ScoredVideo
 from arena.ui.i18n import request_language, t, text
+from metrics.encoders import ENCODERS
 from metrics.vbench import VBenchView
 
 
@@ -75,6 +76,9 @@ def metrics_views(arena: Arena, category: str | None, lang: str) -> dict[str, An
         note = text("no_scores", lang)
     else:
         note = "" if arena.metric_board.calibrated() else f"⚠ {text('uncalibrated', lang)}"
+        spec = ENCODERS.get(arena.metric_board.encoder)
+        if spec is not None and spec.scope:
+            note = f"{note}\n\n⚠ {text('shapes_world_only', lang, encoder=arena.metric_board.encoder)}".strip()
     vbench, vbench_note = vbench_table(arena.metric_board.vbench(category=cat, board=board), lang)
     agreement = agreement_table(arena, lang, board.videos)
     return {"note": note, "scores": scores, "vbench": vbench, "vbench_note": vbench_note, "agreement": agreement}

@@ -11,6 +11,10 @@ reproducible from its seed (one thread; the same machine type gives the same wei
 time it used. At the end the weights are saved in fp16 (safetensors) with the vocabulary and the config,
 reloaded, and measured on held-out attribute combinations (:mod:`metrics.training.shapes_eval`); the
 figures are written to ``figures.json`` beside the weights.
+
+The shipped weights come from ``--probe --eval-scenes 100`` (the command is recorded in ``figures.json``). The
+probe's held-out checks leave the model in training mode, so after the first check the locked image tower's
+batch-norm statistics follow the stage-2 batches: a run without ``--probe`` gives other weights.
 """
 
 from __future__ import annotations
@@ -115,6 +119,7 @@ def train(
     size: int = 64,
     log_every: int = 200,
     probe: Any = None,
+    vocab_samples: int = 20_000,
 ) -> tuple[Any, list[str]]:
     """Train from scratch in two stages; returns (model, vocabulary). Deterministic for a seed on one thread.
 
@@ -130,7 +135,7 @@ def train(
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    vocab = build_vocab(seed)
+    vocab = build_vocab(seed, vocab_samples)
     arch = tiny_architecture(len(vocab), CONTEXT)
     model = build_model(arch).to(memory_format=torch.channels_last)
     head = shapes_aux.heads(arch.config["embed_dim"])
@@ -150,7 +155,7 @@ def train(
         loss.backward()
         opt.step()
         if (step + 1) % log_every == 0 or step == image_steps - 1:
-            _log("image", step + 1, image_steps, loss.item(), started)
+            _log("image", step + 1, image_steps, loss.item(), started, probe.heads(model, head) if probe else "")
 
     model.visual.eval()
     for p in visual:

@@ -13,6 +13,7 @@ CLIPSIM (mean cosine over the frames metrics.formulas.clipsim_indices picks: eve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -124,6 +125,29 @@ class Probe:
                     for language in LANGUAGES:
                         self.pairs.append((i, attribute, *_caption_pair(scene, other, language, seed + i)))
 
+    def heads(self, model: Any, head: Any) -> str:
+        """Accuracy of the attribute heads on the single-group held-out clips (stage 1: no text yet)."""
+        import torch
+
+        from metrics.training import shapes_aux
+        from metrics.training.shapes_clip import _pixels
+
+        model.eval()
+        with torch.inference_mode():
+            images = model.encode_image(_pixels(self.frames), normalize=True)
+            truth = shapes_aux.targets(self.held)
+            out = []
+            for name in ("shape", "colour", "count", "motion", "speed"):
+                target = truth[f"single_{name}"]
+                keep = target >= 0
+                guess = head[f"single_{name}"](images * 8.0).argmax(dim=1)
+                out.append(f"{name[:5]} {float((guess[keep] == target[keep]).float().mean()):.2f}")
+            for name in ("background", "camera", "relation"):
+                guess = head[name](images * 8.0).argmax(dim=1)
+                out.append(f"{name[:5]} {float((guess == truth[name]).float().mean()):.2f}")
+        model.train()
+        return "heads: " + " ".join(out)
+
     def __call__(self, model: Any, tokenizer: Any) -> str:
         import torch
 
@@ -139,3 +163,30 @@ class Probe:
         ok = (images[idx] * true).sum(1) > (images[idx] * wrong).sum(1)
         names = np.array([p[1] for p in self.pairs])
         return " ".join(f"{a[:5]} {ok[names == a].mean():.2f}" for a in ATTRIBUTES if (names == a).any())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m metrics.training.shapes_eval [--weights DIR] [--scenes N] [--write]``: measure the held-out
+    figures of a trained shapes-world CLIP (default: the shipped one); ``--write`` stores them in its
+    ``figures.json`` (keeping the training record)."""
+    import argparse
+    import json
+
+    from metrics.encoders import get_spec
+    from metrics.shapes_clip import FIGURES_FILE, WEIGHTS_DIR, load
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--weights", type=Path, default=WEIGHTS_DIR)
+    parser.add_argument("--scenes", type=int, default=200)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+    figures = evaluate(load(get_spec("shapes-clip"), args.weights, "cpu"), scenes=args.scenes)
+    path = args.weights / FIGURES_FILE
+    if args.write:
+        old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        path.write_text(json.dumps(figures | {"training": old.get("training")}, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

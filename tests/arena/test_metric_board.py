@@ -9,7 +9,7 @@ from arena.services.container import Arena
 from db.models import Battle, MetricScore, Prompt, Video
 from db.session import transaction
 
-ENC = "tiny-random"
+ENC = "shapes-clip"  # the configured (default) encoder
 
 
 @pytest.mark.slow
@@ -17,7 +17,7 @@ def test_scores_fill_the_board_and_agreement_follows_the_votes(arena: Arena) -> 
     assert arena.metric_board.summary() == []
     scored = arena.score_pool()
     assert scored == arena.pool_size() and arena.score_pool() == 0  # resumable: nothing left the second time
-    assert arena.metric_board.calibrated() is False  # the offline tiny encoder is labelled uncalibrated
+    assert arena.metric_board.calibrated() is True  # the default encoder: the shapes-world CLIP (trained here)
     summary = arena.metric_board.summary()
     metrics = {r["metric"] for r in summary}
     assert {"clipsim", "clip_temp", "temporal_flicker", "motion_amount"} <= metrics
@@ -46,6 +46,7 @@ class FakeScorer:
 
     calibrated = False
     encoder_id = "fake"
+    scope_note = None
 
     def result_keys(self) -> list[tuple[str, str, str | None]]:
         return [("temporal_flicker", "9", None)]

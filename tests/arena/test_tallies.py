@@ -176,5 +176,48 @@ def test_live_votes_gold_failures_and_new_sessions_on_a_failed_address(arena: Ar
     assert sorted(np.repeat(classes, rows.battles).tolist()) == [0.25] * 5 + [1.0]
     raters = arena.leaderboard.raters()
     assert raters["bad"]["gold_failed"] and raters["bad"]["gold_votes"] == 3
+    summary = arena.leaderboard.snapshot().rater_summary()  # the page's line, without reading votes per session
+    voted = [r for r in raters.values() if r.get("votes")]
+    total = sum(r["votes"] for r in voted)
+    assert summary["decisive"] == total
+    assert summary["agreement"] == pytest.approx(sum(r["agreement"] * r["votes"] for r in voted) / total)
+    assert summary["expected"] == pytest.approx(sum(r["expected"] * r["votes"] for r in voted) / total)
+    assert (summary["failed"], summary["gold"], summary["sessions"]) == (1, 1, 3)
     with transaction(arena.factory) as session:
         assert check_tallies(session) == []
+
+
+def test_a_refresh_reads_only_the_changed_counts_and_equals_a_full_read(
+    arena: Arena, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import arena.services.board_rows as board_rows
+    from arena.ratings.raters import class_weights
+
+    reads: list[int | None] = []
+    real = board_rows._read
+    monkeypatch.setattr(board_rows, "_read", lambda s, since, models: reads.append(since) or real(s, since, models))
+    arena.battles.gold_pairs, arena.battles.gold_rate = (("alpha-7b", "beta-v2"),), 0.0
+    for k in range(6):
+        view = arena.battles.start(f"s{k % 2}")
+        arena.votes.vote(view.id, f"s{k % 2}", "left", ip="192.0.2.1")
+    arena.leaderboard.snapshot(max_age_s=0)
+    arena.battles.gold_rate = 1.0
+    for _ in range(3):  # s0 fails three gold checks: its votes (and its address's) change class
+        view = arena.battles.start("s0")
+        with transaction(arena.factory) as session:
+            worse = "left" if session.get_one(Battle, view.id).left_model_id == "beta-v2" else "right"
+        arena.votes.vote(view.id, "s0", worse, ip="192.0.2.1")
+    arena.battles.gold_rate = 0.0
+    view = arena.battles.start("s1")
+    arena.votes.vote(view.id, "s1", "tie", ip="192.0.2.2")
+    refreshed = arena.leaderboard.snapshot(max_age_s=0).battle_rows()
+    assert reads[0] is None and all(since is not None for since in reads[1:])  # one full read, then changes only
+    full = board_rows.CountTable()
+    with transaction(arena.factory) as session:
+        full.refresh(session, board_rows.board_token(session))
+    fresh = full.battle_rows(simulated=False, class_weights=class_weights("downweight"))
+    order = np.lexsort((refreshed.winner, refreshed.b, refreshed.a, refreshed.extra["prompt_id"], refreshed.weight))
+    again = np.lexsort((fresh.winner, fresh.b, fresh.a, fresh.extra["prompt_id"], fresh.weight))
+    for name in ("a", "b", "winner", "weight", "count"):
+        assert np.array_equal(getattr(refreshed, name)[order], getattr(fresh, name)[again])
+    assert sorted(refreshed.weight.tolist()) == sorted(fresh.weight.tolist()) and 1 in refreshed.extra["weight_class"]

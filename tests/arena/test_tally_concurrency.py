@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -155,3 +156,62 @@ def test_a_voter_killed_mid_vote_leaves_counts_equal_to_a_recount(arena_factory:
     assert_recount(restarted)
     cast(restarted, "after", 5)
     assert_recount(restarted)
+
+
+def many_votes(n: int, seed: int = 0) -> list[dict[str, object]]:
+    """`n` export rows over the test arena's models and prompts (vectorised: quick to make)."""
+    from tests.arena.test_tallies import MODELS, PROMPTS, WINNERS
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 3, n)
+    b = (a + rng.integers(1, 3, n)) % 3
+    w, p, s = rng.integers(0, 4, n).tolist(), rng.integers(0, len(PROMPTS), n).tolist(), rng.integers(0, 500, n)
+    return [
+        {
+            "battle_id": f"v{seed}-{k}",
+            "model_a": MODELS[x],
+            "model_b": MODELS[y],
+            "winner": WINNERS[w[k]],
+            "prompt_key": PROMPTS[p[k]][0],
+            "language": PROMPTS[p[k]][1],
+            "suite": "test",
+            "session_id": f"s{s[k]}",
+        }
+        for k, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True))
+    ]
+
+
+@pytest.mark.slow
+def test_cli_ratings_from_200k_votes_takes_about_as_long_as_from_20k(
+    arena_factory: Callable[..., Arena], tmp_path: Path
+) -> None:
+    from tests.arena.test_tallies import write
+
+    arena = arena_factory()
+    rows = many_votes(200_000)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env |= {"ARENA_DATABASE_URL": arena.settings.database_url, "ARENA_BOOTSTRAP_ROUNDS": "1000"}
+
+    def cli_seconds() -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", "from arena.cli import main; main()", "ratings", "--json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stderr
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    from arena.services.vote_import import import_votes
+
+    import_votes(arena.factory, write(rows[:20_000], tmp_path / "a.jsonl"))
+    small = cli_seconds()
+    import_votes(arena.factory, write(rows[20_000:], tmp_path / "b.jsonl"))
+    assert votes_in(arena) == 200_000
+    large = cli_seconds()
+    assert large < 1.5 * small, (small, large)  # per-vote reading took 5× longer at 200k than at 20k

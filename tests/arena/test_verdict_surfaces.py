@@ -1,5 +1,6 @@
-"""The page, the JSON API and the CLI give the same verdicts for the same votes; the verdict routes refuse bad
-input in the documented format; the losing-prompts view shows named clips only when the arena allows it."""
+"""The page, the JSON API and the CLI give the same verdicts for the same votes; the page's filters hold in its
+verdicts and losing prompts; the verdict routes refuse bad input in the documented format; the losing-prompts
+view shows named clips only when the arena allows it."""
 
 from __future__ import annotations
 
@@ -90,7 +91,13 @@ def test_page_api_and_cli_agree(played: Arena, server: ThreadedServer, tmp_path:
     path.write_text("\n".join(json.dumps(r, default=str) for r in played.leaderboard.rows()), encoding="utf-8")
     res = CliRunner().invoke(
         build_app(),
-        ["ratings", "--battles", str(path), "--json", "--bootstrap", "0", "--in-house", "alpha-7b", "--by", "category"],
+        [
+            *("ratings", "--battles", str(path), "--json", "--bootstrap", "0", "--in-house", "alpha-7b"),
+            "--by",
+            "category",
+            "--min-votes",
+            str(played.settings.min_votes),
+        ],
     )
     assert res.exit_code == 0, res.output
     from_file = json.loads(res.output)["versus"]
@@ -103,8 +110,73 @@ def test_page_api_and_cli_agree(played: Arena, server: ThreadedServer, tmp_path:
             assert decided is not None and 1 <= decided <= 60
 
 
-def test_verdict_routes_losing_prompts_and_bad_input(played: Arena, server: ThreadedServer) -> None:
+def _records(rows: list[dict], model: str) -> dict[str, tuple[int, int, int]]:
+    """The model's wins, losses and ties against each rival, counted from per-vote rows."""
+    out: dict[str, list[int]] = {}
+    for r in rows:
+        if model not in (r["model_a"], r["model_b"]):
+            continue
+        mine = "model_a" if r["model_a"] == model else "model_b"
+        rival = r["model_b"] if mine == "model_a" else r["model_a"]
+        tally = out.setdefault(rival, [0, 0, 0])
+        tally[0 if r["winner"] == mine else 2 if r["winner"].startswith("tie") else 1] += 1
+    return {k: (w, lo, t) for k, (w, lo, t) in out.items()}
+
+
+def _check_filters(played: Arena, http: httpx.Client, language: str, category: str) -> None:
+    """With a filter set, the page's verdict table and the API's count only the filtered votes (records checked
+    against the per-vote audit read), and the losing prompts come from the filtered prompts only."""
+    from arena.ui.leaderboard import leaderboard_views
+
+    lang_f, cat_f = (None if language == "any" else language), (None if category == "all" else category)
+    expected = _records(played.leaderboard.rows(lang_f, cat_f), "alpha-7b")
+    assert expected, "the filter keeps some of alpha-7b's battles"
+    params = {k: v for k, v in (("language", lang_f), ("category", cat_f)) if v}
+    api = http.get("/api/versus", params=params).json()
+    lost = http.get("/api/versus/prompts", params=params | {"limit": "50"}).json()["prompts"]
+    assert api["filters"] == {"language": lang_f, "category": cat_f}
+    got = {r["b"]: (r["wins"], r["losses"], r["ties"]) for r in api["rows"] if not r["group"]}
+    assert {k: v for k, v in got.items() if any(v)} == expected
+    views = leaderboard_views(played, language, category, "none", "en")
+    names = api["names"]
+    page = {row[0]: row[3] for row in views["versus"].itertuples(index=False)}
+    assert page == {names[k]: "–".join(map(str, v)) for k, v in got.items()}
+    allowed = {str(p["id"]) for p in played.prompts(lang_f) if cat_f is None or p["category"] == cat_f}
+    assert {p["prompt_id"] for p in lost} <= allowed
+    if category == "colour":  # alpha-7b loses every colour battle: nothing "better" here, whatever the board says
+        assert lost and all(w == 0 for w, _, _ in expected.values())
+        assert all(r["decision"] in ("worse", "undecided") for r in api["rows"])
+
+
+def _check_per_prompt(played: Arena, http: httpx.Client, tmp_path: Path) -> None:
+    """Verdicts per prompt: the API's rows (with the prompt texts), the page's grouped table and the CLI on the
+    exported battles agree; each prompt's record is the direct battles on that prompt."""
+    from arena.ui.leaderboard import leaderboard_views
+
+    api = http.get("/api/versus", params={"by": "prompt"}).json()
+    per_prompt = [r for r in api["rows"] if r["group"]]
+    assert per_prompt and all(set(r["group"]) == {"prompt"} for r in per_prompt)
+    assert {r["group"]["prompt"] for r in per_prompt} <= set(api["prompts"])
+    rows = played.leaderboard.rows()
+    for r in per_prompt:
+        on_prompt = [v for v in rows if str(v["prompt_id"]) == r["group"]["prompt"]]
+        assert _records(on_prompt, "alpha-7b").get(r["b"], (0, 0, 0)) == (r["wins"], r["losses"], r["ties"])
+    views = leaderboard_views(played, "any", "all", "prompt", "en")
+    assert len(views["groups"]) == len(per_prompt) and views["group_plot"] is None
+    path = tmp_path / "battles.jsonl"
+    path.write_text("\n".join(json.dumps(r, default=str) for r in rows), encoding="utf-8")
+    args = ["ratings", "--battles", str(path), "--json", "--bootstrap", "0", "--in-house", "alpha-7b"]
+    res = CliRunner().invoke(build_app(), [*args, "--by", "prompt", "--min-votes", str(played.settings.min_votes)])
+    assert res.exit_code == 0, res.output
+    cli = {(e["rival"], tuple(e.get("group", {}).items())): e["decision"] for e in json.loads(res.output)["versus"]}
+    assert cli == {(r["b"], tuple(r["group"].items())): r["decision"] for r in api["rows"]}
+
+
+def test_verdict_routes_losing_prompts_and_bad_input(played: Arena, server: ThreadedServer, tmp_path: Path) -> None:
     with httpx.Client(base_url=server.url, timeout=60) as http:
+        _check_per_prompt(played, http, tmp_path)
+        for language, category in (("any", "colour"), ("any", "motion"), ("en", "all")):
+            _check_filters(played, http, language, category)
         out = http.get("/api/versus/prompts").json()
         assert out["in_house"] == "alpha-7b" and out["prompts"]
         worst = out["prompts"][0]

@@ -93,3 +93,36 @@ def test_upgrade_of_an_empty_database_needs_no_recount(tmp_path: Path) -> None:
     with transaction(make_session_factory(engine)) as session:
         assert not session.get_one(BoardState, 1).stale
     engine.dispose()
+
+
+def test_a_database_counted_in_the_old_layout_is_recounted_in_the_new_one(tmp_path: Path) -> None:
+    """A database that ran the first counts migration (one row per key and choice) and was counted by the code
+    of then: 0002_outcome_counts recreates the table in the new layout, keeps every vote and marks it stale."""
+    url = f"sqlite:///{tmp_path / 'counted.db'}"
+    upgrade(url, "0001")
+    fill_0001(url, 40)
+    upgrade(url, "0007_design_weight")
+    engine = make_engine(url)
+    with engine.begin() as db:  # what the old code left: fresh tallies, counts by choice
+        db.execute(text("UPDATE board_state SET stale = 0"))
+        shape = ", ".join(f"{s}_{x}" for s in ("left", "right") for x in ("frames", "width", "height", "fps"))
+        db.execute(
+            text(
+                "INSERT INTO vote_counts (simulated, prompt_id, left_model_id, right_model_id, choice, weight,"
+                f" weight_class, {shape}, n, version) VALUES (0, 1, 'm1', 'm2', 'left', 1.0, 0, {', '.join('0' * 8)},"
+                " 7, 1)"
+            )
+        )
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        assert session.scalar(select(func.count(Vote.id))) == 40
+        assert session.get_one(BoardState, 1).stale
+        assert session.scalar(text("SELECT count(*) FROM vote_counts")) == 0
+    board = LeaderboardService(factory, Settings(min_votes=0, bootstrap_rounds=0)).board()  # type: ignore[call-arg]
+    assert board["votes"] == 36  # the 40 votes less the 4 gold checks, counted from the votes
+    with transaction(factory) as session:
+        assert check_tallies(session) == []
+    engine.dispose()

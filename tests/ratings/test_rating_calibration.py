@@ -1,9 +1,10 @@
 """Calibration by simulation against a known truth: the promises the verdicts and intervals print.
 
-* Equal models, 10 rivals, verdicts per category × language looked at every 60 votes: false claims in at most
-  5 % of analyses.
+* Equal models, 10 rivals, verdicts per category × language looked at every 60 votes; two equal models looked at
+  every 5 votes: false claims in at most 5 % of analyses.
 * 95 % bootstrap intervals of the board (weighted rows, 1,000 rounds) cover the truth 93–97 % of the time.
 * A real gap is found, and the anytime intervals cover the truth at least 95 % of the time.
+* The votes-needed plan gives about the power it promises.
 """
 
 from __future__ import annotations
@@ -31,6 +32,28 @@ def test_equal_models_looked_at_often_give_few_false_claims() -> None:
             fam = compare_family(rows.subset(order < look), pairs, by=("category", "language"), rules=rules)
             assert fam.size <= 10 * 7  # 10 rivals × (overall + 3 categories × 2 languages)
             if any(c.decision.verdict in CLAIMS for c in fam.comparisons):
+                false += 1
+                break
+    assert false <= 0.05 * analyses, f"{false} of {analyses} analyses made a false claim"
+
+
+def test_two_equal_models_looked_at_every_5_votes_give_few_false_claims() -> None:
+    """The Bradley–Terry verdict itself (prompt effects, ties, the one-sided record of an early unbeaten run)
+    looked at after every 5 votes up to 600: a claim in at most 5 % of analyses (before issue 9: 40 % at every
+    5 votes to 1,000). Measured: 0 of these 40 analyses; 15 of 40 with the fixed-sample interval (anytime=False)."""
+    world = World(np.full(2, 1000.0), tie_rate=0.2, prompt_sd=40.0)
+    rules = DecisionRules(min_votes=5)
+    analyses, votes = 40, 600
+    false = 0
+    for seed in range(analyses):
+        rows = world.battles(votes, np.random.default_rng(50_000 + seed))
+        order = np.arange(votes)
+        for look in range(5, votes + 1, 5):
+            sub = rows.subset(order < look)
+            if (
+                sub.n_models == 2
+                and compare_family(sub, [("m00", "m01")], rules=rules).comparisons[0].decision.verdict in CLAIMS
+            ):
                 false += 1
                 break
     assert false <= 0.05 * analyses, f"{false} of {analyses} analyses made a false claim"
@@ -76,3 +99,22 @@ def test_a_real_gap_is_found_and_anytime_intervals_cover() -> None:
             wrong += c.decision.verdict is Verdict.WORSE
     assert found >= 0.8 * 30, found
     assert wrong == 0 and covered / total >= 0.95
+
+
+def test_the_votes_needed_plan_reaches_its_power() -> None:
+    """'About N more votes for 80 % power against a 50-point gap': with a true 50-point gap, an undecided pair at
+    200 votes, and a fresh arena of 200 + N votes, the verdict is 'better' in about 80 % of cases (measured: 0.855
+    of 173; the plan is slightly conservative). Never "0 votes needed" while undecided."""
+    world = World(np.array([1050.0, 1000.0]), tie_rate=0.2, prompt_sd=20.0)
+    rules = DecisionRules(min_votes=5)
+    found = []
+    for seed in range(200):
+        rng = np.random.default_rng(70_000 + seed)
+        now = compare_family(world.battles(200, rng), [("m00", "m01")], rules=rules).comparisons[0]
+        if now.decision.verdict is not Verdict.UNDECIDED:
+            continue
+        assert now.votes_needed is not None and now.votes_needed > 0
+        later = compare_family(world.battles(200 + now.votes_needed, rng), [("m00", "m01")], rules=rules)
+        found.append(later.comparisons[0].decision.verdict is Verdict.BETTER)
+    assert len(found) >= 150
+    assert 0.75 <= np.mean(found) <= 0.92, np.mean(found)

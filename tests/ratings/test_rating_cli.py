@@ -99,12 +99,13 @@ def test_in_house_verdicts_with_decided_at_in_file_order(tmp_path) -> None:
     better, level = versus["b"], versus["c"]
     assert better["decision"] == "better" and better["votes_needed"] == 0 and better["interval"][0] > 0
     assert 0.95 <= better["level"] < 1 and level["decision"] in ("undecided", "equivalent")
+    assert level["decision"] == "equivalent" or level["votes_needed"] > 0  # never "0 needed" while undecided
     n = better["decided_at"]
     rows = BattleRows.from_jsonl(path)
 
     def verdict_after(m: int) -> str:
         fam = compare_family(
-            rows.subset(np.arange(len(rows)) < m), [("a", "b"), ("a", "c")], rules=DecisionRules(min_votes=0)
+            rows.subset(np.arange(len(rows)) < m), [("a", "b"), ("a", "c")], rules=DecisionRules(min_votes=5)
         )
         return fam.comparisons[0].decision.verdict.value
 

@@ -81,7 +81,9 @@ def test_battle_in_a_real_browser(live_app: LiveApp, tmp_path: Path) -> None:
                     page.get_by_role("tab").nth(TABS.index(tab)).click()
                     page.wait_for_timeout(1500)
                 if tab == "leaderboard":
-                    page.get_by_text("Language / ").click()  # boards by language
+                    by_language = page.locator("#arena-board-by").get_by_role("radio", name="Language / 语言")
+                    by_language.click()  # boards by language (the verdicts' breakdown has a radio of that name too)
+                    assert by_language.is_checked()
                     page.wait_for_timeout(1500)
                 for path in dirs:
                     page.screenshot(path=path / f"{tab}.png", full_page=True)
@@ -97,3 +99,20 @@ def test_battle_in_a_real_browser(live_app: LiveApp, tmp_path: Path) -> None:
     assert sorted(f.name for f in dirs[0].iterdir()) == sorted(
         [f"{t}.png" for t in TABS] + ["battle_before_vote.png", "battle_zh.png"]
     )
+
+
+def test_a_typed_prompt_shows_the_queue_progress_then_both_videos(live_app: LiveApp) -> None:
+    sync_playwright, chromium = _browser_or_skip()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True)
+        try:
+            page = browser.new_page(locale="en-US")
+            page.goto(live_app.url, wait_until="domcontentloaded")
+            page.get_by_label("…or type your own prompt (generated live)").fill("a green star spins slowly")
+            page.get_by_role("button", name="New battle").click()
+            page.locator(".arena-progress progress").wait_for(state="attached", timeout=30_000)  # at once
+            page.locator(".arena-pair video").nth(1).wait_for(timeout=60_000)  # then both, polled by the timer
+            assert page.locator(".arena-pair video").count() == 2
+            assert page.locator(".arena-progress").count() == 0
+        finally:
+            browser.close()

@@ -13,6 +13,7 @@ from db.models import Battle, Prompt
 from db.session import transaction
 from tests.ui.conftest import LiveApp
 from tests.ui.helpers import (
+    MEDIA_URL,
     client,
     enabled_demo_names,
     html_with,
@@ -145,7 +146,10 @@ def test_no_choice_value_is_also_a_translation_key() -> None:
 def test_typed_prompt_is_generated_live_and_both_videos_arrive_together(live_app: LiveApp) -> None:
     c = client(live_app.url)
     typed = "三个紫色的星星快速向上飞"
-    urls = start_battle(c, typed=typed)
+    first = c.predict("any", None, typed, api_name="/start_battle")  # answered at once: the queue's progress
+    progress = html_with(first, "arena-progress")
+    assert "<progress" in progress and "media/" not in progress
+    urls = MEDIA_URL.findall(html_with(until_ready(c, first), "arena-pair"))
     assert len(urls) == 2
     for url in urls:
         assert httpx.get(f"{live_app.url}/{url}", timeout=10).status_code == 200

@@ -43,7 +43,7 @@ def test_metrics_tab_shows_scores_and_agreement(live_app: LiveApp) -> None:
     c = client(live_app.url)
     live_app.arena.score_pool()
     note, scores, vbench, vbench_note, agreement = c.predict("all", api_name="/metrics")
-    assert "uncalibrated" in str(note)
+    assert "calibrated for the shapes world only" in str(note) and "uncalibrated" not in str(note)  # shapes-clip
     # VBench view: background consistency computed (tiny CLIP: marked not VBench's model), DINO / RAFT missing
     assert "background_consistency" in vbench["headers"] and "subject_consistency" in vbench["headers"]
     assert all("†" in row[vbench["headers"].index("background_consistency")] for row in table_rows(vbench))

@@ -1,0 +1,46 @@
+"""The raters and the screen side, from a snapshot's counted rows and its audit reads (arena.services.vote_rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from arena.ratings import BattleRows, session_agreement
+from arena.ratings.battles import MODEL_A, MODEL_B
+from arena.ratings.raters import overall_agreement, wilson_interval
+from arena.services.vote_rows import SnapshotAudit
+
+
+def position_bias(rows: BattleRows) -> dict[str, Any]:
+    """P(the left video wins) among the decisive votes of `rows`, with a 95 % Wilson interval."""
+    left = int(rows.battles[rows.winner == MODEL_A].sum())
+    decisive = left + int(rows.battles[rows.winner == MODEL_B].sum())
+    p, low, high = (left / decisive, *wilson_interval(left, decisive)) if decisive else (0.5, 0.0, 1.0)
+    return {"p_left": round(p, 4), "ci": [round(low, 4), round(high, 4)], "decisive_votes": decisive}
+
+
+def rater_summary(rows: BattleRows, audit: SnapshotAudit) -> dict[str, Any]:
+    """The raters in one line, with no per-vote read: sessions that voted, gold-checked and failed ones (the
+    raters table), and the agreement of the decisive votes with the consensus beside what ideal voters would
+    reach (the counted rows, every vote weighing one: the vote-weighted mean of :func:`rater_table`'s)."""
+    agreement, expected, decisive = (
+        overall_agreement(rows.with_weights(np.ones(len(rows)))) if len(rows) else (0.0, 0.0, 0)
+    )
+    return {**audit.rater_counts(), "agreement": agreement, "expected": expected, "decisive": decisive}
+
+
+def rater_table(audit: SnapshotAudit) -> dict[str, Any]:
+    """Per session: votes, agreement with the consensus, and gold-pair accuracy (reads votes per session)."""
+    gold, failed, records = audit.raters()
+    columns = {k: [r[k] for r in records] for k in ("session", "model_a", "model_b", "winner", "count")}
+    agreement = session_agreement(BattleRows.from_table(columns, keep=("session",))) if records else {}
+    return {
+        s: {
+            **agreement.get(s, {}),
+            "gold_votes": gold[s].votes if s in gold else 0,
+            "gold_accuracy": round(gold[s].accuracy, 4) if s in gold else None,
+            "gold_failed": s in failed,
+        }
+        for s in sorted(set(agreement) | set(gold))
+    }
