@@ -11,7 +11,8 @@ Printed, each as a share of simulated analyses (with its binomial standard error
 3. power: the in-house model 60 points above one of 10 otherwise equal rivals, 3,000 votes, looked at every
    100 votes: the share that declares it better, and the median votes when first declared;
 4. coverage of the board's 95 % intervals: weighted rows (30 % down-weighted to 0.25), old bootstrap vs new; and
-   with prompt effects (sd 60 points, 30 prompts), battle bootstrap vs prompt-cluster bootstrap.
+   with prompt effects (sd 60 points, 30 prompts), battle bootstrap vs prompt-cluster bootstrap, against the
+   ratings of prompts in general (`World.target`).
 
     python benchmarks/decision_errors.py [--analyses 200]
 """
@@ -149,8 +150,8 @@ def coverage(analyses: int) -> None:
     truth = np.array([900.0, 960.0, 1000.0, 1040.0, 1100.0])
     centred = truth - truth.mean() + 1000.0
 
-    def covered(board: Leaderboard) -> list[bool]:
-        t = centred[[int(m[1:]) for m in board.models]]
+    def covered(board: Leaderboard, target: np.ndarray = centred) -> list[bool]:
+        t = target[[int(m[1:]) for m in board.models]]
         return [e.ci_low <= x <= e.ci_high for e, x in zip(board.entries, t, strict=True)]
 
     old: list[bool] = []
@@ -159,6 +160,7 @@ def coverage(analyses: int) -> None:
     cluster: list[bool] = []
     weighted = World(truth, tie_rate=0.1)
     clustered = World(truth, tie_rate=0.1, prompts=30, prompt_sd=60.0)
+    general = clustered.target()  # prompts in general: the effects compress the scale a little
     for seed in range(analyses):
         rng = np.random.default_rng(30_000 + seed)
         rows = weighted.battles(600, rng)
@@ -168,8 +170,8 @@ def coverage(analyses: int) -> None:
         old += list((low <= t) & (t <= high))
         new += covered(leaderboard(rows, seed=rng))
         rows = clustered.battles(1500, rng)
-        battle += covered(leaderboard(rows, seed=rng))
-        cluster += covered(leaderboard(rows, seed=rng, cluster="prompt_id"))
+        battle += covered(leaderboard(rows, seed=rng), general)
+        cluster += covered(leaderboard(rows, seed=rng, cluster="prompt_id"), general)
     print("4. coverage of the board's 95 % intervals (5 models)")
     print(f"   weighted rows            old {share(old)}   new {share(new)}")
     print(f"   prompt effects           battle bootstrap {share(battle)}   prompt-cluster bootstrap {share(cluster)}")

@@ -1,12 +1,20 @@
 """Votes under load: N concurrent simulated voters through the JSON API of a real app process on 127.0.0.1.
 
-Run by hand: `.venv/bin/python benchmarks/load_votes.py [--voters 200] [--seconds 60] [--postgres]`.
-Each voter takes a signed session, then starts a battle and votes, again and again (5 % vote twice, 2 % vote on
-someone else's battle: both must be refused). Afterwards the database is read: every acknowledged vote must be
-stored exactly once with its choice and nothing refused stored. Prints votes/s and p50/p99 of the vote requests
-(and of the battle starts). `--postgres` runs two app processes on one throwaway Postgres, voters split between
-them. `--kill-after S` kills the app with -9 after S seconds, restarts it and checks again. Rate limits are off and
-the open-battle cap per address raised: every voter comes from 127.0.0.1. Nothing here asserts a time.
+Run by hand: `.venv/bin/python benchmarks/load_votes.py [--voters 200] [--seconds 30] [--postgres] [--kill-after S]`.
+
+Two runs, each checked afterwards against the database (every acknowledged vote stored exactly once with its
+choice, nothing refused stored):
+
+- mixed: each voter takes a signed session, then starts a battle and votes, again and again (5 % vote twice, 2 %
+  vote on someone else's battle: both must be refused) for `--seconds`;
+- votes: each voter starts `--per-voter` battles first (not timed), then all vote at once: votes/s and p50/p99 of
+  the vote requests alone (a battle start re-encodes both served copies, so in the mixed run it sets the pace).
+
+Also the app's CPU seconds per vote, which do not depend on what else the machine runs. `--postgres`: two app
+processes on one throwaway Postgres, voters split between them. `--kill-after S` kills the app with -9 S seconds
+into the mixed run, restarts it and checks again. Clips are `--size` (default 64x64x8: the vote path does not
+depend on it). Rate limits are off and the open-battle cap per address raised (every voter is 127.0.0.1).
+Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -17,25 +25,63 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.load import AppProcess, LoadResult, load_env, merge, prefill, run_voters, verify  # noqa: E402
+from tests.support.load import (  # noqa: E402
+    AppProcess,
+    LoadResult,
+    load_env,
+    merge,
+    prefill,
+    run_split,
+    run_voters,
+    verify,
+)
 
 GOALS = "goals: 0 lost, 0 duplicated, vote p99 < 250 ms, >= 300 votes/s (SQLite)"
 
 
+def in_parallel(apps: list[AppProcess], run: Callable[[AppProcess, int], LoadResult]) -> LoadResult:
+    results: list[LoadResult] = []
+    threads = [threading.Thread(target=lambda a=a, i=i: results.append(run(a, i))) for i, a in enumerate(apps)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return merge(results, parallel=True)
+
+
+def report(name: str, result: LoadResult, database_url: str, cpu_s: float | None, *earlier: LoadResult) -> None:
+    """Print a run's figures, and check the database against it and the ``earlier`` runs on the same database."""
+    check = verify(database_url, merge([*earlier, result], parallel=False))
+    print(f"[{name}] {result.summary()}")
+    if cpu_s is not None and result.acked:
+        per_vote = 1000 * cpu_s / len(result.acked)
+        busy_core = 1000 / per_vote
+        print(f"[{name}] app CPU {cpu_s:.1f} s = {per_vote:.1f} ms per vote (one busy core: ~{busy_core:.0f} votes/s)")
+    print(
+        f"[{name}] stored {check.stored}; lost {len(check.lost)}, duplicated {len(check.duplicated)}, changed "
+        f"{len(check.changed)}, refused but stored {len(check.refused_but_stored)}, unexplained "
+        f"{len(check.unexplained)} -> {'OK' if check.ok else 'FAILED'}"
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--voters", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the mixed run")
+    parser.add_argument("--per-voter", type=int, default=3, help="battles each voter votes on in the votes run")
     parser.add_argument("--prompts", type=int, default=12, help="suite prompts in the pre-generated pool")
+    parser.add_argument("--size", default="64x64x8", help="clips: WIDTHxHEIGHTxFRAMES")
     parser.add_argument("--postgres", action="store_true", help="two app processes on one throwaway Postgres")
-    parser.add_argument("--kill-after", type=float, default=None, help="kill -9 the app after this many seconds")
+    parser.add_argument("--kill-after", type=float, default=None, help="kill -9 the app this long into the mixed run")
     args = parser.parse_args()
+    width, height, frames = args.size.split("x")
     root = Path(tempfile.mkdtemp(prefix="arena-load-"))
     with ExitStack() as stack:
         url = None
@@ -43,48 +89,41 @@ def main() -> None:
             from tests.support.postgres import throwaway_postgres
 
             url = stack.enter_context(throwaway_postgres())
-        env = load_env(root, url)
+        env = load_env(
+            root, url, ARENA_DEFAULT_WIDTH=width, ARENA_DEFAULT_HEIGHT=height, ARENA_DEFAULT_NUM_FRAMES=frames
+        )
+        database = env["ARENA_DATABASE_URL"]
         pool = prefill(env, args.prompts)
-        print(f"pool: {pool} videos; database: {'postgres' if url else 'sqlite'}; {os.cpu_count()} CPUs")
+        print(f"pool: {pool} videos of {args.size}; database: {'postgres' if url else 'sqlite'}; {os.cpu_count()} CPUs")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         apps = [AppProcess(env, log=root / f"app{i}.log").start() for i in range(2 if args.postgres else 1)]
         for app in apps:
             stack.callback(app.stop)
+        share = args.voters // len(apps)
+
+        cpu = sum(a.cpu_s() for a in apps)
         if args.kill_after is not None:
             threading.Timer(args.kill_after, apps[0].kill).start()
-        cpu_before = sum(app.cpu_s() for app in apps)
-        results: list[LoadResult] = []
-        threads = [
-            threading.Thread(
-                target=lambda a=app, i=i: results.append(
-                    run_voters(a.url, args.voters // len(apps), args.seconds, i * 10_000)
-                )
-            )
-            for i, app in enumerate(apps)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        result = merge(results, parallel=True)
-        cpu = sum(app.cpu_s() for app in apps) - cpu_before if args.kill_after is None else None
-        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        mixed = in_parallel(apps, lambda a, i: run_voters(a.url, share, args.seconds, i * 10_000))
         if args.kill_after is not None:
             apps[0].start()
-            time.sleep(3)  # the restart sweeps at once; give the timer one round too
-        check = verify(env["ARENA_DATABASE_URL"], result)
-        print(result.summary())
-        if cpu is not None and result.acked:
-            per_vote = 1000 * cpu / len(result.acked)
-            print(
-                f"app CPU: {cpu:.1f} s = {per_vote:.1f} ms per acknowledged vote with its battle start and session "
-                f"(the machine's load aside: one fully used core would serve ~{1000 / per_vote:.0f} votes/s)"
-            )
-        print(
-            f"stored {check.stored}; lost {len(check.lost)}, duplicated {len(check.duplicated)}, "
-            f"changed {len(check.changed)}, refused but stored {len(check.refused_but_stored)}, "
-            f"unexplained {len(check.unexplained)} -> {'OK' if check.ok else 'FAILED'}"
-        )
+            time.sleep(3)  # the restart sweeps at once; give the timer a round too
+            report("mixed, killed and restarted", mixed, database, None)
+            print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            return
+        report("mixed", mixed, database, sum(a.cpu_s() for a in apps) - cpu)
+
+        marks: dict[str, float] = {}
+        lock = threading.Lock()
+
+        def mark(name: str) -> None:  # CPU of the voting phase only: from the first start to the last end
+            with lock:
+                now = sum(a.cpu_s() for a in apps)
+                marks[name] = now if name == "voted" else marks.get(name, now)
+
+        votes = in_parallel(apps, lambda a, i: run_split(a.url, share, args.per_voter, i * 10_000, mark))
+        report("votes", votes, database, marks["voted"] - marks["voting"], mixed)
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(GOALS)
 
 

@@ -31,6 +31,21 @@ class World:
     def models(self) -> list[str]:
         return [f"m{i:02d}" for i in range(len(self.ratings))]
 
+    def target(self) -> np.ndarray:
+        """The ratings a uniform design estimates here (centred on 1000): the Bradley–Terry fit to every pair's
+        expected score over the prompt effects and random voters, pairs weighted equally. Both compress the scale
+        (with neither it is the centred ratings), so intervals for "prompts in general" are checked against this."""
+        from arena.ratings.bt import NAT, fit_strengths
+
+        k = len(self.ratings)
+        pi, pj = np.triu_indices(k, 1)
+        x, w = np.polynomial.hermite_e.hermegauss(40)  # a prompt's effect on the gap: N(0, 2 prompt_sd²)
+        gap = (self.ratings[pi] - self.ratings[pj])[:, None] + np.sqrt(2.0) * self.prompt_sd * x[None, :]
+        p = (w / w.sum() / (1.0 + 10.0 ** (-gap / 400.0))).sum(axis=1)  # ties keep the mean score at p
+        score = self.noise * 0.5 + (1.0 - self.noise) * p
+        theta = fit_strengths(score, np.ones(len(pi)), pi, pj, k, prior=0.0)[0] / NAT
+        return theta - theta.mean() + 1000.0
+
     def battles(self, n: int, rng: np.random.Generator) -> BattleRows:
         k = len(self.ratings)
         a = rng.integers(0, k, n)

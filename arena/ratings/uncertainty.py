@@ -92,7 +92,9 @@ def design(rows: BattleRows, cluster: str | None = None) -> Design:
             _, codes[codes >= 0] = np.unique(codes[codes >= 0], return_inverse=True)
     base = None
     if "design_weight" in rows.extra:
-        dw = np.array([1.0 if v is None else float(v) for v in rows.extra["design_weight"][live].tolist()])
+        raw = rows.extra["design_weight"][live]
+        known = raw.dtype.kind == "f"  # a float column: taken as it is; else None (no design weight) counts as 1
+        dw = raw.astype(np.float64) if known else np.array([1.0 if v is None else v for v in raw], float)
         if not np.allclose(dw, 1.0):
             base = rows.weight[live] / np.where(dw > 0, dw, 1.0)
     return Design(u, live, np.searchsorted(ukey, key), codes, base)

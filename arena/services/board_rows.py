@@ -18,11 +18,11 @@ not with the votes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -79,11 +79,12 @@ def _read(session: Session, since: int | None, models: dict[str, int]) -> dict[s
     of `models` (new models are added to it).
 
     The database hands each column over as one JSON array (SQLite's json_group_array, Postgres' json_agg: all
-    arrays of one aggregate follow the same row order), parsed in C: no Python object per row."""
-    aggregate = "json_group_array" if session.get_bind().dialect.name == "sqlite" else "json_agg"
+    arrays of one aggregate follow the same row order) as text, parsed by orjson: no driver work per row."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    aggregate = "json_group_array({})" if sqlite else "CAST(json_agg({}) AS TEXT)"
     where = "" if since is None else f" WHERE version > {int(since)}"
-    (found,) = _fetch(session, f"SELECT {', '.join(f'{aggregate}({c})' for c in _COLUMNS)} FROM vote_counts{where}")
-    values = [[] if v is None else json.loads(v) if isinstance(v, str) else v for v in found]
+    (found,) = _fetch(session, f"SELECT {', '.join(aggregate.format(c) for c in _COLUMNS)} FROM vote_counts{where}")
+    values = [[] if v is None else orjson.loads(v) for v in found]
     out = {}
     for name, column in zip(_COLUMNS[:2], values[:2], strict=True):
         for model in set(column) - set(models):

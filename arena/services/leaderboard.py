@@ -73,7 +73,7 @@ class VoteSnapshot:
     def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
         """Per-vote board rows (anonymous, non-gold, weighted by their class), read from the database now: for
         audits (the board itself reads :meth:`battle_rows`)."""
-        return self._audit().votes(language, category)
+        return self.audited().votes(language, category)
 
     def battle_rows(self, language: str | None = None, category: str | None = None) -> BattleRows:
         """The (filtered) counted board votes as the rating engine's aggregated rows, built once per filter."""
@@ -298,7 +298,7 @@ class VoteSnapshot:
         """The raters in one line, from the counts and the raters table (see arena.services.rater_views)."""
         from arena.services.rater_views import rater_summary
 
-        return rater_summary(self.all_rows, self._audit())
+        return rater_summary(self.all_rows, self.audited())
 
     def raters(self) -> dict[str, Any]:
         """Per session: votes, agreement with the consensus, and gold-pair accuracy (an audit: it reads the
@@ -307,10 +307,11 @@ class VoteSnapshot:
 
         with self._lock:
             if self._raters is None:
-                self._raters = rater_table(self._audit())
+                self._raters = rater_table(self.audited())
             return self._raters
 
-    def _audit(self) -> SnapshotAudit:
+    def audited(self) -> SnapshotAudit:
+        """The per-vote reads behind this snapshot (audits: they read the database now)."""
         if self.audit is None:
             raise RuntimeError("this snapshot has no database behind it")
         return self.audit

@@ -212,7 +212,7 @@ class MetricBoardService:
         values = self.values(videos)
         direction = _direction()
         snap = self.leaderboard.snapshot()
-        votes = [v for v in snap.rows() if v["choice"] in ("left", "right")]
+        pairs = snap.audited().video_pairs()  # decisive votes grouped by the clips shown (no row per vote)
         board = {r["model_id"]: r["rating"] for r in snap.board(min_votes=0, bootstrap_rounds=0)["rows"]}
         names = {m: info["display_name"] for m, info in snap.models().items()}
         means: dict[str, dict[str, float]] = defaultdict(dict)
@@ -221,16 +221,15 @@ class MetricBoardService:
         out = []
         for metric in sorted({m for scores in values.values() for m in scores}):
             higher = direction.get(metric)
-            agree = pairs = 0
+            agree = compared = 0
             if higher is not None:
-                for vote in votes:
-                    left = values.get(vote["left_video_id"], {}).get(metric)
-                    right = values.get(vote["right_video_id"], {}).get(metric)
+                for left_id, right_id, choice, n in pairs:
+                    left = values.get(left_id, {}).get(metric)
+                    right = values.get(right_id, {}).get(metric)
                     if left is None or right is None or left == right:
                         continue
-                    prefers_left = (left > right) == higher
-                    pairs += 1
-                    agree += prefers_left == (vote["choice"] == "left")
+                    compared += n
+                    agree += n * (((left > right) == higher) == (choice == "left"))
             common = sorted(set(means[metric]) & set(board))
             rho = p_value = None
             if len(common) >= 3:
@@ -243,8 +242,8 @@ class MetricBoardService:
                 {
                     "metric": metric,
                     "higher_is_better": higher,
-                    "pairs": pairs,
-                    "pair_accuracy": round(agree / pairs, 4) if pairs else None,
+                    "pairs": compared,
+                    "pair_accuracy": round(agree / compared, 4) if compared else None,
                     "spearman_rho": rho,
                     "spearman_p": p_value,
                     "models": len(common),

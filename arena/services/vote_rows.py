@@ -16,7 +16,7 @@ from arena.services.board_rows import failed_sessions, gold_records, rater_count
 from arena.services.tallies import class_of_vote, vote_facts
 from arena.services.views import aware
 from arena.settings import Settings
-from db.models import Battle, BattleMode, BattleStatus, Prompt, Vote, VoteChoice
+from db.models import PINNED, Battle, BattleMode, BattleStatus, Prompt, Vote, VoteChoice
 from db.session import transaction
 
 if TYPE_CHECKING:
@@ -137,6 +137,17 @@ def session_records(session: Session, *, include_simulated: bool = False) -> lis
     ]
 
 
+def video_pairs(session: Session, *, include_simulated: bool = False) -> list[tuple[int, int, str, int]]:
+    """Decisive board votes per (left video, right video, choice) with their number: what a metric's agreement
+    with the voters needs, grouped by the database (its cost grows with the pairs of clips shown, not votes)."""
+    columns = (Battle.left_video_id, Battle.right_video_id, Vote.choice)
+    decisive = Vote.choice.in_([VoteChoice.left, VoteChoice.right])
+    query = vote_facts(*columns, func.count()).where(decisive, Battle.left_video_id.is_not(None)).group_by(*columns)
+    if not include_simulated:
+        query = query.where(Vote.simulated.is_(False))
+    return [(int(a), int(b), c.value, int(n)) for a, b, c, n in session.execute(query)]
+
+
 class SnapshotAudit:
     """Per-vote reads behind a snapshot (audits only; each call reads the database now, not at the snapshot)."""
 
@@ -152,9 +163,14 @@ class SnapshotAudit:
                 {**v, "weight": v["weight"] * float(factors[v["weight_class"]])}
                 for v in voted_battles(session, include_simulated=self.simulated)
                 if not v["is_gold"]
+                and v["source"] != PINNED
                 and (language is None or v["language"] == language)
                 and (category is None or v["category"] == category)
             ]
+
+    def video_pairs(self) -> list[tuple[int, int, str, int]]:
+        with transaction(self.factory) as session:
+            return video_pairs(session, include_simulated=self.simulated)
 
     def rater_counts(self) -> dict[str, int]:
         with transaction(self.factory) as session:

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,6 +286,53 @@ def run_voters(
                 )
             )
             result.seconds = time.monotonic() - start
+
+    asyncio.run(main())
+    return result
+
+
+def run_split(
+    base: str, voters: int, per_voter: int, seed: int = 0, on_phase: Callable[[str], None] | None = None
+) -> LoadResult:
+    """The vote path alone: ``voters`` sessions each start ``per_voter`` battles (not timed), then all vote on all
+    of them at once; ``seconds`` and the rate are of the voting phase only (battle starts re-encode clips and would
+    otherwise set the pace). ``on_phase`` is told "voting" and "voted" around the voting phase."""
+    result = LoadResult()
+    rng = random.Random(seed)
+    phase = on_phase or (lambda _name: None)
+
+    async def start_all(http: httpx.AsyncClient, token: str) -> list[tuple[str, str]]:
+        headers = {"x-arena-session": token, **NO_COOKIES}
+        started = []
+        for _ in range(per_voter):
+            t0 = time.perf_counter()
+            try:
+                answer = await http.post("/api/battles", json={}, headers=headers)
+            except httpx.HTTPError as exc:  # (a battle never started: nothing to vote on, nothing to check)
+                result.errors[f"start: {type(exc).__name__}"] += 1
+                continue
+            result.start_ms.append((time.perf_counter() - t0) * 1000)
+            if answer.status_code == 200 and answer.json().get("status") == "shown":
+                started.append((answer.json()["id"], token))
+            else:
+                result.start_refusals[str(answer.status_code)] += 1
+        return started
+
+    async def vote_all(http: httpx.AsyncClient, battles: list[tuple[str, str]]) -> None:
+        for battle_id, token in battles:
+            headers = {"x-arena-session": token, **NO_COOKIES}
+            await _vote(http, headers, battle_id, rng.choice(CHOICES), result, expect_ok=True)
+
+    async def main() -> None:
+        limits = httpx.Limits(max_connections=voters, max_keepalive_connections=voters)
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
+            tokens = [t for t in await asyncio.gather(*(_session(http, result) for _ in range(voters))) if t]
+            battles = await asyncio.gather(*(start_all(http, token) for token in tokens))
+            phase("voting")
+            start = time.monotonic()
+            await asyncio.gather(*(vote_all(http, mine) for mine in battles))
+            result.seconds = time.monotonic() - start
+            phase("voted")
 
     asyncio.run(main())
     return result

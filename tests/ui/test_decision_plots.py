@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from arena.services.verdicts import VerdictRow, Verdicts
-from arena.ui.decision_plots import COLOURS, heatmap_figure, rating_forest, versus_forest
+from arena.ui.decision_plots import COLOURS, group_bars, heatmap_figure, rating_forest, versus_forest
 
 
 def test_cells_with_no_battles_are_null_not_mid_scale() -> None:
@@ -52,3 +52,23 @@ def test_forest_plots_draw_open_ends_and_colour_verdicts() -> None:
         "undecided": COLOURS["undecided"],
     }
     assert {t.y[0] for t in fig.data} == {"Rival One", "Rival Two"}
+
+
+def test_group_bars_draw_each_groups_gap_coloured_by_verdict() -> None:
+    def row(b: str, group: dict[str, str], decision: str, est: float | None, lo, hi) -> VerdictRow:
+        return VerdictRow("ih", b, group, decision, est, [lo, hi], 0.99, 0.01, 0.02, 3, 1, 0, 10, 0, False, "")
+
+    rows = (
+        row("r1", {}, "better", 60.0, 20.0, 100.0),  # overall: not a bar
+        row("r1", {"category": "motion"}, "better", 80.0, 30.0, None),  # unbeaten here: open upper end
+        row("r1", {"category": "colour"}, "worse", -70.0, -120.0, -20.0),
+        row("r2", {"category": "motion"}, "insufficient data", None, None, None),  # nothing to draw
+    )
+    verdicts = Verdicts(rows, "holm", "Holm", 0.05, 20.0, 50.0, 3, ("category",), names={"r1": "Rival One"})
+    fig = group_bars(verdicts, "by category")
+    bars = {t.x[0]: t for t in fig.data}
+    assert set(bars) == {"motion", "colour"} and len(fig.data) == 2
+    assert bars["motion"].marker.color == COLOURS["better"] and bars["colour"].marker.color == COLOURS["worse"]
+    assert bars["colour"].error_y.array[0] == 50.0 and bars["colour"].error_y.arrayminus[0] == 50.0
+    assert bars["motion"].error_y.array[0] >= 400 and bars["motion"].error_y.arrayminus[0] == 50.0
+    assert group_bars(Verdicts(rows[:1], "holm", "Holm", 0.05, 20.0, 50.0, 1, ()), "none") is None
