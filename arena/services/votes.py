@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.battles import BattleService
+from arena.services.reveal_timing import held_until
 from arena.services.sessions import hash_ip
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal, Reveal, SideReveal, aware
@@ -76,6 +77,8 @@ class VoteService:
                 battle = session.get(Battle, battle_id, with_for_update=True)
                 self._check_votable(battle, session_id)
                 assert battle is not None
+                if held_until(session, battle, utcnow()) is not None:  # shown to its client only later
+                    raise Refusal("not_ready", "the videos of this battle are not ready yet", 409)
                 if self.battles.is_expired(battle):
                     expired = True
                     raise Refusal("expired", "this battle expired before the vote; start a new one", 410)
