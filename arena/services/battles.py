@@ -277,12 +277,19 @@ class BattleService:
             return self.void(
                 battle_id, f"The videos could not be prepared ({type(exc).__name__}); this battle is void."
             )
-        with transaction(self.factory) as session:
-            battle = session.get_one(Battle, battle_id)
-            if battle.status == BattleStatus.created:  # (a crash sweep may have voided a very slow start)
-                battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
-                battle.status, battle.shown_at = BattleStatus.shown, utcnow()
-            return self._view(session, battle)
+        with transaction(self.factory) as session:  # only if still "created": a crash sweep may have voided it
+            session.execute(
+                update(Battle)
+                .where(Battle.id == battle_id, Battle.status == BattleStatus.created)
+                .values(
+                    left_video_id=video_ids[left],
+                    right_video_id=video_ids[right],
+                    status=BattleStatus.shown,
+                    shown_at=utcnow(),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return self._view(session, session.get_one(Battle, battle_id))
 
     def _cap_open(self, session: Session, session_id: str, ip_hash: str | None) -> None:
         """At most ``max_open`` unvoted battles per session (the oldest are withdrawn) and ``max_open_ip`` per IP
