@@ -163,7 +163,7 @@ def api_router(arena: Arena) -> APIRouter:
 
 def create_api(arena: Arena) -> FastAPI:
     """A FastAPI app with the JSON API and the media route (the Gradio UI is mounted onto it by app.py)."""
-    from arena.middleware import BodyLimitMiddleware
+    from arena.middleware import BodyLimitMiddleware, EventGuard
 
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     install_error_handlers(app)
@@ -172,5 +172,6 @@ def create_api(arena: Arena) -> FastAPI:
     app.include_router(simulation_router(arena))
     app.include_router(admin_router(arena))
     app.include_router(api_router(arena))
+    app.add_middleware(EventGuard)  # inside the body limit (added last: outermost)
     app.add_middleware(BodyLimitMiddleware)
     return app

@@ -1,4 +1,4 @@
-"""Request-body caps for the whole server (Starlette has none of its own), and Gradio's upload route turned off.
+"""Request-body caps for the whole server (Starlette has none of its own), and Gradio's file uploads turned off.
 
 Pure ASGI: the declared Content-Length is checked before the app runs, and a streamed (chunked) body is counted
 as it arrives, so neither a large declared nor a large undeclared body is ever read whole.
@@ -20,7 +20,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 API_BODY_LIMIT = 64 * 1024  # the JSON API: a battle start or a vote is a few hundred bytes
 OTHER_BODY_LIMIT = 1024 * 1024  # Gradio's queue: a typed prompt of the longest allowed length fits easily
-UPLOAD_PATHS = ("/gradio_api/upload",)  # no component of the arena takes a file
+# No component of the arena takes a file: Gradio's file routes are off, and so is every multipart body under
+# /gradio_api/ (Gradio parses one into files on disk wherever it meets it, e.g. /gradio_api/component_server).
+UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/process_recording")
 
 
 class _TooLarge(StarletteHTTPException):
@@ -39,7 +41,8 @@ async def _refuse(send: Send, status: int, code: str, reason: str) -> None:
 
 class BodyLimitMiddleware:
     """413 for bodies over the limit of their path (``api_limit`` under /api/, ``other_limit`` elsewhere);
-    403 for Gradio's upload route. ``root_path`` is the public prefix behind a reverse proxy."""
+    403 for Gradio's file routes and any multipart body under /gradio_api/. ``root_path`` is the public prefix
+    behind a reverse proxy."""
 
     def __init__(
         self, app: ASGIApp, api_limit: int = API_BODY_LIMIT, other_limit: int = OTHER_BODY_LIMIT, root_path: str = ""
@@ -59,7 +62,9 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         path = self._path(scope)
-        if path.startswith(UPLOAD_PATHS):
+        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+        multipart = content_type.lower().lstrip().startswith(b"multipart/")
+        if path.startswith(UPLOAD_PATHS) or (multipart and "/gradio_api/" in path):  # a login form stays multipart
             await _refuse(send, 403, "uploads_disabled", "this arena accepts no file uploads")
             return
         limit = self.api_limit if path.startswith("/api/") else self.other_limit
@@ -96,3 +101,61 @@ class BodyLimitMiddleware:
         except _TooLarge:
             if not started:
                 await _refuse(send, 413, "too_large", f"the request body is larger than {limit} bytes")
+
+
+class EventGuard:
+    """422 for a Gradio event call (any JSON POST under ``…/gradio_api/``) whose ``fn_index`` names no event of
+    its page: Gradio looks it up unchecked, so each such request was a KeyError, a dropped connection and a
+    100-line traceback in the log. The known events per page prefix are ``app.state.gradio_events`` (set where
+    the Blocks are mounted: arena.server.create_app); without it nothing is checked. Runs inside
+    BodyLimitMiddleware, so the body it reads is already capped."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        headers = dict(scope.get("headers") or [])
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "POST"
+            or "/gradio_api/" not in path
+            or b"json" not in headers.get(b"content-type", b"").lower()
+        ):
+            await self.app(scope, receive, send)
+            return
+        state = getattr(scope.get("app"), "state", None)
+        events: dict[str, frozenset[int]] = getattr(state, "gradio_events", {}) if state is not None else {}
+        known = events.get(path.split("/gradio_api/", 1)[0].removeprefix(str(scope.get("root_path", ""))))
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            more = bool(message.get("more_body"))
+        body = b"".join(chunks)
+        if known is not None and _unknown_event(body, known):
+            await _refuse(send, 422, "invalid", "fn_index: no such event on this page")
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _unknown_event(body: bytes, known: frozenset[int]) -> bool:
+    try:
+        value = json.loads(body).get("fn_index")
+    except (ValueError, AttributeError):
+        return False  # not a JSON object: Gradio's own validation refuses it (422)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)  # pydantic's lax mode would turn it into an int
+    return isinstance(value, int) and not isinstance(value, bool) and value not in known

@@ -1,7 +1,7 @@
 """The web server: the JSON API and media routes (arena.api) with the Gradio UI mounted at "/", under uvicorn.
 
 Behind a reverse proxy: pass ``root_path`` (the public path prefix); uvicorn trusts X-Forwarded-* only from the
-peers in ``FORWARDED_ALLOW_IPS`` (default: loopback).
+peers in ``FORWARDED_ALLOW_IPS`` (default: loopback; addresses or networks, never ``*``: see trusted_proxies).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def create_app(arena: Arena, *, root_path: str = "") -> FastAPI:
     mount_admin(app, arena, root_path)
     blocks = build_ui(arena)
     blocks.queue(default_concurrency_limit=arena.settings.workers, max_size=arena.settings.queue_size)
+    app.state.gradio_events = {**getattr(app.state, "gradio_events", {}), "": frozenset(blocks.fns)}  # EventGuard
     return gr.mount_gradio_app(app, calm_queue(blocks), path="/", root_path=root_path or None, **mount_options())
 
 
@@ -69,9 +70,11 @@ def mount_admin(app: FastAPI, arena: Arena, root_path: str = "") -> None:
         return
     from arena.ui.admin import build_admin
 
+    admin = build_admin(arena)
+    app.state.gradio_events = {**getattr(app.state, "gradio_events", {}), "/admin": frozenset(admin.fns)}
     gr.mount_gradio_app(
         app,
-        calm_queue(build_admin(arena)),
+        calm_queue(admin),
         path="/admin",
         root_path=f"{root_path}/admin" if root_path else None,
         auth=lambda _user, password: arena.admin.auth.password_ok(password),
@@ -171,6 +174,20 @@ def open_share_link(port: int, timeout_s: float = SHARE_TIMEOUT_S) -> tuple[str 
     )
 
 
+def trusted_proxies(value: str | None) -> str:
+    """uvicorn's ``forwarded_allow_ips`` from ``FORWARDED_ALLOW_IPS`` (default loopback). ``*`` is refused: uvicorn
+    then takes the leftmost X-Forwarded-For entry, which the client writes itself (a proxy appends the real
+    address after it), so every client could choose its IP hash and step around the per-IP limits. Name the
+    proxy's addresses or networks instead; uvicorn then takes the rightmost address no trusted proxy has."""
+    value = (value or "").strip() or "127.0.0.1"
+    if "*" in (part.strip() for part in value.split(",")):
+        raise SystemExit(
+            "FORWARDED_ALLOW_IPS=* would let any client choose its own address for the rate limits: set it to the "
+            "reverse proxy's addresses or networks (e.g. 10.0.0.0/8,172.16.0.0/12,192.168.0.0/16), see docs/hosting.md"
+        )
+    return value
+
+
 @dataclass
 class ServeOptions:
     host: str = "127.0.0.1"
@@ -195,7 +212,7 @@ def serve(settings: Settings, options: ServeOptions) -> None:
         port=options.port,
         root_path=root_path,
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        forwarded_allow_ips=trusted_proxies(os.environ.get("FORWARDED_ALLOW_IPS")),
         log_level="warning",
     )
     server = uvicorn.Server(config)

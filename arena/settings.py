@@ -56,7 +56,12 @@ class Settings(BaseSettings):
     default_width: int = 256
     default_height: int = 256
     default_fps: float = Field(default=8.0, gt=0, le=120, description="Playback rate of every arena video")
-    default_seed_count: int = Field(default=1, ge=1, description="Seeds pre-generated per (model, prompt)")
+    default_seed_count: int = Field(
+        default=3,
+        ge=1,
+        description="Pool clips per (model, prompt), each of its own seed (prefill and `arena pool fill`): a clip "
+        "revealed to a voter comes back less often",
+    )
     metrics_encoder: str = Field(
         default="shapes-clip", description="open_clip encoder for metrics (default: the shapes-world CLIP shipped here)"
     )

@@ -38,6 +38,11 @@ class BattleMode(enum.StrEnum):
     named = "named"
 
 
+# Battle.source of an anonymous battle on a suite prompt its client chose: stored and revealed, never counted on
+# the board (a client pinning one prompt maps its few pool clips by their reveals).
+PINNED = "pinned"
+
+
 class BattleStatus(enum.StrEnum):
     created = "created"  # videos chosen, their served copies being prepared
     generating = "generating"  # a video is missing: its generation job is queued or running
@@ -131,7 +136,7 @@ class Battle(Base):
     mode: Mapped[BattleMode] = mapped_column(_enum(BattleMode))
     status: Mapped[BattleStatus] = mapped_column(_enum(BattleStatus), default=BattleStatus.created)
     status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    source: Mapped[str] = mapped_column(String(16), default="pool")  # pool | live
+    source: Mapped[str] = mapped_column(String(16), default="pool")  # pool | gold | live | named | PINNED
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"))
     left_model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
     right_model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))

@@ -16,7 +16,10 @@ def register(app: typer.Typer) -> None:
     def fill(
         model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Model id (repeatable)")] = None,
         prompts: Annotated[int | None, typer.Option("--prompts", min=1, help="Only the first N suite prompts")] = None,
-        seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds 0..N-1 per (model, prompt)")] = 1,
+        seeds: Annotated[
+            int | None,
+            typer.Option("--seeds", min=1, help="Seeds per (model, prompt) (default: ARENA_DEFAULT_SEED_COUNT)"),
+        ] = None,
     ) -> None:
         """Generate every missing pool video (resumable: stored videos are skipped). Default: all enabled models."""
         from tqdm import tqdm

@@ -63,6 +63,15 @@ def _factorize(values: Iterable[Any], n: int) -> tuple[np.ndarray, list[Any]]:
     return codes, list(seen)
 
 
+def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """(codes, number of distinct values): numbers by numpy's sort, anything else by a hash table."""
+    if values.dtype.kind in "biuf":
+        uniques, codes = np.unique(values, return_inverse=True)
+        return codes.reshape(-1).astype(np.int64, copy=False), len(uniques)
+    found, seen = _factorize(values, len(values))
+    return found, len(seen)
+
+
 def _objects(values: Sequence[Any]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values if not hasattr(values, "to_numpy") else values.to_numpy(dtype=object)
@@ -291,9 +300,8 @@ class BattleRows:
             return self
         k = self.n_models
         key = (self.a * k + self.b) * 4 + self.winner.astype(np.int64)
-        parts = [_factorize(self.weight, len(self)), *(_factorize(self.extra[f], len(self)) for f in keep)]
-        for codes, uniques in parts:
-            key = key * len(uniques) + codes
+        for codes, n_unique in (_codes(self.weight), *(_codes(self.extra[f]) for f in keep)):
+            key = key * n_unique + codes
         uniq, inverse = np.unique(key, return_inverse=True)
         count = np.bincount(inverse, weights=self.battles, minlength=len(uniq)).astype(np.int64)
         first = np.zeros(len(uniq), dtype=np.int64)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.admin_auth import AdminAuth
@@ -143,14 +143,21 @@ class AdminService:
                 self.tallies.withdraw(
                     session, [v for v in session.scalars(select(Vote.id).where(Vote.battle_id == battle_id))]
                 )
-                battle.status, battle.status_reason = BattleStatus.voided, why
+                closed = session.execute(  # only if still voted (another admin's void: rolled back, withdraw too)
+                    update(Battle)
+                    .where(Battle.id == battle_id, Battle.status == BattleStatus.voted)
+                    .values(status=BattleStatus.voided, status_reason=why)
+                    .execution_options(synchronize_session=False)
+                )
+                if not getattr(closed, "rowcount", 0):
+                    raise Refusal("closed", "this battle is already voided", 409)
                 tokens = (battle.left_token, battle.right_token)
             elif battle.status in (BattleStatus.voided, BattleStatus.expired):
                 raise Refusal("closed", f"this battle is already {battle.status.value}", 409)
         for token in tokens:
             self.media.remove_served(token)
-        if not tokens:
-            void_battle(self.factory, self.media, battle_id, why)
+        if not tokens and not void_battle(self.factory, self.media, battle_id, why):  # voted or closed meanwhile
+            return self.void(battle_id, reason)
         return BattleStatus.voided.value
 
     # -- the board's exclusions -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -22,10 +22,10 @@ from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import live_pair, void_battle
 from arena.services.media import MediaStore, new_token
 from arena.services.pairs import Candidate, PairChooser, uniform_choice
-from arena.services.pool import battle_eligible
-from arena.services.suites import USER_SUITE, user_prompt
+from arena.services.pool import battle_eligible, pick_clip, revealed_to
+from arena.services.suites import USER_SUITE, check_language, user_prompt
 from arena.services.views import BattleView, Refusal, aware
-from db.models import Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
+from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
 from db.session import transaction
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,7 @@ class BattleService:
         named: bool = False,
     ) -> tuple[int, str, str, str, float]:
         """(prompt_id, model_a, model_b, source, design weight) of a new battle; named ones never use the pool."""
+        check_language(session, language)
         enabled = self._enabled_models(session)
         if models is not None:
             if len(models) != 2 or models[0] == models[1]:
@@ -220,6 +221,8 @@ class BattleService:
             else:
                 named = mode == BattleMode.named
                 pid, a, b, source, weight = self._pick(session, rng, prompt_id, prompt_text, models, language, named)
+            pinned = mode == BattleMode.anonymous and prompt_id is not None and prompt_text is None
+            source = PINNED if pinned else source  # a prompt the client chose: kept off the board (see README)
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
@@ -242,11 +245,15 @@ class BattleService:
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
             named = mode == BattleMode.named  # named battles show only their own generations, never pool clips
             typed = prompt_text is not None  # never an earlier generation: a repeated text would name its sides
-            existing = {m: None if typed else self._stored_video(session, m, pid, rng, named) for m in (left, right)}
+            revealed = revealed_to(session, pid, session_id, ip_hash) if not (typed or named) else None
+            existing = {
+                m: None if typed else self._stored_video(session, m, pid, rng, named, revealed) for m in (left, right)
+            }
             missing = [m for m in (left, right) if existing[m] is None]
             if missing:  # typed prompts and named battles get a fresh seed (both sides one); suite prompts the pool's
                 fresh = typed or named
-                seed = self._placement.randint(0, MAX_SEED) if fresh else self.generation.pool_seed(0)
+                prompt = session.get_one(Prompt, pid)
+                seed = self._placement.randint(0, MAX_SEED) if fresh else self.generation.pool_seed(0, prompt)
                 battle.status = BattleStatus.generating
                 battle.left_video_id, battle.right_video_id = existing[left], existing[right]
                 jobs = [JobSpec(m, pid, seed) for m in missing]
@@ -262,19 +269,26 @@ class BattleService:
             files = {m: session.get_one(Video, video_ids[m]).file_path for m in (left, right)}
         try:  # file work outside any transaction: a write lock is never held while copying
             for model_id, token in tokens.items():
-                pool_video = video_ids[model_id] if source in ("pool", "gold") else None  # spares: pool clips
+                pool_video = video_ids[model_id] if source in ("pool", "gold", PINNED) else None  # spares: pool
                 self.media.prepare_served(files[model_id], token, pool_video)
         except (OSError, ValueError) as exc:
             log.exception("battle %s: preparing its videos failed", battle_id)
             return self.void(
                 battle_id, f"The videos could not be prepared ({type(exc).__name__}); this battle is void."
             )
-        with transaction(self.factory) as session:
-            battle = session.get_one(Battle, battle_id)
-            if battle.status == BattleStatus.created:  # (a crash sweep may have voided a very slow start)
-                battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
-                battle.status, battle.shown_at = BattleStatus.shown, utcnow()
-            return self._view(session, battle)
+        with transaction(self.factory) as session:  # only if still "created": a crash sweep may have voided it
+            session.execute(
+                update(Battle)
+                .where(Battle.id == battle_id, Battle.status == BattleStatus.created)
+                .values(
+                    left_video_id=video_ids[left],
+                    right_video_id=video_ids[right],
+                    status=BattleStatus.shown,
+                    shown_at=utcnow(),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return self._view(session, session.get_one(Battle, battle_id))
 
     def _cap_open(self, session: Session, session_id: str, ip_hash: str | None) -> None:
         """At most ``max_open`` unvoted battles per session (the oldest are withdrawn) and ``max_open_ip`` per IP
@@ -300,12 +314,18 @@ class BattleService:
             JobQueue.cancel_battle(session, stale.id)  # a withdrawn live battle's waiting jobs will not run
 
     def _stored_video(
-        self, session: Session, model_id: str, prompt_id: int, rng: random.Random, named: bool = False
+        self,
+        session: Session,
+        model_id: str,
+        prompt_id: int,
+        rng: random.Random,
+        named: bool = False,
+        revealed: Counter[int] | None = None,
     ) -> int | None:
+        """A stored clip of (model, prompt) the battle may serve: those least revealed to its client first."""
         where = (Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video(named))
-        query = select(Video.id).where(*where)
-        ids = list(session.scalars(query))
-        return rng.choice(ids) if ids else None
+        ids = list(session.scalars(select(Video.id).where(*where).order_by(Video.id)))
+        return pick_clip(ids, revealed or Counter(), rng)
 
     # -- reading and voiding --------------------------------------------------------------------------
     def _view(self, session: Session, battle: Battle) -> BattleView:

@@ -329,26 +329,30 @@ class Arena:
         models: Iterable[str] | None = None,
         kinds: Iterable[str] = ("demo",),
         limit_prompts: int | None = None,
-        seeds: int = 1,
+        seeds: int | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> PrefillReport:
         """Generate the missing pool videos of the given models (default: enabled models of cheap kinds) for
-        every suite prompt and seeds 0..seeds-1; stored ones are skipped, so a stopped run resumes. A model that
-        cannot run here (weights missing, server down) is skipped after its first failure."""
+        every suite prompt and its seeds 0..seeds-1 (default ``ARENA_DEFAULT_SEED_COUNT``; each prompt has its own
+        seeds, see GenerationService.pool_seed), seed 0 of every prompt first; stored ones are skipped, so a
+        stopped run resumes. A model that cannot run here (weights missing, server down) is skipped after its
+        first failure."""
+        seeds = self.settings.default_seed_count if seeds is None else seeds
         with transaction(self.factory) as session:
             query = select(Model.id).where(Model.enabled.is_(True))
             query = query.where(Model.id.in_(list(models))) if models else query.where(Model.kind.in_(list(kinds)))
             model_ids = list(session.scalars(query.order_by(Model.id)))
-            prompt_ids = list(session.scalars(select(Prompt.id).where(Prompt.suite != USER_SUITE).order_by(Prompt.id)))
-        prompt_ids = prompt_ids[:limit_prompts] if limit_prompts else prompt_ids
-        jobs = [(m, p, seed) for seed in range(seeds) for p in prompt_ids for m in model_ids]
+            prompts = list(session.scalars(select(Prompt).where(Prompt.suite != USER_SUITE).order_by(Prompt.id)))
+            prompt_seeds = {p.id: [self.generation.pool_seed(k, p) for k in range(seeds)] for p in prompts}
+        prompt_ids = [p.id for p in prompts][:limit_prompts] if limit_prompts else [p.id for p in prompts]
+        jobs = [(m, p, prompt_seeds[p][k]) for k in range(seeds) for p in prompt_ids for m in model_ids]
         failures: list[tuple[str, int, str]] = []
         unavailable: set[str] = set()
         stored = 0
         for done, (model_id, prompt_id, seed) in enumerate(jobs, 1):
             if model_id not in unavailable:
                 try:
-                    self.generation.get_or_generate(model_id, prompt_id, seed=self.generation.pool_seed(seed))
+                    self.generation.get_or_generate(model_id, prompt_id, seed=seed)
                     stored += 1
                 except AdapterUnavailableError as exc:
                     unavailable.add(model_id)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import GeneratedVideo, GenerationRequest, ProgressCallback, VideoAdapter
+from adapters.base import MAX_SEED, GeneratedVideo, GenerationRequest, ProgressCallback, VideoAdapter
 from adapters.config import ModelCatalog
 from adapters.errors import AdapterUnavailableError, GenerationTimeoutError
 from adapters.video_io import encode_mp4
@@ -254,11 +254,18 @@ class GenerationService:
         self._seed_key = hashlib.sha256(f"seeds:{secret}".encode()).digest()
         self.key = settings_key(settings.request("-", 0))  # the arena's settings: every battle video has it
 
-    def pool_seed(self, k: int) -> int:
-        """The k-th seed of the pool: fixed for this arena (so fills resume) but derived from the server secret,
-        so nobody can regenerate a pool clip in the Playground and recognise it in a battle."""
-        digest = hmac.new(self._seed_key, str(k).encode(), hashlib.sha256).digest()
-        return int.from_bytes(digest[:4], "big") % (2**31 - 1)
+    def pool_seed(self, k: int, prompt: Prompt | None = None) -> int:
+        """The k-th seed of ``prompt``'s pool clips: fixed for this arena (so fills resume) but derived from the
+        server secret (an HMAC of the prompt's suite, key, language and k), so nobody can regenerate a pool clip in
+        the Playground, and one seed found would give one prompt's k-th clips, not the pool. Spans every seed the
+        adapters accept. Without a prompt: the k-th seed shared by all prompts (benchmark runs, which pair runs
+        on the same seeds)."""
+        if prompt is None:  # unchanged, so benchmark runs made before keep their seeds
+            digest = hmac.new(self._seed_key, str(k).encode(), hashlib.sha256).digest()
+            return int.from_bytes(digest[:4], "big") % (2**31 - 1)
+        name = f"{prompt.suite}\x1f{prompt.key}\x1f{prompt.language}\x1f{k}"
+        digest = hmac.new(self._seed_key, name.encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big") % (MAX_SEED + 1)
 
     def get_or_generate(
         self,

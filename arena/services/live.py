@@ -66,15 +66,27 @@ def live_pair(live: Sequence[str], rng: random.Random, models: Sequence[str] | N
     return a, b
 
 
-def void_battle(factory: sessionmaker[Session], media: MediaStore, battle_id: str, reason: str) -> bool:
-    """Void an open battle: waiting jobs cancelled, served copies deleted. False when it was not open."""
+def void_battle(
+    factory: sessionmaker[Session],
+    media: MediaStore,
+    battle_id: str,
+    reason: str,
+    only: Sequence[BattleStatus] = OPEN,
+) -> bool:
+    """Void a battle that is still in one of the ``only`` statuses: waiting jobs cancelled, served copies deleted.
+    False when it was not (any more). One conditional UPDATE: a battle shown or voted meanwhile (by another thread
+    or process, whose write this one may have waited for) is left as it is, never overwritten."""
     with transaction(factory) as session:
-        battle = session.get(Battle, battle_id)
-        if battle is None or battle.status not in OPEN:
+        tokens = session.execute(
+            update(Battle)
+            .where(Battle.id == battle_id, Battle.status.in_(only))
+            .values(status=BattleStatus.voided, status_reason=reason)
+            .returning(Battle.left_token, Battle.right_token)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if tokens is None:
             return False
-        battle.status, battle.status_reason = BattleStatus.voided, reason
         JobQueue.cancel_battle(session, battle_id)
-        tokens = (battle.left_token, battle.right_token)
     for token in tokens:
         media.remove_served(token)
     return True

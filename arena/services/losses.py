@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.clips import ClipSigner
 from arena.services.leaderboard import VoteSnapshot
-from db.models import Battle, BattleMode, BattleStatus, Prompt, Vote, VoteChoice
+from db.models import PINNED, Battle, BattleMode, BattleStatus, Prompt, Vote, VoteChoice
 from db.session import transaction
 
 
@@ -53,6 +53,7 @@ def _lost_battle(session: Session, prompt_id: int, model: str) -> tuple[str, int
             Battle.status == BattleStatus.voted,
             Battle.mode == BattleMode.anonymous,
             Battle.is_gold.is_(False),
+            Battle.source != PINNED,
             ((Battle.left_model_id == model) & (Vote.choice == VoteChoice.right))
             | ((Battle.right_model_id == model) & (Vote.choice == VoteChoice.left)),
         )

@@ -1,7 +1,9 @@
-"""The one rule of which stored videos a battle may serve, and the pool's coverage by that rule."""
+"""The one rule of which stored videos a battle may serve, which of them a client gets, and the pool's coverage."""
 
 from __future__ import annotations
 
+import random
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from arena.services.generation import NAMED_RUN, NAMED_RUNS
 from arena.services.suites import USER_SUITE
-from db.models import Model, Prompt, Video
+from db.models import Battle, BattleMode, Model, Prompt, Video
 
 
 def battle_eligible(arena_key: str, named: bool = False) -> tuple[ColumnElement[bool], ...]:
@@ -18,6 +20,28 @@ def battle_eligible(arena_key: str, named: bool = False) -> tuple[ColumnElement[
     only its own generations, never a pool clip. (Battles of suite prompts also need a suite prompt.)"""
     run = Video.run_id == NAMED_RUN if named else or_(Video.run_id.is_(None), Video.run_id.not_in(NAMED_RUNS))
     return (Video.settings_key == arena_key, run)
+
+
+def revealed_to(session: Session, prompt_id: int, session_id: str, ip_hash: str | None) -> Counter[int]:
+    """How often each clip of the prompt was revealed (named) to this session or this IP hash."""
+    who = (
+        Battle.session_id == session_id
+        if ip_hash is None
+        else or_(Battle.session_id == session_id, Battle.ip_hash == ip_hash)
+    )
+    query = select(Battle.left_video_id, Battle.right_video_id).where(
+        who, Battle.prompt_id == prompt_id, Battle.mode == BattleMode.anonymous, Battle.revealed_at.is_not(None)
+    )
+    return Counter(v for pair in session.execute(query) for v in pair if v is not None)
+
+
+def pick_clip(ids: list[int], revealed: Counter[int], rng: random.Random) -> int | None:
+    """One of a model's clips for a battle: at random among those revealed least often to this client (clips it
+    never saw named first), so a client's map of revealed clips names none of its battles while others remain."""
+    if not ids:
+        return None
+    fewest = min(revealed[i] for i in ids)
+    return rng.choice(sorted(i for i in ids if revealed[i] == fewest))
 
 
 def pool_status(session: Session, arena_key: str) -> list[dict[str, Any]]:

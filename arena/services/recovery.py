@@ -30,6 +30,7 @@ INTERRUPTED = "the server restarted while this battle was being prepared"
 INTERRUPTED_BATTLE = "The server restarted while this battle was being prepared; this battle is void."
 WAITED_TOO_LONG = "This battle waited too long for its videos; this battle is void."
 CLOSED = (BattleStatus.voided, BattleStatus.expired)
+CREATED, GENERATING = (BattleStatus.created,), (BattleStatus.generating,)  # (only if still so when voided)
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,10 @@ class Recovery:
             generating = session.execute(
                 select(Battle.id, Battle.created_at).where(Battle.status == BattleStatus.generating)
             ).all()
-        voided = [b for b in stuck if void_battle(self.factory, self.media, b, INTERRUPTED_BATTLE)]
+        voided = [b for b in stuck if void_battle(self.factory, self.media, b, INTERRUPTED_BATTLE, CREATED)]
         for battle_id, created in generating:
             if aware(created) < now - self.ttl:
-                if void_battle(self.factory, self.media, battle_id, WAITED_TOO_LONG):
+                if void_battle(self.factory, self.media, battle_id, WAITED_TOO_LONG, GENERATING):
                     voided.append(battle_id)
             elif self.live.settle(battle_id) == BattleStatus.voided.value:
                 voided.append(battle_id)

@@ -2,13 +2,18 @@
 
 A stored clip is decoded, varied imperceptibly (random flipped low bits and a faint bump in every frame: about
 44 dB PSNR against the stored clip), and encoded again with one fixed setting in which every frame
-packet has the same size: x264 with one keyframe, no B-frames and a one-frame VBV buffer keeps each frame under
-a budget that depends only on the picture size, then each packet is padded to exactly that budget with an H.264
-filler NAL unit (type 12, ignored by decoders) after dropping the SEI (x264's settings string). So:
+packet has the same size: x264 (CABAC) with one keyframe, no B-frames and a one-frame VBV buffer keeps each frame
+under a budget that depends only on the picture size; after dropping the SEI (x264's settings string) each
+packet is padded to exactly that budget. The slice NAL unit itself grows to a fixed size with cabac_zero_words
+(escaped ``00 00 03``, allowed after a CABAC slice's data and skipped by decoders), so a client that parses the
+packets sees no per-frame slice size either; the 0-2 bytes the 3-byte steps cannot reach go to a small filler NAL
+unit (type 12) whose size follows the slice's size modulo 3, which the random variation of each copy scrambles.
+So:
 
 - the stream hash differs on every copy (the flipped bits change every packet);
-- the file length and every frame's size depend only on (frames, width, height), which the picture shows anyway:
-  neither Content-Length nor a range request nor the per-frame bitrate profile tells one clip from another.
+- the file length, every frame's size and every slice's size depend only on (frames, width, height), which the
+  picture shows anyway: neither Content-Length nor a range request nor the per-frame bitrate profile nor the
+  slice sizes tell one clip from another.
 
 Re-encoding costs about 0.1-0.2 s for 16 frames of 256x256 here (more for big clips), so copies of pool clips are
 prepared ahead in the background (:class:`SpareCopies`) and taken by battles as they start.
@@ -33,8 +38,10 @@ CRF = 18
 FLIP_SHARE = 0.01  # share of pixel values whose lowest bit is flipped in each copy
 BUMP_LEVELS, BUMP_SIGMA = 2, 5.0  # the faint bump added to every frame of each copy
 MIN_FRAME_BYTES = 2048
-FILLER_OVERHEAD = 6  # length field (4) + NAL header + trailing byte
+FILLER_OVERHEAD = 8  # the closing filler NAL unit: length field (4) + NAL header + 0-2 bytes + trailing byte
 _DROPPED_NALS = (6, 9)  # SEI (x264 writes its version and settings there), access unit delimiter
+_SLICES = (1, 5)  # coded slice NAL unit types (non-IDR, IDR)
+ZERO_WORD = b"\x00\x00\x03"  # one cabac_zero_word (0x0000) with its emulation-prevention byte
 # Retries when a frame still exceeds the budget: a higher CRF and a tighter VBV buffer.
 _ATTEMPTS = ((CRF, 1.0), (CRF + 6, 0.85), (CRF + 14, 0.7))
 
@@ -65,7 +72,7 @@ def _encode(frames: np.ndarray, fps: Fraction, max_frame_bytes: int, crf: int) -
     _, height, width, _ = frames.shape
     kbit = max_frame_bytes * 8 / 1000
     params = (
-        "keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0:"
+        "cabac=1:keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0:"
         f"vbv-maxrate={kbit * float(fps):.3f}:vbv-bufsize={kbit:.3f}:vbv-init=1.0"
     )
     fd, tmp = tempfile.mkstemp(suffix=".mp4")
@@ -95,15 +102,28 @@ def _nal_units(data: bytes, length_size: int) -> list[bytes]:
     return units
 
 
+def _filler(size: int, length_size: int) -> bytes:
+    """A filler NAL unit (type 12) of exactly ``size`` bytes with its length field (``size >= length_size + 2``)."""
+    body = b"\x0c" + b"\xff" * (size - length_size - 2) + b"\x80"
+    return len(body).to_bytes(length_size, "big") + body
+
+
 def pad_access_unit(data: bytes, budget: int, length_size: int = 4) -> bytes | None:
-    """The access unit without SEI/AUD, padded with one filler NAL to exactly ``budget`` bytes (None if too big)."""
-    kept = [u for u in _nal_units(data, length_size) if u and (u[0] & 0x1F) not in _DROPPED_NALS]
-    body = b"".join(len(u).to_bytes(length_size, "big") + u for u in kept)
-    gap = budget - len(body)
-    if gap < FILLER_OVERHEAD:
-        return None if gap else body
-    filler = b"\x0c" + b"\xff" * (gap - length_size - 2) + b"\x80"
-    return body + len(filler).to_bytes(length_size, "big") + filler
+    """The access unit without SEI/AUD, padded to exactly ``budget`` bytes (None if it does not fit): its last slice
+    grows by cabac_zero_words to ``budget - FILLER_OVERHEAD + 2`` bytes or up to 2 below, and a filler NAL unit of
+    6 to 8 bytes closes it. Without a slice (never from x264) one filler unit pads it."""
+    units = [u for u in _nal_units(data, length_size) if u and (u[0] & 0x1F) not in _DROPPED_NALS]
+    gap = budget - sum(length_size + len(u) for u in units)
+    if gap == 0:
+        return b"".join(len(u).to_bytes(length_size, "big") + u for u in units)
+    slices = [i for i, u in enumerate(units) if u[0] & 0x1F in _SLICES]
+    if gap < length_size + 2 or (slices and gap < FILLER_OVERHEAD):
+        return None
+    if slices:
+        words = (gap - (length_size + 2)) // 3  # the filler takes what is left: 6, 7 or 8 bytes
+        units[slices[-1]] += ZERO_WORD * words
+        gap -= 3 * words
+    return b"".join(len(u).to_bytes(length_size, "big") + u for u in units) + _filler(gap, length_size)
 
 
 def _repacked(encoded: bytes, budget: int) -> bytes | None:

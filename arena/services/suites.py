@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from adapters.config import ModelCatalog
 from adapters.errors import ConfigError
 from adapters.language import guess_language
+from arena.services.views import Refusal
 from arena.suites import Suite
 from db.models import Model, Prompt
 
@@ -20,6 +21,18 @@ USER_SUITE = "user"
 def detect_language(text: str) -> str:
     """The language of a typed prompt (ISO 639-1), from its script."""
     return guess_language(text)
+
+
+def check_language(session: Session, language: str | None) -> None:
+    """Refuse (422, never echoing it) a language filter that no suite prompt of this arena has: an unknown
+    language is the client's mistake, not a server that has run out of prompts."""
+    if language is None:
+        return
+    query = select(Prompt.language).where(Prompt.suite != USER_SUITE).distinct()
+    known = sorted(session.scalars(query))
+    if known and language not in known:
+        reason = f"language: no suite prompts in this language (this arena has {', '.join(known)})"
+        raise Refusal("invalid", reason, 422)
 
 
 def sync_suite(session: Session, suite: Suite) -> int:

@@ -52,6 +52,7 @@ from db.bulk import bulk_upsert
 from db.models import (
     COUNT_KEY,
     OUTCOME_COUNTS,
+    PINNED,
     Battle,
     BattleMode,
     BattleStatus,
@@ -71,8 +72,9 @@ _BY_SESSION, _BY_IP = aliased(Rater), aliased(Rater)
 
 
 def _on_board() -> ColumnElement[bool]:
-    """Votes the board counts: anonymous, voted, not a gold check, not from a session or IP hash the admin
-    excluded (their votes stay stored; see :meth:`Tallies.withdraw` and :meth:`Tallies.restore`)."""
+    """Votes the board counts: anonymous, voted, not a gold check, not on a prompt the voter chose (a client that
+    pins one prompt maps its few clips by their reveals; see arena.services.pool), not from a session or IP hash
+    the admin excluded (their votes stay stored; see :meth:`Tallies.withdraw` and :meth:`Tallies.restore`)."""
     excluded = exists().where(
         or_(
             and_(BoardExclusion.kind == ExclusionKind.session, BoardExclusion.value == Vote.session_id),
@@ -80,7 +82,7 @@ def _on_board() -> ColumnElement[bool]:
         )
     )
     on = and_(Battle.mode == BattleMode.anonymous, Battle.status == BattleStatus.voted, Battle.is_gold.is_(False))
-    return and_(on, ~excluded)
+    return and_(on, Battle.source != PINNED, ~excluded)
 
 
 def class_of_vote() -> ColumnElement[int]:

@@ -16,7 +16,7 @@ from arena.services.board_rows import failed_sessions, gold_records, rater_count
 from arena.services.tallies import class_of_vote, vote_facts
 from arena.services.views import aware
 from arena.settings import Settings
-from db.models import Battle, BattleMode, BattleStatus, Prompt, Vote, VoteChoice
+from db.models import PINNED, Battle, BattleMode, BattleStatus, Prompt, Vote, VoteChoice
 from db.session import transaction
 
 if TYPE_CHECKING:
@@ -163,6 +163,7 @@ class SnapshotAudit:
                 {**v, "weight": v["weight"] * float(factors[v["weight_class"]])}
                 for v in voted_battles(session, include_simulated=self.simulated)
                 if not v["is_gold"]
+                and v["source"] != PINNED
                 and (language is None or v["language"] == language)
                 and (category is None or v["category"] == category)
             ]

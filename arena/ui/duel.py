@@ -77,7 +77,8 @@ def build_duel(ui: Ui, *, named: bool) -> Duel:
     battle = gr.State(None)
     with gr.Row(equal_height=True):
         language = gr.Radio(LANGUAGE_CHOICES, value="any", label=t("prompt_language"), scale=1)
-        prompt = gr.Dropdown(prompt_choices(ui.arena, "any"), value=None, label=t("suite_prompt"), scale=3)
+        label = t("suite_prompt" if named else "suite_prompt_battle")  # a chosen prompt's votes are off the board
+        prompt = gr.Dropdown(prompt_choices(ui.arena, "any"), value=None, label=label, scale=3)
     typed = gr.Textbox(label=t("typed_prompt"), placeholder=t("typed_placeholder"), max_length=500, visible=live)
     models: tuple[gr.Dropdown, gr.Dropdown] | None = None
     if named:

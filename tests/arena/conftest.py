@@ -45,6 +45,7 @@ def make_settings(root: Path, **overrides: object) -> Settings:
         "matchmaking_refresh_s": 0.0,  # the matchmaker sees every vote at once
         "rate_limits": False,  # tests/arena/test_limits.py turns them on
         "max_open_battles": 1000,
+        "default_seed_count": 1,  # one pool clip per (model, prompt): quick fills
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

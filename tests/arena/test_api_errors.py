@@ -51,6 +51,8 @@ def test_malformed_inputs_are_4xx_in_the_error_format(server: ThreadedServer) ->
             (http.post("/api/battles", json={"prompt_id": "1e999"}), 422, "invalid"),
             (http.post("/api/battles", json={"mode": MARKER}), 422, "invalid"),
             (http.post("/api/battles", json={"language": "\u0000"}), 422, "invalid"),
+            (http.post("/api/battles", json={"language": "A"}), 422, "invalid"),  # a language no prompt has
+            (http.post("/api/battles", json={"language": "xq-zz", "prompt_id": 1}), 422, "invalid"),
             (http.post("/api/battles", json={"models": [MARKER, "x", "y"], "mode": "named"}), 422, "invalid"),
             (http.post("/api/battles", json=[1, 2]), 422, "invalid"),
             (http.post("/api/battles", json={"prompt": "   "}), 400, "invalid"),

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from arena.services.container import Arena
 from arena.services.views import Refusal
-from db.models import Battle, BattleMode, Video, Vote, utcnow
+from db.models import Battle, BattleMode, Prompt, Video, Vote, utcnow
 from db.session import transaction
 from tests.support.waiting import settled
 
@@ -176,7 +176,8 @@ def test_named_battle_needs_two_distinct_enabled_models(arena: Arena) -> None:
 
 def test_generation_is_keyed_and_reused(arena: Arena) -> None:
     before = arena.pool_size()
-    pool_seed = arena.generation.pool_seed(0)
+    with transaction(arena.factory) as session:
+        pool_seed = arena.generation.pool_seed(0, session.get_one(Prompt, 1))
     assert pool_seed != 0  # derived from the server secret: a Playground user cannot guess it
     first = arena.generation.get_or_generate("alpha-7b", 1, seed=pool_seed)
     assert arena.generation.get_or_generate("alpha-7b", 1, seed=pool_seed) == first

@@ -41,6 +41,7 @@ class Seen:
     stream_hash: str  # the slice data alone (filler and SEI stripped): what re-encoding must change
     length: int  # from a one-byte range request (Content-Range total)
     mean_p: float  # mean size of the frames after the first
+    mean_slice: float  # mean size of their coded slices (what the filler of the padding left readable)
     model: str | None = None
 
 
@@ -60,7 +61,8 @@ def measure(data: bytes, length: int, model: str | None = None) -> Seen:
         packets = [bytes(p) for p in container.demux(container.streams.video[0]) if p.size]
     stream = hashlib.sha256(b"".join(slice_data(p) for p in packets)).hexdigest()
     mean_p = float(np.mean([len(p) for p in packets[1:]])) if len(packets) > 1 else 0.0
-    return Seen(hashlib.sha256(data).hexdigest(), stream, length, mean_p, model)
+    mean_slice = float(np.mean([len(slice_data(p)) for p in packets[1:]])) if len(packets) > 1 else 0.0
+    return Seen(hashlib.sha256(data).hexdigest(), stream, length, mean_p, mean_slice, model)
 
 
 def fetch(http: httpx.Client, url: str, model: str | None = None) -> Seen:
@@ -83,11 +85,11 @@ def until_shown(http: httpx.Client, battle: dict[str, Any], timeout_s: float = 6
 
 
 def knn(train: list[Seen], item: Seen, k: int = 5) -> str:
-    """The usual classifier: k nearest neighbours on standardised (length, mean P-frame size)."""
-    features = np.array([[s.length, s.mean_p] for s in train], dtype=np.float64)
+    """The usual classifier: k nearest neighbours on standardised (length, mean P-frame size, mean P-slice size)."""
+    features = np.array([[s.length, s.mean_p, s.mean_slice] for s in train], dtype=np.float64)
     scale = features.std(axis=0)
     scale[scale == 0] = 1.0
-    distance = np.linalg.norm((features - [item.length, item.mean_p]) / scale, axis=1)
+    distance = np.linalg.norm((features - [item.length, item.mean_p, item.mean_slice]) / scale, axis=1)
     nearest = np.argsort(distance, kind="stable")[:k]
     votes = Counter(train[i].model for i in nearest)
     return str(max(sorted(votes), key=lambda m: votes[m]))
@@ -103,6 +105,7 @@ def demo_arena(tmp_path: Path) -> Iterator[Arena]:
         default_width=128,
         default_height=128,
         matchmaking="uniform",  # so a feature-blind guess stays near 1 / models
+        secret="blind-attack",  # fixed pool seeds: the control below measures one pool, not a new one each run
     )
     arena = Arena.create(settings)
     arena.prefill()
@@ -149,6 +152,7 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
                 for model in models:
                     played = arena.playground(model, prompt["text"], seed=rng.randrange(1000))
                     known.append(fetch(http, str(played["url"]), model))
+                    known_stored.append(stored_seen(arena, int(str(played["video_id"])), model))
             # 3. Reveals of anonymous battles the attacker voted on.
             for _ in range(REVEALED_BATTLES):
                 battle = http.post("/api/battles", json={}).json()
@@ -199,6 +203,8 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
     print(f"\nattack on {clips} anonymous clips, {len(known)} named clips mapped; chance {chance:.2f}: {rates}")
     assert named["hash"] == 0, "a served copy repeated a stream a client had seen with a name"
     assert len({(s.length, s.mean_p) for s in battle_copies}) == 1, "one length and frame size for every copy"
+    slices = [s.mean_slice for s in battle_copies]
+    assert max(slices) - min(slices) <= 2, "and one slice size, give or take the filler's 0-2 bytes"
     assert rates["length"] <= chance and rates["classifier"] <= chance
     # The control: on the stored files the same attack works, so the measures above can fail.
     assert rates["control_hash"] > 0.1 and rates["control_classifier"] > chance + 0.1

@@ -140,3 +140,29 @@ def test_the_gate_counts_gradio_callers_too(limited: Arena) -> None:
 def test_a_bad_limit_setting_fails_at_start(arena_factory: Callable[..., Arena]) -> None:
     with pytest.raises(ValueError, match="ARENA_LIMIT_VOTES"):
         arena_factory(limit_votes="lots")
+
+
+@pytest.mark.parametrize("allow", ["*", "127.0.0.1"])
+def test_a_client_cannot_choose_its_address_behind_the_proxy(limited: Arena, allow: str) -> None:
+    """The proxy on 127.0.0.1 appends the real client address to an X-Forwarded-For the client wrote itself. With
+    FORWARDED_ALLOW_IPS=* (what the docs once said) uvicorn takes the client's own first entry, so a new invented
+    address per request walks past the per-IP limit on new sessions (3 a minute here): the control. The server
+    refuses "*" and with the proxy's address the real one is counted."""
+    from arena.server import trusted_proxies
+
+    if allow == "*":
+        with pytest.raises(SystemExit, match="FORWARDED_ALLOW_IPS"):
+            trusted_proxies(allow)
+    else:
+        assert trusted_proxies(None) == allow
+    srv = ThreadedServer(create_api(limited), forwarded_allow_ips=allow).start()  # "*": straight to uvicorn
+    try:
+        codes = []
+        for n in range(8):
+            forwarded = {"X-Forwarded-For": f"198.51.100.{n}, 203.0.113.7"}  # invented, then the proxy's append
+            with httpx.Client(base_url=srv.url, timeout=30, headers=forwarded) as http:
+                codes.append(http.post("/api/battles", json={}).status_code)
+    finally:
+        srv.stop()
+    print(f"\nFORWARDED_ALLOW_IPS={allow}: new sessions from 8 spoofed addresses answered {codes}")
+    assert codes == ([200] * 8 if allow == "*" else [200, 200, 200] + [429] * 5)

@@ -6,15 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, func, select, update
 
 from arena.services.container import Arena
 from arena.services.jobs import JobQueue
-from arena.services.views import BattleMode
+from arena.services.live import void_battle
+from arena.services.recovery import CREATED, INTERRUPTED_BATTLE
+from arena.services.views import BattleMode, Refusal
 from db.models import Battle, BattleStatus, GenerationJob, JobStatus, Vote, VoteChoice, Worker, utcnow
 from db.session import transaction
 
@@ -142,3 +145,47 @@ def test_the_integrity_check_reports_inconsistent_rows(arena: Arena) -> None:
 def jobs_of(arena: Arena, battle_id: str) -> list[GenerationJob]:
     with transaction(arena.factory) as session:
         return list(session.scalars(select(GenerationJob).where(GenerationJob.battle_id == battle_id)))
+
+
+def test_a_void_racing_a_vote_never_overwrites_it(arena_factory: Callable[..., Arena]) -> None:
+    """A sweep or an admin voiding a battle while its vote commits (two processes on Postgres, two threads here):
+    either the vote is stored and the battle stays voted, or the battle is void and no vote is stored; the board's
+    counts agree with the votes either way. (A void that read the status, then wrote "voided", overwrote the vote.)"""
+    arena = quiet_arena(arena_factory)
+    view = arena.battles.start("racer")
+    me, fired, votes = threading.current_thread(), [], []
+
+    def vote_meanwhile() -> None:
+        try:
+            votes.append(arena.votes.vote(view.id, "racer", "left", ip="10.0.0.9"))
+        except Refusal as refusal:
+            votes.append(refusal)
+
+    def after_a_read_of_the_battle(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if not fired and threading.current_thread() is me and statement.lstrip().upper().startswith("SELECT"):
+            fired.append(statement)  # the void has read the battle and not written yet: the vote commits now
+            voter = threading.Thread(target=vote_meanwhile)
+            voter.start()
+            voter.join(60)
+
+    event.listen(arena.engine, "after_cursor_execute", after_a_read_of_the_battle)
+    try:
+        voided = void_battle(arena.factory, arena.media, view.id, "Voided while its vote came in.")
+    finally:
+        event.remove(arena.engine, "after_cursor_execute", after_a_read_of_the_battle)
+    if not fired:  # the void was one conditional write: the vote comes after it
+        vote_meanwhile()
+    with transaction(arena.factory) as session:
+        stored = session.scalar(select(func.count(Vote.id)).where(Vote.battle_id == view.id))
+    if voided:
+        assert status(arena, view.id) == BattleStatus.voided and stored == 0 and isinstance(votes[0], Refusal)
+    else:
+        assert status(arena, view.id) == BattleStatus.voted and stored == 1 and not isinstance(votes[0], Refusal)
+    assert arena.recovery.check().problems["tallies"] == []
+
+
+def test_the_sweep_voids_only_battles_still_created(arena: Arena) -> None:
+    """The sweep saw a battle "created" for too long; by the time it voids it, the battle is shown: left alone."""
+    view = arena.battles.start("slow-start")
+    assert not void_battle(arena.factory, arena.media, view.id, INTERRUPTED_BATTLE, CREATED)
+    assert status(arena, view.id) == BattleStatus.shown and all(served(arena, view.id))

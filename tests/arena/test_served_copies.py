@@ -14,7 +14,7 @@ from sqlalchemy import select
 from adapters.video_io import decode_mp4, encode_mp4, probe_metadata
 from arena.services.container import Arena
 from arena.services.generation import NAMED_RUN, PLAYGROUND_RUN
-from arena.services.served import frame_budget, pad_access_unit, served_copy
+from arena.services.served import _nal_units, frame_budget, pad_access_unit, served_copy
 from db.models import Battle, BattleMode, Video
 from db.session import transaction
 from tests.support.waiting import settled
@@ -23,6 +23,15 @@ from tests.support.waiting import settled
 def packets(data: bytes) -> list[bytes]:
     with av.open(io.BytesIO(data)) as container:
         return [bytes(p) for p in container.demux(container.streams.video[0]) if p.size]
+
+
+def slice_sizes(data: bytes) -> list[int]:
+    """What a client that parses the MP4 reads of each frame: the size of its coded slice NAL unit."""
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        length_size = (stream.codec_context.extradata[4] & 0x03) + 1
+        units = [_nal_units(bytes(p), length_size) for p in container.demux(stream) if p.size]
+    return [sum(len(u) for u in frame if u[0] & 0x1F in (1, 5)) for frame in units]
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -48,6 +57,11 @@ def test_copies_differ_in_every_byte_stream_but_not_in_size_or_picture(tmp_path:
     every = [c for cs in copies.values() for c in cs]
     assert len({len(c) for c in every}) == 1, "every copy of every clip of one picture size has one length"
     assert {len(p) for c in every for p in packets(c)} == {budget}, "and every frame the same size"
+    # The slices inside the padded packets: before, the slice NAL kept its encoded size (a still clip's P-slices
+    # ~30 bytes, a noisy one's ~budget) and the filler took the rest, so parsing the packets read the bitrate
+    # profile (demo models: demo-frozen 34, demo-flicker 375, others ~170 bytes a P-frame). Now 3 sizes at most.
+    sizes = {n for c in every for n in slice_sizes(c)}
+    assert max(sizes) - min(sizes) <= 2, sorted(sizes)
     assert len({hashlib.sha256(b"".join(packets(c))).hexdigest() for c in every}) == len(every)
     for name, path in sources.items():
         stored, _ = decode_mp4(path)
@@ -69,12 +83,15 @@ def test_copies_differ_in_every_byte_stream_but_not_in_size_or_picture(tmp_path:
 
 def test_access_units_are_padded_exactly_or_refused() -> None:
     unit = (5).to_bytes(4, "big") + b"\x65abcd" + (3).to_bytes(4, "big") + b"\x06xy"  # a slice and an SEI
-    padded = pad_access_unit(unit, 64)
-    assert padded is not None and len(padded) == 64
-    assert padded.startswith((5).to_bytes(4, "big") + b"\x65abcd") and b"\x06xy" not in padded
-    assert padded[13] == 0x0C and padded.endswith(b"\x80")  # a filler NAL unit closes it
+    for budget in (64, 65, 66):  # the slice grows by 3-byte cabac_zero_words, a 6-8 byte filler takes the rest
+        padded = pad_access_unit(unit, budget)
+        assert padded is not None and len(padded) == budget and b"\x06xy" not in padded
+        size = int.from_bytes(padded[:4], "big")
+        assert padded[4:9] == b"\x65abcd" and padded[9 : 4 + size] == b"\x00\x00\x03" * ((size - 5) // 3)
+        assert budget - 4 - size in (6, 7, 8) and padded[8 + size] == 0x0C and padded.endswith(b"\x80")
     assert pad_access_unit(unit, 9) == unit[:9]  # exactly the budget: nothing to add
     assert pad_access_unit(unit, 12) is None  # 3 bytes left cannot hold a filler unit
+    assert pad_access_unit(unit, 16) is None  # 7 bytes: under the 8 kept for the filler after a slice
     assert pad_access_unit(unit, 8) is None
 
 

@@ -138,3 +138,31 @@ def test_cli_export_import_and_ratings_from_the_database(
     res = runner.invoke(app, ["votes", "import", str(path)])
     assert res.exit_code == 0 and "added 0" in res.output, res.output
     assert json.loads(runner.invoke(app, ["ratings", "--json", "--bootstrap", "20"]).output) == out
+
+
+def test_export_streams_its_rows_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Export memory stays at a chunk's worth whatever the number of votes: 10x the votes, about the same peak."""
+    import tracemalloc
+
+    import arena.services.export as export
+    import arena.services.vote_rows as vote_rows
+
+    monkeypatch.setattr(export, "CHUNK", 500)
+    monkeypatch.setattr(vote_rows, "CHUNK", 500)
+    peaks = []
+    for n in (2_000, 20_000):
+        source = tmp_path / f"in-{n}.jsonl"
+        with source.open("w", encoding="utf-8") as fh:
+            for i in range(n):
+                row = {"battle_id": f"b{i}", "model_a": f"m{i % 4}", "model_b": f"m{(i + 1) % 4}", "winner": "model_a"}
+                fh.write(json.dumps(row | {"prompt_key": f"p{i % 5}", "session_id": f"s{i % 50}"}) + "\n")
+        with export.database(f"sqlite:///{tmp_path / f'{n}.db'}") as factory:
+            import_votes(factory, source)
+            tracemalloc.start()
+            try:
+                written = export_votes(factory, tmp_path / f"out-{n}.jsonl")
+                peaks.append(tracemalloc.get_traced_memory()[1])
+            finally:
+                tracemalloc.stop()
+        assert written == n == len((tmp_path / f"out-{n}.jsonl").read_text(encoding="utf-8").splitlines())
+    assert peaks[1] < 2 * peaks[0], peaks

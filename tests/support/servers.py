@@ -9,17 +9,18 @@ from typing import Any
 
 
 class ThreadedServer:
-    """uvicorn serving ``app`` on 127.0.0.1 (a free port, or ``port``) in a daemon thread."""
+    """uvicorn serving ``app`` on 127.0.0.1 (a free port, or ``port``) in a daemon thread (``config``: more
+    uvicorn.Config options)."""
 
-    def __init__(self, app: Any, port: int = 0) -> None:
+    def __init__(self, app: Any, port: int = 0, **config: Any) -> None:
         import uvicorn
 
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
         self.port = int(self._sock.getsockname()[1])
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
+        options = {"log_level": "warning", "lifespan": "on", "timeout_graceful_shutdown": 2, **config}
+        self.server = uvicorn.Server(uvicorn.Config(app, **options))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True)
 
     @property

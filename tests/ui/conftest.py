@@ -65,6 +65,7 @@ def test_settings(root: Path, **overrides: object) -> Settings:
         "gold_rate": 0.0,
         "rate_limits": False,  # tests/arena/test_limits.py turns them on
         "max_open_battles": 1000,
+        "default_seed_count": 1,  # quick fills: one pool clip per (model, prompt); test_blind_repeats.py uses 3
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

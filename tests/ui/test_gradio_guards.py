@@ -3,7 +3,10 @@ are capped, Playground refusals are messages (never Gradio's "didn't return enou
 
 from __future__ import annotations
 
+import logging
+
 import httpx
+import pytest
 from gradio_client import Client
 from sqlalchemy import func, select
 
@@ -20,13 +23,30 @@ def battles(live_app: LiveApp) -> int:
 
 def test_uploads_are_off_and_bodies_capped(live_app: LiveApp) -> None:
     with httpx.Client(base_url=live_app.url, timeout=20) as http:
-        upload = http.post("/gradio_api/upload", files={"files": ("x.mp4", b"\0" * 1024, "video/mp4")})
-        assert upload.status_code == 403 and upload.json()["error"]["code"] == "uploads_disabled"
+        files = {"files": ("x.mp4", b"\0" * 1024, "video/mp4")}
+        for route in ("/gradio_api/upload", "/gradio_api/process_recording", "/gradio_api/component_server"):
+            upload = http.post(route, files=files)  # process_recording stored the file before (200)
+            assert upload.status_code == 403 and upload.json()["error"]["code"] == "uploads_disabled", route
         big = http.post(
             "/gradio_api/queue/join", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={"content-type": "x"}
         )
         assert big.status_code == 413
         assert http.get("/healthz").json() == {"status": "ok"}
+
+
+def test_an_unknown_event_index_is_a_422_not_a_traceback(live_app: LiveApp, caplog: pytest.LogCaptureFixture) -> None:
+    """Gradio looks fn_index up unchecked: before, each unknown one was a 500 or a dropped connection and a
+    100-line traceback in the log (4 requests: 350 lines)."""
+    event = {"data": [], "session_hash": "fuzz", "event_data": None, "trigger_id": None}
+    with caplog.at_level(logging.WARNING), httpx.Client(base_url=live_app.url, timeout=20) as http:
+        for route in ("/gradio_api/queue/join", "/gradio_api/run/predict"):
+            for index in (9999, -1, 10**12, "77"):
+                refused = http.post(route, json={**event, "fn_index": index})
+                assert refused.status_code == 422, (route, index, refused.text[:200])
+                assert refused.json()["error"] == {"code": "invalid", "reason": "fn_index: no such event on this page"}
+        assert http.get("/healthz").json() == {"status": "ok"}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "no traceback per request"
+    html_with(client(live_app.url).predict("any", None, "", api_name="/start_battle"), "arena-pair")  # still served
 
 
 def test_a_forged_session_cookie_is_refused_in_gradio_events(live_app: LiveApp) -> None:
