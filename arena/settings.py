@@ -38,9 +38,10 @@ class Settings(BaseSettings):
     live_generation: bool = Field(default=True, description="Allow typed prompts (generated live)")
     battle_ttl_s: int = Field(default=3600, ge=10, description="A battle not voted on within this expires")
     min_view_s: float = Field(
-        default=0.0,
+        default=2.0,
         ge=0,
-        description="Refuse votes sooner than this after the videos were shown (e.g. the clip length)",
+        description="Refuse votes sooner than this after both videos reached the client and after the session's "
+        "last vote (default: the default clip's length, 16 frames at 8 fps); simulated voters are exempt",
     )
     matchmaking: Literal["adaptive", "uniform"] = "adaptive"
     matchmaking_refresh_s: float = Field(default=10.0, ge=0, description="Re-read the votes for matchmaking this often")

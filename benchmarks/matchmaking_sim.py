@@ -1,7 +1,7 @@
 """Does adaptive matchmaking save votes without biasing the ratings? Uniform pairs against the adaptive sampler
 (arena.ratings.matchmaking, its defaults), whose battles are fitted three ways: unweighted, weighted by their
-design weights (inverse probability), and calibrated (the unweighted order stretched to the weighted battles'
-scale: what the board does, arena.ratings.uncertainty).
+design weights (inverse probability), and calibrated (the unweighted fit mapped by the increasing cubic that
+best fits the weighted battles: what the board does, arena.ratings.uncertainty).
 
 20 models of known strength in three profiles: evenly spaced over 600 points, a crowded top (six models within
 50 points above a spread), one dominant model (650 points over a spread of 500). Simulated voters: Bradley–Terry
@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, dilation, fit_strengths
+from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, calibrate, fit_strengths
 from arena.ratings.matchmaking import Matchmaker, MatchState, Pair, pair_gains
 
 N_MODELS, TIE, NOISE = 20, 0.3, 0.1
@@ -121,10 +121,13 @@ class Tables:
         self.w2s[i, j] += w * w * s
         self.w2s2[i, j] += w * w * s * s
 
-    def dilation(self, theta: np.ndarray) -> float:
-        """The factor α maximising the likelihood of these (weighted) battles at ratings α·θ (the engine's)."""
-        pi, pj = np.triu_indices(len(theta), 1)
-        return float(dilation(theta, self.ws[pi, pj], self.w[pi, pj], pi, pj, DEFAULT_PRIOR)[0])
+    def calibrate(self, theta: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """θ mapped by the engine's calibration to these (weighted) battles, and the covariance mapped with it."""
+        k = len(theta)
+        pi, pj = np.triu_indices(k, 1)
+        mapped, slope = calibrate(theta, self.ws[pi, pj], self.w[pi, pj], pi, pj, DEFAULT_PRIOR)
+        jac = (np.eye(k) - 1.0 / k) @ np.diag(slope[0])
+        return mapped[0], jac @ cov @ jac.T
 
     def fit(self, theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """θ, the Fisher sd (matchmaking) and the sandwich covariance (natural units, centred)."""
@@ -194,9 +197,8 @@ def run(
             votes[b] += 1
         names = ("unweighted",) if policy == "uniform" else ESTIMATORS
         for name in names:
-            if name == "calibrated":  # the unweighted fit, stretched to fit the weighted (uniform-design) battles
-                alpha = weighted.dilation(thetas["unweighted"])
-                thetas[name], covs[name] = alpha * thetas["unweighted"], alpha**2 * covs["unweighted"]
+            if name == "calibrated":  # the unweighted fit, mapped to fit the weighted (uniform-design) battles
+                thetas[name], covs[name] = weighted.calibrate(thetas["unweighted"], covs["unweighted"])
             else:
                 tables = plain if name == "unweighted" else weighted
                 thetas[name], sd_, covs[name] = tables.fit(thetas[name])

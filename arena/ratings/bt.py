@@ -185,6 +185,35 @@ def dilation(
     return alpha
 
 
+def calibrate(
+    theta: np.ndarray, wins: np.ndarray, totals: np.ndarray, pair_i: np.ndarray, pair_j: np.ndarray, prior: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of θ (rounds, models): the increasing map f = a·θ + b·θ³/s² (s² the row's mean square), centred,
+    whose (a, b) maximise the (prior-penalised) likelihood of `wins`/`totals` at strengths f; and the slope df/dθ
+    before centring. A dilation (b = 0) where the best cubic would not be increasing over the row's models (θ
+    itself if that too would reverse the order). When θ is the fit of those same totals, f = θ exactly."""
+    theta, wins, totals = np.atleast_2d(theta), np.atleast_2d(wins), np.atleast_2d(totals)
+    s2 = np.maximum((theta**2).mean(axis=1, keepdims=True), 1e-300)
+    g = np.stack([theta, theta**3 / s2], axis=1)  # (rounds, 2, models)
+    d = g[:, :, pair_i] - g[:, :, pair_j]
+    gram = np.einsum("rkm,rlm->rkl", g, g) + 1e-12 * np.eye(2)
+    par = np.tile([1.0, 0.0], (len(theta), 1))
+    for _ in range(50):
+        p = 0.5 * (1.0 + np.tanh(0.5 * np.einsum("rk,rkp->rp", par, d)))
+        grad = np.einsum("rkp,rp->rk", d, wins - totals * p) - prior * np.einsum("rkl,rl->rk", gram, par)
+        hess = np.einsum("rkp,rlp,rp->rkl", d, d, totals * p * (1.0 - p)) + prior * gram
+        step = np.linalg.solve(hess, grad[..., None])[..., 0]
+        par += np.clip(step, -0.5, 0.5)
+        if np.abs(step).max() < 1e-10:
+            break
+    bad = ((par[:, :1] + 3.0 * par[:, 1:] * theta**2 / s2) <= 0).any(axis=1)
+    if bad.any():  # the best dilation, or none at all if even that would reverse the order
+        alpha = dilation(theta[bad], wins[bad], totals[bad], pair_i, pair_j, prior)
+        par[bad] = np.c_[np.where(alpha > 0, alpha, 1.0), np.zeros(bad.sum())]
+    f = par[:, :1] * theta + par[:, 1:] * theta**3 / s2
+    return f - f.mean(axis=1, keepdims=True), par[:, :1] + 3.0 * par[:, 1:] * theta**2 / s2
+
+
 def to_ratings(
     theta: np.ndarray, models: tuple[str, ...], anchor: str | None = None, anchor_rating: float = INIT_RATING
 ) -> np.ndarray:

@@ -16,9 +16,10 @@ Battles picked by the adaptive matchmaker carry a design weight (the extra field
 arena.ratings.matchmaking). Fitting them unweighted is efficient but biased (an extreme model stops being sampled,
 so its luck sticks: the scale stretches); fitting them weighted is unbiased but noisy (it throws away what the
 matchmaker gained). Calibrated estimator, used whenever some design weight is not 1: the ratings of the unweighted
-fit (the order and the relative gaps, where the savings are) stretched by the one factor α that best fits the
-design-weighted battles (the scale the uniform design would give). With every design weight 1 this is the
-FastChat fit itself (α = 1 exactly). benchmarks/matchmaking_sim.py measures all three.
+fit (the order, where the savings are) mapped by the increasing cubic a·θ + b·θ³/s² that best fits the
+design-weighted battles (the scale, and the spread of the ends, the uniform design would give; a dilation alone
+left the end models 9-10 points out). With every design weight 1 this is the FastChat fit itself (a = 1, b = 0
+exactly). benchmarks/matchmaking_sim.py measures all three.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from arena.ratings.bt import (
     NAT,
     OUTCOME_CLASS,
     UniqueRows,
-    dilation,
+    calibrate,
     fit_strengths,
     pair_totals,
     to_ratings,
@@ -142,14 +143,13 @@ def _calibrated(
     d: Design, weighted: np.ndarray, plain: np.ndarray | None, k: int, prior: float, theta0: np.ndarray | None = None
 ) -> np.ndarray:
     """Strengths for unique-row weights (rounds, n_unique): the fit itself, or, with design weights, the fit of
-    the base weights stretched by the factor that best fits the design-weighted battles (see the module doc)."""
+    the base weights mapped by the calibration that best fits the design-weighted battles (see the module doc)."""
     u = d.u
     tol = 1e-9 if theta0 is None else 1e-6
     if plain is None:
         return fit_strengths(*pair_totals(u, weighted), u.pair_i, u.pair_j, k, prior=prior, theta0=theta0, tol=tol)
     theta = fit_strengths(*pair_totals(u, plain), u.pair_i, u.pair_j, k, prior=prior, theta0=theta0, tol=tol)
-    alpha = dilation(theta, *pair_totals(u, weighted), u.pair_i, u.pair_j, prior)
-    return alpha[:, None] * theta
+    return calibrate(theta, *pair_totals(u, weighted), u.pair_i, u.pair_j, prior)[0]
 
 
 def fit_with_bootstrap(
@@ -227,13 +227,15 @@ def robust_fit(rows: BattleRows, *, cluster: str | None = None, prior: float = D
     k = rows.n_models
     live = d.live
     a, b, s, w, n = rows.a[live], rows.b[live], rows.score[live], rows.weight[live], rows.battles[live]
-    alpha = 1.0
+    slope = None
     if d.base is None:
         theta = _calibrated(d, d.u.weight, None, k, prior)[0]
-    else:  # the base-weight fit and its covariance, then stretched by the calibration factor
+        point = theta
+    else:  # the base-weight fit and its covariance, then mapped by the calibration (its slope: the Jacobian)
         u, w = d.u, d.base
         theta = fit_strengths(*pair_totals(u, d.plain_weight(rows)), u.pair_i, u.pair_j, k, prior=prior)[0]
-        alpha = float(dilation(theta, *pair_totals(u, u.weight), u.pair_i, u.pair_j, prior)[0])
+        mapped, slopes = calibrate(theta, *pair_totals(u, u.weight), u.pair_i, u.pair_j, prior)
+        point, slope = mapped[0], slopes[0]
     p = 1.0 / (1.0 + np.exp(-(theta[a] - theta[b])))
     resid = w * (s - p)  # score of one battle along e_a − e_b
     h = _pair_matrix(a, b, w * n * p * (1.0 - p), k)
@@ -252,7 +254,9 @@ def robust_fit(rows: BattleRows, *, cluster: str | None = None, prior: float = D
     if g_count > 1:
         meat *= g_count / (g_count - 1)
     proj = np.eye(k) - 1.0 / k
-    cov = proj @ h_inv @ meat @ h_inv @ proj
-    model_cov = proj @ h_inv @ proj
-    scale = alpha**2 / NAT**2
-    return RobustFit(rows.models, to_ratings(alpha * theta, rows.models), cov * scale, model_cov * scale, g_count)
+    if slope is not None:  # centred calibration map: its Jacobian is proj · diag(slope)
+        proj = proj @ np.diag(slope)
+    cov = proj @ h_inv @ meat @ h_inv @ proj.T
+    model_cov = proj @ h_inv @ proj.T
+    scale = 1.0 / NAT**2
+    return RobustFit(rows.models, to_ratings(point, rows.models), cov * scale, model_cov * scale, g_count)

@@ -23,6 +23,7 @@ from arena.services.live import live_pair, void_battle
 from arena.services.media import MediaStore, new_token
 from arena.services.pairs import Candidate, PairChooser, uniform_choice
 from arena.services.pool import battle_eligible, pick_clip, revealed_to
+from arena.services.reveal_timing import view_state
 from arena.services.suites import USER_SUITE, check_language, user_prompt
 from arena.services.views import BattleView, Refusal, aware
 from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
@@ -341,12 +342,11 @@ class BattleService:
             if named
             else {}
         )
-        ready = battle.status in (BattleStatus.shown, BattleStatus.voted)
-        queue = JobQueue.info(session, battle.id) if battle.status == BattleStatus.generating else None
+        status, ready, queue = view_state(session, battle, utcnow())  # a live battle's wait names no model
         return BattleView(
             id=battle.id,
             mode=battle.mode.value,
-            status=battle.status.value,
+            status=status,
             prompt=prompt.text,
             prompt_id=prompt.id,
             language=prompt.language,

@@ -6,6 +6,7 @@ Every refusal is a :class:`Refusal` whose reason never repeats the input (it may
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from arena.services.views import Refusal
 
@@ -13,12 +14,15 @@ MAX_PROMPT_CHARS = 1000
 MAX_DB_INT = 2**31 - 1  # ids are 32-bit integers in every database we support
 # Control characters a prompt may not hold (tab, newline and carriage return are fine); NUL also breaks Postgres.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Text-direction overrides and isolates: a prompt could show one text and hold another (U+202E reverses it).
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
 
 
 def clean_text(value: str, *, what: str = "the prompt", max_chars: int = MAX_PROMPT_CHARS) -> str:
-    """``value`` stripped, or a Refusal: empty, too long, control characters, or not encodable as UTF-8
-    (a lone surrogate from JSON ``"\\ud800"``)."""
+    """``value`` stripped, or a Refusal: empty (or only invisible format marks such as zero-width spaces), too
+    long, control characters, text-direction controls, or not encodable as UTF-8 (a lone surrogate from JSON
+    ``"\\ud800"``)."""
     if not isinstance(value, str):
         raise Refusal("invalid", f"{what} must be text", 400)
     try:
@@ -26,12 +30,14 @@ def clean_text(value: str, *, what: str = "the prompt", max_chars: int = MAX_PRO
     except UnicodeEncodeError as exc:
         raise Refusal("invalid", f"{what} is not valid Unicode text (lone surrogate)", 400) from exc
     value = value.strip()
-    if not value:
+    if all(c.isspace() or unicodedata.category(c) == "Cf" for c in value):  # nothing or only invisible marks
         raise Refusal("invalid", f"{what} is empty", 400)
     if len(value) > max_chars:
         raise Refusal("invalid", f"{what} is longer than {max_chars} characters", 400)
     if _CONTROL.search(value):
         raise Refusal("invalid", f"{what} contains control characters", 400)
+    if _BIDI.search(value):
+        raise Refusal("invalid", f"{what} contains text-direction controls", 400)
     return value
 
 

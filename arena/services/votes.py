@@ -11,11 +11,12 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.battles import BattleService
+from arena.services.reveal_timing import held_until
 from arena.services.sessions import hash_ip
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal, Reveal, SideReveal, aware
@@ -76,13 +77,15 @@ class VoteService:
                 battle = session.get(Battle, battle_id, with_for_update=True)
                 self._check_votable(battle, session_id)
                 assert battle is not None
+                if held_until(session, battle, utcnow()) is not None:  # shown to its client only later
+                    raise Refusal("not_ready", "the videos of this battle are not ready yet", 409)
                 if self.battles.is_expired(battle):
                     expired = True
                     raise Refusal("expired", "this battle expired before the vote; start a new one", 410)
                 now = utcnow()
                 delivered = delivered_at(battle)
-                if self.min_view_s and (delivered is None or (now - delivered).total_seconds() < self.min_view_s):
-                    raise Refusal("too_early", "watch both videos to the end before voting", 425)
+                if self.min_view_s and not simulated:
+                    self._check_viewed(session, session_id, delivered, now)
                 mark_voted = (
                     update(Battle)
                     .where(
@@ -115,6 +118,14 @@ class VoteService:
             if expired:
                 self._mark_expired(battle_id)
         return self.reveal(battle_id, session_id)
+
+    def _check_viewed(self, session: Session, session_id: str, delivered: datetime | None, now: datetime) -> None:
+        """The viewing time counts from when both videos reached the client and from the session's last vote, so
+        battles opened together are watched one after another: N votes take N times ``min_view_s``."""
+        last = aware(session.scalar(select(func.max(Battle.voted_at)).where(Battle.session_id == session_id)))
+        start = max(delivered, last) if delivered is not None and last is not None else delivered
+        if start is None or (now - start).total_seconds() < self.min_view_s:
+            raise Refusal("too_early", "watch both videos to the end before voting (one battle at a time)", 425)
 
     @staticmethod
     def _check_votable(battle: Battle | None, session_id: str) -> None:

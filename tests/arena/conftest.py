@@ -46,6 +46,7 @@ def make_settings(root: Path, **overrides: object) -> Settings:
         "rate_limits": False,  # tests/arena/test_limits.py turns them on
         "max_open_battles": 1000,
         "default_seed_count": 1,  # one pool clip per (model, prompt): quick fills
+        "min_view_s": 0,  # votes at once (test_battle_rules plays the viewing time)
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -57,6 +57,8 @@ def test_malformed_inputs_are_4xx_in_the_error_format(server: ThreadedServer) ->
             (http.post("/api/battles", json=[1, 2]), 422, "invalid"),
             (http.post("/api/battles", json={"prompt": "   "}), 400, "invalid"),
             (http.post("/api/battles", json={"prompt": "a\u0000b"}), 400, "invalid"),
+            (http.post("/api/battles", json={"prompt": "\u200b\u200b"}), 400, "invalid"),  # only zero-width spaces
+            (http.post("/api/battles", json={"prompt": "\u202eA red ball"}), 400, "invalid"),  # shown reversed
             (http.post("/api/battles", json={"prompt": "x" * 5000}), 422, "invalid"),
             (http.get("/api/battles/" + "z" * 300), 404, "unknown_battle"),
             (http.get("/api/battles/%00"), 404, "unknown_battle"),
@@ -105,3 +107,13 @@ def test_a_huge_declared_body_is_refused_before_it_is_sent(server: ThreadedServe
         while b"too_large" not in answer and (chunk := sock.recv(4096)):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 413") and b"too_large" in answer
+
+
+def test_invisible_and_direction_marks_in_prompts() -> None:
+    from arena.services.inputs import clean_text
+    from arena.services.views import Refusal
+
+    for bad in ("\u200b\u200b", " \u2060\ufeff ", "\u202eA red ball", "a \u2066ball\u2069"):
+        with pytest.raises(Refusal):
+            clean_text(bad)
+    assert clean_text(" \U0001f469\u200d\U0001f4bb codes a red ball ") == "\U0001f469\u200d\U0001f4bb codes a red ball"

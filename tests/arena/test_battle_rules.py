@@ -15,7 +15,7 @@ from arena.services.container import Arena
 from arena.services.generation import PLAYGROUND_RUN, ArenaGenerationSettings, GenerationService
 from arena.services.suites import USER_SUITE
 from arena.services.views import BattleMode, Refusal
-from db.models import Battle, Prompt, Video
+from db.models import Battle, Prompt, Video, utcnow
 from db.session import transaction
 from tests.support.waiting import settled
 
@@ -125,3 +125,36 @@ def test_votes_sooner_than_the_viewing_time_are_refused(arena_factory: Callable[
         battle.left_fetched_at -= timedelta(seconds=31)
         battle.right_fetched_at = battle.left_fetched_at
     assert arena.votes.vote(view.id, "s1", "left").choice == "left"
+
+
+def test_battles_opened_together_are_watched_one_at_a_time(arena_factory: Callable[..., Arena]) -> None:
+    """The batching attack on the viewing time: open several battles, fetch every video, wait once, vote on all.
+    The clock counting from each battle's delivery alone accepted all 4 votes after one wait; counting also from
+    the session's last vote, one is accepted per viewing time. Simulated voters (server-issued) are exempt."""
+    from arena.settings import Settings
+
+    assert Settings(_env_file=None).min_view_s > 0  # type: ignore[call-arg]  # on by default (it was 0)
+    arena = arena_factory(min_view_s=30.0)
+    arena.prefill(models=["alpha-7b", "beta-v2"])
+    views = [arena.battles.start("s1") for _ in range(4)]
+    with transaction(arena.factory) as session:  # every video fetched, then one wait of 31 s for all of them
+        for view in views:
+            battle = session.get_one(Battle, view.id)
+            battle.left_fetched_at = battle.right_fetched_at = utcnow() - timedelta(seconds=31)
+    outcomes = []
+    for view in views:
+        try:
+            outcomes.append(arena.votes.vote(view.id, "s1", "left").choice)
+        except Refusal as refused:
+            outcomes.append(refused.code)
+    assert outcomes == ["left", "too_early", "too_early", "too_early"]
+    with transaction(arena.factory) as session:  # 31 s after the first vote, the next one counts
+        first = session.get_one(Battle, views[0].id)
+        assert first.voted_at is not None
+        first.voted_at -= timedelta(seconds=31)
+    assert arena.votes.vote(views[1].id, "s1", "left").choice == "left"
+    simulated = arena.battles.start("sim")
+    with transaction(arena.factory) as session:
+        battle = session.get_one(Battle, simulated.id)
+        battle.left_fetched_at = battle.right_fetched_at = utcnow()
+    assert arena.votes.vote(simulated.id, "sim", "tie", simulated=True).choice == "tie"

@@ -51,6 +51,7 @@ def bench_settings(root: Path, **overrides: object) -> Settings:
         "min_votes": 0,
         "bootstrap_rounds": 20,
         "gold_rate": 0.0,
+        "min_view_s": 0,
         "matchmaking": "uniform",
         "default_num_frames": 8,  # small clips: quick to make, encode and score
         "default_width": 64,

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from arena.ratings.battles import BattleRows
+from arena.ratings.bt import calibrate, dilation
 from arena.ratings.uncertainty import fit_with_bootstrap, robust_fit
 
 TRUTH = np.linspace(0.0, 700.0, 8)
@@ -62,3 +63,32 @@ def test_design_weights_of_one_change_nothing(simulate) -> None:
     pb, sb = fit_with_bootstrap(ones, 50, np.random.default_rng(2))
     assert np.array_equal(pa, pb) and np.array_equal(sa, sb)
     np.testing.assert_array_equal(robust_fit(rows).cov, robust_fit(ones).cov)
+
+
+def test_calibration_map_is_the_identity_on_its_own_fit_and_recovers_a_cubic() -> None:
+    k = 7
+    pi, pj = np.triu_indices(k, 1)
+    base = np.linspace(-2.0, 2.0, k)
+    s2 = np.mean(base**2)
+
+    def exact(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # expected wins of 1,000 battles a pair
+        totals = np.full(len(pi), 1000.0)
+        return totals / (1.0 + np.exp(-(theta[pi] - theta[pj]))), totals
+
+    wins, totals = exact(base)
+    mapped, slope = calibrate(base, wins, totals, pi, pj, 0.0)
+    np.testing.assert_allclose(mapped[0], base, atol=1e-8)
+    np.testing.assert_allclose(slope[0], 1.0, atol=1e-8)
+    # the weighted battles say the ends sit closer than the unweighted fit put them: the map pulls them in
+    truth = 1.1 * base - 0.15 * base**3 / s2
+    mapped, slope = calibrate(base, *exact(truth), pi, pj, 0.0)
+    np.testing.assert_allclose(mapped[0], truth - truth.mean(), atol=1e-6)
+    assert np.all(slope > 0)
+    # a best cubic that would reverse the order at the ends: the dilation instead, so the order is kept
+    folded = base - 0.5 * base**3 / s2
+    mapped, slope = calibrate(base, *exact(folded), pi, pj, 0.0)
+    alpha = dilation(base, *exact(folded), pi, pj, 0.0)[0]
+    assert alpha > 0 and np.all(np.diff(mapped[0]) > 0) and np.all(slope == alpha)
+    np.testing.assert_allclose(mapped[0], alpha * base, atol=1e-9)
+    reversed_ = calibrate(base, *exact(-base), pi, pj, 0.0)[0][0]  # even the dilation would reverse it: θ kept
+    np.testing.assert_allclose(reversed_, base, atol=1e-12)

@@ -50,6 +50,7 @@ def load_env(root: Path, database_url: str | None = None, **extra: str) -> dict[
         "ARENA_POOL_PREFILL": "false",
         "ARENA_SCORE_ON_START": "false",
         "ARENA_RATE_LIMITS": "false",
+        "ARENA_MIN_VIEW_S": "0",  # voters vote at once
         "ARENA_MAX_OPEN_BATTLES_IP": "1000000",
         "ARENA_SWEEP_S": "2",
         "ARENA_HEARTBEAT_S": "1",

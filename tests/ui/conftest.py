@@ -65,6 +65,7 @@ def test_settings(root: Path, **overrides: object) -> Settings:
         "gold_rate": 0.0,
         "rate_limits": False,  # tests/arena/test_limits.py turns them on
         "max_open_battles": 1000,
+        "min_view_s": 0,  # votes at once (tests/arena/test_battle_rules.py plays the viewing time)
         "default_seed_count": 1,  # quick fills: one pool clip per (model, prompt); test_blind_repeats.py uses 3
         **overrides,
     }
