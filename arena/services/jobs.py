@@ -204,13 +204,13 @@ class JobQueue:
         )
 
     @staticmethod
-    def fail_orphans(session: Session, dead_workers: set[str], reason: str) -> int:
-        """Jobs left running by processes that are gone: failed (their battles are then voided)."""
-        if not dead_workers:
-            return 0
+    def fail_orphans(session: Session, alive_workers: set[str], reason: str) -> int:
+        """Jobs left running by processes that are not alive (gone, or no longer registered: a process taken as
+        gone is forgotten, and one killed before it registered again leaves jobs no row names): failed (their
+        battles are then voided). Such a job would otherwise hold its model's slot for good."""
         done = session.execute(
             update(GenerationJob)
-            .where(GenerationJob.status == JobStatus.running, GenerationJob.worker_id.in_(dead_workers))
+            .where(GenerationJob.status == JobStatus.running, GenerationJob.worker_id.not_in(alive_workers))
             .values(status=JobStatus.failed, error=reason, public_error=reason, finished_at=utcnow())
         )
         return int(cast("CursorResult[Any]", done).rowcount or 0)

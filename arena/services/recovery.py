@@ -79,8 +79,9 @@ class Recovery:
         now = utcnow()
         with transaction(self.factory) as session:
             dead = self.registry.dead(session)
-            alone = not (self.registry.alive(session) - dead - {self.registry.id})
-            failed = JobQueue.fail_orphans(session, dead, INTERRUPTED)
+            alive = self.registry.alive(session)
+            alone = not (alive - {self.registry.id})
+            failed = JobQueue.fail_orphans(session, alive, INTERRUPTED)
             self.registry.forget(session, dead)
             stuck = [
                 battle_id
@@ -140,7 +141,7 @@ class Recovery:
         now, cutoff = utcnow(), time.time() - self.orphan_grace_s
         with transaction(self.factory) as session:
             database = _database_check(session)
-            dead = self.registry.dead(session)
+            dead, alive = self.registry.dead(session), self.registry.alive(session)
             votes_per_battle = dict(
                 session.execute(select(Vote.battle_id, func.count(Vote.id)).group_by(Vote.battle_id)).all()
             )
@@ -172,14 +173,14 @@ class Recovery:
                     )
                     if statuses.get(b) != BattleStatus.generating
                 ],
-                "jobs_of_dead_processes": [
+                "jobs_of_dead_processes": [  # (or of processes no longer registered)
                     str(j)
                     for j, w in session.execute(
                         select(GenerationJob.id, GenerationJob.worker_id).where(
                             GenerationJob.status == JobStatus.running
                         )
                     )
-                    if w in dead
+                    if w not in alive
                 ],
                 "shown_battles_without_videos": list(
                     session.scalars(

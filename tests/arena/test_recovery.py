@@ -189,3 +189,15 @@ def test_the_sweep_voids_only_battles_still_created(arena: Arena) -> None:
     view = arena.battles.start("slow-start")
     assert not void_battle(arena.factory, arena.media, view.id, INTERRUPTED_BATTLE, CREATED)
     assert status(arena, view.id) == BattleStatus.shown and all(served(arena, view.id))
+
+
+def test_a_job_of_a_process_no_longer_registered_is_failed(arena_factory: Callable[..., Arena]) -> None:
+    """A process taken as gone is forgotten; killed before it registers again, its running jobs name no row. They
+    are failed all the same (else each would hold its model's slot, and that model's battles wait for good)."""
+    arena = quiet_arena(arena_factory)
+    live = arena.battles.start("s1", prompt_text="a cat", mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
+    assert JobQueue(arena.factory, "forgotten:1:abcd", lambda _m: 2).claim() is not None  # no row in workers
+    assert arena.recovery.check().problems["jobs_of_dead_processes"]
+    report = arena.recovery.sweep()
+    assert report.failed_jobs == 1 and live.id in report.voided
+    assert arena.recovery.check().ok, arena.recovery.check()
