@@ -18,6 +18,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated voters")] = 0,
         encoder: Annotated[str | None, typer.Option("--encoder", help="Metrics encoder (default: shapes-clip)")] = None,
+        matchmaking: Annotated[
+            str, typer.Option("--matchmaking", help="uniform (every pair gets votes) or adaptive (the arena's default)")
+        ] = "uniform",
         keep: Annotated[Path | None, typer.Option("--keep", help="Keep the run's database and media here")] = None,
     ) -> None:
         """Generate a pool of demo generators with known defects, score it, let simulated voters vote through the
@@ -30,7 +33,10 @@ def register(app: typer.Typer) -> None:
         from arena.simulation.calibrate import calibrate as run
         from arena.simulation.report import render
 
-        plan = Plan(seed=seed)
+        if matchmaking not in ("uniform", "adaptive"):
+            typer.secho(f"--matchmaking: 'uniform' or 'adaptive', not {matchmaking!r}", fg="red", err=True)
+            raise typer.Exit(2)
+        plan = Plan(seed=seed, matchmaking="uniform" if matchmaking == "uniform" else "adaptive")
         plan = plan.quick() if quick else plan
         if encoder:
             plan = replace(plan, encoder=encoder)

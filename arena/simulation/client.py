@@ -51,6 +51,18 @@ def _refusal(response: Any) -> str:
         return f"http_{response.status_code}"
 
 
+def _send(http: Any, method: str, url: str, **kwargs: Any) -> Any:
+    """One request, sent again once on a fresh connection when the kept-alive one was closed under it (a server
+    drops idle connections after a few seconds; a voter that looked at its clips longer can race that close). A
+    vote sent twice is stored once: the second answer is a refusal, counted as such."""
+    import httpx
+
+    try:
+        return http.request(method, url, **kwargs)
+    except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+        return http.request(method, url, **kwargs)
+
+
 def cast_votes(
     base_url: str,
     sessions: Sequence[tuple[str, str]],
@@ -77,19 +89,23 @@ def cast_votes(
             index = n % population.voters
             token = sessions[index][1]
             headers = {"x-arena-session": token}
-            battle = http.post("/api/battles", json={}, headers=headers)
+            battle = _send(http, "POST", "/api/battles", json={}, headers=headers)
             if battle.status_code != 200:
                 result.refused[_refusal(battle)] += 1
                 continue
             body = battle.json()
-            clips = [http.get(body[side]["video_url"], headers=headers) for side in ("left", "right")]
+            clips = [_send(http, "GET", body[side]["video_url"], headers=headers) for side in ("left", "right")]
             if any(c.status_code != 200 for c in clips):
                 result.refused["media"] += 1
                 continue
             left, right = (eye.errors(c.content, body["prompt"]) for c in clips)
             choice, aspects = decide(left, right, population, population.is_careless(index), rng)
-            voted = http.post(
-                f"/api/battles/{body['id']}/vote", json={"choice": choice, "aspects": aspects}, headers=headers
+            voted = _send(
+                http,
+                "POST",
+                f"/api/battles/{body['id']}/vote",
+                json={"choice": choice, "aspects": aspects},
+                headers=headers,
             )
             if voted.status_code == 200:
                 result.votes += 1

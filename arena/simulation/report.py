@@ -118,13 +118,18 @@ def build_report(arena: Arena, plan: Plan, results: dict[str, SimulationResult])
     raters = snapshot.raters()
     flagged = {s for s, r in raters.items() if r.get("gold_failed")}
     careless = crowd.careless_sessions | biased.careless_sessions
-    careful = (set(crowd.sessions) | set(biased.sessions)) - careless
+    careful = set(crowd.sessions) - careless  # the left-leaning crowd skips looking on purpose: reported apart
+    leaning = set(biased.sessions) - careless
     gold: dict[str, Any] = {
         "careless_flagged": len(careless & flagged),
         "careless": len(careless),
         "careful_flagged": len(careful & flagged),
         "careful": len(careful),
-        "gold_votes_per_session": {s: raters.get(s, {}).get("gold_votes", 0) for s in sorted(careless | careful)},
+        "left_leaning_flagged": len(leaning & flagged),
+        "left_leaning": len(leaning),
+        "gold_votes_per_session": {
+            s: raters.get(s, {}).get("gold_votes", 0) for s in sorted(careless | careful | leaning)
+        },
     }
     checks |= {
         f"Kendall tau >= {MIN_TAU}": tau >= MIN_TAU,
@@ -143,12 +148,15 @@ def build_report(arena: Arena, plan: Plan, results: dict[str, SimulationResult])
         | {"votes": int(e.votes), "built_rank": built.index(e.model) + 1 if e.model in built else None}
         for e in board.entries
     ]
-    return Report(tau, built, recovered, rows, verdicts, metrics, bias, gold, votes, checks)
+    return Report(tau, built, recovered, rows, verdicts, metrics, bias, gold, votes, checks, plan.matchmaking)
 
 
 def render(report: Report) -> str:
     """The recovery table and the checks, as text."""
-    lines = [f"Kendall tau (recovered vs built-in order): {report.kendall_tau:.3f}", ""]
+    lines = [
+        f"Kendall tau (recovered vs built-in order): {report.kendall_tau:.3f}  ({report.matchmaking} matchmaking)",
+        "",
+    ]
     lines.append(f"{'rank':>4}  {'model':<20} {'built':>5}  {'rating':>7}  {'95 % CI':>15}  {'votes':>5}")
     for i, row in enumerate(report.board, 1):
         ci = f"[{row['ci'][0]:.0f}, {row['ci'][1]:.0f}]"
@@ -162,7 +170,8 @@ def render(report: Report) -> str:
     g = report.gold
     lines.append(
         f"gold checks: {g['careless_flagged']}/{g['careless']} careless voters flagged, "
-        f"{g['careful_flagged']}/{g['careful']} careful voters flagged"
+        f"{g['careful_flagged']}/{g['careful']} careful voters flagged, "
+        f"{g['left_leaning_flagged']}/{g['left_leaning']} left-leaning voters flagged"
     )
     for name, ok in report.checks.items():
         lines.append(f"  [{'ok' if ok else 'FAIL'}] {name}")

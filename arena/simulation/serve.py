@@ -23,7 +23,8 @@ def serve_api(arena: Arena, start_timeout_s: float = 30.0) -> Iterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(create_api(arena), log_level="warning", timeout_graceful_shutdown=2))
+    config = uvicorn.Config(create_api(arena), log_level="warning", timeout_graceful_shutdown=2, timeout_keep_alive=60)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="arena-sim-api", daemon=True)
     thread.start()
     try:
