@@ -67,7 +67,7 @@ def test_the_admin_api_is_off_without_a_secret_and_refuses_wrong_ones(
     off = arena_factory()
     srv = ThreadedServer(create_api(off)).start()
     try:
-        answer = httpx.get(f"{srv.url}/api/admin/models", headers=BEARER)
+        answer = httpx.get(f"{srv.url}/api/admin/models", headers=BEARER, timeout=60)
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "admin_off"
     finally:
         srv.stop()
@@ -76,7 +76,7 @@ def test_the_admin_api_is_off_without_a_secret_and_refuses_wrong_ones(
     on = arena_factory(admin_password_file=secret_file)
     srv = ThreadedServer(create_api(on)).start()
     try:
-        with httpx.Client(base_url=srv.url) as http:
+        with httpx.Client(base_url=srv.url, timeout=60) as http:
             assert http.get("/api/admin/models").status_code == 401
             assert http.get("/api/admin/models", headers={"authorization": "Bearer nope"}).status_code == 401
             assert http.get("/api/admin/models", headers=BEARER).status_code == 200
@@ -95,7 +95,7 @@ def test_the_admin_api_is_off_without_a_secret_and_refuses_wrong_ones(
 def test_disabling_a_model_keeps_it_out_of_battles_across_restarts(
     admin_arena: Arena, server: ThreadedServer, arena_factory: Callable[..., Arena]
 ) -> None:
-    with httpx.Client(base_url=server.url, headers=BEARER) as http:
+    with httpx.Client(base_url=server.url, headers=BEARER, timeout=60) as http:
         assert http.post("/api/admin/models/gamma-x", json={"enabled": False}).json()["enabled"] is False
         rows = {m["id"]: m for m in http.get("/api/admin/models").json()}
         assert rows["gamma-x"]["enabled"] is False and rows["gamma-x"]["admin_enabled"] is False
@@ -115,7 +115,7 @@ def test_voiding_a_battle(admin_arena: Arena, server: ThreadedServer) -> None:
     open_ = admin_arena.battles.start("s")
     voted = vote_as(admin_arena, "t", 1)[0]
     before = board_votes(admin_arena)
-    with httpx.Client(base_url=server.url, headers=BEARER) as http:
+    with httpx.Client(base_url=server.url, headers=BEARER, timeout=60) as http:
         assert http.post(f"/api/admin/battles/{open_.id}/void", json={"reason": "test"}).json()["status"] == "voided"
         assert http.post(f"/api/admin/battles/{voted}/void", json={"reason": "a bot"}).json()["status"] == "voided"
         again = http.post(f"/api/admin/battles/{voted}/void", json={})
@@ -136,7 +136,7 @@ def test_exclusions_take_votes_off_the_board_and_back_exactly(admin_arena: Arena
     vote_as(admin_arena, "campaign-2", 3, ip="10.0.0.2")  # a second session from the same address
     assert board_votes(admin_arena) == 13
     ip_hash = _ip_hash_of(admin_arena, "campaign")
-    with httpx.Client(base_url=server.url, headers=BEARER) as http:
+    with httpx.Client(base_url=server.url, headers=BEARER, timeout=60) as http:
         off = http.post("/api/admin/exclusions", json={"kind": "session", "value": "campaign", "reason": "streak"})
         assert off.json()["votes"] == 6 and board_votes(admin_arena) == 7
         vote_as(admin_arena, "campaign", 2, ip="10.0.0.3")  # later votes of an excluded session do not count
@@ -173,7 +173,7 @@ def test_suspicious_sessions_are_flagged_and_honest_ones_are_not(admin_arena: Ar
         admin_arena.votes.vote(view.id, "bot", favourite, ip="10.9.9.9")
     for i in range(8):
         vote_as(admin_arena, "person", 1, pick=("left", "right", "tie")[i % 3], watched_s=9.0)
-    with httpx.Client(base_url=server.url, headers=BEARER) as http:
+    with httpx.Client(base_url=server.url, headers=BEARER, timeout=60) as http:
         flagged = {s["session_id"]: s for s in http.get("/api/admin/suspicious").json()}
     assert "person" not in flagged and "bot" in flagged
     bot = flagged["bot"]
@@ -189,12 +189,12 @@ def test_queue_rate_limits_and_export_views(arena_factory: Callable[..., Arena])
     live = arena.battles.start("q", prompt_text="a cat", mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
     srv = ThreadedServer(create_api(arena)).start()
     try:
-        with httpx.Client(base_url=srv.url) as voter:
+        with httpx.Client(base_url=srv.url, timeout=60) as voter:
             for _ in range(3):
                 battle = voter.post("/api/battles", json={}).json()
                 last = voter.post(f"/api/battles/{battle['id']}/vote", json={"choice": "tie"})
             assert last.status_code == 429
-        with httpx.Client(base_url=srv.url, headers=BEARER) as http:
+        with httpx.Client(base_url=srv.url, headers=BEARER, timeout=60) as http:
             queue = http.get("/api/admin/queue").json()
             assert {j["battle_id"] for j in queue["jobs"]} == {live.id}
             assert {line["model_id"]: line["queued"] for line in queue["lines"]} == {"alpha-7b": 1, "beta-v2": 1}

@@ -134,10 +134,10 @@ def test_a_pinned_prompt_is_served_unrevealed_clips_first_and_its_votes_stay_off
     arena = pool_arena(tmp_path)
     server = ThreadedServer(create_api(arena)).start()
     try:
-        prompt = httpx.get(f"{server.url}/api/prompts").json()[0]["id"]
+        prompt = httpx.get(f"{server.url}/api/prompts", timeout=60).json()[0]["id"]
         early = play_reveal_map(server.url, 6, {"prompt_id": prompt})
         late = play_reveal_map(server.url, 1, {})  # a new client (no cookie): the board still counts its vote
-        board = httpx.get(f"{server.url}/api/leaderboard").json()
+        board = httpx.get(f"{server.url}/api/leaderboard", timeout=60).json()
     finally:
         server.stop()
         arena.close()

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from arena.api import create_api
 from arena.services.container import Arena
 from arena.settings import Settings
-from db.models import Battle, BattleStatus
+from db.models import Battle, BattleStatus, Worker, utcnow
 from db.session import transaction
 from tests.support.load import ROOT, AppProcess, LoadResult, kill_when, load_env, merge, prefill, run_voters, verify
 from tests.support.postgres import postgres_bindir, throwaway_postgres
@@ -109,16 +109,9 @@ def _timed(http: httpx.Client, path: str) -> float:
 
 @pytest.mark.slow
 def test_kill_9_under_load_loses_no_acknowledged_vote_and_leaves_nothing_stuck(tmp_path: Path) -> None:
-    models = tmp_path / "models.yaml"  # the demo models, each generation taking 2 s: live battles are in flight
-    models.write_text(
-        (ROOT / "models.yaml")
-        .read_text(encoding="utf-8")
-        .replace("params: {behaviour:", "params: {latency_s: 2, behaviour:"),
-        encoding="utf-8",
-    )
     env = load_env(tmp_path)
     prefill(env, 4)  # the fast pool first (the models file's defaults)
-    env["ARENA_MODELS_FILE"] = str(models)
+    env["ARENA_MODELS_FILE"] = str(slow_demo_models(tmp_path))
     app = AppProcess(env, log=tmp_path / "app.log").start()
     stop = threading.Event()
     kill_when(app, env["ARENA_DATABASE_URL"], votes=60, stop=stop)  # mid-load: 60 votes stored, more in flight
@@ -201,6 +194,75 @@ def test_two_app_processes_on_one_postgres_lose_nothing(tmp_path: Path) -> None:
             assert arena.recovery.check().ok, arena.recovery.check()
         finally:
             arena.close()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_process_killed_beside_a_live_one_is_swept_up_by_the_survivor(tmp_path: Path) -> None:
+    """Two app processes on one Postgres, live battles in flight; one is killed with -9 and never restarted: the
+    other voids what it left half-made, runs or fails its jobs and deletes its leftover files, on its timer."""
+    if postgres_bindir() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is missing on CI (.ci/run installs it)")
+        pytest.skip("PostgreSQL server binaries not installed")
+    with throwaway_postgres() as url:
+        env = load_env(tmp_path, url, ARENA_PROCESS_STALE_S="4", ARENA_ORPHAN_GRACE_S="3")
+        prefill(env, 4)
+        env["ARENA_MODELS_FILE"] = str(slow_demo_models(tmp_path))
+        killed, survivor = (AppProcess(env, log=tmp_path / f"app{i}.log").start() for i in range(2))
+        stop, later = threading.Event(), threading.Event()  # the killed one's voters stop; the survivor's go on
+
+        def stop_later() -> None:
+            stop.wait()
+            time.sleep(4)
+            later.set()
+
+        kill_when(killed, url, votes=40, stop=stop)
+        threading.Thread(target=stop_later, daemon=True).start()
+        results: dict[str, LoadResult] = {}
+        runs = [
+            threading.Thread(target=lambda: results.update(killed=run_voters(killed.url, 100, 600.0, 0, 0.05, stop))),
+            threading.Thread(target=lambda: results.update(alive=run_voters(survivor.url, 100, 600.0, 7, 0.05, later))),
+        ]
+        checker = Arena.create(settings_of(env, orphan_grace_s=3.0))  # (registers no process of its own)
+        try:
+            for t in runs:
+                t.start()
+            for t in runs:
+                t.join()
+            deadline = time.monotonic() + 200  # (a start cut short in the survivor is swept once 120 s old)
+            while (open_battles(checker) or not checker.recovery.check().ok) and time.monotonic() < deadline:
+                time.sleep(1)
+            result = merge(list(results.values()), parallel=True)
+            check = verify(url, result)
+            report, still_open = checker.recovery.check(), open_battles(checker)
+            with transaction(checker.factory) as session:
+                interrupted = session.scalar(
+                    select(func.count(Battle.id)).where(Battle.status_reason.contains("restarted"))
+                )
+                left_open = session.execute(  # (printed: what a failure left)
+                    select(Battle.id, Battle.status, Battle.worker_id, Battle.created_at, Battle.source).where(
+                        Battle.status.in_((BattleStatus.created, BattleStatus.generating))
+                    )
+                ).all()
+                processes = session.execute(select(Worker.id, Worker.heartbeat_at)).all()
+                print(f"\nat {utcnow()}: open {left_open}; processes {processes}")
+        finally:
+            checker.close()
+            survivor.stop()
+    print(f"\nkilled one of two processes: {result.summary()}\nthe survivor voided {interrupted} battles\n{report}")
+    assert killed.proc is not None and killed.proc.returncode == -9  # killed, and never started again
+    assert check.ok, check
+    assert results["alive"].acked and results["killed"].errors  # votes went on; the kill did cut requests short
+    assert report.ok and still_open == 0, report
+
+
+def slow_demo_models(tmp_path: Path, latency_s: float = 2.0) -> Path:
+    """The demo models, each generation taking ``latency_s``: live battles are in flight when a process dies."""
+    models = tmp_path / "slow-models.yaml"
+    text = (ROOT / "models.yaml").read_text(encoding="utf-8")
+    models.write_text(text.replace("params: {behaviour:", f"params: {{latency_s: {latency_s}, behaviour:"), "utf-8")
+    return models
 
 
 def test_battle_starts_and_votes_reuse_their_compiled_sql(arena_factory: Callable[..., Arena]) -> None:

@@ -108,7 +108,9 @@ def test_only_the_admin_gets_simulated_sessions_over_http(arena: Arena, server: 
 def test_the_admin_route_is_off_without_an_admin_password(arena_factory: Callable[..., Arena]) -> None:
     srv = ThreadedServer(create_api(arena_factory())).start()
     try:
-        answer = httpx.post(f"{srv.url}/api/simulation/sessions", json={}, headers={"authorization": "Bearer x"})
+        answer = httpx.post(
+            f"{srv.url}/api/simulation/sessions", json={}, headers={"authorization": "Bearer x"}, timeout=60
+        )
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "admin_off"
     finally:
         srv.stop()
