@@ -22,10 +22,10 @@ demo: install
 
 # `make test`: everything but the long load, crash and soak runs (marked `slow`); `make test-slow` runs those.
 test: install
-	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --timeout 600 -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --timeout 600 -p no:cacheprovider -m "not slow and not calibration" $(PYTEST_ARGS)
 
 test-slow: install
-	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --timeout 1200 -p no:cacheprovider -m slow $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --timeout 1200 -p no:cacheprovider -m "slow and not calibration" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check adapters arena metrics db tests benchmarks app.py
