@@ -10,12 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import random
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import av
 import httpx
@@ -26,6 +24,7 @@ from arena.api import create_api
 from arena.services.container import Arena
 from db.models import Battle, Video
 from db.session import transaction
+from tests.support.attack import until_shown
 from tests.support.servers import ThreadedServer
 from tests.ui.conftest import test_settings as ui_settings
 
@@ -72,16 +71,6 @@ def fetch(http: httpx.Client, url: str, model: str | None = None) -> Seen:
     data = http.get(url).content
     assert len(data) == length
     return measure(data, length, model)
-
-
-def until_shown(http: httpx.Client, battle: dict[str, Any], timeout_s: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while battle["status"] == "generating":
-        assert time.monotonic() < deadline, "a named battle was not ready in time"
-        time.sleep(0.05)
-        battle = http.get(f"/api/battles/{battle['id']}").json()
-    assert battle["status"] == "shown", battle
-    return battle
 
 
 def knn(train: list[Seen], item: Seen, k: int = 5) -> str:

@@ -21,7 +21,7 @@ from arena.settings import Settings
 from db.models import Battle, BattleStatus, Worker, utcnow
 from db.session import transaction
 from tests.support.load import ROOT, AppProcess, LoadResult, kill_when, load_env, merge, prefill, run_voters, verify
-from tests.support.postgres import postgres_bindir, throwaway_postgres
+from tests.support.postgres import required_postgres
 from tests.support.servers import ThreadedServer
 
 SLOW_S = 3.0  # one generation of the slow demo models
@@ -163,11 +163,7 @@ def open_battles(where: Arena | str) -> int:
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_two_app_processes_on_one_postgres_lose_nothing(tmp_path: Path) -> None:
-    if postgres_bindir() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is missing on CI (.ci/run installs it)")
-        pytest.skip("PostgreSQL server binaries not installed")
-    with throwaway_postgres() as url:
+    with required_postgres() as url:
         env = load_env(tmp_path, url)
         prefill(env, 4)
         apps = [AppProcess(env, log=tmp_path / f"app{i}.log").start() for i in range(2)]
@@ -201,11 +197,7 @@ def test_two_app_processes_on_one_postgres_lose_nothing(tmp_path: Path) -> None:
 def test_a_process_killed_beside_a_live_one_is_swept_up_by_the_survivor(tmp_path: Path) -> None:
     """Two app processes on one Postgres, live battles in flight; one is killed with -9 and never restarted: the
     other voids what it left half-made, runs or fails its jobs and deletes its leftover files, on its timer."""
-    if postgres_bindir() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is missing on CI (.ci/run installs it)")
-        pytest.skip("PostgreSQL server binaries not installed")
-    with throwaway_postgres() as url:
+    with required_postgres() as url:
         env = load_env(tmp_path, url, ARENA_PROCESS_STALE_S="4", ARENA_ORPHAN_GRACE_S="3")
         prefill(env, 4)
         env["ARENA_MODELS_FILE"] = str(slow_demo_models(tmp_path))

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,7 +23,6 @@ from arena.services.tally_check import check_tallies
 from db.models import Rater, Vote
 from db.session import transaction
 from tests.arena.conftest import make_settings
-from tests.support.postgres import postgres_bindir, throwaway_postgres
 from tests.support.voters import GOLD, cast
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,16 +72,6 @@ def test_two_processes_voting_on_sqlite_keep_the_counts_right(arena_factory: Cal
     assert votes_in(arena) == 48
     assert_recount(arena)
     assert failed_raters(arena)
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    if postgres_bindir() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is missing on CI (.ci/run installs it)")
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    with throwaway_postgres() as url:
-        yield url
 
 
 @pytest.mark.slow

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,20 +9,9 @@ import pytest
 from arena.services.container import Arena
 from arena.services.views import Refusal
 from tests.arena.conftest import make_settings
-from tests.support.postgres import postgres_bindir, throwaway_postgres
 from tests.support.scripted import kinds_with_scripted
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    if postgres_bindir() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is missing on CI (.ci/run installs it)")
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    with throwaway_postgres() as url:
-        yield url
 
 
 def test_battle_vote_and_board_on_postgres(postgres_url: str, tmp_path: Path) -> None:

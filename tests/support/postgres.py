@@ -11,6 +11,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 
 def postgres_bindir() -> str | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -67,3 +69,15 @@ def throwaway_postgres() -> Iterator[str]:
             [*as_postgres, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True, timeout=60
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def required_postgres() -> Iterator[str]:
+    """A throwaway cluster's URL; the test is skipped where PostgreSQL is not installed, and fails on CI (whose
+    .ci/run installs it)."""
+    if postgres_bindir() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is missing on CI (.ci/run installs it)")
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    with throwaway_postgres() as url:
+        yield url
