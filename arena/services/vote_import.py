@@ -210,8 +210,8 @@ def _columns(
         "created_at": when,
     }
     credits: list[float | None] = [None] * len(rows)
-    for at in (k for k, g in enumerate(gold) if g):  # gold checks are few: only they are looked at one by one
-        credits[at] = gold_credit_of(choices[at], gold_answer(modes[at], True, gold_better[at]))
+    for at in (k for k, g in enumerate(gold_better) if g):  # checks are few: only they are looked at one by one
+        credits[at] = gold_credit_of(choices[at], gold_answer(modes[at], gold_better[at]))
     voters = Voters(sessions, ips, credits)
     return battles, votes, NewVotes(modes, sources, gold, prompt_ids, left, right, choices, weights, simulated, voters)
 
