@@ -12,7 +12,9 @@ Every vote enters the database through :meth:`Tallies.store` (live votes) or :me
 
 So the tallies are right whatever happens: a transaction killed half way leaves nothing, concurrent votes are
 serialised on the version row. Counts are computed by SQL from the stored rows (one query shape for a vote, a
-batch, a re-class and a rebuild), so the four can never disagree on a key. :meth:`Tallies.rebuild` recounts
+re-class and a rebuild), so the three can never disagree on a key; an imported batch is counted from its own
+columns (arena.services.batch_facts, whose agreement with the SQL the tests check), as reading it back was most
+of an import's time. :meth:`Tallies.rebuild` recounts
 everything from the votes (a database that had votes before migration 0002 starts stale and is rebuilt once).
 
 Elo is online: each vote moves it once, with the weight its voter's class had when it was cast; a later gold
@@ -23,7 +25,7 @@ replays every vote with today's classes).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -48,6 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, weight_class
+from arena.services.batch_facts import NewVotes
 from arena.services.elo_store import EloState, elo_upsert, has_all, load_elo, save_elo, start_all
 from arena.services.rater_records import Voters, chunks, gold_answer, recount_records, write_records
 from db.bulk import bulk_upsert
@@ -205,14 +208,14 @@ class Tallies:
         vote.id = session.connection().execute(_INSERT_VOTE, values).scalar_one()
         self._count_and_move(session, _ONE_VOTE, version, {"vote_id": vote.id})
 
-    def store_batch(self, session: Session, voters: Voters, insert: Any) -> None:
-        """A batch of votes in one transaction: `insert()` writes their battles and votes (bulk), after the
-        voters' records are updated and before the votes are counted (the batch's votes get ids above all)."""
+    def store_batch(self, session: Session, votes: NewVotes, insert: Callable[[], None]) -> None:
+        """A batch of new votes on battles without clips (imports) in one transaction: the voters' records are
+        updated, `insert()` writes the battles and votes (bulk), and the votes are counted and move the Elo from
+        the batch's own columns (see arena.services.batch_facts) instead of being read back."""
         version = self.lock(session)
-        before = session.scalar(select(func.max(Vote.id))) or 0
-        self._record(session, voters, version)
+        classes = self._record(session, votes.voters, version)
         insert()
-        self._count_and_move(session, facts_of(Vote.id > before), version)
+        self._tally(session, votes.facts(session, classes), version)
 
     def lock(self, session: Session, *, rebuild: bool = False) -> int:
         """Bump the board version (the tally writers' lock, held until the transaction ends); returns it."""
@@ -234,11 +237,12 @@ class Tallies:
             self._add_counts(session, Vote.id.in_(chunk), +1, version)
 
     # ---- the steps -----------------------------------------------------------------------------------------
-    def _record(self, session: Session, voters: Voters, version: int) -> None:
-        """Add the votes to their voters' records; a record whose class changes takes its past votes along."""
+    def _record(self, session: Session, voters: Voters, version: int) -> dict[tuple[str, str], int]:
+        """Add the votes to their voters' records; a record whose class changes takes its past votes along.
+        Returns the class of every record the votes touched."""
         deltas = voters.deltas()
         if not deltas:
-            return
+            return {}
         rows = [
             {"kind": kind, "key": key, "votes": d.votes, "gold_votes": d.gold_votes, "gold_credit": d.gold_credit}
             | {"weight_class": CLASS_TRUSTED}
@@ -246,8 +250,9 @@ class Tallies:
         ]
         upsert = self._upserts_of(session)[0]
         flipped: dict[tuple[str, str], int] = {}  # the stored class is still the old one: compare it
+        classes = {}
         for kind, key, gold_votes, credit, old in session.connection().execute(upsert, rows):
-            new = weight_class(gold_votes, credit)
+            new = classes[(kind, key)] = weight_class(gold_votes, credit)
             if new != old:
                 flipped[(kind, key)] = new
         if flipped:
@@ -256,6 +261,7 @@ class Tallies:
             for (kind, key), new in flipped.items():
                 session.execute(update(Rater).where(Rater.kind == kind, Rater.key == key).values(weight_class=new))
             self._add_counts(session, moved, +1, version)  # ...and back under the new ones
+        return classes
 
     def _count_and_move(
         self,
@@ -269,23 +275,32 @@ class Tallies:
         """Count the votes of `query` (from :func:`facts_of`) into vote_counts and move the stored Elo by them
         (in id order), from one read of their facts."""
         cursor = session.connection().execute(query, params or {}).cursor  # the driver's tuples: no row objects
-        factors, width = self.factors.tolist(), len(COUNT_KEY)
-        counts: Counter[tuple[Any, ...]] = Counter()  # (key..., choice) → votes
-        if rebuild:  # every vote, streamed, into emptied tables
-            with_all = session.scalar(select(Vote.id).where(Vote.simulated.is_(True)).limit(1)) is not None
-            state = EloState()
-            while chunk := cursor.fetchmany(50_000):
-                counts.update(row[: width + 1] for row in chunk)
-                state.replay(chunk, factors, with_all)
-        else:
-            facts = cursor.fetchall()
-            counts.update(row[: width + 1] for row in facts)
-            with_all = has_all(session)
-            if not with_all and any(f[0] for f in facts):
-                start_all(session)
-                with_all = True
-            state = load_elo(session, {m for f in facts for m in (f[2], f[3])})
-            state.replay(facts, factors, with_all)
+        if not rebuild:
+            self._tally(session, cursor.fetchall(), version)
+            return
+        # every vote, streamed, into emptied tables
+        with_all = session.scalar(select(Vote.id).where(Vote.simulated.is_(True)).limit(1)) is not None
+        counts: Counter[tuple[Any, ...]] = Counter()
+        state = EloState()
+        while chunk := cursor.fetchmany(50_000):
+            counts.update(row[: len(COUNT_KEY) + 1] for row in chunk)
+            state.replay(chunk, self.factors.tolist(), with_all)
+        self._save(session, counts, state, version)
+
+    def _tally(self, session: Session, facts: Sequence[Sequence[Any]], version: int) -> None:
+        """Count `facts` (rows shaped like :func:`facts_of`'s, in vote order) into vote_counts and move the stored
+        Elo by them."""
+        counts = Counter(tuple(row[: len(COUNT_KEY) + 1]) for row in facts)  # (key..., choice) → votes
+        with_all = has_all(session)
+        if not with_all and any(f[0] for f in facts):
+            start_all(session)
+            with_all = True
+        state = load_elo(session, {m for f in facts for m in (f[2], f[3])})
+        state.replay(facts, self.factors.tolist(), with_all)
+        self._save(session, counts, state, version)
+
+    def _save(self, session: Session, counts: Counter[tuple[Any, ...]], state: EloState, version: int) -> None:
+        """Add `counts` to vote_counts (stamped `version`) and write the Elo `state` back."""
         by_key: dict[tuple[Any, ...], list[int]] = {}
         slot = {choice: k for k, choice in enumerate(OUTCOME_COUNTS)}
         for (*key, choice), n in counts.items():
