@@ -303,8 +303,8 @@ class Tallies:
         """Add `counts` to vote_counts (stamped `version`) and write the Elo `state` back."""
         by_key: dict[tuple[Any, ...], list[int]] = {}
         slot = {choice: k for k, choice in enumerate(OUTCOME_COUNTS)}
-        for (*key, choice), n in counts.items():
-            by_key.setdefault(tuple(key), [0, 0, 0, 0])[slot[choice]] += n
+        for key_choice, n in counts.items():
+            by_key.setdefault(key_choice[:-1], [0, 0, 0, 0])[slot[key_choice[-1]]] += n
         if by_key:
             columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*by_key, strict=True), strict=True))
             columns |= dict(zip(OUTCOME_COUNTS.values(), zip(*by_key.values(), strict=True), strict=True))
