@@ -75,22 +75,18 @@ def _encode(frames: np.ndarray, fps: Fraction, max_frame_bytes: int, crf: int) -
         "cabac=1:keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0:"
         f"vbv-maxrate={kbit * float(fps):.3f}:vbv-bufsize={kbit:.3f}:vbv-init=1.0"
     )
-    fd, tmp = tempfile.mkstemp(suffix=".mp4")
-    os.close(fd)
-    try:
-        with av.open(tmp, mode="w", format="mp4") as container:
-            container.metadata.clear()
-            stream = container.add_stream("libx264", rate=fps)
-            stream.width, stream.height, stream.pix_fmt = width, height, PIX_FMT
-            stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
-            for frame in frames:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                    container.mux(packet)
-            for packet in stream.encode():
+    out = io.BytesIO()  # in memory: only the repacked copy needs a file (faststart reopens it by name)
+    with av.open(out, mode="w", format="mp4") as container:
+        container.metadata.clear()
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, PIX_FMT
+        stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
-        return Path(tmp).read_bytes()
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
 
 
 def _nal_units(data: bytes, length_size: int) -> list[bytes]:
