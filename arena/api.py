@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 
 from arena.api_admin import admin_router
 from arena.api_decisions import decision_router
@@ -19,12 +21,13 @@ from arena.api_errors import install_error_handlers
 from arena.api_simulation import simulation_router
 from arena.bench.api import bench_router
 from arena.services.container import Arena
-from arena.services.inputs import MAX_DB_INT, is_token
+from arena.services.inputs import MAX_DB_INT, MAX_PROMPT_CHARS, is_token
 from arena.services.sessions import SESSION_COOKIE, SESSION_HEADER, Client
 from arena.services.views import Refusal
 from db.models import BattleMode
 
 SESSION_MAX_AGE_S = 30 * 24 * 3600
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 QueryWord = Annotated[str | None, Query(max_length=32, pattern=r"^[\w\-]+$")]
@@ -33,7 +36,9 @@ QueryWord = Annotated[str | None, Query(max_length=32, pattern=r"^[\w\-]+$")]
 class StartBattle(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str | None = Field(default=None, max_length=2000, description="a typed prompt (generated live)")
+    prompt: str | None = Field(  # its length is checked with its content: an over-long prompt is a 400 like others
+        default=None, description=f"a typed prompt (generated live), at most {MAX_PROMPT_CHARS} characters"
+    )
     prompt_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT, description="a suite prompt")
     mode: Literal["anonymous", "named"] = "anonymous"
     language: str | None = Field(
@@ -134,10 +139,6 @@ def api_router(arena: Arena) -> APIRouter:
     def prompts(language: QueryWord = None) -> list[dict[str, Any]]:
         return arena.prompts(language)
 
-    @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    def unknown(rest: str) -> None:
-        raise Refusal("not_found", "no such API route", 404)
-
     @router.get("/media/clip/{name}")
     def clip(name: str) -> FileResponse:
         path = arena.clip_path(name) if len(name) < 100 else None
@@ -161,17 +162,32 @@ def api_router(arena: Arena) -> APIRouter:
     return router
 
 
+def unknown_api(routes: list[BaseRoute]) -> Any:
+    """An endpoint for every other path under /api: 405 (with Allow) where the path exists for other methods."""
+
+    def unknown(request: Request) -> None:
+        matched = [r for r in routes if r.matches(request.scope)[0] == Match.PARTIAL]
+        allowed = ", ".join(sorted({m for r in matched for m in getattr(r, "methods", None) or ()}))
+        if allowed:
+            raise HTTPException(405, f"this route takes {allowed}", headers={"Allow": allowed})
+        raise Refusal("not_found", "no such API route", 404)
+
+    return unknown
+
+
 def create_api(arena: Arena) -> FastAPI:
     """A FastAPI app with the JSON API and the media route (the Gradio UI is mounted onto it by app.py)."""
     from arena.middleware import BodyLimitMiddleware, EventGuard
 
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     install_error_handlers(app)
-    app.include_router(decision_router(arena))  # these before api_router, whose last route answers unknown /api/
-    app.include_router(bench_router(arena))
-    app.include_router(simulation_router(arena))
-    app.include_router(admin_router(arena))
-    app.include_router(api_router(arena))
+    routers = [decision_router(arena), bench_router(arena), simulation_router(arena), admin_router(arena)]
+    routers.append(api_router(arena))
+    for router in routers:
+        app.include_router(router)
+    routes = [route for router in routers for route in router.routes]
+    for path in ("/api", "/api/{rest:path}"):  # after every API route: other paths under /api are ours, not Gradio's
+        app.add_api_route(path, unknown_api(routes), methods=ANY_METHOD, include_in_schema=False)
     app.add_middleware(EventGuard)  # inside the body limit (added last: outermost)
     app.add_middleware(BodyLimitMiddleware)
     return app

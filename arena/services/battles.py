@@ -79,6 +79,7 @@ class BattleService:
         self.moderate = moderate  # raises a Refusal for a typed prompt the arena does not take
         self.on_queued = on_queued
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
+        self.draws: random.Random | None = None  # unset: fresh draws per battle (tests seed it to replay a run)
 
     def _battle_video(self, named: bool = False) -> tuple[Any, ...]:
         return battle_eligible(self.generation.key, named)
@@ -112,7 +113,7 @@ class BattleService:
             by_prompt[pid].append(mid)
             meta[pid] = (category, language)
         out = []
-        for pid, mids in by_prompt.items():
+        for pid, mids in sorted(by_prompt.items()):  # in one order: a seeded draw replays
             mids = sorted(set(mids))
             out += [Candidate(pid, a, b, *meta[pid]) for i, a in enumerate(mids) for b in mids[i + 1 :]]
         return out
@@ -203,7 +204,7 @@ class BattleService:
         """Create a battle (``language`` narrows the suite prompts). A battle whose videos are missing (typed
         prompts) returns at once in "generating", its videos queued (the fair-share key: the IP hash, else the
         session); it turns "shown" only when both exist, so arrival time gives nothing away."""
-        rng = rng or random.Random()
+        rng = rng or self.draws or random.Random()
         mode = BattleMode(mode)
         if prompt_text is not None:
             prompt_text = clean_text(prompt_text)
@@ -248,8 +249,8 @@ class BattleService:
             typed = prompt_text is not None  # never an earlier generation: a repeated text would name its sides
             revealed = revealed_to(session, pid, session_id, ip_hash) if not (typed or named) else None
             existing = {
-                m: None if typed else self._stored_video(session, m, pid, rng, named, revealed) for m in (left, right)
-            }
+                m: None if typed else self._stored_video(session, m, pid, rng, named, revealed) for m in (a, b)
+            }  # drawn in the pair's order, not the random placement's: a seeded draw replays
             missing = [m for m in (left, right) if existing[m] is None]
             if missing:  # typed prompts and named battles get a fresh seed (both sides one); suite prompts the pool's
                 fresh = typed or named

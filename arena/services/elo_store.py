@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import bindparam, insert, literal, select
 from sqlalchemy.orm import Session
 
 from arena.ratings.elo import ELO_K
@@ -40,6 +40,7 @@ class EloState:
         self.index: dict[tuple[str, str, str, str], int] = {}
         self.ratings: list[float] = []
         self.votes: list[int] = []
+        self.moved: set[int] = set()  # slots a replay moved: the only rows to write back
         for population, language, category, model, rating, votes in rows:
             self._slot((population, language, category, model), rating, votes)
 
@@ -67,6 +68,7 @@ class EloState:
                     (self._slot((*s, a)), self._slot((*s, b))) for s in scopes(simulated, language, category, with_all)
                 ]
                 pairs_of[combo] = pairs
+                self.moved.update(i for pair in pairs for i in pair)  # each vote below moves its combination's pairs
             step = ELO_K * weight * factors[klass]
             score = _SCORE[choice]
             for ia, ib in pairs:
@@ -78,15 +80,23 @@ class EloState:
                 n[ib] += 1
 
     def rows(self) -> list[dict[str, Any]]:
+        """The rows a replay moved (the others are as stored)."""
         return [
             dict(zip(_KEY, key, strict=True)) | {"rating": self.ratings[at], "votes": self.votes[at]}
             for key, at in self.index.items()
+            if at in self.moved
         ]
+
+
+_HAS_ALL = select(EloRating.model_id).where(EloRating.population == ALL).limit(1)
+_OF_MODELS = select(*(getattr(EloRating, k) for k in _KEY), EloRating.rating, EloRating.votes).where(
+    EloRating.model_id.in_(bindparam("models", expanding=True))
+)  # built once: SQLAlchemy then reuses its cache key and compiled form on every vote
 
 
 def has_all(session: Session) -> bool:
     """Whether the "all" population has started (some simulated vote was stored)."""
-    return session.scalar(select(EloRating.model_id).where(EloRating.population == ALL).limit(1)) is not None
+    return session.scalar(_HAS_ALL) is not None
 
 
 def start_all(session: Session) -> None:
@@ -98,20 +108,21 @@ def start_all(session: Session) -> None:
 
 def load_elo(session: Session, models: Iterable[str]) -> EloState:
     """The stored ratings of `models` in every scope."""
-    query = select(*(getattr(EloRating, k) for k in _KEY), EloRating.rating, EloRating.votes).where(
-        EloRating.model_id.in_(sorted(set(models)))
+    return EloState(session.connection().execute(_OF_MODELS, {"models": sorted(set(models))}))
+
+
+def elo_upsert(insert: Any) -> Any:
+    """The statement :func:`save_elo` writes with (`insert`: the dialect's INSERT with ON CONFLICT); build it once."""
+    statement = insert(EloRating)
+    return statement.on_conflict_do_update(
+        index_elements=list(_KEY), set_={"rating": statement.excluded.rating, "votes": statement.excluded.votes}
     )
-    return EloState(session.execute(query))
 
 
-def save_elo(session: Session, state: EloState, insert: Any) -> None:
-    """Write `state` back (`insert`: the dialect's INSERT with ON CONFLICT)."""
+def save_elo(session: Session, state: EloState, upsert: Any) -> None:
+    """Write back the rows `state` moved, with `upsert` (from :func:`elo_upsert`)."""
     rows = state.rows()
     if rows:
-        statement = insert(EloRating)
-        upsert = statement.on_conflict_do_update(
-            index_elements=list(_KEY), set_={"rating": statement.excluded.rating, "votes": statement.excluded.votes}
-        )
         session.connection().execute(upsert, rows)
 
 

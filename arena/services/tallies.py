@@ -12,7 +12,9 @@ Every vote enters the database through :meth:`Tallies.store` (live votes) or :me
 
 So the tallies are right whatever happens: a transaction killed half way leaves nothing, concurrent votes are
 serialised on the version row. Counts are computed by SQL from the stored rows (one query shape for a vote, a
-batch, a re-class and a rebuild), so the four can never disagree on a key. :meth:`Tallies.rebuild` recounts
+re-class and a rebuild), so the three can never disagree on a key; an imported batch is counted from its own
+columns (arena.services.batch_facts, whose agreement with the SQL the tests check), as reading it back was most
+of an import's time. :meth:`Tallies.rebuild` recounts
 everything from the votes (a database that had votes before migration 0002 starts stale and is rebuilt once).
 
 Elo is online: each vote moves it once, with the weight its voter's class had when it was cast; a later gold
@@ -23,7 +25,7 @@ replays every vote with today's classes).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -31,10 +33,12 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     delete,
     exists,
     func,
+    insert,
     literal,
     literal_column,
     or_,
@@ -46,7 +50,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, weight_class
-from arena.services.elo_store import EloState, has_all, load_elo, save_elo, start_all
+from arena.services.batch_facts import NewVotes
+from arena.services.elo_store import EloState, elo_upsert, has_all, load_elo, save_elo, start_all
 from arena.services.rater_records import Voters, chunks, gold_answer, recount_records, write_records
 from db.bulk import bulk_upsert
 from db.models import (
@@ -68,6 +73,7 @@ from db.models import (
 )
 
 _LEFT, _RIGHT = aliased(Video), aliased(Video)
+Counts = dict[tuple[Any, ...], list[int]]  # count key → votes per choice (`OUTCOME_COUNTS` order)
 _BY_SESSION, _BY_IP = aliased(Rater), aliased(Rater)
 
 
@@ -152,12 +158,46 @@ def _insert(session: Session) -> Any:
     raise RuntimeError(f"tallies need SQLite or Postgres, not {name}")
 
 
+def facts_of(which: ColumnElement[bool]) -> Select[Any]:
+    """What `_count_and_move` reads of the matching votes: the count key columns, then choice, language and
+    category, in id order."""
+    return vote_facts(*count_keys(), _choice(), Prompt.language, Prompt.category).where(which).order_by(Vote.id)
+
+
+# The statements of every vote, built once: SQLAlchemy then reuses their cache keys and compiled forms (building
+# and keying them again was most of a vote's CPU).
+_ONE_VOTE = facts_of(Vote.id == bindparam("vote_id"))
+_BUMP = (
+    update(BoardState).where(BoardState.id == 1).values(version=BoardState.version + 1).returning(BoardState.version)
+)
+_INSERT_VOTE = insert(Vote).returning(Vote.id)
+_VOTE_COLUMNS = ("battle_id", "choice", "aspects", "session_id", "ip_hash", "seconds_to_vote", "weight", "simulated")
+
+
 class Tallies:
     """Writes and rebuilds the tallies (see the module docstring). `gold_policy` sets the weight each class
     carries into Elo at the time of the vote; the board applies the policy when it reads the counts."""
 
     def __init__(self, gold_policy: GoldPolicy = "downweight") -> None:
         self.factors = class_weights(gold_policy)
+        self._upserts: dict[str, tuple[Any, Any]] = {}  # dialect → (raters upsert, elo upsert), built once each
+
+    def _upserts_of(self, session: Session) -> tuple[Any, Any]:
+        name = session.get_bind().dialect.name
+        if name not in self._upserts:
+            insert_of = _insert(session)
+            statement = insert_of(Rater)
+            added = statement.excluded
+            raters = statement.on_conflict_do_update(
+                index_elements=["kind", "key"],
+                set_={
+                    "votes": Rater.votes + added.votes,
+                    "gold_votes": Rater.gold_votes + added.gold_votes,
+                    "gold_credit": Rater.gold_credit + added.gold_credit,
+                },
+            ).returning(Rater.kind, Rater.key, Rater.gold_votes, Rater.gold_credit, Rater.weight_class)
+            self._upserts[name] = (raters, elo_upsert(insert_of))
+        return self._upserts[name]
 
     # ---- writing -------------------------------------------------------------------------------------------
     def store(self, session: Session, battle: Battle, vote: Vote) -> None:
@@ -165,29 +205,24 @@ class Tallies:
         version = self.lock(session)
         answer = gold_answer(battle.mode, battle.is_gold, battle.gold_better)
         self._record(session, Voters.one(vote.session_id, vote.ip_hash, vote.choice, answer), version)
-        session.add(vote)
-        session.flush()
-        self._count_and_move(session, Vote.id == vote.id, version)
+        values = {name: getattr(vote, name) for name in _VOTE_COLUMNS}  # a Core INSERT: no unit of work per vote
+        vote.id = session.connection().execute(_INSERT_VOTE, values).scalar_one()
+        self._count_and_move(session, _ONE_VOTE, version, {"vote_id": vote.id})
 
-    def store_batch(self, session: Session, voters: Voters, insert: Any) -> None:
-        """A batch of votes in one transaction: `insert()` writes their battles and votes (bulk), after the
-        voters' records are updated and before the votes are counted (the batch's votes get ids above all)."""
+    def store_batch(self, session: Session, votes: NewVotes, insert: Callable[[], None]) -> None:
+        """A batch of new votes on battles without clips (imports) in one transaction: the voters' records are
+        updated, `insert()` writes the battles and votes (bulk), and the votes are counted and move the Elo from
+        the batch's own columns (see arena.services.batch_facts) instead of being read back."""
         version = self.lock(session)
-        before = session.scalar(select(func.max(Vote.id))) or 0
-        self._record(session, voters, version)
+        classes = self._record(session, votes.voters, version)
+        facts = votes.facts(session, classes)
         insert()
-        self._count_and_move(session, Vote.id > before, version)
+        self._tally(session, facts, version)
 
     def lock(self, session: Session, *, rebuild: bool = False) -> int:
         """Bump the board version (the tally writers' lock, held until the transaction ends); returns it."""
-        values: dict[str, Any] = {"version": BoardState.version + 1}
-        if rebuild:
-            values |= {"epoch": BoardState.epoch + 1, "stale": False}
-        return int(
-            session.execute(
-                update(BoardState).where(BoardState.id == 1).values(**values).returning(BoardState.version)
-            ).scalar_one()
-        )
+        bump = _BUMP.values(epoch=BoardState.epoch + 1, stale=False) if rebuild else _BUMP
+        return int(session.connection().execute(bump).scalar_one())  # Core: no ORM bulk-update machinery
 
     def withdraw(self, session: Session, vote_ids: Sequence[int]) -> None:
         """Take votes off the counts before their battles leave the board (e.g. moderation voids them); their
@@ -204,29 +239,22 @@ class Tallies:
             self._add_counts(session, Vote.id.in_(chunk), +1, version)
 
     # ---- the steps -----------------------------------------------------------------------------------------
-    def _record(self, session: Session, voters: Voters, version: int) -> None:
-        """Add the votes to their voters' records; a record whose class changes takes its past votes along."""
+    def _record(self, session: Session, voters: Voters, version: int) -> dict[tuple[str, str], int]:
+        """Add the votes to their voters' records; a record whose class changes takes its past votes along.
+        Returns the class of every record the votes touched."""
         deltas = voters.deltas()
         if not deltas:
-            return
+            return {}
         rows = [
             {"kind": kind, "key": key, "votes": d.votes, "gold_votes": d.gold_votes, "gold_credit": d.gold_credit}
             | {"weight_class": CLASS_TRUSTED}
             for (kind, key), d in deltas.items()
         ]
-        insert = _insert(session)(Rater)
-        added = insert.excluded
-        upsert = insert.on_conflict_do_update(
-            index_elements=["kind", "key"],
-            set_={
-                "votes": Rater.votes + added.votes,
-                "gold_votes": Rater.gold_votes + added.gold_votes,
-                "gold_credit": Rater.gold_credit + added.gold_credit,
-            },
-        ).returning(Rater.kind, Rater.key, Rater.gold_votes, Rater.gold_credit, Rater.weight_class)
+        upsert = self._upserts_of(session)[0]
         flipped: dict[tuple[str, str], int] = {}  # the stored class is still the old one: compare it
+        classes = {}
         for kind, key, gold_votes, credit, old in session.connection().execute(upsert, rows):
-            new = weight_class(gold_votes, credit)
+            new = classes[(kind, key)] = weight_class(gold_votes, credit)
             if new != old:
                 flipped[(kind, key)] = new
         if flipped:
@@ -235,41 +263,61 @@ class Tallies:
             for (kind, key), new in flipped.items():
                 session.execute(update(Rater).where(Rater.kind == kind, Rater.key == key).values(weight_class=new))
             self._add_counts(session, moved, +1, version)  # ...and back under the new ones
+        return classes
 
     def _count_and_move(
-        self, session: Session, which: ColumnElement[bool], version: int, *, rebuild: bool = False
+        self,
+        session: Session,
+        query: Select[Any],
+        version: int,
+        params: dict[str, Any] | None = None,
+        *,
+        rebuild: bool = False,
     ) -> None:
-        """Count the matching votes into vote_counts and move the stored Elo by them (in id order), from one
-        read of their facts: the count key columns, then choice, language and category."""
-        query = vote_facts(*count_keys(), _choice(), Prompt.language, Prompt.category).where(which).order_by(Vote.id)
-        cursor = session.connection().execute(query).cursor  # the driver's tuples: no row objects per vote
-        factors, width = self.factors.tolist(), len(COUNT_KEY)
-        counts: Counter[tuple[Any, ...]] = Counter()  # (key..., choice) → votes
-        if rebuild:  # every vote, streamed, into emptied tables
-            with_all = session.scalar(select(Vote.id).where(Vote.simulated.is_(True)).limit(1)) is not None
-            state = EloState()
-            while chunk := cursor.fetchmany(50_000):
-                counts.update(row[: width + 1] for row in chunk)
-                state.replay(chunk, factors, with_all)
-        else:
-            facts = cursor.fetchall()
-            counts.update(row[: width + 1] for row in facts)
-            with_all = has_all(session)
-            if not with_all and any(f[0] for f in facts):
-                start_all(session)
-                with_all = True
-            state = load_elo(session, {m for f in facts for m in (f[2], f[3])})
-            state.replay(facts, factors, with_all)
-        by_key: dict[tuple[Any, ...], list[int]] = {}
-        slot = {choice: k for k, choice in enumerate(OUTCOME_COUNTS)}
-        for (*key, choice), n in counts.items():
-            by_key.setdefault(tuple(key), [0, 0, 0, 0])[slot[choice]] += n
+        """Count the votes of `query` (from :func:`facts_of`) into vote_counts and move the stored Elo by them
+        (in id order), from one read of their facts."""
+        cursor = session.connection().execute(query, params or {}).cursor  # the driver's tuples: no row objects
+        if not rebuild:
+            self._tally(session, cursor.fetchall(), version)
+            return
+        # every vote, streamed, into emptied tables
+        with_all = session.scalar(select(Vote.id).where(Vote.simulated.is_(True)).limit(1)) is not None
+        counts: Counter[tuple[Any, ...]] = Counter()
+        state = EloState()
+        while chunk := cursor.fetchmany(50_000):
+            counts.update(row[: len(COUNT_KEY) + 1] for row in chunk)
+            state.replay(chunk, self.factors.tolist(), with_all)
+        self._save(session, _by_key(counts), state, version)
+
+    def _tally(self, session: Session, facts: Sequence[Sequence[Any]], version: int) -> None:
+        """Count `facts` (rows shaped like :func:`facts_of`'s, in vote order) into vote_counts and move the stored
+        Elo by them."""
+        state, with_all = self._elo_of(session, facts)
+        self._save(session, self._count(facts, state, with_all), state, version)
+
+    @staticmethod
+    def _elo_of(session: Session, facts: Sequence[Sequence[Any]]) -> tuple[EloState, bool]:
+        """The stored Elo of the facts' models, and whether the "all" population is kept (started here by the
+        first simulated vote)."""
+        with_all = has_all(session)
+        if not with_all and any(f[0] for f in facts):
+            start_all(session)
+            with_all = True
+        return load_elo(session, {m for f in facts for m in (f[2], f[3])}), with_all
+
+    def _count(self, facts: Sequence[Sequence[Any]], state: EloState, with_all: bool) -> Counts:
+        """The facts' votes by count key and choice; moves `state` by them (no database work)."""
+        state.replay(facts, self.factors.tolist(), with_all)
+        return _by_key(Counter(tuple(row[: len(COUNT_KEY) + 1]) for row in facts))
+
+    def _save(self, session: Session, by_key: Counts, state: EloState, version: int) -> None:
+        """Add the counts to vote_counts (stamped `version`) and write the Elo `state` back."""
         if by_key:
             columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*by_key, strict=True), strict=True))
             columns |= dict(zip(OUTCOME_COUNTS.values(), zip(*by_key.values(), strict=True), strict=True))
             columns["version"] = [version] * len(by_key)
             bulk_upsert(session, VoteCount.__tablename__, COUNT_KEY, columns, add=tuple(OUTCOME_COUNTS.values()))
-        save_elo(session, state, _insert(session))
+        save_elo(session, state, self._upserts_of(session)[1])
 
     @staticmethod
     def _add_counts(session: Session, which: ColumnElement[bool], sign: int, version: int) -> None:
@@ -296,7 +344,7 @@ class Tallies:
         for table in (VoteCount, Rater, EloRating):
             session.execute(delete(table))
         write_records(session, recount_records(session))
-        self._count_and_move(session, true(), version, rebuild=True)
+        self._count_and_move(session, facts_of(true()), version, rebuild=True)
 
     def ensure_fresh(self, session: Session) -> bool:
         """Rebuild if the tallies were marked stale (a database migrated with votes in it); True if rebuilt."""
@@ -304,6 +352,15 @@ class Tallies:
             return False
         self.rebuild(session)
         return True
+
+
+def _by_key(counts: Counter[tuple[Any, ...]]) -> Counts:
+    """(key..., choice) → votes regrouped as key → votes per choice (`OUTCOME_COUNTS` order)."""
+    by_key: Counts = {}
+    slot = {choice: k for k, choice in enumerate(OUTCOME_COUNTS)}
+    for key_choice, n in counts.items():
+        by_key.setdefault(key_choice[:-1], [0, 0, 0, 0])[slot[key_choice[-1]]] += n
+    return by_key
 
 
 def _voters_of(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool]:

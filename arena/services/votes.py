@@ -8,10 +8,10 @@ unique constraint, so two racing votes (in two processes) store one vote.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,18 +86,7 @@ class VoteService:
                 delivered = delivered_at(battle)
                 if self.min_view_s and not simulated:
                     self._check_viewed(session, session_id, delivered, now)
-                mark_voted = (
-                    update(Battle)
-                    .where(
-                        Battle.id == battle_id,
-                        Battle.status == BattleStatus.shown,
-                        Battle.revealed_at.is_(None),
-                    )
-                    .values(status=BattleStatus.voted, voted_at=now, revealed_at=now)
-                    .execution_options(synchronize_session=False)
-                )
-                # An UPDATE gives a CursorResult (it has `rowcount`); Session.execute is typed as the base Result.
-                stored = cast("CursorResult[Any]", session.execute(mark_voted))
+                stored = session.connection().execute(_MARK_VOTED, {"battle": battle_id, "now": now})
                 if stored.rowcount != 1:
                     raise Refusal("already_voted", "this battle already has a vote", 409)
                 shown = delivered or aware(battle.shown_at)
@@ -112,12 +101,14 @@ class VoteService:
                     weight=battle.design_weight,  # the matchmaker's inverse-probability weight (1: uniform pick)
                 )
                 self.tallies.store(session, battle, vote)
+                # The names, read in the vote's transaction (the battle is in hand: no second one to reveal).
+                left, right = _sides(session, battle, seedless=battle.mode == BattleMode.anonymous)
         except IntegrityError as exc:
             raise Refusal("already_voted", "this battle already has a vote", 409) from exc
         finally:
             if expired:
                 self._mark_expired(battle_id)
-        return self.reveal(battle_id, session_id)
+        return Reveal(battle_id, BattleStatus.voted.value, parsed_choice.value, left, right, battle.status_reason)
 
     def _check_viewed(self, session: Session, session_id: str, delivered: datetime | None, now: datetime) -> None:
         """The viewing time counts from when both videos reached the client and from the session's last vote, so
@@ -133,7 +124,8 @@ class VoteService:
             raise Refusal("unknown_battle", "no such battle", 404)
         if battle.session_id != session_id:
             raise Refusal("wrong_session", "this battle belongs to another session", 403)
-        if battle.status == BattleStatus.voted or battle.vote is not None:
+        # (a vote row of a battle still "shown" cannot be: its INSERT would fail on the unique battle id)
+        if battle.status == BattleStatus.voted or (battle.status != BattleStatus.shown and battle.vote is not None):
             raise Refusal("already_voted", "this battle already has a vote", 409)
         if battle.status == BattleStatus.voided:
             raise Refusal("voided", f"this battle was voided: {battle.status_reason}", 409)
@@ -165,16 +157,9 @@ class VoteService:
                 raise Refusal("not_voted", "names are revealed only after the vote", 403)
             if battle.revealed_at is None:
                 battle.revealed_at = utcnow()
-            # An anonymous battle's seed would let the Playground rebuild its clip (and link later showings of it).
-            seedless = battle.mode == BattleMode.anonymous
-            return Reveal(
-                battle_id=battle.id,
-                status=battle.status.value,
-                choice=battle.vote.choice.value if battle.vote else None,
-                left=_side(session, battle.left_model_id, battle.left_video_id, seedless),
-                right=_side(session, battle.right_model_id, battle.right_video_id, seedless),
-                reason=battle.status_reason,
-            )
+            left, right = _sides(session, battle, seedless=battle.mode == BattleMode.anonymous)
+            choice = battle.vote.choice.value if battle.vote else None
+            return Reveal(battle.id, battle.status.value, choice, left, right, battle.status_reason)
 
 
 def delivered_at(battle: Battle) -> datetime | None:
@@ -184,19 +169,40 @@ def delivered_at(battle: Battle) -> datetime | None:
 
 
 _SHOWN_SETTINGS = ("num_frames", "width", "height", "fps", "steps", "guidance")
+# Built once (SQLAlchemy then reuses their cache keys and compiled forms): the vote's write and the reveal's reads.
+_MARK_VOTED = (
+    update(Battle)
+    .where(Battle.id == bindparam("battle"), Battle.status == BattleStatus.shown, Battle.revealed_at.is_(None))
+    .values(status=BattleStatus.voted, voted_at=bindparam("now"), revealed_at=bindparam("now"))
+)
+_MODELS = select(Model.id, Model.display_name, Model.organisation, Model.licence).where(
+    Model.id.in_(bindparam("ids", expanding=True))
+)
+_VIDEOS = select(Video.id, Video.latency_s, Video.provenance).where(Video.id.in_(bindparam("ids", expanding=True)))
 
 
-def _side(session: Session, model_id: str, video_id: int | None, seedless: bool) -> SideReveal:
-    model = session.get_one(Model, model_id)
-    video = session.get(Video, video_id) if video_id is not None else None
-    params = video.provenance.get("params", {}) if video else {}
-    settings = {k: params.get(k) for k in (_SHOWN_SETTINGS if seedless else (*_SHOWN_SETTINGS, "seed"))}
-    return SideReveal(
-        model_id=model.id,
-        display_name=model.display_name,
-        organisation=model.organisation,
-        licence=model.licence,
-        latency_s=video.latency_s if video else None,
-        settings=settings if video else {},
-        adjustments=video.provenance.get("adjustments", {}) if video else {},
-    )
+def _sides(session: Session, battle: Battle, seedless: bool) -> tuple[SideReveal, SideReveal]:
+    """What the reveal shows of each side: the model and its clip's latency and settings. An anonymous battle's
+    seed is left out (`seedless`): it would let the Playground rebuild its clip and link later showings of it."""
+    db = session.connection()
+    models = {row.id: row for row in db.execute(_MODELS, {"ids": [battle.left_model_id, battle.right_model_id]})}
+    wanted = [v for v in (battle.left_video_id, battle.right_video_id) if v is not None]
+    videos = {row.id: row for row in db.execute(_VIDEOS, {"ids": wanted})} if wanted else {}
+    shown = _SHOWN_SETTINGS if seedless else (*_SHOWN_SETTINGS, "seed")
+
+    def side(model_id: str, video_id: int | None) -> SideReveal:
+        model = models[model_id]
+        video = videos.get(video_id) if video_id is not None else None
+        provenance = video.provenance if video is not None else {}
+        params = provenance.get("params", {})
+        return SideReveal(
+            model_id=model.id,
+            display_name=model.display_name,
+            organisation=model.organisation,
+            licence=model.licence,
+            latency_s=video.latency_s if video is not None else None,
+            settings={k: params.get(k) for k in shown} if video is not None else {},
+            adjustments=provenance.get("adjustments", {}),
+        )
+
+    return side(battle.left_model_id, battle.left_video_id), side(battle.right_model_id, battle.right_video_id)

@@ -59,7 +59,7 @@ def test_malformed_inputs_are_4xx_in_the_error_format(server: ThreadedServer) ->
             (http.post("/api/battles", json={"prompt": "a\u0000b"}), 400, "invalid"),
             (http.post("/api/battles", json={"prompt": "\u200b\u200b"}), 400, "invalid"),  # only zero-width spaces
             (http.post("/api/battles", json={"prompt": "\u202eA red ball"}), 400, "invalid"),  # shown reversed
-            (http.post("/api/battles", json={"prompt": "x" * 5000}), 422, "invalid"),
+            (http.post("/api/battles", json={"prompt": "x" * 5000}), 400, "invalid"),
             (http.get("/api/battles/" + "z" * 300), 404, "unknown_battle"),
             (http.get("/api/battles/%00"), 404, "unknown_battle"),
             (http.get("/api/battles/..%2f..%2fetc/reveal"), 404, None),
@@ -73,7 +73,7 @@ def test_malformed_inputs_are_4xx_in_the_error_format(server: ThreadedServer) ->
             refusal(response, status, code)
         # A lone surrogate (valid JSON, invalid Unicode) and an oversized integer never give a 500.
         surrogate = http.post("/api/battles", content=b'{"prompt": "a \\ud800 b"}', headers=raw)
-        assert "prompt" in refusal(surrogate, 422, "invalid")  # pydantic's JSON parser refuses it first
+        assert "prompt" in refusal(surrogate, 400, "invalid")  # a text rule, as an over-long prompt
         big = http.post("/api/battles", content=b'{"prompt_id": ' + b"9" * 5000 + b"}", headers=raw)
         assert big.status_code in (400, 413, 422) and "error" in big.json()
         assert http.get("/healthz").json() == {"status": "ok"}
@@ -107,6 +107,63 @@ def test_a_huge_declared_body_is_refused_before_it_is_sent(server: ThreadedServe
         while b"too_large" not in answer and (chunk := sock.recv(4096)):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 413") and b"too_large" in answer
+
+
+def test_an_over_long_prompt_is_one_400_whatever_its_length(server: ThreadedServer) -> None:
+    """A prompt over MAX_PROMPT_CHARS is refused by the one text rule (400 invalid, as documented), whether it
+    is one character over or 60,000 (up to 2,000 the service refused it with 400, past 2,000 the schema with 422)."""
+    from arena.services.inputs import MAX_PROMPT_CHARS
+
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        for length in (MAX_PROMPT_CHARS + 1, 2001, 60_000):
+            reason = refusal(http.post("/api/battles", json={"prompt": MARKER + "x" * length}), 400, "invalid")
+            assert reason == f"the prompt is longer than {MAX_PROMPT_CHARS} characters"
+        assert http.post("/api/battles", json={"prompt": "a red ball " + "x" * 980}).status_code == 200
+
+
+def raw_request(port: int, method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    """One request with the path sent exactly as given (httpx and browsers resolve ``..`` before sending)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_unknown_api_paths_get_our_404_and_wrong_methods_a_405_with_the_gradio_ui_mounted(arena: Arena) -> None:
+    """Every path under /api that no route serves answers in our format, not Gradio's ``{"detail"}`` (which
+    answered /api, OPTIONS and, sent unresolved, paths with ``..``); a known path with a wrong method is a 405
+    naming the methods it takes (Allow header)."""
+    from arena.server import create_app
+
+    srv = ThreadedServer(create_app(arena)).start()
+    try:
+        unknown = [
+            ("GET", "/api"),
+            ("POST", "/api?x=1"),
+            ("GET", "/api/battles/../x"),
+            ("POST", "/api/battles/../../api/x"),
+            ("GET", "/api/battles/..%2Fx"),
+            ("GET", "/api/battles/x/y/z"),
+            ("OPTIONS", "/api/nothing"),
+            ("DELETE", "/api//x"),
+            ("GET", "/api/predict"),
+        ]
+        for method, path in unknown:
+            status, _, body = raw_request(srv.port, method, path)
+            assert (status, body) == (404, b'{"error":{"code":"not_found","reason":"no such API route"}}'), path
+        for method, path, allowed in [("GET", "/api/battles", "POST"), ("PUT", "/api/leaderboard", "GET")]:
+            status, headers, body = raw_request(srv.port, method, path)
+            assert status == 405 and headers["allow"] == allowed, (path, status, body)
+            assert body == b'{"error":{"code":"method_not_allowed","reason":"this route takes %s"}}' % allowed.encode()
+        assert raw_request(srv.port, "GET", "/api/leaderboard")[0] == 200
+        assert raw_request(srv.port, "GET", "/")[0] == 200  # the UI is still at "/"
+    finally:
+        srv.stop()
 
 
 def test_invisible_and_direction_marks_in_prompts() -> None:
