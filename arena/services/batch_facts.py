@@ -50,8 +50,10 @@ class NewVotes:
         prompts = _prompts(session, set(self.prompt_ids))
         by_session = {key: c for (kind, key), c in classes.items() if kind == "session"}
         by_ip: dict[str | None, int] = {key: c for (kind, key), c in classes.items() if kind == "ip"}
-        voters = zip(self.voters.session_ids, self.voters.ip_hashes, strict=True)
-        klass = [max(by_session.get(s, CLASS_TRUSTED), by_ip.get(i, CLASS_TRUSTED)) for s, i in voters]
+        klass = [CLASS_TRUSTED] * len(self.prompt_ids)
+        if any(c != CLASS_TRUSTED for c in classes.values()):  # else every vote is trusted: nothing to look up
+            voters = zip(self.voters.session_ids, self.voters.ip_hashes, strict=True)
+            klass = [max(by_session.get(s, CLASS_TRUSTED), by_ip.get(i, CLASS_TRUSTED)) for s, i in voters]
         language, category = zip(*(prompts[p] for p in self.prompt_ids), strict=True)
         key = (self.simulated, self.prompt_ids, self.left_models, self.right_models, self.weights, klass)
         shapes = [repeat(0, len(klass)) for _ in _NO_SHAPE]
