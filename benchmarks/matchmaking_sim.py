@@ -329,7 +329,7 @@ def main() -> None:
     for name in chosen:
         print(f"\n{name}")
         print(
-            f"  {'policy':40s} {'votes to τ≥0.9':>15s} {'÷ uniform':>9s} {'slope':>6s} {'top bias':>9s} "
+            f"  {'policy':42s} {'votes to τ≥0.9':>15s} {'÷ uniform':>9s} {'slope':>6s} {'top bias':>9s} "
             f"{'bottom bias':>11s} {'coverage':>8s}"
         )
         seeds = range(args.seeds)
@@ -343,7 +343,7 @@ def main() -> None:
             med = np.median(col["settled"])
             never = int((col["settled"] > args.max_votes).sum())
             print(
-                f"  {policy:40s} {med:>9.0f}{f' ({never}>)' if never else '':>6s} {med / base:>9.2f} "
+                f"  {policy:42s} {med:>9.0f}{f' ({never}>)' if never else '':>6s} {med / base:>9.2f} "
                 f"{col['slope'].mean():>6.3f} {_mean_se(col['top']):>9s} {_mean_se(col['bottom']):>11s} "
                 f"{col['covered'].mean():>8.3f}"
             )
