@@ -6,7 +6,9 @@ import resumes where it stopped and importing a file twice adds nothing. Unknown
 (kind "imported"), so they rank but are never served; a prompt is matched by (suite, prompt_key, language) and
 otherwise found or created in the "imported" suite. Imported battles are stored as voted, with their mode,
 source, session, IP hash, timestamps, weight and simulated flag as given; their video ids refer to the source
-database and are not kept. Rows are turned into columns a batch at a time (no per-row objects).
+database and are not kept. Rows are turned into columns a batch at a time (no per-row objects), in a second
+thread while the batch before is written (SQLite and Postgres do their part without the GIL); a batch's tallies
+are counted from those columns (arena.services.batch_facts), not read back.
 """
 
 from __future__ import annotations
