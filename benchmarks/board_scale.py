@@ -17,9 +17,16 @@ this 2-core machine that would halve its time at most).
 
 Peak memory: the most memory allocated at once during the work (tracemalloc, numpy's arrays included), in a
 separate untimed run.
-The machine is shared: times vary from run to run; the ratios are measured side by side.
+The machine is shared: times vary from run to run; the ratios are measured side by side. Beside each wall time
+the CPU seconds of the same work (all its threads), which the other engineers' load inflates far less, and the
+load average when the size was done.
 
     python benchmarks/board_scale.py [--sizes 10000,100000,1000000] [--backends sqlite,postgres] [--rounds 1000]
+
+Last full run (2 Dec 2026, load average 14–24 on the 2 shared cores), 10k / 100k / 1M votes: SQLite board
+0.45 / 0.61 / 1.69 s (CPU 0.20 / 0.28 / 0.45 s), Postgres 1.02 / 0.80 / 1.03 s (CPU 0.20 / 0.23 / 0.36 s);
+FastChat 8.2 / 11.0 / 40.5 s. Import of the 900k-row part: SQLite 137 s (54 s CPU), Postgres 317 s (48 s CPU
+in this process). All figures and earlier runs: the README's Benchmarks table.
 """
 
 from __future__ import annotations
@@ -224,11 +231,11 @@ def our_board(url: str, rounds: int) -> dict[str, Any]:
         snap = service.snapshot()
         board = snap.board()
         versus = snap.versus(IN_HOUSE)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         again = service.snapshot(max_age_s=0)  # a new snapshot from the cached counts: rows rebuilt, refitted
         again.board()
         again.versus(IN_HOUSE)
-        refresh_s = time.perf_counter() - start
+        refresh_s, refresh_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     finally:
         engine.dispose()
     rows = snap.battle_rows()
@@ -239,6 +246,7 @@ def our_board(url: str, rounds: int) -> dict[str, Any]:
         "unique_rows": len(rows),
         "votes": rows.total,
         "refresh_s": refresh_s,
+        "refresh_cpu_s": refresh_cpu_s,
     }
 
 
@@ -250,16 +258,17 @@ def measure(kind: str, target: str, rounds: int, repeat: int) -> dict[str, Any]:
     def run() -> dict[str, Any]:
         return our_board(target, rounds) if kind == "ours" else fastchat_board(Path(target), rounds)
 
-    best, out = math.inf, {}
+    best, best_cpu, out = math.inf, math.inf, {}
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         out = run()
         best = min(best, time.perf_counter() - start - out.get("refresh_s", 0.0))
+        best_cpu = min(best_cpu, time.process_time() - cpu - out.get("refresh_cpu_s", 0.0))
     tracemalloc.start()
     run()
     peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return {"seconds": best, "peak_mb": peak_mb, **out}
+    return {"seconds": best, "cpu_s": best_cpu, "peak_mb": peak_mb, **out}
 
 
 def in_process(kind: str, target: str, rounds: int, repeat: int) -> dict[str, Any]:
@@ -310,15 +319,16 @@ def cli_seconds(url: str, rounds: int) -> float:
     return time.perf_counter() - start
 
 
-def import_part(url: str, part: Path) -> float:
+def import_part(url: str, part: Path) -> tuple[float, float]:
+    """`arena votes import` of `part` in this process: (wall seconds, CPU seconds of all its threads)."""
     from arena.services.export import database
     from arena.services.tallies import Tallies
     from arena.services.vote_import import import_votes
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with database(url) as factory:
         import_votes(factory, part, tallies=Tallies())
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
@@ -353,9 +363,10 @@ def main() -> None:
                 url = stack.enter_context(throwaway_postgres())
             results[backend], previous = {}, 0
             for n, part in zip(sizes, parts, strict=True):
-                imported = import_part(url, part)
+                imported, import_cpu = import_part(url, part)
                 ours = in_process("ours", url, args.rounds, args.repeat)
-                ours |= {"import_s": imported, "import_rows": n - previous, "cli_s": cli_seconds(url, args.rounds)}
+                ours |= {"import_s": imported, "import_cpu_s": import_cpu, "import_rows": n - previous}
+                ours |= {"cli_s": cli_seconds(url, args.rounds), "load": os.getloadavg()[0]}
                 previous = n
                 results[backend][n] = ours
                 report_line(backend, n, ours, fastchat.get(n))
@@ -366,8 +377,9 @@ def report_line(backend: str, n: int, ours: dict[str, Any], fastchat: dict[str, 
     rate = ours["import_rows"] / ours["import_s"]
     line = (
         f"{backend:8s} {n:>9,d} votes {ours['unique_rows']:>7,d} rows  board {ours['seconds']:5.2f} s "
-        f"(refresh {ours['refresh_s']:4.2f} s) peak {ours['peak_mb']:5.0f} MB  cli {ours['cli_s']:5.2f} s  "
-        f"import {rate:7,.0f} rows/s"
+        f"(CPU {ours['cpu_s']:4.2f} s; refresh {ours['refresh_s']:4.2f} s) peak {ours['peak_mb']:5.0f} MB  "
+        f"cli {ours['cli_s']:5.2f} s  import {ours['import_rows']:,d} rows {ours['import_s']:5.1f} s "
+        f"(CPU {ours['import_cpu_s']:5.1f} s, {rate:7,.0f} rows/s)  load {ours['load']:4.1f}"
     )
     if fastchat:
         diff = max(abs(ours["ratings"][m] - fastchat["ratings"][m]) for m in fastchat["ratings"])
@@ -385,7 +397,8 @@ def report(
     print(f"\ngrowth {small:,d} → {large:,d} votes (time at {large:,d} / time at {small:,d}):")
     for backend, by_size in results.items():
         print(
-            f"  {backend:8s} board {by_size[large]['seconds'] / by_size[small]['seconds']:.2f}x, "
+            f"  {backend:8s} board {by_size[large]['seconds'] / by_size[small]['seconds']:.2f}x "
+            f"(CPU {by_size[large]['cpu_s'] / by_size[small]['cpu_s']:.2f}x), "
             f"`arena ratings --json` {by_size[large]['cli_s'] / by_size[small]['cli_s']:.2f}x"
         )
     if fastchat:

@@ -39,6 +39,24 @@ def bulk_insert(session: Session, table: str, columns: Mapping[str, Sequence[Any
         cursor.close()
 
 
+def present(session: Session, table: str, column: str, values: Sequence[Any], chunk: int = 2000) -> set[Any]:
+    """The `values` already stored in `table.column` (one query per `chunk` values, through the driver)."""
+    dialect = session.get_bind().dialect.name
+    cursor = session.connection().connection.cursor()
+    found: set[Any] = set()
+    try:
+        for start in range(0, len(values), chunk):
+            part = list(values[start : start + chunk])
+            if dialect == "postgresql":
+                cursor.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)", (part,))
+            else:
+                cursor.execute(f"SELECT {column} FROM {table} WHERE {column} IN ({', '.join('?' * len(part))})", part)
+            found.update(row[0] for row in cursor.fetchall())
+    finally:
+        cursor.close()
+    return found
+
+
 def bulk_upsert(
     session: Session,
     table: str,
@@ -70,13 +88,13 @@ def bulk_upsert(
         cursor.close()
 
 
-def timestamps(session: Session, seconds: Sequence[float | None]) -> list[str]:
-    """Unix times (None: now) as the text this database stores for a timezone-aware DateTime column: SQLAlchemy's
-    SQLite format ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), or the same with "+00:00" for Postgres."""
+def timestamps(seconds: Sequence[float | None], dialect: str) -> list[str]:
+    """Unix times (None: now) as the text a `dialect` database stores for a timezone-aware DateTime column:
+    SQLAlchemy's SQLite format ("YYYY-MM-DD HH:MM:SS.ffffff", UTC), or the same with "+00:00" for Postgres."""
     now = utcnow().timestamp()
     micros = np.rint(np.array([now if s is None else s for s in seconds], dtype=np.float64) * 1e6).astype(np.int64)
     text = np.datetime_as_string(micros.astype("datetime64[us]"), unit="us").tolist()
-    zone = "" if session.get_bind().dialect.name == "sqlite" else "+00:00"
+    zone = "" if dialect == "sqlite" else "+00:00"
     return [f"{t[:10]} {t[11:]}{zone}" for t in text]
 
 

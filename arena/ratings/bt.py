@@ -97,6 +97,31 @@ def _loglik(
     return (wins * d - tot * np.logaddexp(0.0, d)).sum(axis=1) - 0.5 * prior * (theta**2).sum(axis=1)
 
 
+def _information(
+    c: np.ndarray, pair_i: np.ndarray, pair_j: np.ndarray, flat_i: np.ndarray, flat_j: np.ndarray, k: int
+) -> np.ndarray:
+    """(rounds, k, k) Laplacians Σ_pairs c (e_i − e_j)(e_i − e_j)ᵀ for pair weights c (rounds, pairs); flat_i/j
+    index (round, model) as round · k + model."""
+    r = c.shape[0]
+    h = np.zeros((r, k, k))
+    h[:, pair_i, pair_j] = -c
+    h[:, pair_j, pair_i] = -c
+    diag = np.arange(k)
+    h[:, diag, diag] = (np.bincount(flat_i, c.ravel(), r * k) + np.bincount(flat_j, c.ravel(), r * k)).reshape(r, k)
+    return h
+
+
+def _layout(
+    r: int, k: int, pair_i: np.ndarray, pair_j: np.ndarray, prior: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat (round, model) indices of each pair's two models, and the ridge that makes the information
+    invertible: it is flat along θ + c, so with no prior a rank-one term fixes the mean at 0 without bias."""
+    rows = np.arange(r)[:, None]
+    ridge = np.full((k, k), 1.0 / k) if prior == 0 else np.zeros((k, k))
+    ridge[np.arange(k), np.arange(k)] += max(prior, 1e-10)
+    return (rows * k + pair_i).ravel(), (rows * k + pair_j).ravel(), ridge
+
+
 def fit_strengths(
     wins: np.ndarray,
     totals: np.ndarray,
@@ -122,12 +147,7 @@ def fit_strengths(
     theta = np.zeros((r, k)) if theta0 is None else np.broadcast_to(theta0, (r, k)).astype(np.float64)
     if k < 2 or wins.shape[1] == 0:
         return theta
-    rows = np.arange(r)[:, None]
-    flat_i, flat_j = (rows * k + pair_i).ravel(), (rows * k + pair_j).ravel()
-    diag = np.arange(k)
-    # With no prior the likelihood is flat along θ + c: a rank-one term fixes the mean at 0 without bias.
-    ridge = np.full((k, k), 1.0 / k) if prior == 0 else np.zeros((k, k))
-    ridge[diag, diag] += max(prior, 1e-10)
+    flat_i, flat_j, ridge = _layout(r, k, pair_i, pair_j, prior)
     ll: np.ndarray | None = None
     for _ in range(max_iter):
         d = theta[:, pair_i] - theta[:, pair_j]
@@ -138,10 +158,7 @@ def fit_strengths(
         g: np.ndarray = np.bincount(flat_i, resid.ravel(), r * k) - np.bincount(flat_j, resid.ravel(), r * k)
         g = g.reshape(r, k)
         g -= prior * theta
-        h = np.zeros((r, k, k))
-        h[:, pair_i, pair_j] = -c
-        h[:, pair_j, pair_i] = -c
-        h[:, diag, diag] = (np.bincount(flat_i, c.ravel(), r * k) + np.bincount(flat_j, c.ravel(), r * k)).reshape(r, k)
+        h = _information(c, pair_i, pair_j, flat_i, flat_j, k)
         step = np.linalg.solve(h + ridge, g[..., None])[..., 0]
         big = np.abs(step).max(axis=1, keepdims=True)
         step *= np.minimum(1.0, _MAX_STEP / np.maximum(big, 1e-300))
@@ -161,6 +178,53 @@ def fit_strengths(
             ll = None
         theta = theta + t * step
         if np.abs(t * step).max() < tol:
+            break
+    return theta - theta.mean(axis=1, keepdims=True) if prior == 0 else theta
+
+
+def fit_firth(
+    wins: np.ndarray,
+    totals: np.ndarray,
+    pair_i: np.ndarray,
+    pair_j: np.ndarray,
+    n_models: int,
+    *,
+    prior: float = DEFAULT_PRIOR,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+    theta0: np.ndarray | None = None,
+) -> np.ndarray:
+    """Firth's bias-reduced strengths: the maximum of the (prior-penalised) log-likelihood + ½ log det I(θ), I the
+    Fisher information of the identified (centred) strengths, Σ_pairs t·p(1 − p)(e_i − e_j)(e_i − e_j)ᵀ (with
+    weighted totals, the weighted information). The maximum likelihood spreads ratings away from the centre by
+    O(1/n); the penalty (a Jeffreys prior) removes that term, and keeps separated data finite.
+
+    Fisher scoring on the modified score Σ_pairs (e_i − e_j)(wins − t·p + h·(½ − p)), h = t·p(1 − p)·vᵀI⁻¹v the
+    pair's leverage (v = e_i − e_j), started from the MAP fit (or `theta0`). Shapes as `fit_strengths`.
+    """
+    wins, totals = np.atleast_2d(wins).astype(np.float64), np.atleast_2d(totals).astype(np.float64)
+    if theta0 is None:  # the plain fit, kept finite by at least the default prior (separated data diverges)
+        start = max(prior, DEFAULT_PRIOR)
+        theta0 = fit_strengths(wins, totals, pair_i, pair_j, n_models, prior=start, max_iter=max_iter)
+    r, k = wins.shape[0], n_models
+    theta = np.broadcast_to(theta0, (r, k)).astype(np.float64)
+    if k < 2 or wins.shape[1] == 0:
+        return theta
+    flat_i, flat_j, ridge = _layout(r, k, pair_i, pair_j, prior)
+    for _ in range(max_iter):
+        d = theta[:, pair_i] - theta[:, pair_j]
+        p = 0.5 * (1.0 + np.tanh(0.5 * d))
+        c = totals * p * (1.0 - p)
+        h = _information(c, pair_i, pair_j, flat_i, flat_j, k)
+        inv = np.linalg.inv(h + ridge)
+        leverage = c * (inv[:, pair_i, pair_i] + inv[:, pair_j, pair_j] - 2.0 * inv[:, pair_i, pair_j])
+        resid = (wins - totals * p + leverage * (0.5 - p)).ravel()
+        g = (np.bincount(flat_i, resid, r * k) - np.bincount(flat_j, resid, r * k)).reshape(r, k) - prior * theta
+        step = np.einsum("rkl,rl->rk", inv, g)
+        big = np.abs(step).max(axis=1, keepdims=True)
+        step *= np.minimum(1.0, _MAX_STEP / np.maximum(big, 1e-300))
+        theta = theta + step
+        if big.max() < tol:
             break
     return theta - theta.mean(axis=1, keepdims=True) if prior == 0 else theta
 

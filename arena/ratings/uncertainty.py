@@ -19,7 +19,9 @@ matchmaker gained). Calibrated estimator, used whenever some design weight is no
 fit (the order, where the savings are) mapped by the increasing cubic a·θ + b·θ³/s² that best fits the
 design-weighted battles (the scale, and the spread of the ends, the uniform design would give; a dilation alone
 left the end models 9-10 points out). With every design weight 1 this is the FastChat fit itself (a = 1, b = 0
-exactly). benchmarks/matchmaking_sim.py measures all three.
+exactly). benchmarks/matchmaking_sim.py measures these and Firth's bias-reduced fit (arena.ratings.bt.fit_firth)
+of the weighted battles: that one's ends are within noise of the target, but its order needs 1.4-1.6× uniform's
+votes (the weights' noise), so it is not the board's estimator.
 """
 
 from __future__ import annotations

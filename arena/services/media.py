@@ -58,7 +58,7 @@ class MediaStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             if video_id is None or not self.spares.take(video_id, target):
                 tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
-                tmp.write_bytes(served_copy(self.path(rel), self.bytes_per_pixel))
+                tmp.write_bytes(served_copy(self.path(rel), self.bytes_per_pixel, clips=self.spares.clips))
                 tmp.replace(target)
         return target
 

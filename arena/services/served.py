@@ -26,6 +26,8 @@ import math
 import os
 import secrets
 import tempfile
+import threading
+from collections import OrderedDict
 from fractions import Fraction
 from pathlib import Path
 
@@ -75,22 +77,18 @@ def _encode(frames: np.ndarray, fps: Fraction, max_frame_bytes: int, crf: int) -
         "cabac=1:keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0:"
         f"vbv-maxrate={kbit * float(fps):.3f}:vbv-bufsize={kbit:.3f}:vbv-init=1.0"
     )
-    fd, tmp = tempfile.mkstemp(suffix=".mp4")
-    os.close(fd)
-    try:
-        with av.open(tmp, mode="w", format="mp4") as container:
-            container.metadata.clear()
-            stream = container.add_stream("libx264", rate=fps)
-            stream.width, stream.height, stream.pix_fmt = width, height, PIX_FMT
-            stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
-            for frame in frames:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                    container.mux(packet)
-            for packet in stream.encode():
+    out = io.BytesIO()  # in memory: only the repacked copy needs a file (faststart reopens it by name)
+    with av.open(out, mode="w", format="mp4") as container:
+        container.metadata.clear()
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, PIX_FMT
+        stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
-        return Path(tmp).read_bytes()
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
 
 
 def _nal_units(data: bytes, length_size: int) -> list[bytes]:
@@ -159,10 +157,45 @@ def _repacked(encoded: bytes, budget: int) -> bytes | None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def served_copy(source: str | Path, bytes_per_pixel: float, rng: np.random.Generator | None = None) -> bytes:
-    """A fresh copy of the stored clip ``source`` that links neither to it nor to any other copy (see above)."""
+class DecodedClips:
+    """Stored clips decoded (RGB frames, fps), the most recently used kept up to ``max_bytes``: originals are
+    content-addressed and never change, so a clip served again is not decoded again (decoding was about a third
+    of a copy's CPU). Shared by request threads and the spares thread; the frames are read-only."""
+
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self._clips: OrderedDict[str, tuple[np.ndarray, float]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, source: str | Path) -> tuple[np.ndarray, float]:
+        key = str(source)
+        with self._lock:
+            hit = self._clips.get(key)
+            if hit is not None:
+                self._clips.move_to_end(key)
+                return hit
+        frames, fps = decode_mp4(source)
+        frames.flags.writeable = False
+        with self._lock:
+            if key not in self._clips and frames.nbytes <= self.max_bytes:
+                self._clips[key] = (frames, fps)
+                self._bytes += frames.nbytes
+                while self._bytes > self.max_bytes:
+                    self._bytes -= self._clips.popitem(last=False)[1][0].nbytes
+        return frames, fps
+
+
+def served_copy(
+    source: str | Path,
+    bytes_per_pixel: float,
+    rng: np.random.Generator | None = None,
+    clips: DecodedClips | None = None,
+) -> bytes:
+    """A fresh copy of the stored clip ``source`` that links neither to it nor to any other copy (see above);
+    ``clips``: where decoded clips are kept between copies."""
     rng = rng or np.random.default_rng(secrets.randbits(128))
-    frames, fps = decode_mp4(source)
+    frames, fps = clips.get(source) if clips is not None else decode_mp4(source)
     frames = vary(frames, rng)
     if frames.shape[1] % 2 or frames.shape[2] % 2:  # stored clips are even-sized; be safe for yuv420p
         frames = frames[:, : frames.shape[1] // 2 * 2, : frames.shape[2] // 2 * 2]
@@ -179,9 +212,10 @@ class SpareCopies:
     """Copies of pool clips prepared ahead: ``<root>/<video id>/<random>.mp4``. A battle takes one with an atomic
     rename (two processes never take the same copy); the app's background thread refills."""
 
-    def __init__(self, root: Path, bytes_per_pixel: float) -> None:
+    def __init__(self, root: Path, bytes_per_pixel: float, clips: DecodedClips | None = None) -> None:
         self.root = Path(root)
         self.bytes_per_pixel = bytes_per_pixel
+        self.clips = clips or DecodedClips()
 
     def count(self, video_id: int) -> int:
         folder = self.root / str(video_id)
@@ -192,7 +226,7 @@ class SpareCopies:
         folder.mkdir(parents=True, exist_ok=True)
         name = secrets.token_hex(12)
         tmp = folder / f"{name}.part"
-        tmp.write_bytes(served_copy(source, self.bytes_per_pixel))
+        tmp.write_bytes(served_copy(source, self.bytes_per_pixel, clips=self.clips))
         return tmp.replace(folder / f"{name}.mp4")
 
     def take(self, video_id: int, target: Path) -> bool:

@@ -73,6 +73,7 @@ from db.models import (
 )
 
 _LEFT, _RIGHT = aliased(Video), aliased(Video)
+Counts = dict[tuple[Any, ...], list[int]]  # count key → votes per choice (`OUTCOME_COUNTS` order)
 _BY_SESSION, _BY_IP = aliased(Rater), aliased(Rater)
 
 
@@ -214,8 +215,9 @@ class Tallies:
         the batch's own columns (see arena.services.batch_facts) instead of being read back."""
         version = self.lock(session)
         classes = self._record(session, votes.voters, version)
+        facts = votes.facts(session, classes)
         insert()
-        self._tally(session, votes.facts(session, classes), version)
+        self._tally(session, facts, version)
 
     def lock(self, session: Session, *, rebuild: bool = False) -> int:
         """Bump the board version (the tally writers' lock, held until the transaction ends); returns it."""
@@ -285,26 +287,31 @@ class Tallies:
         while chunk := cursor.fetchmany(50_000):
             counts.update(row[: len(COUNT_KEY) + 1] for row in chunk)
             state.replay(chunk, self.factors.tolist(), with_all)
-        self._save(session, counts, state, version)
+        self._save(session, _by_key(counts), state, version)
 
     def _tally(self, session: Session, facts: Sequence[Sequence[Any]], version: int) -> None:
         """Count `facts` (rows shaped like :func:`facts_of`'s, in vote order) into vote_counts and move the stored
         Elo by them."""
-        counts = Counter(tuple(row[: len(COUNT_KEY) + 1]) for row in facts)  # (key..., choice) → votes
+        state, with_all = self._elo_of(session, facts)
+        self._save(session, self._count(facts, state, with_all), state, version)
+
+    @staticmethod
+    def _elo_of(session: Session, facts: Sequence[Sequence[Any]]) -> tuple[EloState, bool]:
+        """The stored Elo of the facts' models, and whether the "all" population is kept (started here by the
+        first simulated vote)."""
         with_all = has_all(session)
         if not with_all and any(f[0] for f in facts):
             start_all(session)
             with_all = True
-        state = load_elo(session, {m for f in facts for m in (f[2], f[3])})
-        state.replay(facts, self.factors.tolist(), with_all)
-        self._save(session, counts, state, version)
+        return load_elo(session, {m for f in facts for m in (f[2], f[3])}), with_all
 
-    def _save(self, session: Session, counts: Counter[tuple[Any, ...]], state: EloState, version: int) -> None:
-        """Add `counts` to vote_counts (stamped `version`) and write the Elo `state` back."""
-        by_key: dict[tuple[Any, ...], list[int]] = {}
-        slot = {choice: k for k, choice in enumerate(OUTCOME_COUNTS)}
-        for (*key, choice), n in counts.items():
-            by_key.setdefault(tuple(key), [0, 0, 0, 0])[slot[choice]] += n
+    def _count(self, facts: Sequence[Sequence[Any]], state: EloState, with_all: bool) -> Counts:
+        """The facts' votes by count key and choice; moves `state` by them (no database work)."""
+        state.replay(facts, self.factors.tolist(), with_all)
+        return _by_key(Counter(tuple(row[: len(COUNT_KEY) + 1]) for row in facts))
+
+    def _save(self, session: Session, by_key: Counts, state: EloState, version: int) -> None:
+        """Add the counts to vote_counts (stamped `version`) and write the Elo `state` back."""
         if by_key:
             columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*by_key, strict=True), strict=True))
             columns |= dict(zip(OUTCOME_COUNTS.values(), zip(*by_key.values(), strict=True), strict=True))
@@ -345,6 +352,15 @@ class Tallies:
             return False
         self.rebuild(session)
         return True
+
+
+def _by_key(counts: Counter[tuple[Any, ...]]) -> Counts:
+    """(key..., choice) → votes regrouped as key → votes per choice (`OUTCOME_COUNTS` order)."""
+    by_key: Counts = {}
+    slot = {choice: k for k, choice in enumerate(OUTCOME_COUNTS)}
+    for key_choice, n in counts.items():
+        by_key.setdefault(key_choice[:-1], [0, 0, 0, 0])[slot[key_choice[-1]]] += n
+    return by_key
 
 
 def _voters_of(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool]:

@@ -6,7 +6,9 @@ import resumes where it stopped and importing a file twice adds nothing. Unknown
 (kind "imported"), so they rank but are never served; a prompt is matched by (suite, prompt_key, language) and
 otherwise found or created in the "imported" suite. Imported battles are stored as voted, with their mode,
 source, session, IP hash, timestamps, weight and simulated flag as given; their video ids refer to the source
-database and are not kept. Rows are turned into columns a batch at a time (no per-row objects).
+database and are not kept. Rows are turned into columns a batch at a time (no per-row objects), in a second
+thread while the batch before is written (SQLite and Postgres do their part without the GIL); a batch's tallies
+are counted from those columns (arena.services.batch_facts), not read back.
 """
 
 from __future__ import annotations
@@ -14,18 +16,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from arena.jsonlines import parse_object
 from arena.services.batch_facts import NewVotes
 from arena.services.rater_records import Voters, chunks, gold_answer, gold_credit_of
 from arena.services.tallies import Tallies
-from db.bulk import bulk_insert, bulk_pragmas, timestamps
+from db.bulk import bulk_insert, bulk_pragmas, present, timestamps
 from db.models import Battle, BattleMode, Model, Prompt, Vote
 from db.session import transaction
 
@@ -52,17 +55,7 @@ def iter_rows(path: str | Path, size: int = BATCH) -> Iterator[list[tuple[int, d
     with path.open("rb") as fh:
         numbered = ((n, line) for n, line in enumerate(fh, 1) if not line.isspace())
         while lines := list(islice(numbered, size)):
-            yield [(n, _parse(path, n, line)) for n, line in lines]
-
-
-def _parse(path: Path, n: int, line: bytes) -> dict[str, Any]:
-    try:
-        row = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"{path}: line {n}: not JSON ({exc.msg})") from None
-    if not isinstance(row, dict):
-        raise ValueError(f"{path}: line {n}: not a JSON object")
-    return row
+            yield [(n, parse_object(line, f"{path}: line {n}")) for n, line in lines]
 
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
@@ -102,11 +95,14 @@ def import_votes(
     tallies = tallies or Tallies()
     stats = {"read": 0, "added": 0, "skipped": 0, "models": 0, "prompts": 0}
     prompts: dict[tuple[str, str, str], int] = {}
-    for rows in read_ahead(checked_chunks(path, batch)):
-        stats["read"] += len(rows)
+    with factory() as session:
+        dialect = session.get_bind().dialect.name
+    batches = (Batch.of(rows, dialect) for rows in checked_chunks(path, batch))
+    for prepared in read_ahead(batches):  # the next batch is parsed and made columns while this one is written
+        stats["read"] += prepared.read
         with transaction(factory) as session:
             bulk_pragmas(session)
-            _import_batch(session, rows, tallies, stats, prompts)
+            _import_batch(session, prepared, tallies, stats, prompts)
         if progress:
             progress(stats)
     return stats
@@ -129,91 +125,101 @@ def _check(row: Mapping[str, Any], n: int) -> None:
 
 def _import_batch(
     session: Session,
-    rows: list[dict[str, Any]],
+    batch: Batch,
     tallies: Tallies,
     stats: dict[str, int],
     prompts: dict[tuple[str, str, str], int],
 ) -> None:
-    fresh: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        fresh.setdefault(str(row["battle_id"]), row)
-    ids = list(fresh)
-    for start in range(0, len(ids), 2000):
-        for present in session.scalars(select(Battle.id).where(Battle.id.in_(ids[start : start + 2000]))):
-            del fresh[present]
-    stats["skipped"] += len(rows) - len(fresh)
-    if not fresh:
+    stored = present(session, Battle.__tablename__, "id", batch.battles["id"])
+    if stored:  # a resumed import: what is stored is left out
+        batch = Batch.of([r for r in batch.rows if str(r["battle_id"]) not in stored], batch.dialect, batch.read)
+    stats["skipped"] += batch.read - len(batch.rows)
+    if not batch.rows:
         return
-    _add_models(session, fresh.values(), stats)
-    prompt_ids = _prompt_ids(session, list(fresh.values()), prompts, stats)
-    battles, votes, new = _columns(session, list(fresh), list(fresh.values()), prompt_ids)
+    _add_models(session, {*batch.battles["left_model_id"], *batch.battles["right_model_id"]}, stats)
+    prompt_ids = _prompt_ids(session, batch.rows, batch.prompt_keys, prompts, stats)
     session.flush()  # new models and prompts before the battles that refer to them
 
     def write() -> None:
-        bulk_insert(session, Battle.__tablename__, battles)
-        bulk_insert(session, Vote.__tablename__, votes)
+        bulk_insert(session, Battle.__tablename__, batch.battles | {"prompt_id": prompt_ids})
+        bulk_insert(session, Vote.__tablename__, batch.votes)
 
-    tallies.store_batch(session, new, write)
-    stats["added"] += len(fresh)
+    tallies.store_batch(session, replace(batch.new, prompt_ids=prompt_ids), write)
+    stats["added"] += len(batch.rows)
 
 
-def _add_models(session: Session, rows: Any, stats: dict[str, int]) -> None:
+def _add_models(session: Session, models: set[str], stats: dict[str, int]) -> None:
     known = set(session.scalars(select(Model.id)))
-    for model in dict.fromkeys(m for row in rows for m in (row["model_a"], row["model_b"])):
-        if model not in known:
-            session.add(Model(id=model, display_name=model, kind=IMPORTED, enabled=False))
-            stats["models"] += 1
+    for model in sorted(models - known):
+        session.add(Model(id=model, display_name=model, kind=IMPORTED, enabled=False))
+        stats["models"] += 1
 
 
-def _columns(
-    session: Session, ids: list[str], rows: list[dict[str, Any]], prompt_ids: list[int]
-) -> tuple[dict[str, Any], dict[str, Any], NewVotes]:
-    """The battles' and votes' columns (driver-ready values) and the votes' facts for the tallies.
+@dataclass(frozen=True)
+class Batch:
+    """A chunk's rows (the first of each battle id) as the columns to insert, all but the prompt ids (which need
+    the database); made in the reading thread.
 
     Imported battles have no clips, so nothing is ever served under their tokens: the tokens are derived from
     the battle id ("~" never occurs in a served token), which keeps their unique indexes append-friendly."""
-    when = timestamps(session, [row.get("tstamp") for row in rows])
-    sessions = [str(row.get("session_id") or IMPORTED) for row in rows]
-    modes = [row.get("mode") or "anonymous" for row in rows]
-    gold = [bool(row.get("is_gold")) for row in rows]
-    gold_better = [row.get("gold_better") for row in rows]
-    sources = [str(row.get("source") or IMPORTED)[:16] for row in rows]
-    left, right = [row["model_a"] for row in rows], [row["model_b"] for row in rows]
-    battles = {
-        "id": ids,
-        "mode": modes,
-        "status": ["voted"] * len(ids),
-        "source": sources,
-        "prompt_id": prompt_ids,
-        "left_model_id": left,
-        "right_model_id": right,
-        "left_token": [f"~{i}~l" for i in ids],
-        "right_token": [f"~{i}~r" for i in ids],
-        "session_id": sessions,
-        "is_gold": gold,
-        "gold_better": gold_better,
-        **{column: when for column in ("created_at", "shown_at", "voted_at", "revealed_at")},
-    }
-    choices = [CHOICES[row["winner"]] for row in rows]
-    ips = [row.get("ip_hash") for row in rows]
-    weights = [1.0 if row.get("weight") is None else float(row["weight"]) for row in rows]
-    simulated = [bool(row.get("simulated")) for row in rows]
-    votes = {
-        "battle_id": ids,
-        "choice": choices,
-        "aspects": [_aspects(row.get("aspects")) for row in rows],
-        "session_id": sessions,
-        "ip_hash": ips,
-        "seconds_to_vote": [row.get("seconds_to_vote") for row in rows],
-        "weight": weights,
-        "simulated": simulated,
-        "created_at": when,
-    }
-    credits: list[float | None] = [None] * len(rows)
-    for at in (k for k, g in enumerate(gold_better) if g):  # checks are few: only they are looked at one by one
-        credits[at] = gold_credit_of(choices[at], gold_answer(modes[at], gold_better[at]))
-    voters = Voters(sessions, ips, credits)
-    return battles, votes, NewVotes(modes, sources, gold, prompt_ids, left, right, choices, weights, simulated, voters)
+
+    read: int  # rows in the file's chunk
+    dialect: str
+    rows: list[dict[str, Any]]
+    prompt_keys: list[tuple[str, str, str]]
+    battles: dict[str, list[Any]]  # driver-ready values
+    votes: dict[str, list[Any]]
+    new: NewVotes  # the votes' facts for the tallies (prompt ids still empty)
+
+    @classmethod
+    def of(cls, chunk: list[dict[str, Any]], dialect: str, read: int | None = None) -> Batch:
+        fresh: dict[str, dict[str, Any]] = {}
+        for row in chunk:
+            fresh.setdefault(str(row["battle_id"]), row)
+        ids, rows = list(fresh), list(fresh.values())
+        when = timestamps([row.get("tstamp") for row in rows], dialect)
+        sessions = [str(row.get("session_id") or IMPORTED) for row in rows]
+        modes = [row.get("mode") or "anonymous" for row in rows]
+        gold = [bool(row.get("is_gold")) for row in rows]
+        gold_better = [row.get("gold_better") for row in rows]
+        sources = [str(row.get("source") or IMPORTED)[:16] for row in rows]
+        left, right = [row["model_a"] for row in rows], [row["model_b"] for row in rows]
+        battles: dict[str, list[Any]] = {
+            "id": ids,
+            "mode": modes,
+            "status": ["voted"] * len(ids),
+            "source": sources,
+            "left_model_id": left,
+            "right_model_id": right,
+            "left_token": [f"~{i}~l" for i in ids],
+            "right_token": [f"~{i}~r" for i in ids],
+            "session_id": sessions,
+            "is_gold": gold,
+            "gold_better": gold_better,
+            **{column: when for column in ("created_at", "shown_at", "voted_at", "revealed_at")},
+        }
+        choices = [CHOICES[row["winner"]] for row in rows]
+        ips = [row.get("ip_hash") for row in rows]
+        weights = [1.0 if row.get("weight") is None else float(row["weight"]) for row in rows]
+        simulated = [bool(row.get("simulated")) for row in rows]
+        votes: dict[str, list[Any]] = {
+            "battle_id": ids,
+            "choice": choices,
+            "aspects": [_aspects(row.get("aspects")) for row in rows],
+            "session_id": sessions,
+            "ip_hash": ips,
+            "seconds_to_vote": [row.get("seconds_to_vote") for row in rows],
+            "weight": weights,
+            "simulated": simulated,
+            "created_at": when,
+        }
+        credits: list[float | None] = [None] * len(rows)
+        for at in (k for k, g in enumerate(gold_better) if g):  # checks are few: only they are looked at one by one
+            credits[at] = gold_credit_of(choices[at], gold_answer(modes[at], gold_better[at]))
+        voters = Voters(sessions, ips, credits)
+        new = NewVotes(modes, sources, gold, [], left, right, choices, weights, simulated, voters)
+        keys = [_prompt_key(row) for row in rows]
+        return cls(len(chunk) if read is None else read, dialect, rows, keys, battles, votes, new)
 
 
 def _aspects(value: Any) -> str:
@@ -232,12 +238,15 @@ def _prompt_key(row: Mapping[str, Any]) -> tuple[str, str, str]:
 
 
 def _prompt_ids(
-    session: Session, rows: list[dict[str, Any]], known: dict[tuple[str, str, str], int], stats: dict[str, int]
+    session: Session,
+    rows: list[dict[str, Any]],
+    wanted: list[tuple[str, str, str]],
+    known: dict[tuple[str, str, str], int],
+    stats: dict[str, int],
 ) -> list[int]:
     """Each row's prompt id: matched by (suite, key, language), else by (imported suite, key, language), else a
     new prompt in the imported suite (text and category from the first row that names it); `known` caches the
-    matches across batches."""
-    wanted = [_prompt_key(row) for row in rows]
+    matches across batches; `wanted`: the rows' `_prompt_key`s."""
     missing: dict[tuple[str, str, str], Mapping[str, Any]] = {}
     for want, row in zip(wanted, rows, strict=True):
         if want not in known:

@@ -258,6 +258,30 @@ def test_wrong_colour_strength_is_the_share_of_videos_with_a_wrong_colour() -> N
     assert 0.24 < np.mean(hits) < 0.36  # binomial(400, 0.3): outside this band about 1 run in 100
 
 
+def test_one_seed_gets_the_defect_on_a_share_of_the_prompts() -> None:
+    """A pool uses one seed per model for every prompt: the defect must still hit some prompts and spare others."""
+    colours = ("red", "blue", "green", "yellow", "pink", "purple", "orange", "white")
+    scenes = [parse_prompt(f"a {c} {s} moves right") for c in colours for s in ("ball", "square", "star")]
+    hits = [
+        bool(draw(s, Defects(colour=0.4), seed=7, num_frames=1, width=32, height=32).realised["colour"][0])
+        for s in scenes
+    ]
+    assert 0.15 < np.mean(hits) < 0.65, hits  # binomial(24, 0.4): outside this band about 1 run in 100
+
+
+def test_the_defect_draws_depend_on_the_scene_drawn_only() -> None:
+    """The same scene asked in either language (other wording, other parser sets) is drawn alike for a seed, in
+    any process: the draws must not hang on a repr that changes with PYTHONHASHSEED."""
+    english, chinese = parse_prompt("a red ball moves right"), parse_prompt("一个红色的球向右移动")
+    assert english.objects == chinese.objects and english.text != chinese.text
+    for seed in range(20):
+        made = [
+            draw(s, Defects(colour=0.5, shape=0.5), seed=seed, num_frames=1, width=16, height=16)
+            for s in (english, chinese)
+        ]
+        assert made[0].drawn.objects == made[1].drawn.objects and made[0].realised == made[1].realised
+
+
 def test_frozen_stops_the_camera_too() -> None:
     made = draw_prompt(
         "the camera pans left as a red ball falls", Defects(frozen=1.0), seed=0, num_frames=4, width=64, height=64

@@ -1,9 +1,9 @@
 """The attack of issue 10, played by a client of the JSON API against the demo models: map everything it can see
 with names (named battles, Playground clips, reveals of its own voted battles), then try to name the clips of new
 anonymous battles before voting by stream hash, by length (Content-Length and a one-byte range request) and by a
-size + mean P-frame size classifier. It must do no better than chance. A control runs the same classifier and
-hash lookup on the stored files (what was served before every copy became a padded re-encode) and must succeed,
-so this test can fail.
+size + mean P-frame size classifier. It must do no better than chance. A control runs the same classifier (and its
+1-nearest-neighbour form) and the hash lookup on the stored files (what was served before every copy became a
+padded re-encode) and must succeed, so this test can fail.
 
 Finding 7: the demo generators draw a prompt's scene the same way for every seed, so a named clip of a pool
 prompt looked like that prompt's anonymous clips and named them by their picture. Named battles and the
@@ -206,6 +206,7 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
                 by_length.setdefault(s.length, Counter())[s.model] += 1
             truth: list[str] = []
             named = {"hash": 0, "length": 0, "classifier": 0, "control_hash": 0, "control_classifier": 0}
+            named["control_nearest"] = 0
             named |= {"picture": 0, "control_picture": 0, "style": 0}
             attacked: list[tuple[str, Seen]] = []  # (the battle's prompt, the anonymous copy with its model)
             for _ in range(ATTACK_BATTLES):
@@ -231,6 +232,7 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
                     stored = stored_seen(arena, _video_id(arena, battle["id"], side), model)
                     named["control_hash"] += stored_by_hash.get(stored.stream_hash) == model
                     named["control_classifier"] += knn(known_stored, stored) == model
+                    named["control_nearest"] += knn(known_stored, stored, k=1) == model
                     attacked.append((battle["prompt"], Seen(**{**seen[side].__dict__, "model": model})))
             # Finding 7: name each anonymous copy by the nearest named clip of its prompt (none: guess).
             guess = Counter(s.model for s in known).most_common(1)[0][0]
@@ -239,7 +241,8 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
                 same = [n for key, n in by_prompt if key == prompt_key(text)]
                 named["picture"] += (nearest_model(same, s) or guess) == s.model
                 named["control_picture"] += nearest_model(control_map[text], s) == s.model
-                named["style"] += nearest_model(known, s) == s.model  # any prompt: a model's general look
+                # Any named clip, of another prompt: a model's general look (printed; no route can hide it).
+                named["style"] += nearest_model([n for _, n in by_prompt], s) == s.model
     finally:
         server.stop()
     clips = len(truth)
@@ -253,8 +256,11 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
     assert rates["length"] <= chance and rates["classifier"] <= chance
     assert rates["picture"] <= chance + 0.1, "named clips of pool prompts named anonymous ones by their picture"
     assert rates["control_picture"] >= chance + 0.2, "the control: named clips of the pool prompts name them"
-    # The control: on the stored files the same attack works, so the measures above can fail.
-    assert rates["control_hash"] > 0.1 and rates["control_classifier"] > chance + 0.1
+    # The control: on the stored files the same attack works, so the measures above can fail. Its classifier is the
+    # nearest neighbour (k=1): a stored clip served again is its own nearest neighbour, which k=5 votes dilute with
+    # other models' clips of like size once the demo defects vary per prompt (k=5 scored 0.35-0.58, k=1 0.57-0.70
+    # with chance 0.20-0.27 in four runs here).
+    assert rates["control_hash"] > 0.1 and rates["control_nearest"] > chance + 0.2
 
 
 def _video_id(arena: Arena, battle_id: str, side: str) -> int:

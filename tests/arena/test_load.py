@@ -113,9 +113,9 @@ def test_kill_9_under_load_loses_no_acknowledged_vote_and_leaves_nothing_stuck(t
     prefill(env, 4)  # the fast pool first (the models file's defaults)
     env["ARENA_MODELS_FILE"] = str(slow_demo_models(tmp_path))
     app = AppProcess(env, log=tmp_path / "app.log").start()
-    stop = threading.Event()
-    kill_when(app, env["ARENA_DATABASE_URL"], votes=60, stop=stop)  # mid-load: 60 votes stored, more in flight
-    first = run_voters(app.url, voters=200, seconds=600.0, typed_share=0.05, stop=stop)
+    stop, first = threading.Event(), LoadResult()
+    kill_when(app, first, votes=60, stop=stop)  # mid-load: 60 votes acknowledged, more in flight
+    run_voters(app.url, voters=200, seconds=600.0, typed_share=0.05, stop=stop, result=first)
     # The checker: nothing of its own running; once the load is over no write is under way (orphans of any age).
     checker = Arena.create(settings_of(env, orphan_grace_s=0.001))
     try:
@@ -137,7 +137,8 @@ def test_kill_9_under_load_loses_no_acknowledged_vote_and_leaves_nothing_stuck(t
         checker.close()
         app.stop()
     print(
-        f"\nkill -9 once 60 votes were stored, 200 voters: {first.summary()}\nafter the restart: {second.summary()}"
+        f"\nkill -9 once 60 votes were acknowledged, 200 voters: {first.summary()}"
+        f"\nafter the restart: {second.summary()}"
         f"\nthe restart voided {interrupted} battles the killed process had left half-made"
     )
     assert check.ok, check
@@ -209,11 +210,11 @@ def test_a_process_killed_beside_a_live_one_is_swept_up_by_the_survivor(tmp_path
             time.sleep(4)
             later.set()
 
-        kill_when(killed, url, votes=40, stop=stop)
+        results: dict[str, LoadResult] = {"killed": LoadResult()}
+        kill_when(killed, results["killed"], votes=40, stop=stop)
         threading.Thread(target=stop_later, daemon=True).start()
-        results: dict[str, LoadResult] = {}
         runs = [
-            threading.Thread(target=lambda: results.update(killed=run_voters(killed.url, 100, 600.0, 0, 0.05, stop))),
+            threading.Thread(target=lambda: run_voters(killed.url, 100, 600.0, 0, 0.05, stop, results["killed"])),
             threading.Thread(target=lambda: results.update(alive=run_voters(survivor.url, 100, 600.0, 7, 0.05, later))),
         ]
         checker = Arena.create(settings_of(env, orphan_grace_s=3.0))  # (registers no process of its own)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from adapters.video_io import decode_mp4, encode_mp4, probe_metadata
 from arena.services.container import Arena
 from arena.services.generation import NAMED_RUN, PLAYGROUND_RUN
-from arena.services.served import _nal_units, frame_budget, pad_access_unit, served_copy
+from arena.services.served import DecodedClips, _nal_units, frame_budget, pad_access_unit, served_copy
 from db.models import Battle, BattleMode, Video
 from db.session import transaction
 from tests.support.waiting import settled
@@ -43,6 +43,22 @@ def clip(tmp_path: Path, name: str, frames: np.ndarray) -> Path:
     path = tmp_path / f"{name}.mp4"
     path.write_bytes(encode_mp4(frames, 8.0))
     return path
+
+
+def test_decoded_clips_are_kept_within_their_bound_and_copies_from_them_still_differ(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    paths = [clip(tmp_path, f"c{i}", rng.integers(0, 255, (8, 32, 32, 3), dtype=np.uint8)) for i in range(3)]
+    one = decode_mp4(paths[0])[0].nbytes
+    clips = DecodedClips(max_bytes=2 * one)  # room for two clips
+    first, fps = clips.get(paths[0])
+    assert np.array_equal(first, decode_mp4(paths[0])[0]) and fps == 8.0 and not first.flags.writeable
+    assert clips.get(paths[0])[0] is first  # kept: not decoded again
+    clips.get(paths[1])
+    clips.get(paths[2])  # over the bound: the least recently used (the first) goes
+    assert clips.get(paths[0])[0] is not first
+    copies = [served_copy(paths[0], 0.12, clips=clips) for _ in range(3)]
+    assert len({hashlib.sha256(b"".join(packets(c))).hexdigest() for c in copies}) == 3
+    assert len({len(c) for c in copies}) == 1
 
 
 def test_copies_differ_in_every_byte_stream_but_not_in_size_or_picture(tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 Used by benchmarks/load_votes.py (by hand, long) and tests/arena/test_load.py (short, and the kill -9 run). The app
 runs as its own process (``python app.py`` under uvicorn, as deployed), so it can be killed for real; the voters are
-asyncio tasks with httpx in this process. Each voter takes a signed session, then loops: start a battle, vote on it;
-now and then it votes twice (the second must be refused) or on another voter's battle (refused too).
+asyncio tasks in this process, each on its own keep-alive connection (tests.support.wire: a lean client, so the
+client's CPU does not crowd out the app's on the shared cores). Each voter takes a signed session, then loops:
+start a battle, vote on it; now and then it votes twice (the second must be refused) or on another voter's battle
+(refused too).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy import func, select
 
 from db.models import Vote
 from db.session import make_engine, make_session_factory, transaction
+from tests.support.wire import Wire, WireError
 
 ROOT = Path(__file__).resolve().parents[2]
 CHOICES = ("left", "right", "tie", "both_bad")
@@ -161,7 +164,7 @@ class LoadResult:
         )
 
 
-async def _ready(http: httpx.AsyncClient, headers: dict[str, str], battle: dict[str, Any]) -> dict[str, Any]:
+async def _ready(http: Wire, headers: dict[str, str], battle: dict[str, Any]) -> dict[str, Any]:
     """Poll a live battle until it leaves "generating" (as the page does)."""
     deadline = time.monotonic() + 120
     while battle.get("status") == "generating" and time.monotonic() < deadline:
@@ -173,19 +176,16 @@ async def _ready(http: httpx.AsyncClient, headers: dict[str, str], battle: dict[
     return battle
 
 
-NO_COOKIES = {"cookie": ""}  # one shared client: each voter sends its own session header, never the shared jar
-
-
-async def _session(http: httpx.AsyncClient, result: LoadResult) -> str | None:
+async def _session(http: Wire, result: LoadResult) -> str | None:
     try:
-        return str((await http.get("/api/session", headers=NO_COOKIES)).json()["session"])
-    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        return str((await http.get("/api/session")).json()["session"])
+    except (WireError, ValueError, KeyError) as exc:
         result.errors[f"session: {type(exc).__name__}"] += 1
         return None
 
 
 async def _voter(
-    http: httpx.AsyncClient,
+    http: Wire,
     token: str,
     until: float,
     result: LoadResult,
@@ -194,7 +194,7 @@ async def _voter(
     typed_share: float,
     stop: threading.Event,
 ) -> None:
-    headers = {"x-arena-session": token, **NO_COOKIES}
+    headers = {"x-arena-session": token}
     while time.monotonic() < until and not stop.is_set():
         typed = rng.random() < typed_share
         body = {"prompt": f"a red ball rolls left {rng.randrange(10**6)}"} if typed else {}
@@ -206,8 +206,8 @@ async def _voter(
                 result.live_started += 1
                 battle = await _ready(http, headers, battle)
                 result.live_status[str(battle.get("status"))] += 1
-        except httpx.HTTPError as exc:
-            result.errors[f"start: {type(exc).__name__}"] += 1
+        except WireError as exc:
+            result.errors[f"start: {str(exc).split(':')[0]}"] += 1
             await asyncio.sleep(0.2)
             continue
         if not typed:
@@ -231,7 +231,7 @@ async def _voter(
 
 
 async def _vote(
-    http: httpx.AsyncClient,
+    http: Wire,
     headers: dict[str, str],
     battle_id: str,
     choice: str,
@@ -242,8 +242,8 @@ async def _vote(
     t0 = time.perf_counter()
     try:
         answer = await http.post(f"/api/battles/{battle_id}/vote", json={"choice": choice}, headers=headers)
-    except httpx.HTTPError as exc:
-        result.errors[f"vote: {type(exc).__name__}"] += 1
+    except WireError as exc:
+        result.errors[f"vote: {str(exc).split(':')[0]}"] += 1
         if expect_ok:
             result.unknown.add(battle_id)
         return
@@ -267,26 +267,30 @@ def run_voters(
     seed: int = 0,
     typed_share: float = 0.0,
     stop: threading.Event | None = None,
+    result: LoadResult | None = None,
 ) -> LoadResult:
     """``voters`` concurrent simulated voters for ``seconds`` or until ``stop`` is set (each finishes its current
-    request); a ``typed_share`` of their battles are typed prompts, generated live and polled until ready."""
-    result = LoadResult()
+    request); a ``typed_share`` of their battles are typed prompts, generated live and polled until ready. Pass a
+    ``result`` to watch it fill from another thread (see :func:`kill_when`)."""
+    result = result if result is not None else LoadResult()
     stop = stop or threading.Event()
     recent: list[tuple[str, str]] = []
 
     async def main() -> None:
-        limits = httpx.Limits(max_connections=voters, max_keepalive_connections=voters)
-        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
-            tokens = [t for t in await asyncio.gather(*(_session(http, result) for _ in range(voters))) if t]
-            start = time.monotonic()
-            until = start + seconds
-            await asyncio.gather(
-                *(
-                    _voter(http, token, until, result, recent, random.Random(seed + i), typed_share, stop)
-                    for i, token in enumerate(tokens)
-                )
+        wires = [Wire(base) for _ in range(voters)]
+        tokens = await asyncio.gather(*(_session(wire, result) for wire in wires))
+        start = time.monotonic()
+        until = start + seconds
+        await asyncio.gather(
+            *(
+                _voter(wire, token, until, result, recent, random.Random(seed + i), typed_share, stop)
+                for i, (wire, token) in enumerate(zip(wires, tokens, strict=True))
+                if token
             )
-            result.seconds = time.monotonic() - start
+        )
+        result.seconds = time.monotonic() - start
+        for wire in wires:
+            wire.close()
 
     asyncio.run(main())
     return result
@@ -302,15 +306,15 @@ def run_split(
     rng = random.Random(seed)
     phase = on_phase or (lambda _name: None)
 
-    async def start_all(http: httpx.AsyncClient, token: str) -> list[tuple[str, str]]:
-        headers = {"x-arena-session": token, **NO_COOKIES}
+    async def start_all(http: Wire, token: str) -> list[tuple[str, str]]:
+        headers = {"x-arena-session": token}
         started = []
         for _ in range(per_voter):
             t0 = time.perf_counter()
             try:
                 answer = await http.post("/api/battles", json={}, headers=headers)
-            except httpx.HTTPError as exc:  # (a battle never started: nothing to vote on, nothing to check)
-                result.errors[f"start: {type(exc).__name__}"] += 1
+            except WireError as exc:  # (a battle never started: nothing to vote on, nothing to check)
+                result.errors[f"start: {str(exc).split(':')[0]}"] += 1
                 continue
             result.start_ms.append((time.perf_counter() - t0) * 1000)
             if answer.status_code == 200 and answer.json().get("status") == "shown":
@@ -319,21 +323,23 @@ def run_split(
                 result.start_refusals[str(answer.status_code)] += 1
         return started
 
-    async def vote_all(http: httpx.AsyncClient, battles: list[tuple[str, str]]) -> None:
+    async def vote_all(http: Wire, battles: list[tuple[str, str]]) -> None:
         for battle_id, token in battles:
-            headers = {"x-arena-session": token, **NO_COOKIES}
+            headers = {"x-arena-session": token}
             await _vote(http, headers, battle_id, rng.choice(CHOICES), result, expect_ok=True)
 
     async def main() -> None:
-        limits = httpx.Limits(max_connections=voters, max_keepalive_connections=voters)
-        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
-            tokens = [t for t in await asyncio.gather(*(_session(http, result) for _ in range(voters))) if t]
-            battles = await asyncio.gather(*(start_all(http, token) for token in tokens))
-            phase("voting")
-            start = time.monotonic()
-            await asyncio.gather(*(vote_all(http, mine) for mine in battles))
-            result.seconds = time.monotonic() - start
-            phase("voted")
+        wires = [Wire(base) for _ in range(voters)]
+        tokens = await asyncio.gather(*(_session(wire, result) for wire in wires))
+        ready = [(wire, token) for wire, token in zip(wires, tokens, strict=True) if token]
+        battles = await asyncio.gather(*(start_all(wire, token) for wire, token in ready))
+        await asyncio.to_thread(phase, "voting")
+        start = time.monotonic()
+        await asyncio.gather(*(vote_all(wire, mine) for (wire, _), mine in zip(ready, battles, strict=True)))
+        result.seconds = time.monotonic() - start
+        phase("voted")
+        for wire in wires:
+            wire.close()
 
     asyncio.run(main())
     return result
@@ -360,22 +366,14 @@ def merge(results: list[LoadResult], parallel: bool) -> LoadResult:
     return out
 
 
-def stored_votes(database_url: str) -> int:
-    engine = make_engine(database_url)
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            return int(session.scalar(select(func.count(Vote.id))) or 0)
-    finally:
-        engine.dispose()
-
-
-def kill_when(app: AppProcess, database_url: str, votes: int, stop: threading.Event, grace_s: float = 2.0) -> None:
-    """In a thread: kill -9 the app once ``votes`` votes are stored (so under load), then set ``stop`` after
-    ``grace_s`` more seconds of voters meeting a dead server."""
+def kill_when(app: AppProcess, watched: LoadResult, votes: int, stop: threading.Event, grace_s: float = 2.0) -> None:
+    """In a thread: kill -9 the app once ``votes`` votes of the ``watched`` run are acknowledged (so under load,
+    more in flight), then set ``stop`` after ``grace_s`` more seconds of voters meeting a dead server. (Counting
+    acknowledgements, not stored rows: a burst of fast votes can be stored before the first answer is sent.)"""
 
     def work() -> None:
         deadline = time.monotonic() + 300
-        while stored_votes(database_url) < votes and time.monotonic() < deadline:
+        while len(watched.acked) < votes and time.monotonic() < deadline:
             time.sleep(0.1)
         app.kill()
         time.sleep(grace_s)
