@@ -114,8 +114,11 @@ def _wrong_motion(motion: str, rng: np.random.Generator) -> str:
 def apply(scene: Scene, defects: Defects, seed: int) -> tuple[Scene, dict[str, Any]]:
     """The scene a demo model draws for ``scene`` and which defects were realised (per object group). The draws
     depend on the scene as well as the seed: a pool made with one seed per model still gets a wrong colour (at
-    strength p) on about a share p of its prompts, not on all or none of them."""
-    rng = np.random.default_rng([seed, 2, zlib.crc32(repr(scene).encode())])
+    strength p) on about a share p of its prompts, not on all or none of them. Only what is drawn keys them (not the
+    prompt's wording or language, nor the parser's sets, whose repr changes with PYTHONHASHSEED from one process to
+    the next)."""
+    drawn_key = repr((scene.objects, scene.background, scene.camera, scene.relation))
+    rng = np.random.default_rng([seed, 2, zlib.crc32(drawn_key.encode())])
     realised: dict[str, Any] = {}
     objects = []
     for obj in scene.objects:

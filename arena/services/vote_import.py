@@ -6,7 +6,9 @@ import resumes where it stopped and importing a file twice adds nothing. Unknown
 (kind "imported"), so they rank but are never served; a prompt is matched by (suite, prompt_key, language) and
 otherwise found or created in the "imported" suite. Imported battles are stored as voted, with their mode,
 source, session, IP hash, timestamps, weight and simulated flag as given; their video ids refer to the source
-database and are not kept. Rows are turned into columns a batch at a time (no per-row objects).
+database and are not kept. Rows are turned into columns a batch at a time (no per-row objects), in a second
+thread while the batch before is written (SQLite and Postgres do their part without the GIL); a batch's tallies
+are counted from those columns (arena.services.batch_facts), not read back.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from arena.jsonlines import parse_object
 from arena.services.batch_facts import NewVotes
 from arena.services.rater_records import Voters, chunks, gold_answer, gold_credit_of
 from arena.services.tallies import Tallies
@@ -53,17 +55,7 @@ def iter_rows(path: str | Path, size: int = BATCH) -> Iterator[list[tuple[int, d
     with path.open("rb") as fh:
         numbered = ((n, line) for n, line in enumerate(fh, 1) if not line.isspace())
         while lines := list(islice(numbered, size)):
-            yield [(n, _parse(path, n, line)) for n, line in lines]
-
-
-def _parse(path: Path, n: int, line: bytes) -> dict[str, Any]:
-    try:
-        row = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"{path}: line {n}: not JSON ({exc.msg})") from None
-    if not isinstance(row, dict):
-        raise ValueError(f"{path}: line {n}: not a JSON object")
-    return row
+            yield [(n, parse_object(line, f"{path}: line {n}")) for n, line in lines]
 
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
@@ -222,8 +214,8 @@ class Batch:
             "created_at": when,
         }
         credits: list[float | None] = [None] * len(rows)
-        for at in (k for k, g in enumerate(gold) if g):  # gold checks are few: only they are looked at one by one
-            credits[at] = gold_credit_of(choices[at], gold_answer(modes[at], True, gold_better[at]))
+        for at in (k for k, g in enumerate(gold_better) if g):  # checks are few: only they are looked at one by one
+            credits[at] = gold_credit_of(choices[at], gold_answer(modes[at], gold_better[at]))
         voters = Voters(sessions, ips, credits)
         new = NewVotes(modes, sources, gold, [], left, right, choices, weights, simulated, voters)
         keys = [_prompt_key(row) for row in rows]

@@ -74,7 +74,7 @@ class VoteService:
         expired = False
         try:
             with transaction(self.factory) as session:
-                battle = session.get(Battle, battle_id, with_for_update=True)
+                battle = session.execute(_BATTLE, {"battle": battle_id}).scalar_one_or_none()
                 self._check_votable(battle, session_id)
                 assert battle is not None
                 if held_until(session, battle, utcnow()) is not None:  # shown to its client only later
@@ -170,6 +170,7 @@ def delivered_at(battle: Battle) -> datetime | None:
 
 _SHOWN_SETTINGS = ("num_frames", "width", "height", "fps", "steps", "guidance")
 # Built once (SQLAlchemy then reuses their cache keys and compiled forms): the vote's write and the reveal's reads.
+_BATTLE = select(Battle).where(Battle.id == bindparam("battle")).with_for_update()
 _MARK_VOTED = (
     update(Battle)
     .where(Battle.id == bindparam("battle"), Battle.status == BattleStatus.shown, Battle.revealed_at.is_(None))

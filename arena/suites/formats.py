@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from adapters.errors import ConfigError
 from adapters.language import guess_language
 from adapters.registry import Registry
+from arena.jsonlines import parse_object
 from arena.suites.model import LANGUAGES, Suite, SuitePrompt, prompt_id, suite_name
 
 VBENCH_DIMENSIONS = frozenset(
@@ -122,11 +123,9 @@ class JsonlFormat(SuiteFormat):
         rows = []
         for number, text in _lines(path):
             try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}: line {number}: not JSON: {exc}") from exc
-            if not isinstance(row, dict):
-                raise ConfigError(f"{path}: line {number}: expected a JSON object")
+                row = parse_object(text, f"{path}: line {number}")
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
             rows.append({**row, "line": number})
         return _from_rows(rows, name or suite_name(path.stem), path)
 

@@ -94,6 +94,9 @@ def imported_equals_rebuilt(arena: Arena, tmp_path: Path) -> None:
         assert check_tallies(session) == []
         arena.leaderboard.tallies.rebuild(session)
     assert_same(imported, tallies(arena))
+    again = import_votes(arena.factory, tmp_path / "votes.jsonl", tallies=arena.leaderboard.tallies, batch=500)
+    assert (again["added"], again["skipped"]) == (0, 1801)  # every battle found stored: nothing counted twice
+    assert_same(imported, tallies(arena))
 
 
 @pytest.mark.parametrize("policy", ["downweight", "exclude"])
