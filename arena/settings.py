@@ -45,7 +45,12 @@ class Settings(BaseSettings):
     )
     matchmaking: Literal["adaptive", "uniform"] = "adaptive"
     matchmaking_refresh_s: float = Field(default=10.0, ge=0, description="Re-read the votes for matchmaking this often")
-    gold_rate: float = Field(default=0.1, ge=0.0, le=1.0, description="Share of pool battles that are gold pairs")
+    gold_rate: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="Share of pool battles drawn as extra gold checks (off the board); all of a gold pair check",
+    )
     gold_pairs: list[str] = Field(
         default_factory=lambda: ["demo-faithful>demo-frozen", "demo-faithful>demo-colourblind"],
         description="Known-better>known-worse model pairs used as gold checks (ignored when absent)",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import MAX_SEED
 from arena.services.generation import GenerationService
+from arena.services.gold import GoldPairs
 from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import live_pair, void_battle
@@ -24,7 +25,7 @@ from arena.services.media import MediaStore, new_token
 from arena.services.pairs import Candidate, PairChooser, uniform_choice
 from arena.services.pool import battle_eligible, pick_clip, revealed_to
 from arena.services.reveal_timing import view_state
-from arena.services.suites import USER_SUITE, check_language, user_prompt
+from arena.services.suites import NAMED_TYPED_ONLY, USER_SUITE, check_language, refuse_pool_prompt, user_prompt
 from arena.services.views import BattleView, Refusal, aware
 from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
 from db.session import transaction
@@ -65,7 +66,7 @@ class BattleService:
         self.media = media
         self.generation = generation
         self.chooser = chooser
-        self.gold_pairs = tuple(gold_pairs)  # (known better, known worse)
+        self.gold = GoldPairs(gold_pairs)  # (known better, known worse): their pool battles are checks (gold.py)
         self.gold_rate = gold_rate
         self.live_generation = live_generation
         self.ttl = timedelta(seconds=ttl_s)
@@ -130,8 +131,10 @@ class BattleService:
         models: Sequence[str] | None,
         language: str | None,
         named: bool = False,
+        gold: bool = False,
     ) -> tuple[int, str, str, str, float]:
-        """(prompt_id, model_a, model_b, source, design weight) of a new battle; named ones never use the pool."""
+        """(prompt_id, model_a, model_b, source, design weight) of a new battle; named ones take typed prompts only;
+        ``gold``: an extra gold battle, drawn like the others from the candidates of gold pairs (if any)."""
         check_language(session, language)
         enabled = self._enabled_models(session)
         if models is not None:
@@ -143,16 +146,22 @@ class BattleService:
                 raise Refusal("invalid", f"unknown or disabled model: {shown}", 400)
         if len(enabled) < 2:
             raise Refusal("no_models", "the arena needs at least two enabled models", 503)
+        if named and prompt_text is None:  # suite prompts are the pool's: named clips of them would map its looks
+            raise Refusal("pool_prompt", "named battles take a typed prompt; " + NAMED_TYPED_ONLY, 403)
         if prompt_text is not None:
             if not self.live_generation:
                 raise Refusal("live_disabled", "typed prompts are turned off on this arena", 403)
+            refuse_pool_prompt(session, prompt_text, named=named)
             a, b = live_pair(self.live_models(session), rng, models)
             return user_prompt(session, prompt_text).id, a, b, "named" if named else "live", 1.0
         if prompt_id is not None:
             chosen_prompt = session.get(Prompt, prompt_id)
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
                 raise Refusal("unknown_prompt", f"no prompt {prompt_id}", 404)
-        candidates = [] if named else self.pool_candidates(session, prompt_id, models, language)
+        candidates = self.pool_candidates(session, prompt_id, models, language)
+        if gold and self.gold.restrict(candidates):
+            chosen = self.chooser(self.gold.restrict(candidates), rng)
+            return chosen.prompt_id, chosen.model_a, chosen.model_b, "gold", 1.0
         if candidates:
             chosen = self.chooser(candidates, rng)
             return chosen.prompt_id, chosen.model_a, chosen.model_b, "pool", chosen.design_weight
@@ -165,28 +174,7 @@ class BattleService:
                 raise Refusal("no_prompts", "no prompts are loaded", 503)
             prompt_id = rng.choice(suite_ids)
         a, b = live_pair(self.live_models(session), rng, models)
-        return prompt_id, a, b, "named" if named else "live", 1.0
-
-    def _gold(self, session: Session, rng: random.Random, language: str | None) -> Candidate | None:
-        """Now and then (``gold_rate``), a gold pair: a known-better vs known-worse video of one prompt.
-        The returned candidate has the better model as ``model_a``."""
-        if not self.gold_pairs or rng.random() >= self.gold_rate:
-            return None
-        options = []
-        for better, worse in self.gold_pairs:
-            differ = self._prompts_with_distinct_clips(session, better, worse)
-            for c in self.pool_candidates(session, models=[better, worse], language=language):
-                if c.prompt_id in differ:
-                    options.append(Candidate(c.prompt_id, better, worse, c.category, c.language))
-        return rng.choice(options) if options else None
-
-    def _prompts_with_distinct_clips(self, session: Session, a: str, b: str) -> set[int]:
-        """Prompts whose clips of `a` and `b` differ: identical clips have no right answer, so no gold pair."""
-        hashes: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        query = select(Video.prompt_id, Video.model_id, Video.content_hash).where(Video.model_id.in_([a, b]))
-        for pid, mid, digest in session.execute(query.where(*self._battle_video())):
-            hashes[pid][mid].add(digest)
-        return {pid for pid, by in hashes.items() if not by[a] & by[b]}
+        return prompt_id, a, b, "live", 1.0
 
     # -- starting -----------------------------------------------------------------------------------
     def start(
@@ -215,14 +203,10 @@ class BattleService:
             prefetch()
         with transaction(self.factory) as session:
             self._cap_open(session, session_id, ip_hash)
-            gold = None
-            if mode == BattleMode.anonymous and prompt_id is None and prompt_text is None and models is None:
-                gold = self._gold(session, rng, language)
-            if gold is not None:
-                pid, a, b, source, weight = gold.prompt_id, gold.model_a, gold.model_b, "gold", 1.0
-            else:
-                named = mode == BattleMode.named
-                pid, a, b, source, weight = self._pick(session, rng, prompt_id, prompt_text, models, language, named)
+            drawn = rng.random() < self.gold_rate  # drawn for every battle: the same work whatever comes of it
+            gold = drawn and mode == BattleMode.anonymous and (prompt_id, prompt_text, models) == (None, None, None)
+            named = mode == BattleMode.named
+            pid, a, b, source, weight = self._pick(session, rng, prompt_id, prompt_text, models, language, named, gold)
             pinned = mode == BattleMode.anonymous and prompt_id is not None and prompt_text is None
             source = PINNED if pinned else source  # a prompt the client chose: kept off the board (see README)
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
@@ -239,8 +223,7 @@ class BattleService:
                 ip_hash=ip_hash,
                 worker_id=self.queue.worker_id,
                 status=BattleStatus.created,
-                is_gold=gold is not None,
-                gold_better=("left" if left == gold.model_a else "right") if gold is not None else None,
+                is_gold=source == "gold",  # drawn outside the design: off the board
                 design_weight=weight,
             )
             session.add(battle)
@@ -252,6 +235,10 @@ class BattleService:
                 m: None if typed else self._stored_video(session, m, pid, rng, named, revealed) for m in (a, b)
             }  # drawn in the pair's order, not the random placement's: a seeded draw replays
             missing = [m for m in (left, right) if existing[m] is None]
+            if not missing and mode == BattleMode.anonymous:  # pool clips: a check if a gold pair's (gold.py)
+                hashes = select(Video.id, Video.content_hash).where(Video.id.in_(existing.values()))
+                clips: dict[int | None, str] = {i: h for i, h in session.execute(hashes)}
+                battle.gold_better = self.gold.answer(left, right, clips[existing[left]], clips[existing[right]])
             if missing:  # typed prompts and named battles get a fresh seed (both sides one); suite prompts the pool's
                 fresh = typed or named
                 prompt = session.get_one(Prompt, pid)

@@ -37,7 +37,7 @@ from arena.services.recovery import Recovery
 from arena.services.runner import JobRunner
 from arena.services.sessions import SessionSigner
 from arena.services.spares import SpareFiller
-from arena.services.suites import USER_SUITE, sync_models, sync_suite, user_prompt
+from arena.services.suites import USER_SUITE, refuse_pool_prompt, sync_models, sync_suite, user_prompt
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
 from arena.services.votes import VoteService
@@ -270,6 +270,7 @@ class Arena:
                 raise Refusal("invalid", "unknown or disabled model", 400)
             if model_id not in self.battles.live_models(session):  # a clips-only model's clip is a pool clip
                 raise Refusal("not_live", "this model cannot make new videos now (its clips are for battles)", 409)
+            refuse_pool_prompt(session, prompt)  # a named clip of a pool prompt would show a model's look on it
             prompt_id = user_prompt(session, prompt).id
         if not 0 <= seed <= MAX_SEED:
             raise Refusal("invalid", f"the seed must be between 0 and {MAX_SEED}", 400)

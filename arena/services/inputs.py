@@ -41,6 +41,14 @@ def clean_text(value: str, *, what: str = "the prompt", max_chars: int = MAX_PRO
     return value
 
 
+def prompt_key(text: str) -> str:
+    """A prompt's text as compared with the suite's: NFKC, casefolded, invisible format marks and punctuation
+    dropped, whitespace collapsed ("A red  ball." and "a red ball" are one prompt)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(" " if unicodedata.category(c)[0] == "P" else c for c in folded if unicodedata.category(c) != "Cf")
+    return " ".join(kept.split())
+
+
 def is_token(value: str) -> bool:
     """A battle id or media token as we make them (URL-safe, at most 48 characters)."""
     return bool(_TOKEN.match(value))

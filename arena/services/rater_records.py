@@ -72,9 +72,10 @@ class Voters:
         return out
 
 
-def gold_answer(mode: str, is_gold: bool, gold_better: str | None) -> str | None:
-    """The gold answer a battle checks its voter against (anonymous gold battles), else None."""
-    return gold_better if is_gold and gold_better and mode == BattleMode.anonymous else None
+def gold_answer(mode: str, gold_better: str | None) -> str | None:
+    """The gold answer a battle checks its voter against (anonymous battles of a gold pair, drawn as gold or not:
+    see arena.services.gold), else None."""
+    return gold_better if gold_better and mode == BattleMode.anonymous else None
 
 
 def read_records(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Record]:
@@ -101,7 +102,7 @@ def write_records(session: Session, records: dict[tuple[str, str], Record]) -> N
 
 def recount_records(session: Session) -> dict[tuple[str, str], Record]:
     """Every voter's record recounted from the votes (sessions and IP hashes)."""
-    gold = and_(Battle.is_gold.is_(True), Battle.gold_better.is_not(None), Battle.mode == BattleMode.anonymous)
+    gold = and_(Battle.gold_better.is_not(None), Battle.mode == BattleMode.anonymous)
     credit = case(
         (Vote.choice == Battle.gold_better, 1.0),
         (Vote.choice.in_([VoteChoice.tie, VoteChoice.both_bad]), 0.5),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from adapters.config import ModelCatalog
 from adapters.errors import ConfigError
 from adapters.language import guess_language
+from arena.services.inputs import prompt_key
 from arena.services.views import Refusal
 from arena.suites import Suite
 from db.models import Model, Prompt
@@ -33,6 +34,27 @@ def check_language(session: Session, language: str | None) -> None:
     if known and language not in known:
         reason = f"language: no suite prompts in this language (this arena has {', '.join(known)})"
         raise Refusal("invalid", reason, 422)
+
+
+NAMED_TYPED_ONLY = "the suite's prompts are kept for anonymous battles"
+POOL_PROMPT = (
+    "this prompt is one of the arena's anonymous battle prompts; named battles and the Playground take other "
+    "prompts (a named clip of it would show a model's look on the very prompt its anonymous clips are voted on)"
+)
+
+
+POOL_PROMPT_TYPED = (
+    "this prompt is one of the arena's suite prompts: choose it from the prompt list (a typed prompt is generated "
+    "afresh and its models named after the vote)"
+)
+
+
+def refuse_pool_prompt(session: Session, text: str, *, named: bool = True) -> None:
+    """Refuse (403 ``pool_prompt``) a typed text that is a suite prompt once normalised (see ``prompt_key``): the
+    suite's prompts are the anonymous pool's, and no route that names models makes new clips of them."""
+    key = prompt_key(text)
+    if any(prompt_key(t) == key for t in session.scalars(select(Prompt.text).where(Prompt.suite != USER_SUITE))):
+        raise Refusal("pool_prompt", POOL_PROMPT if named else POOL_PROMPT_TYPED, 403)
 
 
 def sync_suite(session: Session, suite: Suite) -> int:

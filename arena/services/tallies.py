@@ -203,7 +203,7 @@ class Tallies:
     def store(self, session: Session, battle: Battle, vote: Vote) -> None:
         """Insert `vote` (of `battle`, already marked voted in this transaction) with every tally it moves."""
         version = self.lock(session)
-        answer = gold_answer(battle.mode, battle.is_gold, battle.gold_better)
+        answer = gold_answer(battle.mode, battle.gold_better)
         self._record(session, Voters.one(vote.session_id, vote.ip_hash, vote.choice, answer), version)
         values = {name: getattr(vote, name) for name in _VOTE_COLUMNS}  # a Core INSERT: no unit of work per vote
         vote.id = session.connection().execute(_INSERT_VOTE, values).scalar_one()

@@ -214,8 +214,8 @@ class Batch:
             "created_at": when,
         }
         credits: list[float | None] = [None] * len(rows)
-        for at in (k for k, g in enumerate(gold) if g):  # gold checks are few: only they are looked at one by one
-            credits[at] = gold_credit_of(choices[at], gold_answer(modes[at], True, gold_better[at]))
+        for at in (k for k, g in enumerate(gold_better) if g):  # checks are few: only they are looked at one by one
+            credits[at] = gold_credit_of(choices[at], gold_answer(modes[at], gold_better[at]))
         voters = Voters(sessions, ips, credits)
         new = NewVotes(modes, sources, gold, [], left, right, choices, weights, simulated, voters)
         keys = [_prompt_key(row) for row in rows]

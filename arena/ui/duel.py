@@ -75,11 +75,14 @@ class Duel:
 def build_duel(ui: Ui, *, named: bool) -> Duel:
     live = ui.arena.settings.live_generation
     battle = gr.State(None)
-    with gr.Row(equal_height=True):
+    # Named battles take typed prompts only: the suite's prompts are the anonymous pool's (a named clip of one
+    # would show a model's look on the very prompt its anonymous clips are voted on), so no suite list there.
+    with gr.Row(equal_height=True, visible=not named):
         language = gr.Radio(LANGUAGE_CHOICES, value="any", label=t("prompt_language"), scale=1)
-        label = t("suite_prompt" if named else "suite_prompt_battle")  # a chosen prompt's votes are off the board
-        prompt = gr.Dropdown(prompt_choices(ui.arena, "any"), value=None, label=label, scale=3)
-    typed = gr.Textbox(label=t("typed_prompt"), placeholder=t("typed_placeholder"), max_length=500, visible=live)
+        label = t("suite_prompt_battle")  # a chosen prompt's votes are off the board
+        prompt = gr.Dropdown([] if named else prompt_choices(ui.arena, "any"), value=None, label=label, scale=3)
+    typed_label = t("typed_prompt_named" if named else "typed_prompt")
+    typed = gr.Textbox(label=typed_label, placeholder=t("typed_placeholder"), max_length=500, visible=live)
     models: tuple[gr.Dropdown, gr.Dropdown] | None = None
     if named:
         with gr.Row():
@@ -312,7 +315,7 @@ def _wire(ui: Ui, duel: Duel) -> None:
         show_progress="hidden",
     )
     duel.language.change(
-        lambda language: gr.update(choices=prompt_choices(arena, language), value=None),
+        lambda language: gr.update(choices=[] if duel.named else prompt_choices(arena, language), value=None),
         duel.language,
         duel.prompt,
         api_name=duel.api("prompts_for_language"),

@@ -13,6 +13,7 @@ from arena.services.container import Arena
 from tests.support.servers import ThreadedServer
 
 MARKER = "ECHO-MARKER-7f3a"
+NAMED_PAIR = ["alpha-7b", "beta-v2"]
 
 
 @pytest.fixture
@@ -164,6 +165,22 @@ def test_unknown_api_paths_get_our_404_and_wrong_methods_a_405_with_the_gradio_u
         assert raw_request(srv.port, "GET", "/")[0] == 200  # the UI is still at "/"
     finally:
         srv.stop()
+
+
+def test_named_battles_on_pool_prompts_are_403_in_the_error_format(server: ThreadedServer) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        bodies = [
+            {"mode": "named", "models": NAMED_PAIR},
+            {"mode": "named", "models": NAMED_PAIR, "prompt_id": 1},
+            {"mode": "named", "models": NAMED_PAIR, "prompt": " A Red Ball Rolls Left."},
+            {"prompt": "A red ball rolls left"},
+        ]
+        for body in bodies:
+            answer = http.post("/api/battles", json=body)
+            assert answer.status_code == 403 and set(answer.json()["error"]) == {"code", "reason"}, answer.text
+            assert answer.json()["error"]["code"] == "pool_prompt"
+        fine = http.post("/api/battles", json={"mode": "named", "models": NAMED_PAIR, "prompt": "a red cat"})
+        assert fine.status_code == 200 and fine.json()["left"]["model"] in ("Alpha Seven", "Beta Two")
 
 
 def test_invisible_and_direction_marks_in_prompts() -> None:

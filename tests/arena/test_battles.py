@@ -159,7 +159,7 @@ def test_live_prompt_generates_both_videos_and_detects_chinese(arena: Arena) -> 
 
 
 def test_named_battle_shows_names_and_its_votes_stay_off_the_anonymous_board(arena: Arena) -> None:
-    view = arena.battles.start("s1", mode=BattleMode.named, models=["alpha-7b", "gamma-x"])
+    view = arena.battles.start("s1", prompt_text="a cat", mode=BattleMode.named, models=["alpha-7b", "gamma-x"])
     assert {view.left_name, view.right_name} == {"Alpha Seven", "Gamma Ex"}
     assert view.status == "generating"  # named battles show their own generations, never pool clips
     settled(arena, view, "s1")

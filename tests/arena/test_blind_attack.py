@@ -3,7 +3,13 @@ with names (named battles, Playground clips, reveals of its own voted battles), 
 anonymous battles before voting by stream hash, by length (Content-Length and a one-byte range request) and by a
 size + mean P-frame size classifier. It must do no better than chance. A control runs the same classifier (and its
 1-nearest-neighbour form) and the hash lookup on the stored files (what was served before every copy became a
-padded re-encode) and must succeed, so this test can fail."""
+padded re-encode) and must succeed, so this test can fail.
+
+Finding 7: the demo generators draw a prompt's scene the same way for every seed, so a named clip of a pool
+prompt looked like that prompt's anonymous clips and named them by their picture. Named battles and the
+Playground now take only prompts outside the suite: the attacker's map holds no clip of a pool prompt, and naming
+by the nearest named clip of the same prompt is at chance; the control builds that map as the named routes did
+before (fresh named generations of the pool prompts) and names far more."""
 
 from __future__ import annotations
 
@@ -19,17 +25,28 @@ import av
 import httpx
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from arena.api import create_api
 from arena.services.container import Arena
-from db.models import Battle, Video
+from arena.services.generation import NAMED_RUN
+from arena.services.inputs import prompt_key
+from arena.services.views import Refusal
+from db.models import Battle, Prompt, Video
 from db.session import transaction
-from tests.support.attack import until_shown
+from tests.support.attack import decode, distance, thumb, until_shown
 from tests.support.servers import ThreadedServer
 from tests.ui.conftest import test_settings as ui_settings
 
 ATTACK_BATTLES = 30
 REVEALED_BATTLES = 16
+# Prompts outside the suite (the named routes refuse suite prompts): scenes the shapes world draws.
+OWN_PROMPTS = [
+    "A green ball bounces on a white background",
+    "A purple star spins slowly",
+    "Two orange rings move to the left",
+    "A yellow triangle falls on a black background",
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,7 @@ class Seen:
     mean_p: float  # mean size of the frames after the first
     mean_slice: float  # mean size of their coded slices (what the filler of the padding left readable)
     model: str | None = None
+    thumb: np.ndarray | None = None  # its picture, downscaled (tests.support.attack.thumb)
 
 
 def slice_data(packet: bytes) -> bytes:
@@ -61,7 +79,8 @@ def measure(data: bytes, length: int, model: str | None = None) -> Seen:
     stream = hashlib.sha256(b"".join(slice_data(p) for p in packets)).hexdigest()
     mean_p = float(np.mean([len(p) for p in packets[1:]])) if len(packets) > 1 else 0.0
     mean_slice = float(np.mean([len(slice_data(p)) for p in packets[1:]])) if len(packets) > 1 else 0.0
-    return Seen(hashlib.sha256(data).hexdigest(), stream, length, mean_p, mean_slice, model)
+    picture = thumb(decode(data))
+    return Seen(hashlib.sha256(data).hexdigest(), stream, length, mean_p, mean_slice, model, picture)
 
 
 def fetch(http: httpx.Client, url: str, model: str | None = None) -> Seen:
@@ -104,6 +123,25 @@ def demo_arena(tmp_path: Path) -> Iterator[Arena]:
     arena.close()
 
 
+def nearest_model(named: list[Seen], item: Seen) -> str | None:
+    """The model of the named clip whose picture is nearest (None when there is none)."""
+    pictures = [(distance(n.thumb, item.thumb), str(n.model)) for n in named if n.thumb is not None]
+    return min(pictures)[1] if pictures and item.thumb is not None else None
+
+
+def named_pool_clips(arena: Arena, texts: set[str], models: list[str], rng: random.Random) -> dict[str, list[Seen]]:
+    """The control of finding 7: every model on each pool prompt, generated as named battles did before (a fresh
+    seed, kept apart from the pool), measured on the stored file."""
+    with transaction(arena.factory) as session:
+        ids = {p.text: p.id for p in session.scalars(select(Prompt).where(Prompt.text.in_(texts)))}
+    out: dict[str, list[Seen]] = {}
+    for text in texts:
+        for model in models:
+            video = arena.generation.get_or_generate(model, ids[text], seed=rng.randrange(10**6), run_id=NAMED_RUN)
+            out.setdefault(text, []).append(stored_seen(arena, video, model))
+    return out
+
+
 def stored_seen(arena: Arena, video_id: int, model: str) -> Seen:
     """The control: the same measures on the stored file (served as it was before copies were re-encoded)."""
     with transaction(arena.factory) as session:
@@ -118,30 +156,37 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
     known: list[Seen] = []  # served copies with names
     known_stored: list[Seen] = []  # the control: the stored files behind them
     battle_copies: list[Seen] = []  # every copy a battle (named or anonymous) served
+    by_prompt: list[tuple[str, Seen]] = []  # named clips by the prompt they show (prompt_key)
     try:
         with httpx.Client(base_url=server.url, timeout=60) as http:
             models = sorted(mid for mid, m in arena.leaderboard.models().items() if m["enabled"])
             assert len(models) >= 3
             prompts = http.get("/api/prompts").json()
-            # 1. Named battles: every model on every prompt, names on the page.
-            for prompt in prompts[:4]:
+            pool_keys = {prompt_key(p["text"]) for p in prompts}
+            refused = http.post("/api/battles", json={"mode": "named", "models": models[:2], "prompt_id": 1})
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "pool_prompt"
+            with pytest.raises(Refusal):
+                arena.playground(models[0], prompts[0]["text"].upper(), seed=1)
+            # 1. Named battles: every model on prompts of the attacker's own (suite prompts are refused).
+            for text in OWN_PROMPTS:
                 order = rng.sample(models, len(models))
                 for pair in (order[i : i + 2] for i in range(0, len(order) - 1, 2)):
-                    battle = http.post(
-                        "/api/battles", json={"mode": "named", "models": pair, "prompt_id": prompt["id"]}
-                    )
+                    battle = http.post("/api/battles", json={"mode": "named", "models": pair, "prompt": text})
                     body = until_shown(http, battle.json())
                     for side in ("left", "right"):
                         known.append(fetch(http, body[side]["video_url"], body[side]["model"]))
                         battle_copies.append(known[-1])
+                        by_prompt.append((prompt_key(text), known[-1]))
                         video = _video_id(arena, body["id"], side)
                         known_stored.append(stored_seen(arena, video, body[side]["model"]))
-            # 2. The Playground (a Gradio event; the same service), each model on a few suite prompts' texts.
-            for prompt in prompts[:3]:
+            # 2. The Playground (a Gradio event; the same service), each model on a few of those prompts.
+            for text in OWN_PROMPTS[:3]:
                 for model in models:
-                    played = arena.playground(model, prompt["text"], seed=rng.randrange(1000))
+                    played = arena.playground(model, text, seed=rng.randrange(1000))
                     known.append(fetch(http, str(played["url"]), model))
+                    by_prompt.append((prompt_key(text), known[-1]))
                     known_stored.append(stored_seen(arena, int(str(played["video_id"])), model))
+            assert not {key for key, _ in by_prompt} & pool_keys
             # 3. Reveals of anonymous battles the attacker voted on.
             for _ in range(REVEALED_BATTLES):
                 battle = http.post("/api/battles", json={}).json()
@@ -162,6 +207,8 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
             truth: list[str] = []
             named = {"hash": 0, "length": 0, "classifier": 0, "control_hash": 0, "control_classifier": 0}
             named["control_nearest"] = 0
+            named |= {"picture": 0, "control_picture": 0, "style": 0}
+            attacked: list[tuple[str, Seen]] = []  # (the battle's prompt, the anonymous copy with its model)
             for _ in range(ATTACK_BATTLES):
                 battle = http.post("/api/battles", json={}).json()
                 seen = {side: fetch(http, battle[side]["video_url"]) for side in ("left", "right")}
@@ -186,6 +233,16 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
                     named["control_hash"] += stored_by_hash.get(stored.stream_hash) == model
                     named["control_classifier"] += knn(known_stored, stored) == model
                     named["control_nearest"] += knn(known_stored, stored, k=1) == model
+                    attacked.append((battle["prompt"], Seen(**{**seen[side].__dict__, "model": model})))
+            # Finding 7: name each anonymous copy by the nearest named clip of its prompt (none: guess).
+            guess = Counter(s.model for s in known).most_common(1)[0][0]
+            control_map = named_pool_clips(arena, {p for p, _ in attacked}, models, rng)
+            for text, s in attacked:
+                same = [n for key, n in by_prompt if key == prompt_key(text)]
+                named["picture"] += (nearest_model(same, s) or guess) == s.model
+                named["control_picture"] += nearest_model(control_map[text], s) == s.model
+                # Any named clip, of another prompt: a model's general look (printed; no route can hide it).
+                named["style"] += nearest_model([n for _, n in by_prompt], s) == s.model
     finally:
         server.stop()
     clips = len(truth)
@@ -197,6 +254,8 @@ def test_an_attacker_names_anonymous_clips_no_better_than_chance(demo_arena: Are
     slices = [s.mean_slice for s in battle_copies]
     assert max(slices) - min(slices) <= 2, "and one slice size, give or take the filler's 0-2 bytes"
     assert rates["length"] <= chance and rates["classifier"] <= chance
+    assert rates["picture"] <= chance + 0.1, "named clips of pool prompts named anonymous ones by their picture"
+    assert rates["control_picture"] >= chance + 0.2, "the control: named clips of the pool prompts name them"
     # The control: on the stored files the same attack works, so the measures above can fail. Its classifier is the
     # nearest neighbour (k=1): a stored clip served again is its own nearest neighbour, which k=5 votes dilute with
     # other models' clips of like size once the demo defects vary per prompt (k=5 scored 0.35-0.58, k=1 0.57-0.70

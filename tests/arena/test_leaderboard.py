@@ -38,11 +38,17 @@ def test_gold_pairs_score_sessions_and_failing_sessions_are_excluded(arena_facto
                 better_side = "left" if battle.left_model_id == "alpha-7b" else "right"
                 assert battle.gold_better == better_side
             vote_for(arena, session, view.id, pick)
-    arena.battles.gold_rate = 0.0
-    for session in ("careless", "careful"):
+    arena.battles.gold_rate = 0.0  # no more extra gold battles; those the matchmaker draws of the pair are checks
+    for session, pick in (("careless", "beta-v2"), ("careful", "alpha-7b")):
         for _ in range(4):
             view = arena.battles.start(session)
-            vote_for(arena, session, view.id, sides(arena, view.id)[0])
+            left, right = sides(arena, view.id)
+            with transaction(arena.factory) as db:
+                battle = db.get_one(Battle, view.id)
+                assert not battle.is_gold and battle.source == "pool"
+                is_pair = {left, right} == {"alpha-7b", "beta-v2"}
+                assert battle.gold_better == (("left" if left == "alpha-7b" else "right") if is_pair else None)
+            vote_for(arena, session, view.id, pick if pick in (left, right) else left)
     rows = arena.leaderboard.rows()
     assert len(rows) == 8 and not any(r["is_gold"] for r in rows)
     weights = {r["session"]: r["weight"] for r in rows}

@@ -127,10 +127,11 @@ def test_named_battles_and_the_playground_never_serve_a_pool_clip(arena: Arena) 
     with transaction(arena.factory) as session:
         pool = set(session.scalars(select(Video.id)))
     pair = ["alpha-7b", "beta-v2"]
-    named = settled(arena, arena.battles.start("s1", prompt_id=1, mode=BattleMode.named, models=pair), "s1")
-    again = settled(arena, arena.battles.start("s1", prompt_id=1, mode=BattleMode.named, models=pair), "s1")
+    text = "a red ball rolls right"  # named routes take prompts outside the suite (test_named_prompts.py)
+    named = settled(arena, arena.battles.start("s1", prompt_text=text, mode=BattleMode.named, models=pair), "s1")
+    again = settled(arena, arena.battles.start("s1", prompt_text=text, mode=BattleMode.named, models=pair), "s1")
     assert named.status == again.status == "shown"
-    played = arena.playground("alpha-7b", "a red ball rolls left", seed=0)
+    played = arena.playground("alpha-7b", text, seed=0)
     with transaction(arena.factory) as session:
         battles = [session.get_one(Battle, v.id) for v in (named, again)]
         shown = {b.left_video_id for b in battles} | {b.right_video_id for b in battles}
@@ -150,5 +151,6 @@ def test_reveals_of_anonymous_battles_carry_no_seed(arena: Arena) -> None:
     reveal = arena.votes.vote(view.id, "s1", "left")
     assert "seed" not in reveal.left.settings and "seed" not in reveal.right.settings
     assert "seed" not in str(reveal.public())
-    named = settled(arena, arena.battles.start("s1", mode=BattleMode.named, models=["alpha-7b", "gamma-x"]), "s1")
+    start = arena.battles.start("s1", prompt_text="a cat", mode=BattleMode.named, models=["alpha-7b", "gamma-x"])
+    named = settled(arena, start, "s1")
     assert "seed" in arena.votes.reveal(named.id, "s1").left.settings

@@ -150,5 +150,5 @@ def test_two_identical_clips_never_make_a_gold_pair(arena_factory: Callable[...,
     for _ in range(12):
         arena.battles.start(sid)
     with transaction(arena.factory) as session:
-        gold = {tuple(sorted((b.left_model_id, b.right_model_id))) for b in session.query(Battle) if b.is_gold}
-    assert gold == {("other", "twin-a")}  # twin-a vs twin-b draws the same clip: no right answer
+        checks = {tuple(sorted((b.left_model_id, b.right_model_id))) for b in session.query(Battle) if b.gold_better}
+    assert checks == {("other", "twin-a")}  # twin-a vs twin-b draws the same clip: no right answer, no check

@@ -19,6 +19,7 @@ import pytest
 from arena.ratings import BattleRows, leaderboard, score_gold, session_weights
 from arena.ratings.decisions import battle_count_matrix, win_fraction_matrix
 from arena.services.container import Arena
+from arena.services.gold import GoldPairs
 from arena.services.tally_check import check_tallies
 from arena.services.vote_import import import_votes
 from db.models import Battle
@@ -152,20 +153,19 @@ def test_stored_elo_is_the_online_elo_of_the_votes_in_order(
 def test_live_votes_gold_failures_and_new_sessions_on_a_failed_address(arena: Arena) -> None:
     """Live votes keep the counts equal to a recount; a session that fails its gold checks takes its past votes
     down with it, and a fresh session from the same address starts down-weighted."""
-    arena.battles.gold_pairs, arena.battles.gold_rate = (("alpha-7b", "beta-v2"),), 0.0
-    for k in range(4):  # ordinary votes first, from session "bad" at one address
+    for k in range(4):  # ordinary votes first (no gold pair: no checks), from session "bad" at one address
         view = arena.battles.start("bad")
         arena.votes.vote(view.id, "bad", "left" if k % 2 else "tie", ip="198.51.100.1")
     rows = arena.leaderboard.snapshot(max_age_s=0).battle_rows()
     classes = rows.weight / rows.extra["design_weight"]  # the gold policy's factor (design weights aside)
     assert set(classes.tolist()) == {1.0} and rows.total == 4
-    arena.battles.gold_rate = 1.0
+    arena.battles.gold, arena.battles.gold_rate = GoldPairs([("alpha-7b", "beta-v2")]), 1.0
     for _ in range(3):  # three wrong answers to gold checks: the session and its address fail
         view = arena.battles.start("bad")
         with transaction(arena.factory) as session:
             worse = "left" if session.get_one(Battle, view.id).left_model_id == "beta-v2" else "right"
         arena.votes.vote(view.id, "bad", worse, ip="198.51.100.1")
-    arena.battles.gold_rate = 0.0
+    arena.battles.gold, arena.battles.gold_rate = GoldPairs([]), 0.0  # no more checks
     view = arena.battles.start("fresh")  # a new session from the failed address
     arena.votes.vote(view.id, "fresh", "right", ip="198.51.100.1")
     view = arena.battles.start("other")  # and someone else entirely
@@ -196,18 +196,17 @@ def test_a_refresh_reads_only_the_changed_counts_and_equals_a_full_read(
     reads: list[int | None] = []
     real = board_rows._read
     monkeypatch.setattr(board_rows, "_read", lambda s, since, models: reads.append(since) or real(s, since, models))
-    arena.battles.gold_pairs, arena.battles.gold_rate = (("alpha-7b", "beta-v2"),), 0.0
-    for k in range(6):
+    for k in range(6):  # no gold pair yet: no checks
         view = arena.battles.start(f"s{k % 2}")
         arena.votes.vote(view.id, f"s{k % 2}", "left", ip="192.0.2.1")
     arena.leaderboard.snapshot(max_age_s=0)
-    arena.battles.gold_rate = 1.0
+    arena.battles.gold, arena.battles.gold_rate = GoldPairs([("alpha-7b", "beta-v2")]), 1.0
     for _ in range(3):  # s0 fails three gold checks: its votes (and its address's) change class
         view = arena.battles.start("s0")
         with transaction(arena.factory) as session:
             worse = "left" if session.get_one(Battle, view.id).left_model_id == "beta-v2" else "right"
         arena.votes.vote(view.id, "s0", worse, ip="192.0.2.1")
-    arena.battles.gold_rate = 0.0
+    arena.battles.gold, arena.battles.gold_rate = GoldPairs([]), 0.0
     view = arena.battles.start("s1")
     arena.votes.vote(view.id, "s1", "tie", ip="192.0.2.2")
     refreshed = arena.leaderboard.snapshot(max_age_s=0).battle_rows()

@@ -2,8 +2,8 @@
 
 Used by benchmarks/load_votes.py (by hand, long) and tests/arena/test_load.py (short, and the kill -9 run). The app
 runs as its own process (``python app.py`` under uvicorn, as deployed), so it can be killed for real; the voters are
-asyncio tasks in this process, each on its own keep-alive connection (tests.support.wire: a lean client, so the
-client's CPU does not crowd out the app's on the shared cores). Each voter takes a signed session, then loops:
+asyncio tasks in this process, each on its own keep-alive connection (tests.support.wire: aiohttp, so the client's
+CPU does not crowd out the app's on the shared cores). Each voter takes a signed session, then loops:
 start a battle, vote on it; now and then it votes twice (the second must be refused) or on another voter's battle
 (refused too).
 """
@@ -289,8 +289,7 @@ def run_voters(
             )
         )
         result.seconds = time.monotonic() - start
-        for wire in wires:
-            wire.close()
+        await asyncio.gather(*(wire.close() for wire in wires))
 
     asyncio.run(main())
     return result
@@ -338,8 +337,7 @@ def run_split(
         await asyncio.gather(*(vote_all(wire, mine) for (wire, _), mine in zip(ready, battles, strict=True)))
         result.seconds = time.monotonic() - start
         phase("voted")
-        for wire in wires:
-            wire.close()
+        await asyncio.gather(*(wire.close() for wire in wires))
 
     asyncio.run(main())
     return result

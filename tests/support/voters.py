@@ -30,9 +30,8 @@ def cast(arena: Arena, prefix: str, count: int) -> int:
         view = arena.battles.start(session)
         with transaction(arena.factory) as db:
             battle = db.get_one(Battle, view.id)
-            gold, left = battle.is_gold, battle.left_model_id
-        if gold:
-            right_answer = "left" if left == GOLD[0] else "right"
+            right_answer = battle.gold_better  # a gold check (arena.services.gold)
+        if right_answer is not None:
             choice = {"left": "right", "right": "left"}[right_answer] if careless else right_answer
         else:
             choice = ("left", "right", "tie", "both_bad")[k % 4]

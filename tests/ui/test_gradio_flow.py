@@ -86,13 +86,18 @@ def test_next_battle_and_language_filter(live_app: LiveApp) -> None:
 def test_side_by_side_shows_names_and_is_not_on_the_board(live_app: LiveApp) -> None:
     c = client(live_app.url)
     anonymous = live_app.arena.leaderboard.board()["votes"]
-    result = c.predict("en", None, "", "demo-faithful", "demo-frozen", api_name="/start_battle_side_by_side")
+    first = live_app.arena.prompts("en")[0]  # suite prompts are the anonymous pool's: named battles take others
+    typed = f"  {first['text'].upper()}. "  # the same prompt once normalised
+    refused = c.predict("en", None, typed, "demo-faithful", "demo-frozen", api_name="/start_battle_side_by_side")
+    assert notice(refused) == text("err_pool_prompt", "en")
+    text_ = "A green ball bounces on a white background"
+    result = c.predict("en", None, text_, "demo-faithful", "demo-frozen", api_name="/start_battle_side_by_side")
     result = until_ready(c, result, api_name="/battle_progress_side_by_side")  # named battles: own generations
     player = html_with(result, "arena-pair")
     assert "Prism (demo)" in player and "Still (demo)" in player
     assert revealed_names(vote(c, "right", api_name="/vote_side_by_side"))
     assert live_app.arena.leaderboard.board()["votes"] == anonymous
-    same = c.predict("en", None, "", "demo-faithful", "demo-faithful", api_name="/start_battle_side_by_side")
+    same = c.predict("en", None, text_, "demo-faithful", "demo-faithful", api_name="/start_battle_side_by_side")
     assert notice(same) == text("choose_two", "en")
 
 
