@@ -21,9 +21,9 @@ ratio to uniform); the slope of fitted on true ratings; the bias of the top and 
 and the coverage of 95 % sandwich intervals. The target is what the uniform design estimates: the BT fit to every
 pair's expected score with equal pair weights (the random voters compress the scale; asking mostly close pairs
 changes how much, which is why unweighted adaptive ratings drift even with no adaptive bias at all).
-The matchmaker picks from the unweighted fit (its state), whichever estimator is reported. `--balanced` measures a
-variant of its adaptive picks (a model drawn uniformly, then its opponent ∝ gain, so every model keeps its share
-of battles whatever its results); it was not adopted: it spread the end bias evenly rather than removing it.
+The matchmaker picks from the unweighted fit (its state), whichever estimator is reported. `--balanced` measures
+the matchmaker's `balanced` option (adaptive picks model-first: a model drawn ∝ its vote deficit, then its
+opponent ∝ gain, so end models get about as many battles as the rest).
 Seeds and profiles run in `--jobs` worker processes.
 
     python benchmarks/matchmaking_sim.py [--seeds 60] [--max-votes 3000] [--refresh 20] [--balanced] [--jobs 2]
@@ -34,12 +34,12 @@ from __future__ import annotations
 import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, calibrate, fit_firth, fit_strengths
-from arena.ratings.matchmaking import Matchmaker, MatchState, Pair, pair_gains
+from arena.ratings.matchmaking import Matchmaker, MatchState
 
 N_MODELS, TIE, NOISE = 20, 0.3, 0.1
 ESTIMATORS = ("unweighted", "weighted", "weighted Firth", "calibrated")
@@ -69,32 +69,6 @@ def target(truth: np.ndarray, noise: float) -> np.ndarray:
     pi, pj = np.triu_indices(len(truth), 1)
     theta = fit_strengths(expected_score(truth, noise)[pi, pj], np.ones(len(pi)), pi, pj, len(truth), prior=0.0)[0]
     return theta / NAT
-
-
-def anchored(idx: np.ndarray, gain: np.ndarray, k: int) -> np.ndarray:
-    """Pair chances when a model is drawn uniformly, then one of its pairs ∝ gain (uniformly if none gains)."""
-    first, second = idx[:, 0], idx[:, 1]
-    total = np.bincount(first, gain, k) + np.bincount(second, gain, k)
-    degree = np.bincount(first, minlength=k) + np.bincount(second, minlength=k)
-    share = np.zeros(len(idx))
-    for end in (first, second):
-        share += np.where(total[end] > 0, gain / np.maximum(total[end], 1e-300), 1.0 / degree[end])
-    return share / int(np.count_nonzero(degree))
-
-
-@dataclass(frozen=True)
-class Balanced(Matchmaker):
-    """The matchmaker with balanced adaptive picks (`anchored`); the starving-model floor and the uniform share
-    as in the default."""
-
-    def pair_probabilities(self, state: MatchState) -> tuple[list[Pair], np.ndarray]:
-        pairs, pooled = super().pair_probabilities(state)
-        index = {m: n for n, m in enumerate(state.models)}
-        idx = np.array([(index[a], index[b]) for a, b in pairs])
-        if state.votes[idx].min() < self.min_votes:
-            return pairs, pooled
-        adaptive = anchored(idx, pair_gains(state, idx) ** self.sharpness, len(state.models))
-        return pairs, (1.0 - self.exploration) * adaptive + self.exploration / len(pairs)
 
 
 class Outcomes:
@@ -218,12 +192,12 @@ def run(
     models = tuple(f"m{i:02d}" for i in range(k))
     pool = {(models[i], models[j]): ["p"] for i in range(k) for j in range(i + 1, k)}
     index = {m: i for i, m in enumerate(models)}
-    kind = Balanced if design.get("balanced") else Matchmaker
-    picker = kind(policy="uniform" if policy == "uniform" else "adaptive")
+    picker = Matchmaker(policy="uniform" if policy == "uniform" else "adaptive")
     picker = replace(
         picker,
         exploration=design.get("exploration", picker.exploration),
         sharpness=design.get("sharpness", picker.sharpness),
+        balanced=bool(design.get("balanced", picker.balanced)),
     )
     plain, weighted = Tables(k), Tables(k)
     log: list[tuple[int, int, float, float]] = []  # every battle: i, j, score of i, design weight
@@ -303,7 +277,7 @@ def main() -> None:
     ap.add_argument("--exploration", type=float, default=None, help="the matchmaker's uniform share")
     ap.add_argument("--sharpness", type=float, default=None, help="adaptive pairs are drawn ∝ gain ** sharpness")
     ap.add_argument("--profiles", nargs="*", default=None, help="only these truth profiles")
-    ap.add_argument("--balanced", action="store_true", help="adaptive picks: a model uniformly, its opponent ∝ gain")
+    ap.add_argument("--balanced", action="store_true", help="adaptive picks model-first (balanced)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes")
     args = ap.parse_args()
     t0 = time.perf_counter()

@@ -11,6 +11,8 @@ snapshot reused for several battles still spreads them.
 The exploration floor: models with fewer than `min_votes` votes are paired first; a share `exploration` of picks
 is always uniform over pairs (so every pair keeps a chance ≥ exploration / pairs); prompts go to the least-voted
 category among the pair's candidates (uniform otherwise). "uniform" draws a pair, then a prompt, uniformly.
+`balanced=True` makes each adaptive pick model-first: a model drawn ∝ its vote deficit (most votes − its votes + 1),
+then its opponent ∝ gain, so per-model vote counts stay about equal (end models are not starved).
 
 Unbiased ratings (inverse-probability weighting): pairs picked from past results are biased in finite samples
 (a model that looks far from the rest stops being sampled, so its luck sticks). Each adaptive pick therefore
@@ -120,6 +122,7 @@ class Matchmaker:
     exploration: float = 0.5  # share of picks made uniformly at random (adaptive only)
     min_votes: int = 5  # models with fewer votes are paired first (adaptive only)
     sharpness: float = 1.0  # adaptive pairs are drawn ∝ gain ** sharpness
+    balanced: bool = False  # adaptive picks: a model ∝ its vote deficit, then its opponent ∝ gain
 
     def __post_init__(self) -> None:
         if self.policy not in ("adaptive", "uniform"):
@@ -144,7 +147,10 @@ class Matchmaker:
         else:
             mask = np.ones(len(pairs), dtype=bool)
         gain = pair_gains(state, idx) ** self.sharpness * mask
-        adaptive = gain / gain.sum() if gain.sum() > 0 else mask / mask.sum()
+        if self.balanced and mask.all():
+            adaptive = anchored(idx, gain, (state.votes.max() - state.votes + 1).astype(float))
+        else:
+            adaptive = gain / gain.sum() if gain.sum() > 0 else mask / mask.sum()
         return pairs, (1.0 - self.exploration) * adaptive + self.exploration * uniform
 
     def _prompt(self, state: MatchState, prompts: Sequence[str], rng: np.random.Generator) -> str:
@@ -166,6 +172,21 @@ class Matchmaker:
             weight = 1.0 if self.policy == "uniform" else design_weight(1.0 / len(pairs), float(prob[k]))
             out.append(Pick(self._prompt(state, state.pool[pairs[k]], rng), a, b, weight))
         return out
+
+
+def anchored(idx: np.ndarray, gain: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    """Pair chances when a model is drawn ∝ `anchor` (over models with a pair), then one of its pairs ∝ gain
+    (uniformly if none of them gains)."""
+    k = len(anchor)
+    first, second = idx[:, 0], idx[:, 1]
+    total = np.bincount(first, gain, k) + np.bincount(second, gain, k)
+    degree = np.bincount(first, minlength=k) + np.bincount(second, minlength=k)
+    chance = np.where(degree > 0, anchor, 0.0)
+    chance = chance / chance.sum()
+    share = np.zeros(len(idx))
+    for end in (first, second):
+        share += chance[end] * np.where(total[end] > 0, gain / np.maximum(total[end], 1e-300), 1.0 / degree[end])
+    return share
 
 
 class Pick(NamedTuple):

@@ -84,6 +84,18 @@ def test_design_weights_recover_the_uniform_counts() -> None:
     assert design_weight(0.1, 0.1) == 1.0 and design_weight(0.1, 0.05) == 2.0
 
 
+def test_balanced_feeds_the_least_voted_model_and_keeps_weights_valid() -> None:
+    """Model-first picks: the model with the fewest votes anchors most picks (its opponent still ∝ gain), where the
+    pooled rule starves the far end model; the chances stay a distribution with the uniform floor."""
+    state = _state([700, 1000, 1005, 1010], [20, 40, 40, 40], [100, 130, 130, 130])
+    pairs, pooled = Matchmaker(exploration=0.0).pair_probabilities(state)
+    pairs, balanced = Matchmaker(exploration=0.0, balanced=True).pair_probabilities(state)
+    share_a = [sum(p for pair, p in zip(pairs, prob, strict=True) if "a" in pair) for prob in (pooled, balanced)]
+    assert share_a[0] < 0.1 and share_a[1] > 0.8  # deficits 31 : 1 : 1 : 1, a's own pairs plus picks by others
+    _, floored = Matchmaker(exploration=0.3, balanced=True).pair_probabilities(state)
+    assert floored.sum() == pytest.approx(1.0) and floored.min() >= 0.3 / len(pairs) - 1e-12
+
+
 def test_prompts_go_to_the_least_voted_category() -> None:
     state = _state([1000] * 4, [50] * 4, [100] * 4, category_votes={"people": 40, "nature": 3})
     picks = Matchmaker(exploration=0.0).choose_many(state, np.random.default_rng(2), 40)
