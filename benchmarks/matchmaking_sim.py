@@ -6,8 +6,9 @@ the weighted battles: what the board does, arena.ratings.uncertainty). Uniform p
 them (FastChat's maximum likelihood) and, for reference, with Firth's fit. Measured, not adopted: the weighted
 Firth fit restricted to the unweighted fit's order (the order keeps the savings, the values the uniform design's
 scale), computed after the last vote only (its votes to τ are the unweighted fit's; its coverage uses the weighted
-Firth fit's sandwich). Also measured, not adopted: the calibrated estimate less its bootstrap bias (200 rounds
-resampling battles with their weights, after the last vote).
+Firth fit's sandwich). The board's estimator: the calibrated estimate less its bootstrap bias (200 rounds
+resampling battles with their weights, after the last vote), computed by the board's own code
+(arena.ratings.uncertainty.fit_with_bootstrap with corrected=True; coverage of ± 1.96 × its interval_se).
 
 20 models of known strength in three profiles: evenly spaced over 600 points, a crowded top (six models within
 50 points above a spread), one dominant model (650 points over a spread of 500). Simulated voters: Bradley–Terry
@@ -21,12 +22,12 @@ ratio to uniform); the slope of fitted on true ratings; the bias of the top and 
 and the coverage of 95 % sandwich intervals. The target is what the uniform design estimates: the BT fit to every
 pair's expected score with equal pair weights (the random voters compress the scale; asking mostly close pairs
 changes how much, which is why unweighted adaptive ratings drift even with no adaptive bias at all).
-The matchmaker picks from the unweighted fit (its state), whichever estimator is reported. `--balanced` measures
-the matchmaker's `balanced` option (adaptive picks model-first: a model drawn ∝ its vote deficit, then its
-opponent ∝ gain, so end models get about as many battles as the rest).
+The matchmaker picks from the unweighted fit (its state), whichever estimator is reported. Its default is
+`balanced` (adaptive picks model-first: a model drawn ∝ its vote deficit, then its opponent ∝ gain, so end models
+get about as many battles as the rest); `--unbalanced` measures pair-first picks (balanced=False).
 Seeds and profiles run in `--jobs` worker processes.
 
-    python benchmarks/matchmaking_sim.py [--seeds 60] [--max-votes 3000] [--refresh 20] [--balanced] [--jobs 2]
+    python benchmarks/matchmaking_sim.py [--seeds 60] [--max-votes 3000] [--refresh 20] [--unbalanced] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -38,8 +39,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from arena.ratings.battles import MODEL_A, MODEL_B, BattleRows
+from arena.ratings.battles import TIE as TIE_CODE
 from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING, NAT, calibrate, fit_firth, fit_strengths
 from arena.ratings.matchmaking import Matchmaker, MatchState
+from arena.ratings.uncertainty import fit_with_bootstrap, interval_se
 
 N_MODELS, TIE, NOISE = 20, 0.3, 0.1
 ESTIMATORS = ("unweighted", "weighted", "weighted Firth", "calibrated")
@@ -232,8 +236,8 @@ def run(
         thetas[names[-1]] = weighted.ordered(thetas["unweighted"], thetas["weighted Firth"])
         covs[names[-1]], last_bad[names[-1]] = covs["weighted Firth"], last_bad["unweighted"]
         names = (*names, "calibrated, bootstrap-corrected")
-        thetas[names[-1]] = bias_corrected(np.array(log), thetas["unweighted"], thetas["calibrated"], seed)
-        covs[names[-1]], last_bad[names[-1]] = covs["calibrated"], last_bad["unweighted"]
+        thetas[names[-1]], covs[names[-1]] = bias_corrected(np.array(log), seed)
+        last_bad[names[-1]] = last_bad["unweighted"]
     out = {}
     for name in names:
         settled = last_bad[name] + refresh if last_bad[name] < max_votes else max_votes + 1
@@ -241,27 +245,21 @@ def run(
     return out
 
 
-def bias_corrected(log: np.ndarray, start: np.ndarray, point: np.ndarray, seed: int, rounds: int = 200) -> np.ndarray:
-    """The calibrated estimate less its bootstrap bias (2·point − mean of the rounds): battles resampled with
-    their design weights, each round refitted and calibrated as the board does."""
-    from scipy.sparse import csr_matrix
-
-    k = len(start)
-    pi, pj = np.triu_indices(k, 1)
-    pair = np.zeros((k, k), np.int64)
-    pair[pi, pj] = np.arange(len(pi))
-    n = len(log)
-    draws = np.random.default_rng([seed, 7]).multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(np.float64)
-    by_pair = csr_matrix((np.ones(n), (pair[log[:, 0].astype(int), log[:, 1].astype(int)], np.arange(n))))
-    by_pair.resize((len(pi), n))
-
-    def totals(values: np.ndarray) -> np.ndarray:  # (rounds, pairs): Σ over drawn battles of `values`
-        return np.asarray((by_pair.multiply(values[None, :]) @ draws.T).T)
-
-    score, weight = log[:, 2], log[:, 3]
-    theta = fit_strengths(totals(score), totals(np.ones(n)), pi, pj, k, prior=DEFAULT_PRIOR, theta0=start, tol=1e-6)
-    mapped = calibrate(theta, totals(weight * score), totals(weight), pi, pj, DEFAULT_PRIOR)[0]
-    return 2.0 * point - mapped.mean(axis=0)
+def bias_corrected(log: np.ndarray, seed: int, rounds: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """The board's estimate of these battles (arena.ratings.uncertainty: the calibrated fit less its bootstrap bias,
+    `rounds` rounds resampling battles with their weights) and the covariance of its intervals, natural units."""
+    k = N_MODELS
+    rows = BattleRows(
+        tuple(f"m{i:02d}" for i in range(k)),
+        log[:, 0].astype(np.int64),
+        log[:, 1].astype(np.int64),
+        np.select([log[:, 2] == 1.0, log[:, 2] == 0.0], [MODEL_A, MODEL_B], TIE_CODE),
+        log[:, 3].copy(),
+        {"design_weight": log[:, 3].copy()},
+    )
+    point = fit_with_bootstrap(rows, rounds, np.random.default_rng([seed, 7]), corrected=True)[0]
+    se = interval_se(rows)
+    return (point - point.mean()) * NAT, np.diag((se * NAT) ** 2)
 
 
 def _mean_se(x: np.ndarray) -> str:
@@ -277,7 +275,7 @@ def main() -> None:
     ap.add_argument("--exploration", type=float, default=None, help="the matchmaker's uniform share")
     ap.add_argument("--sharpness", type=float, default=None, help="adaptive pairs are drawn ∝ gain ** sharpness")
     ap.add_argument("--profiles", nargs="*", default=None, help="only these truth profiles")
-    ap.add_argument("--balanced", action="store_true", help="adaptive picks model-first (balanced)")
+    ap.add_argument("--unbalanced", action="store_true", help="adaptive picks pair-first (balanced=False)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes")
     args = ap.parse_args()
     t0 = time.perf_counter()
@@ -286,8 +284,8 @@ def main() -> None:
         f"with shared outcomes; {args.max_votes} votes, refit every {args.refresh}"
     )
     design = {k: v for k, v in (("exploration", args.exploration), ("sharpness", args.sharpness)) if v is not None}
-    if args.balanced:
-        design["balanced"] = 1.0
+    if args.unbalanced:
+        design["balanced"] = 0.0
     chosen = {n: t for n, t in profiles().items() if not args.profiles or n.split()[0] in args.profiles}
     tasks = [(n, p, s) for n in chosen for p in ("uniform", "adaptive") for s in range(args.seeds)]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
 from arena.ratings.battles import MODEL_B, BattleRows
 from arena.ratings.bt import DEFAULT_PRIOR, INIT_RATING
 from arena.ratings.guards import components, gate, one_sided_bound, separation
-from arena.ratings.uncertainty import DEFAULT_ROUNDS, fit_with_bootstrap
+from arena.ratings.uncertainty import DEFAULT_ROUNDS, design_weighted, fit_with_bootstrap, interval_se
 
 
 def _finite(x: float) -> float | None:
@@ -181,9 +182,19 @@ def leaderboard(
         sub = _restrict(rows, members)
         pin = anchor if anchor in sub.models else None
         point, samples = fit_with_bootstrap(
-            sub, bootstrap_rounds, rng, anchor=pin, anchor_rating=anchor_rating, prior=prior, cluster=cluster
+            sub,
+            bootstrap_rounds,
+            rng,
+            anchor=pin,
+            anchor_rating=anchor_rating,
+            prior=prior,
+            cluster=cluster,
+            corrected=True,
         )
-        if len(samples):
+        if len(samples) and design_weighted(sub):  # bias-corrected point ± z·sandwich se (what the sim measured)
+            half = NormalDist().inv_cdf(1.0 - alpha) * interval_se(sub, anchor=pin, cluster=cluster)
+            low, high = point - half, point + half
+        elif len(samples):
             low, high = np.quantile(samples, [alpha, 1.0 - alpha], axis=0)
         else:
             low, high = point.copy(), point.copy()

@@ -11,8 +11,9 @@ snapshot reused for several battles still spreads them.
 The exploration floor: models with fewer than `min_votes` votes are paired first; a share `exploration` of picks
 is always uniform over pairs (so every pair keeps a chance ≥ exploration / pairs); prompts go to the least-voted
 category among the pair's candidates (uniform otherwise). "uniform" draws a pair, then a prompt, uniformly.
-`balanced=True` makes each adaptive pick model-first: a model drawn ∝ its vote deficit (most votes − its votes + 1),
-then its opponent ∝ gain, so per-model vote counts stay about equal (end models are not starved).
+`balanced=True` (the default) makes each adaptive pick model-first: a model drawn ∝ its vote deficit (most votes −
+its votes + 1), then its opponent ∝ gain, so per-model vote counts stay about equal (end models are not starved):
+with the board's bias-corrected calibration its end models are within 5 points of the uniform design's (README).
 
 Unbiased ratings (inverse-probability weighting): pairs picked from past results are biased in finite samples
 (a model that looks far from the rest stops being sampled, so its luck sticks). Each adaptive pick therefore
@@ -117,12 +118,12 @@ def pair_gains(state: MatchState, pairs: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Matchmaker:
     policy: Literal["adaptive", "uniform"] = "adaptive"
-    # Defaults chosen by benchmarks/matchmaking_sim.py: half the picks uniform, pairs ∝ gain (not gain²) keep
-    # the bias of the calibrated ratings small while saving about a third of the votes to a good order.
+    # Defaults chosen by benchmarks/matchmaking_sim.py: half the picks uniform, pairs ∝ gain (not gain²), model
+    # first (balanced) keep the bias of the board's ratings small while saving votes to a good order.
     exploration: float = 0.5  # share of picks made uniformly at random (adaptive only)
     min_votes: int = 5  # models with fewer votes are paired first (adaptive only)
     sharpness: float = 1.0  # adaptive pairs are drawn ∝ gain ** sharpness
-    balanced: bool = False  # adaptive picks: a model ∝ its vote deficit, then its opponent ∝ gain
+    balanced: bool = True  # adaptive picks: a model ∝ its vote deficit, then its opponent ∝ gain
 
     def __post_init__(self) -> None:
         if self.policy not in ("adaptive", "uniform"):

@@ -21,7 +21,9 @@ design-weighted battles (the scale, and the spread of the ends, the uniform desi
 left the end models 9-10 points out). With every design weight 1 this is the FastChat fit itself (a = 1, b = 0
 exactly). benchmarks/matchmaking_sim.py measures these and Firth's bias-reduced fit (arena.ratings.bt.fit_firth)
 of the weighted battles: that one's ends are within noise of the target, but its order needs 1.4-1.6× uniform's
-votes (the weights' noise), so it is not the board's estimator.
+votes (the weights' noise), so it is not the board's estimator. The board reports the calibrated estimate less
+its bootstrap bias (2·point − mean of the rounds it already draws for the intervals, `corrected=True`), with
+normal intervals of the sandwich se (`interval_se`): what the simulation measured (README, matchmaking).
 """
 
 from __future__ import annotations
@@ -163,9 +165,12 @@ def fit_with_bootstrap(
     anchor_rating: float = INIT_RATING,
     prior: float = DEFAULT_PRIOR,
     cluster: str | None = None,
+    corrected: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Point ratings (models,) and bootstrap ratings (rounds, models), aligned with `rows.models`; all rounds are
-    refitted in one batched solve started from the point fit. `cluster`: an extra field to resample by."""
+    refitted in one batched solve started from the point fit. `cluster`: an extra field to resample by.
+    `corrected`: with design weights, the point is the calibrated fit less its bootstrap bias (`bias_corrected`)
+    and the rounds are shifted with it; without design weights nothing changes."""
     d = design(rows, cluster)
     k = rows.n_models
     plain = None if d.base is None else d.plain_weight(rows)
@@ -176,8 +181,33 @@ def fit_with_bootstrap(
     if len(d.live) == 0:
         return ratings, np.tile(ratings, (rounds, 1))
     weighted, plain_rounds = _round_weights(rows, d, rounds, rng)
-    samples = _calibrated(d, weighted, plain_rounds, k, prior, theta0=point)
-    return ratings, to_ratings(samples, rows.models, anchor, anchor_rating)
+    theta = _calibrated(d, weighted, plain_rounds, k, prior, theta0=point)
+    samples = to_ratings(theta, rows.models, anchor, anchor_rating)
+    if corrected and d.base is not None:
+        fixed = bias_corrected(ratings, samples)
+        return fixed, samples + (fixed - ratings)
+    return ratings, samples
+
+
+def bias_corrected(point: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """The point estimate less its bootstrap bias: 2·point − mean of the bootstrap rounds."""
+    return 2.0 * point - samples.mean(axis=0)
+
+
+def design_weighted(rows: BattleRows) -> bool:
+    """Whether some battle with weight > 0 carries a design weight other than 1 (the calibrated estimator)."""
+    return design(rows).base is not None
+
+
+def interval_se(rows: BattleRows, *, anchor: str | None = None, cluster: str | None = None) -> np.ndarray:
+    """Per model, the sandwich se (rating points) of its rating in the board's gauge (mean 1000, or `anchor`
+    pinned): the se behind the intervals of the corrected estimate."""
+    cov = robust_fit(rows, cluster=cluster).cov
+    if anchor is not None:
+        proj = np.eye(rows.n_models)
+        proj[:, rows.index(anchor)] -= 1.0
+        cov = proj @ cov @ proj.T
+    return np.sqrt(np.clip(np.diag(cov), 0.0, None))
 
 
 def bootstrap_ratings(

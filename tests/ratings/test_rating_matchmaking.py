@@ -44,7 +44,7 @@ def test_uniform_is_uniform_over_pairs() -> None:
 
 def test_adaptive_prefers_close_uncertain_pairs_but_explores() -> None:
     state = _state([800, 1000, 1005, 1400], [20, 40, 40, 20], [500] * 4)
-    pairs, prob = Matchmaker(exploration=0.1).pair_probabilities(state)
+    pairs, prob = Matchmaker(exploration=0.1, balanced=False).pair_probabilities(state)  # pair-first
     best = pairs[int(np.argmax(prob))]
     assert set(best) == {"b", "c"} and prob.max() > 0.5
     assert prob.min() >= 0.1 / len(pairs) - 1e-12  # the floor
@@ -88,7 +88,8 @@ def test_balanced_feeds_the_least_voted_model_and_keeps_weights_valid() -> None:
     """Model-first picks: the model with the fewest votes anchors most picks (its opponent still ∝ gain), where the
     pooled rule starves the far end model; the chances stay a distribution with the uniform floor."""
     state = _state([700, 1000, 1005, 1010], [20, 40, 40, 40], [100, 130, 130, 130])
-    pairs, pooled = Matchmaker(exploration=0.0).pair_probabilities(state)
+    assert Matchmaker().balanced  # the default
+    pairs, pooled = Matchmaker(exploration=0.0, balanced=False).pair_probabilities(state)
     pairs, balanced = Matchmaker(exploration=0.0, balanced=True).pair_probabilities(state)
     share_a = [sum(p for pair, p in zip(pairs, prob, strict=True) if "a" in pair) for prob in (pooled, balanced)]
     assert share_a[0] < 0.1 and share_a[1] > 0.8  # deficits 31 : 1 : 1 : 1, a's own pairs plus picks by others
