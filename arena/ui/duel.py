@@ -241,6 +241,8 @@ def _wire(ui: Ui, duel: Duel) -> None:
         session_id: str | None,
         request: gr.Request,
     ) -> dict[Any, Any]:
+        if duel.named:  # named battles run typed prompts only: the page waits for the next one (kept in the box)
+            return {duel.player: empty_html(), duel.reveal: "", duel.notice: "", duel.next: gr.update(visible=False)}
         updates = start(language, None, None, model_a, model_b, session_id, request)
         return {duel.prompt: gr.update(value=None), duel.typed: "", **updates}
 

@@ -97,6 +97,8 @@ def test_side_by_side_shows_names_and_is_not_on_the_board(live_app: LiveApp) -> 
     assert "Prism (demo)" in player and "Still (demo)" in player
     assert revealed_names(vote(c, "right", api_name="/vote_side_by_side"))
     assert live_app.arena.leaderboard.board()["votes"] == anonymous
+    after = c.predict("en", "demo-faithful", "demo-frozen", api_name="/next_battle_side_by_side")
+    assert text("err_pool_prompt", "en") not in str(after)  # it waits for a typed prompt, no random suite one
     same = c.predict("en", None, text_, "demo-faithful", "demo-faithful", api_name="/start_battle_side_by_side")
     assert notice(same) == text("choose_two", "en")
 
