@@ -134,9 +134,9 @@ def test_only_models_that_can_generate_are_drawn_for_typed_prompts(
     with pytest.raises(Refusal) as refused:
         arena.battles.start("s", prompt_text="a cat", mode=BattleMode.named, models=["alpha-7b", "clips-only"])
     assert refused.value.code == "not_live" and "clips-only" in refused.value.reason
-    with pytest.raises(Refusal) as refused:  # named battles never show pool clips, and it can make no others
+    with pytest.raises(Refusal) as refused:  # named battles take typed prompts only: never the pool's clips
         arena.battles.start("s", mode=BattleMode.named, models=["alpha-7b", "clips-only"])
-    assert refused.value.code == "not_live"
+    assert refused.value.code == "pool_prompt"
     with pytest.raises(Refusal) as refused:  # nor does the Playground (its clip of a suite prompt is the pool's)
         arena.playground("clips-only", "a red ball rolls left")
     assert refused.value.code == "not_live"

@@ -28,7 +28,13 @@ def voted(arena: Arena) -> Arena:
     for n, choice in enumerate(CHOICES):
         view = arena.battles.start(f"s{n % 3}")
         arena.votes.vote(view.id, f"s{n % 3}", choice, {"motion": "left"} if n % 2 else None, ip=RAW_IP)
-    named = settled(arena, arena.battles.start("s9", mode=BattleMode.named, models=["alpha-7b", "gamma-x"]), "s9")
+    named = settled(
+        arena,
+        arena.battles.start(
+            "s9", prompt_text="a blue cube spins", mode=BattleMode.named, models=["alpha-7b", "gamma-x"]
+        ),
+        "s9",
+    )
     arena.votes.vote(named.id, "s9", "right")
     return arena
 
@@ -70,7 +76,8 @@ def test_export_then_import_into_a_fresh_arena(
     assert counts(other) == (0, 0)
     stats = import_votes(other.factory, path)
     assert stats["added"] == len(CHOICES) + 1 and stats["skipped"] == 0
-    assert stats["models"] == 0 and stats["prompts"] == 0  # same models file and suite: matched, not created
+    # Same models file and suite: matched, not created; the named battle's typed prompt is new there.
+    assert stats["models"] == 0 and stats["prompts"] == 1
     assert ratings(other) == ratings(voted)
     assert ratings(other)  # not vacuous
     first, second = battle_rows(voted.factory), battle_rows(other.factory)
