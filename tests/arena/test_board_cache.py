@@ -22,10 +22,18 @@ from db.session import transaction
 WORKING = ["alpha-7b", "beta-v2", "gamma-x"]
 
 
-def cast_votes(arena: Arena, n: int, session: str = "s1") -> None:
+def cast_votes(arena: Arena, n: int, session: str = "s1", knows: tuple[str, str] | None = None) -> None:
+    """``n`` votes, left twice then right; ``knows`` (better, worse): that pair is answered right, as a careful
+    voter answers a gold check (every battle of a gold pair is one)."""
     for k in range(n):
         view = arena.battles.start(session)
-        arena.votes.vote(view.id, session, "left" if k % 3 else "right")
+        choice = "left" if k % 3 else "right"
+        if knows is not None:
+            with transaction(arena.factory) as db:
+                battle = db.get_one(Battle, view.id)
+                if {battle.left_model_id, battle.right_model_id} == set(knows):
+                    choice = "left" if battle.left_model_id == knows[0] else "right"
+        arena.votes.vote(view.id, session, choice)
 
 
 @pytest.fixture
@@ -112,7 +120,7 @@ def test_cli_ratings_from_the_database_is_the_board(
         arena.votes.vote(view.id, "careless", worse)
     arena.battles.gold_rate = 0.0
     cast_votes(arena, 6, "careless")  # ...so its board votes weigh nothing
-    cast_votes(arena, 24, "careful")
+    cast_votes(arena, 24, "careful", knows=("alpha-7b", "beta-v2"))
     for key, value in {
         "DATABASE_URL": arena.settings.database_url,
         "GOLD_POLICY": "exclude",
