@@ -82,8 +82,8 @@ class BattleService:
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
         self.draws: random.Random | None = None  # unset: fresh draws per battle (tests seed it to replay a run)
 
-    def _battle_video(self, named: bool = False) -> tuple[Any, ...]:
-        return battle_eligible(self.generation.key, named)
+    def _battle_video(self) -> tuple[Any, ...]:
+        return battle_eligible(self.generation.key)
 
     # -- choosing -----------------------------------------------------------------------------------
     def pool_candidates(
@@ -159,8 +159,9 @@ class BattleService:
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
                 raise Refusal("unknown_prompt", f"no prompt {prompt_id}", 404)
         candidates = self.pool_candidates(session, prompt_id, models, language)
-        if gold and self.gold.restrict(candidates):
-            chosen = self.chooser(self.gold.restrict(candidates), rng)
+        checks = self.gold.restrict(candidates) if gold else []
+        if checks:
+            chosen = self.chooser(checks, rng)
             return chosen.prompt_id, chosen.model_a, chosen.model_b, "gold", 1.0
         if candidates:
             chosen = self.chooser(candidates, rng)
@@ -228,21 +229,19 @@ class BattleService:
             )
             session.add(battle)
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
-            named = mode == BattleMode.named  # named battles show only their own generations, never pool clips
             typed = prompt_text is not None  # never an earlier generation: a repeated text would name its sides
-            revealed = revealed_to(session, pid, session_id, ip_hash) if not (typed or named) else None
-            existing = {
-                m: None if typed else self._stored_video(session, m, pid, rng, named, revealed) for m in (a, b)
-            }  # drawn in the pair's order, not the random placement's: a seeded draw replays
+            revealed = revealed_to(session, pid, session_id, ip_hash) if not typed else None
+            existing = {  # drawn in the pair's order, not the random placement's: a seeded draw replays
+                m: None if typed else self._stored_video(session, m, pid, rng, revealed) for m in (a, b)
+            }
             missing = [m for m in (left, right) if existing[m] is None]
             if not missing and mode == BattleMode.anonymous:  # pool clips: a check if a gold pair's (gold.py)
                 hashes = select(Video.id, Video.content_hash).where(Video.id.in_(existing.values()))
                 clips: dict[int | None, str] = {i: h for i, h in session.execute(hashes)}
                 battle.gold_better = self.gold.answer(left, right, clips[existing[left]], clips[existing[right]])
-            if missing:  # typed prompts and named battles get a fresh seed (both sides one); suite prompts the pool's
-                fresh = typed or named
+            if missing:  # typed prompts (named ones too) get a fresh seed, both sides one; suite prompts the pool's
                 prompt = session.get_one(Prompt, pid)
-                seed = self._placement.randint(0, MAX_SEED) if fresh else self.generation.pool_seed(0, prompt)
+                seed = self._placement.randint(0, MAX_SEED) if typed else self.generation.pool_seed(0, prompt)
                 battle.status = BattleStatus.generating
                 battle.left_video_id, battle.right_video_id = existing[left], existing[right]
                 jobs = [JobSpec(m, pid, seed) for m in missing]
@@ -308,11 +307,10 @@ class BattleService:
         model_id: str,
         prompt_id: int,
         rng: random.Random,
-        named: bool = False,
         revealed: Counter[int] | None = None,
     ) -> int | None:
         """A stored clip of (model, prompt) the battle may serve: those least revealed to its client first."""
-        where = (Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video(named))
+        where = (Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video())
         ids = list(session.scalars(select(Video.id).where(*where).order_by(Video.id)))
         return pick_clip(ids, revealed or Counter(), rng)
 

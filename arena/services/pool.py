@@ -9,17 +9,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from arena.services.generation import NAMED_RUN, NAMED_RUNS
+from arena.services.generation import NAMED_RUNS
 from arena.services.suites import USER_SUITE
 from db.models import Battle, BattleMode, Model, Prompt, Video
 
 
-def battle_eligible(arena_key: str, named: bool = False) -> tuple[ColumnElement[bool], ...]:
+def battle_eligible(arena_key: str) -> tuple[ColumnElement[bool], ...]:
     """Conditions on a Video for a battle to serve it: made with the arena's own request (`arena_key`, its
-    settings_key); an anonymous battle never shows a Playground or a named-battle video, and a named battle shows
-    only its own generations, never a pool clip. (Battles of suite prompts also need a suite prompt.)"""
-    run = Video.run_id == NAMED_RUN if named else or_(Video.run_id.is_(None), Video.run_id.not_in(NAMED_RUNS))
-    return (Video.settings_key == arena_key, run)
+    settings_key), never a Playground or a named-battle video (named battles take typed prompts and their own
+    generations). (Battles of suite prompts also need a suite prompt.)"""
+    return (Video.settings_key == arena_key, or_(Video.run_id.is_(None), Video.run_id.not_in(NAMED_RUNS)))
 
 
 def revealed_to(session: Session, prompt_id: int, session_id: str, ip_hash: str | None) -> Counter[int]:
