@@ -8,7 +8,7 @@ background texture included, so a camera move and an object's own motion look di
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -196,11 +196,12 @@ def render_frames(
     height: int = 256,
     flicker: float = 0.0,
     background: tuple[int, int, int] | None = None,
+    rgbs: Mapping[SceneObject, tuple[int, int, int]] | None = None,
 ) -> np.ndarray:
     """Draw ``scene`` at the clip times ``times`` (each in [0, 1]) as uint8 (len(times), H, W, 3).
 
     ``flicker`` in [0, 1] adds per-frame brightness and position jitter; ``background`` overrides
-    :func:`background_rgb`.
+    :func:`background_rgb`; ``rgbs`` overrides the colour of some object groups (training augmentation).
     """
     if len(times) < 1 or width < 2 or height < 2:
         raise ValueError(f"need at least 1 frame of 2x2, got {len(times)} frames of {width}x{height}")
@@ -221,7 +222,7 @@ def render_frames(
         for i, inst in enumerate(instances):
             x, y, r, angle = _pose(inst, float(t), radius)
             x, y = (x - width / 2 - dx) * zoom + width / 2, (y - height / 2 - dy) * zoom + height / 2
-            rgb = np.asarray(inst.obj.rgb, dtype=np.float32)
+            rgb = np.asarray(rgbs.get(inst.obj, inst.obj.rgb) if rgbs else inst.obj.rgb, dtype=np.float32)
             spin = inst.obj.motion == "spin"
             draw_shape(frame, inst.obj.shape, rgb, x + shakes[f, i, 0], y + shakes[f, i, 1], r * zoom, angle, spin)
         if flicker:

@@ -5,8 +5,12 @@
 Each step renders a fresh batch of training scenes (frame stacks around a random moment of a random-length
 clip, :mod:`metrics.training.shapes_data`). Stage 1 trains the image tower to read every attribute of the
 scenes back (supervised heads, :mod:`metrics.training.shapes_aux`); stage 2 locks it and trains the text tower on
-captions in English and Chinese with one hard-negative caption per clip (the same scene with one attribute
-changed) and the symmetric CLIP loss (locked-image tuning). The run is
+captions in English and Chinese with hard-negative captions per clip (the same scene with one attribute
+changed) and the symmetric CLIP loss (locked-image tuning). Against the shortcut of reading shape through colour
+(every held-out pair's colour occurs in training with every other shape), ``--recolour`` draws a share of the
+stage-1 groups in random colours (never one nearest a colour word that makes a held-out pair with the shape; their
+colour targets are left out) and ``--no-shape-colour-head`` drops the shape-colour conjunction head (never
+positive for a held-out pair); ``--negatives`` sets the hard negative captions per clip in stage 2. The run is
 reproducible from its seed (one thread; the same machine type gives the same weights) and prints the CPU
 time it used. At the end the weights are saved in fp16 (safetensors) with the vocabulary and the config,
 reloaded, and measured on held-out attribute combinations (:mod:`metrics.training.shapes_eval`); the
@@ -120,6 +124,10 @@ def train(
     log_every: int = 200,
     probe: Any = None,
     vocab_samples: int = 20_000,
+    recolour: float = 0.0,
+    negatives: int = 1,
+    shape_colour_head: bool = True,
+    exclude_held_out: bool = False,
 ) -> tuple[Any, list[str]]:
     """Train from scratch in two stages; returns (model, vocabulary). Deterministic for a seed on one thread.
 
@@ -138,7 +146,7 @@ def train(
     vocab = build_vocab(seed, vocab_samples)
     arch = tiny_architecture(len(vocab), CONTEXT)
     model = build_model(arch).to(memory_format=torch.channels_last)
-    head = shapes_aux.heads(arch.config["embed_dim"])
+    head = shapes_aux.heads(arch.config["embed_dim"], shape_colour_head)
     tokenizer = GrammarTokenizer(vocab, CONTEXT)
     started = time.process_time()
 
@@ -148,9 +156,12 @@ def train(
     for step in range(image_steps):
         for group in opt.param_groups:
             group["lr"] = lr * _schedule(step, image_steps)
-        examples = [training_example(rng, size) for _ in range(image_batch)]
+        examples = [training_example(rng, size, recolour) for _ in range(image_batch)]
         images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
-        loss = shapes_aux.loss(head, images, shapes_aux.targets([e.scene for e in examples]))
+        truth = shapes_aux.targets(
+            [e.scene for e in examples], [e.recoloured for e in examples], [e.drawn for e in examples], exclude_held_out
+        )
+        loss = shapes_aux.loss(head, images, truth)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -168,7 +179,11 @@ def train(
         examples = [training_example(rng, size) for _ in range(text_batch)]
         languages = ["en" if rng.random() < 0.5 else "zh" for _ in examples]
         texts = [describe(e.scene, lang, rng) for e, lang in zip(examples, languages, strict=True)]
-        texts += [describe(hard_negative(e.scene, rng), lang, rng) for e, lang in zip(examples, languages, strict=True)]
+        for _ in range(negatives):
+            texts += [
+                describe(hard_negative(e.scene, rng, exclude_held_out), lang, rng)
+                for e, lang in zip(examples, languages, strict=True)
+            ]
         with torch.no_grad():
             images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
         captions = _encode_rows(model, _token_rows(tokenizer, texts, rng))
@@ -178,7 +193,8 @@ def train(
             F.cross_entropy(logit_scale * images @ captions.T, target)
             + F.cross_entropy(logit_scale * captions[:text_batch] @ images.T, target)
         )
-        loss = loss + shapes_aux.loss(head, captions[:text_batch], shapes_aux.targets([e.scene for e in examples]))
+        truth = shapes_aux.targets([e.scene for e in examples], exclude_held_out=exclude_held_out)
+        loss = loss + shapes_aux.loss(head, captions[:text_batch], truth)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -213,6 +229,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     parser.add_argument("--eval-scenes", type=int, default=200)
     parser.add_argument("--probe", action="store_true", help="log held-out pair accuracy while training")
+    parser.add_argument("--recolour", type=float, default=0.0, help="stage 1: share of groups drawn in random colours")
+    parser.add_argument("--negatives", type=int, default=1, help="stage 2: hard negative captions per clip")
+    parser.add_argument("--no-shape-colour-head", action="store_true", help="stage 1: no shape-colour conjunctions")
+    parser.add_argument(
+        "--exclude-held-out", action="store_true", help="no held-out pair as a competing class or hard negative"
+    )
     args = parser.parse_args(argv)
     started = time.process_time()
     probe = None
@@ -220,7 +242,18 @@ def main(argv: list[str] | None = None) -> None:
         from metrics.training.shapes_eval import Probe
 
         probe = Probe(seed=10_000 + args.seed)
-    model, vocab = train(args.seed, args.image_steps, args.text_steps, lr=args.lr, text_lr=args.text_lr, probe=probe)
+    model, vocab = train(
+        args.seed,
+        args.image_steps,
+        args.text_steps,
+        lr=args.lr,
+        text_lr=args.text_lr,
+        probe=probe,
+        recolour=args.recolour,
+        negatives=args.negatives,
+        shape_colour_head=not args.no_shape_colour_head,
+        exclude_held_out=args.exclude_held_out,
+    )
     train_cpu = time.process_time() - started
     save(model, vocab, args.out)
     from metrics.encoders import get_spec
@@ -238,6 +271,10 @@ def main(argv: list[str] | None = None) -> None:
         "text_steps": args.text_steps,
         "lr": args.lr,
         "text_lr": args.text_lr,
+        "recolour": args.recolour,
+        "negatives": args.negatives,
+        "shape_colour_head": not args.no_shape_colour_head,
+        "exclude_held_out": args.exclude_held_out,
         "cpu_minutes": round(train_cpu / 60, 2),
         "eval_cpu_minutes": round((time.process_time() - eval_started) / 60, 2),
         "parameters": sum(p.numel() for p in encoder.model.parameters()),

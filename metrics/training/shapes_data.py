@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adapters.shapes.captions import describe, random_scene
-from adapters.shapes.lexicon import CAMERAS, COLOURS, COUNTS, EN, MOTIONS, PALETTE, SHAPES, ZH, visible_on
+from adapters.shapes.lexicon import CAMERAS, COLOURS, COUNTS, EN, MOTIONS, PALETTE, SHAPES, ZH, luminance, visible_on
 from adapters.shapes.render import background_rgb, render_frames
 from adapters.shapes.scene import Scene, SceneObject
 from metrics.shapes_clip import SPECIALS, STACK, split_words, stack_indices
@@ -120,8 +120,17 @@ def _pick_speed(rng: np.random.Generator) -> str:
     return "slow" if rng.random() < 0.5 else "fast"
 
 
-def hard_negative(scene: Scene, rng: np.random.Generator) -> Scene:
-    """A scene one attribute away from ``scene`` (for a hard negative caption); a binding swap for two groups."""
+def hard_negative(scene: Scene, rng: np.random.Generator, exclude_held_out: bool = False) -> Scene:
+    """A scene one attribute away from ``scene`` (for a hard negative caption); a binding swap for two groups.
+    ``exclude_held_out``: never one with a held-out pair (as ever-negative captions they would teach the text tower
+    to score those pairs low)."""
+    while True:
+        changed = _hard_negative(scene, rng)
+        if not (exclude_held_out and has_held_out(changed)):
+            return changed
+
+
+def _hard_negative(scene: Scene, rng: np.random.Generator) -> Scene:
     a = scene.objects
     if len(a) == 2 and a[0].colour != a[1].colour and rng.random() < 0.15:  # swap colours between the groups
         swapped = (dataclasses.replace(a[0], colour=a[1].colour), dataclasses.replace(a[1], colour=a[0].colour))
@@ -137,15 +146,40 @@ def hard_negative(scene: Scene, rng: np.random.Generator) -> Scene:
 class Example:
     scene: Scene
     frames: np.ndarray  # uint8 (STACK, size, size, 3)
+    recoloured: bool = False  # some group drawn in a random colour: its colour word does not hold
+    drawn: tuple[str, ...] = ()  # per group, the colour word nearest to the colour it was drawn in
 
 
-def render_stack(scene: Scene, seed: int, size: int, rng: np.random.Generator, augment: bool = True) -> np.ndarray:
+def nearest_colour(rgb: tuple[int, int, int]) -> str:
+    return min(PALETTE, key=lambda c: math.dist(PALETTE[c], rgb))
+
+
+def random_rgb(scene: Scene, obj: SceneObject, rng: np.random.Generator) -> tuple[int, int, int] | None:
+    """A random colour for ``obj`` that shows on the scene's background and whose nearest colour word does not
+    make a held-out pair with its shape (so held-out combinations stay unseen); None if none was found."""
+    bg = background_rgb(scene)
+    for _ in range(20):
+        rgb = (int(rng.integers(256)), int(rng.integers(256)), int(rng.integers(256)))
+        seen = (obj.shape, nearest_colour(rgb)) not in HELD_OUT
+        if seen and math.dist(rgb, bg) > 90 and abs(luminance(rgb) - luminance(bg)) > 10:
+            return rgb
+    return None
+
+
+def render_stack(
+    scene: Scene,
+    seed: int,
+    size: int,
+    rng: np.random.Generator,
+    augment: bool = True,
+    rgbs: dict[SceneObject, tuple[int, int, int]] | None = None,
+) -> np.ndarray:
     """The ``STACK`` frames the encoder reads around a random frame of a random-length clip of ``scene``."""
     frames = int(rng.choice(FRAME_COUNTS))
     idx = stack_indices(frames, int(rng.integers(frames)))
     times = [i / (frames - 1) for i in idx]
     flicker = float(rng.uniform(0.1, 0.4)) if augment and rng.random() < 0.1 else 0.0
-    out = render_frames(scene, times, seed=seed, width=size, height=size, flicker=flicker)
+    out = render_frames(scene, times, seed=seed, width=size, height=size, flicker=flicker, rgbs=rgbs)
     if augment and rng.random() < 0.1:
         from scipy.ndimage import gaussian_filter
 
@@ -155,9 +189,19 @@ def render_stack(scene: Scene, seed: int, size: int, rng: np.random.Generator, a
     return out
 
 
-def training_example(rng: np.random.Generator, size: int) -> Example:
+def training_example(rng: np.random.Generator, size: int, recolour: float = 0.0) -> Example:
+    """A training scene and its frame stack; with probability ``recolour`` each group is drawn in a random colour
+    (:func:`random_rgb`), so that colour says nothing of shape, count or motion."""
     scene = random_scene(rng, allow=is_training_object)
-    return Example(scene, render_stack(scene, int(rng.integers(2**31)), size, rng))
+    rgbs: dict[SceneObject, tuple[int, int, int]] = {}
+    if recolour > 0:
+        for obj in scene.objects:
+            rgb = random_rgb(scene, obj, rng) if rng.random() < recolour else None
+            if rgb is not None:
+                rgbs[obj] = rgb
+    frames = render_stack(scene, int(rng.integers(2**31)), size, rng, rgbs=rgbs)
+    drawn = tuple(nearest_colour(rgbs[o]) if o in rgbs else o.colour for o in scene.objects)
+    return Example(scene, frames, bool(rgbs), drawn)
 
 
 def held_out_scenes(rng: np.random.Generator, n: int) -> list[Scene]:

@@ -143,3 +143,72 @@ def test_the_default_encoder_separates_faithful_from_wrong_colour_on_the_demo_su
     wins = np.mean([g > 0 for g in gaps])
     print(f"CLIPSIM faithful - wrong colour over {len(gaps)} prompt-languages: mean {np.mean(gaps):.4f}, wins {wins}")
     assert wins >= 0.9 and np.mean(gaps) > 0, gaps
+
+
+def test_random_colours_of_training_keep_the_held_out_pairs_unseen_and_drop_their_colour_targets() -> None:
+    """Stage 1 draws some groups in random colours (so colour says nothing of shape): none of them is nearest to a
+    colour word that makes a held-out pair with its shape, each shows on its background, and a recoloured clip's
+    colour targets are left out while its shape targets stay."""
+    from adapters.shapes.captions import random_scene
+    from adapters.shapes.lexicon import luminance
+    from adapters.shapes.render import background_rgb
+    from metrics.training import shapes_aux
+    from metrics.training.shapes_data import is_training_object, nearest_colour, random_rgb, training_example
+
+    rng = np.random.default_rng(4)
+    drawn = 0
+    for _ in range(300):
+        scene = random_scene(rng, allow=is_training_object)
+        for obj in scene.objects:
+            rgb = random_rgb(scene, obj, rng)
+            if rgb is None:
+                continue
+            drawn += 1
+            bg = background_rgb(scene)
+            assert (obj.shape, nearest_colour(rgb)) not in HELD_OUT
+            assert float(np.linalg.norm(np.subtract(rgb, bg))) > 90 and abs(luminance(rgb) - luminance(bg)) > 10
+    assert drawn > 300
+    examples = [training_example(rng, 32, recolour=0.5) for _ in range(40)]
+    assert {e.recoloured for e in examples} == {True, False}
+    plain = training_example(np.random.default_rng(9), 32)
+    assert not plain.recoloured and np.array_equal(plain.frames, training_example(np.random.default_rng(9), 32).frames)
+    truth = shapes_aux.targets(
+        [e.scene for e in examples], [e.recoloured for e in examples], [e.drawn for e in examples]
+    )
+    for i, e in enumerate(examples):
+        assert float(truth["colour_known"][i]) == (0.0 if e.recoloured else 1.0)
+        if len(e.scene.objects) == 1:
+            assert int(truth["single_shape"][i]) >= 0
+            assert (int(truth["single_colour"][i]) == -100) == e.recoloured
+    head = shapes_aux.heads(128, shape_colour=False)
+    assert "shape_colour" not in head and "shape_count" in head and "single_shape" in head
+    loss = shapes_aux.loss(head, torch.nn.functional.normalize(torch.randn(len(examples), 128), dim=-1), truth)
+    assert torch.isfinite(loss)
+
+
+def test_training_never_pits_a_shape_against_a_held_out_pair_of_its_colour() -> None:
+    """A single purple group's shape classes leave out circle ((circle, purple) is held out), its colour classes
+    leave out what is held out with its shape; a recoloured group is judged by the colour word nearest its drawn
+    colour; and hard negative captions of training never name a held-out pair."""
+    from adapters.shapes.captions import random_scene
+    from adapters.shapes.lexicon import COLOURS, SHAPES
+    from adapters.shapes.scene import Scene, SceneObject
+    from metrics.training import shapes_aux
+    from metrics.training.shapes_data import hard_negative, has_held_out, is_training_object
+
+    purple_star = Scene((SceneObject(shape="star", colour="purple"),))
+    assert bool(shapes_aux.targets([purple_star])["single_shape_allowed"].all())  # only when asked
+    truth = shapes_aux.targets([purple_star, purple_star], [False, True], [("purple",), ("blue",)], True)
+    allowed = truth["single_shape_allowed"].numpy()
+    assert [s for s, ok in zip(SHAPES, allowed[0], strict=True) if not ok] == ["circle"]
+    assert [s for s, ok in zip(SHAPES, allowed[1], strict=True) if not ok] == ["heart"]  # drawn blue-ish
+    colours = truth["single_colour_allowed"].numpy()[0]
+    assert [c for c, ok in zip(COLOURS, colours, strict=True) if not ok] == ["green"]  # (star, green) is held out
+    logits = torch.zeros(2, len(SHAPES), requires_grad=True)
+    target = {"single_shape": truth["single_shape"], "single_shape_allowed": truth["single_shape_allowed"]}
+    head = torch.nn.ModuleDict({"single_shape": torch.nn.Identity()})
+    shapes_aux.loss(head, logits, target).backward()
+    assert float(logits.grad[0, SHAPES.index("circle")]) == 0.0 and float(logits.grad[0, SHAPES.index("square")]) > 0
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        assert not has_held_out(hard_negative(random_scene(rng, allow=is_training_object), rng, True))
