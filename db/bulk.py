@@ -64,9 +64,11 @@ def bulk_upsert(
     columns: Mapping[str, Sequence[Any]],
     *,
     add: Sequence[str] = (),
+    keep: Sequence[str] = (),
 ) -> None:
-    """INSERT … ON CONFLICT (`keys`) DO UPDATE: columns named in `add` are added to the stored values, the other
-    non-key columns replace them (SQLite and Postgres share the syntax; only the placeholders differ)."""
+    """INSERT … ON CONFLICT (`keys`) DO UPDATE: columns named in `add` are added to the stored values, those in
+    `keep` are only inserted, the others replace the stored values (SQLite and Postgres share the syntax; only
+    the placeholders differ)."""
     rows = list(zip(*columns.values(), strict=True))
     if not rows:
         return
@@ -75,7 +77,9 @@ def bulk_upsert(
         raise RuntimeError(f"bulk upserts need SQLite or Postgres, not {dialect}")
     mark = "?" if dialect == "sqlite" else "%s"
     updates = ", ".join(
-        f"{c} = {table}.{c} + excluded.{c}" if c in add else f"{c} = excluded.{c}" for c in columns if c not in keys
+        f"{c} = {table}.{c} + excluded.{c}" if c in add else f"{c} = excluded.{c}"
+        for c in columns
+        if c not in keys and c not in keep
     )
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
