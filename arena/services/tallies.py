@@ -54,7 +54,14 @@ from sqlalchemy.orm import Session, aliased
 from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, weight_class
 from arena.services.batch_facts import NewVotes
 from arena.services.elo_store import EloState, elo_upsert, has_all, load_elo, save_elo, start_all
-from arena.services.rater_records import Voters, chunks, gold_answer, recount_records, write_records
+from arena.services.rater_records import (
+    Voters,
+    chunks,
+    gold_answer,
+    gold_credit_of,
+    recount_records,
+    write_records,
+)
 from db.bulk import bulk_upsert
 from db.models import (
     COUNT_KEY,
@@ -168,11 +175,11 @@ def facts_of(which: ColumnElement[bool]) -> Select[Any]:
 
 # The statements of every vote, built once: SQLAlchemy then reuses their cache keys and compiled forms (building
 # and keying them again was most of a vote's CPU).
-_ONE_VOTE = facts_of(Vote.id == bindparam("vote_id"))
+_SOME_VOTES = facts_of(Vote.id.in_(bindparam("vote_ids", expanding=True)))
 _BUMP = (
     update(BoardState).where(BoardState.id == 1).values(version=BoardState.version + 1).returning(BoardState.version)
 )
-_INSERT_VOTE = insert(Vote).returning(Vote.id)
+_INSERT_VOTES = insert(Vote).returning(Vote.id, sort_by_parameter_order=True)  # executemany: ids in row order
 _VOTE_COLUMNS = ("battle_id", "choice", "aspects", "session_id", "ip_hash", "seconds_to_vote", "weight", "simulated")
 
 
@@ -204,12 +211,24 @@ class Tallies:
     # ---- writing -------------------------------------------------------------------------------------------
     def store(self, session: Session, battle: Battle, vote: Vote) -> None:
         """Insert `vote` (of `battle`, already marked voted in this transaction) with every tally it moves."""
+        self.store_many(session, [(battle, vote)])
+
+    def store_many(self, session: Session, votes: Sequence[tuple[Battle, Vote]]) -> None:
+        """Insert live `votes` (each of its battle, already marked voted in this transaction), in order, with every
+        tally they move: one version bump, one records upsert, one INSERT, one read of their facts. Their voters'
+        classes are those after the whole batch (as if a class that changed in it had changed before it)."""
         version = self.lock(session)
-        answer = gold_answer(battle.mode, battle.gold_better)
-        self._record(session, Voters.one(vote.session_id, vote.ip_hash, vote.choice, answer), version)
-        values = {name: getattr(vote, name) for name in _VOTE_COLUMNS}  # a Core INSERT: no unit of work per vote
-        vote.id = session.connection().execute(_INSERT_VOTE, values).scalar_one()
-        self._count_and_move(session, _ONE_VOTE, version, {"vote_id": vote.id})
+        voters = Voters(
+            [vote.session_id for _, vote in votes],
+            [vote.ip_hash for _, vote in votes],
+            [gold_credit_of(vote.choice, gold_answer(battle.mode, battle.gold_better)) for battle, vote in votes],
+        )
+        self._record(session, voters, version)
+        rows = [{name: getattr(vote, name) for name in _VOTE_COLUMNS} for _, vote in votes]  # Core: no unit of work
+        ids = session.connection().execute(_INSERT_VOTES, rows).scalars().all()
+        for (_, vote), vote_id in zip(votes, ids, strict=True):
+            vote.id = vote_id
+        self._count_and_move(session, _SOME_VOTES, version, {"vote_ids": list(ids)})
 
     def store_batch(self, session: Session, votes: NewVotes, insert: Callable[[], None]) -> None:
         """A batch of new votes on battles without clips (imports) in one transaction: the voters' records are
