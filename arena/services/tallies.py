@@ -24,10 +24,7 @@ replays every vote with today's classes).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
-from itertools import chain, compress, repeat
-from operator import eq, itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -54,6 +51,7 @@ from sqlalchemy.orm import Session, aliased
 from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, weight_class
 from arena.services.batch_facts import NewVotes
 from arena.services.elo_store import EloState, elo_upsert, has_all, load_elo, save_elo, start_all
+from arena.services.fact_counts import FactCounts
 from arena.services.rater_records import (
     Voters,
     chunks,
@@ -82,7 +80,6 @@ from db.models import (
 )
 
 _LEFT, _RIGHT = aliased(Video), aliased(Video)
-Counts = tuple[list[tuple[Any, ...]], list[list[int]]]  # count keys, votes of each choice per key (`OUTCOME_COUNTS`)
 _BY_SESSION, _BY_IP = aliased(Rater), aliased(Rater)
 
 
@@ -318,12 +315,12 @@ class Tallies:
             return
         # every vote, streamed, into emptied tables
         with_all = session.scalar(select(Vote.id).where(Vote.simulated.is_(True)).limit(1)) is not None
-        counts = [Counter[tuple[Any, ...]]() for _ in OUTCOME_COUNTS]
+        counts = FactCounts()
         state = EloState()
         while chunk := cursor.fetchmany(50_000):
-            _add_up(counts, chunk)
+            counts.add(chunk)
             state.replay(chunk, self.factors.tolist(), with_all)
-        self._save(session, _by_key(counts), state, version)
+        self._save(session, counts, state, version)
 
     def _tally(self, session: Session, facts: Sequence[Sequence[Any]], version: int) -> None:
         """Count `facts` (rows shaped like :func:`facts_of`'s, in vote order) into vote_counts and move the stored
@@ -341,20 +338,14 @@ class Tallies:
             with_all = True
         return load_elo(session, {m for f in facts for m in (f[2], f[3])}), with_all
 
-    def _count(self, facts: Sequence[Sequence[Any]], state: EloState, with_all: bool) -> Counts:
+    def _count(self, facts: Sequence[Sequence[Any]], state: EloState, with_all: bool) -> FactCounts:
         """The facts' votes by count key and choice; moves `state` by them (no database work)."""
         state.replay(facts, self.factors.tolist(), with_all)
-        counts = [Counter[tuple[Any, ...]]() for _ in OUTCOME_COUNTS]
-        _add_up(counts, facts)
-        return _by_key(counts)
+        return FactCounts().add(facts)
 
-    def _save(self, session: Session, by_key: Counts, state: EloState, version: int) -> None:
+    def _save(self, session: Session, counts: FactCounts, state: EloState, version: int) -> None:
         """Add the counts to vote_counts (stamped `version`) and write the Elo `state` back."""
-        keys, outcomes = by_key
-        if keys:
-            columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*keys, strict=True), strict=True))
-            columns |= dict(zip(OUTCOME_COUNTS.values(), outcomes, strict=True))
-            columns["version"] = [version] * len(keys)
+        if columns := counts.columns(version):
             bulk_upsert(session, VoteCount.__tablename__, COUNT_KEY, columns, add=tuple(OUTCOME_COUNTS.values()))
         save_elo(session, state, self._upserts_of(session)[1])
 
@@ -391,24 +382,6 @@ class Tallies:
             return False
         self.rebuild(session)
         return True
-
-
-_KEY = itemgetter(slice(0, len(COUNT_KEY)))  # a fact's count key
-_CHOICE = itemgetter(len(COUNT_KEY))  # and its choice
-
-
-def _add_up(counts: list[Counter[tuple[Any, ...]]], facts: Sequence[Sequence[Any]]) -> None:
-    """Add the facts' votes to `counts`: one Counter of count keys per choice (`OUTCOME_COUNTS` order), counted
-    by C-level maps (no Python per vote)."""
-    choices = list(map(_CHOICE, facts))
-    for counter, choice in zip(counts, OUTCOME_COUNTS, strict=True):
-        counter.update(map(_KEY, compress(facts, map(eq, choices, repeat(choice)))))
-
-
-def _by_key(counts: list[Counter[tuple[Any, ...]]]) -> Counts:
-    """Counts per choice regrouped as (every key, the votes of each choice per key in `OUTCOME_COUNTS` order)."""
-    keys = list(dict.fromkeys(chain(*counts)))  # in order of first count: the same rows every run
-    return keys, [list(map(counter.get, keys, repeat(0))) for counter in counts]
 
 
 def _voters_of(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool]:
