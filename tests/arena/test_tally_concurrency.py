@@ -102,6 +102,22 @@ def wait_for(condition: Callable[[], bool], timeout: float = 120.0) -> None:
         time.sleep(0.05)
 
 
+def children_of(pid: int) -> list[int]:
+    """Linux: the live child processes of `pid`."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped by its new parent, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_an_import_killed_half_way_leaves_counts_equal_to_a_recount_and_resumes(
     arena_factory: Callable[..., Arena], tmp_path: Path
 ) -> None:
@@ -117,11 +133,14 @@ def test_an_import_killed_half_way_leaves_counts_equal_to_a_recount_and_resumes(
     proc = subprocess.Popen([sys.executable, "-c", code, arena.settings.database_url, str(path)], cwd=ROOT, env=env)
     try:
         wait_for(lambda: votes_in(arena) >= 2000 or proc.poll() is not None)
+        readers = children_of(proc.pid)  # the process reading the file ahead
     finally:
         os.kill(proc.pid, signal.SIGKILL)  # mid-load: some batches stored, one perhaps half written
         proc.wait()
     stored = votes_in(arena)
     assert 0 < stored < 12_000 and stored % 1000 == 0  # whole batches only
+    assert readers
+    wait_for(lambda: not any(alive(pid) for pid in readers))  # the reader does not outlive the import
     assert_recount(arena)
     from arena.services.vote_import import import_votes
 
