@@ -191,8 +191,10 @@ def create_api(arena: Arena) -> FastAPI:
 
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     install_error_handlers(app)
-    routers = [decision_router(arena), bench_router(arena), simulation_router(arena), admin_router(arena)]
-    routers.append(api_router(arena))
+    # The battle and vote routes first: each request walks the routes in order until one matches (no path of one
+    # router is a path of another).
+    routers = [api_router(arena), decision_router(arena), bench_router(arena), simulation_router(arena)]
+    routers.append(admin_router(arena))
     for router in routers:
         app.include_router(router)
     routes = [route for router in routers for route in router.routes]

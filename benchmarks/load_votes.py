@@ -8,7 +8,10 @@ choice, nothing refused stored):
 - mixed: each voter takes a signed session, then starts a battle and votes, again and again (5 % vote twice, 2 %
   vote on someone else's battle: both must be refused) for `--seconds`;
 - votes: each voter starts `--per-voter` battles first (not timed), then all vote at once: votes/s and p50/p99 of
-  the vote requests alone (a battle start re-encodes both served copies, so in the mixed run it sets the pace).
+  the vote requests alone (a battle start re-encodes both served copies, so in the mixed run it sets the pace);
+- paced: as votes, but the voters together cast `--rate` votes/s, evenly spread, each vote timed from when it was
+  due: the latency at that rate (the votes run measures the most the app can take, where every vote waits behind
+  the others).
 
 Also CPU per vote, of the app process and of the voters (this process: asyncio tasks, each on its own keep-alive
 connection, tests/support/wire.py), which depend much less than times on what else the shared machine runs; the
@@ -103,6 +106,7 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=12, help="suite prompts in the pre-generated pool")
     parser.add_argument("--size", default="64x64x8", help="clips: WIDTHxHEIGHTxFRAMES")
     parser.add_argument("--postgres", action="store_true", help="two app processes on one throwaway Postgres")
+    parser.add_argument("--rate", type=float, default=300.0, help="votes/s of the paced run (0: no paced run)")
     parser.add_argument("--kill-after", type=float, default=None, help="kill -9 the app this long into the mixed run")
     args = parser.parse_args()
     width, height, frames = args.size.split("x")
@@ -150,6 +154,17 @@ def main() -> None:
         votes = in_parallel(apps, lambda a, i: run_split(a.url, share, args.per_voter, i * 10_000, mark))
         spent = (marks["voted"][0] - marks["voting"][0], marks["voted"][1] - marks["voting"][1])
         report("votes", votes, database, spent, mixed)
+        if args.rate:  # the latency at a given rate: the same voters, each voting on its own clock
+
+            def settle(name: str) -> None:
+                if name == "voting":
+                    print(f"[paced] waited {wait_idle(apps):.0f} s for the app to prepare its spare copies again")
+
+            rate = args.rate / len(apps)
+            paced = in_parallel(
+                apps, lambda a, i: run_split(a.url, share, args.per_voter, 20_000 + i * 10_000, settle, rate=rate)
+            )
+            report(f"paced at {args.rate:g} votes/s", paced, database, None, mixed, votes)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(GOALS)
 

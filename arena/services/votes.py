@@ -124,13 +124,15 @@ class VoteService:
             ids = sorted({request.battle_id for _, request, _, _ in parsed})  # one lock order for every writer
             battles = {b.id: b for b in session.scalars(_BATTLES, {"ids": ids})} if ids else {}
             accepted: list[tuple[int, Battle, Vote]] = []
+            voted: set[str] = set()  # battles voted on earlier in this batch
             expired: list[str] = []
             for at, request, choice, aspects in parsed:
                 battle = battles.get(request.battle_id)
                 try:
-                    if any(b.id == request.battle_id for _, b, _ in accepted):
+                    if request.battle_id in voted:
                         raise Refusal("already_voted", "this battle already has a vote", 409)
                     accepted.append((at, battle, self._accept(session, battle, request, choice, aspects)))  # type: ignore[arg-type]
+                    voted.add(request.battle_id)
                 except Refusal as refusal:
                     outcomes[at] = refusal
                     if refusal.code == "expired" and battle is not None and battle.status == BattleStatus.shown:
