@@ -23,10 +23,10 @@ load average when the size was done.
 
     python benchmarks/board_scale.py [--sizes 10000,100000,1000000] [--backends sqlite,postgres] [--rounds 1000]
 
-Last full run (2 Dec 2026, load average 14–24 on the 2 shared cores), 10k / 100k / 1M votes: SQLite board
-0.45 / 0.61 / 1.69 s (CPU 0.20 / 0.28 / 0.45 s), Postgres 1.02 / 0.80 / 1.03 s (CPU 0.20 / 0.23 / 0.36 s);
-FastChat 8.2 / 11.0 / 40.5 s. Import of the 900k-row part: SQLite 137 s (54 s CPU), Postgres 317 s (48 s CPU
-in this process). All figures and earlier runs: the README's Benchmarks table.
+Last full run (2 Dec 2026, run 4, load average 7–13 on the 2 shared cores), 10k / 100k / 1M votes: SQLite board
+0.29 / 0.34 / 0.34 s (CPU 0.18 / 0.22 / 0.32 s), Postgres 0.21 / 0.34 / 0.41 s (CPU 0.18 / 0.19 / 0.30 s);
+FastChat 2.6 / 11.2 / 57.5 s. Import of the 900k-row part: SQLite 72 s (38 s CPU, both processes), Postgres
+111 s (17 s CPU in our processes). All figures and earlier runs: the README's Benchmarks table.
 """
 
 from __future__ import annotations

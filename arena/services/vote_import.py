@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields, replace
@@ -78,8 +79,7 @@ def read_batches(path: str | Path, size: int, dialect: str) -> Iterator[Batch]:
     """The file's batches (`Batch.of` each checked chunk), read in a process of their own while the caller writes
     the one before (two cores at work: parsing and the database); an error reading comes out where its batch
     would have. The reader is at most one batch ahead, and stops when the caller does (or dies)."""
-    methods = multiprocessing.get_all_start_methods()
-    context: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    context: Any = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")  # fork: no imports
     receive, send = context.Pipe(duplex=False)
     reader = context.Process(target=_read, args=(send, receive, str(path), size, dialect), name="import-reader")
     reader.start()

@@ -222,7 +222,8 @@ def test_cli_ratings_from_200k_votes_takes_about_as_long_as_from_20k(
     small_db = tmp_path / "small.db"  # the 20k database kept aside, so the two are timed in turns
     source, copy = sqlite3.connect(arena.settings.database_url.removeprefix("sqlite:///")), sqlite3.connect(small_db)
     source.backup(copy)
-    source.close(), copy.close()
+    source.close()
+    copy.close()
     import_votes(arena.factory, write(rows[20_000:], tmp_path / "b.jsonl"))
     assert votes_in(arena) == 200_000
     small, large = float("inf"), float("inf")
