@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
 
@@ -24,6 +25,7 @@ from arena.services.container import Arena
 from arena.services.inputs import MAX_DB_INT, MAX_PROMPT_CHARS, is_token
 from arena.services.sessions import SESSION_COOKIE, SESSION_HEADER, Client
 from arena.services.views import Refusal
+from arena.services.votes import VoteRequest
 from db.models import BattleMode
 
 SESSION_MAX_AGE_S = 30 * 24 * 3600
@@ -63,12 +65,16 @@ class MediaResponse(FileResponse):
 
 
 def client(arena: Arena) -> Any:
-    """A dependency: the caller's verified session (issuing a new one when it has none) and IP hash."""
+    """A dependency: the caller's verified session (issuing a new one when it has none) and IP hash. On the event
+    loop (a signature check), unless the rate-limit counts live on the network."""
 
-    def resolve(request: Request, response: Response) -> Client:
+    async def resolve(request: Request, response: Response) -> Client:
         token = request.headers.get(SESSION_HEADER) or request.cookies.get(SESSION_COOKIE)
         ip = request.client.host if request.client else None
-        who, new_token = arena.gate.identify(token, ip)
+        if arena.gate.limiter.may_block:
+            who, new_token = await run_in_threadpool(arena.gate.identify, token, ip)
+        else:
+            who, new_token = arena.gate.identify(token, ip)
         if new_token:
             secure = request.url.scheme == "https"
             response.set_cookie(
@@ -120,12 +126,16 @@ def api_router(arena: Arena) -> APIRouter:
         return arena.battles.get(battle_id_ok(battle_id), who.session_id).public()
 
     @router.post("/api/battles/{battle_id}/vote")
-    def vote(battle_id: str, body: CastVote, request: Request, who: Client = caller) -> dict[str, Any]:
+    async def vote(battle_id: str, body: CastVote, request: Request, who: Client = caller) -> dict[str, Any]:
+        """On the event loop: the vote waits for its batch to commit (arena.services.vote_writer), not in a thread."""
         battle_id_ok(battle_id)
-        arena.gate.allow("vote", who)
+        if arena.gate.limiter.may_block:
+            await run_in_threadpool(arena.gate.allow, "vote", who)
+        else:
+            arena.gate.allow("vote", who)
         ip = request.client.host if request.client else None
-        stored = arena.votes.vote(battle_id, who.session_id, body.choice, body.aspects, ip=ip, simulated=who.simulated)
-        return stored.public()
+        cast = VoteRequest(battle_id, who.session_id, body.choice, body.aspects, ip, simulated=who.simulated)
+        return (await arena.vote_writer.vote(cast)).public()
 
     @router.get("/api/battles/{battle_id}/reveal")
     def reveal(battle_id: str, who: Client = caller) -> dict[str, Any]:
@@ -181,8 +191,10 @@ def create_api(arena: Arena) -> FastAPI:
 
     app = FastAPI(title="Video Arena API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     install_error_handlers(app)
-    routers = [decision_router(arena), bench_router(arena), simulation_router(arena), admin_router(arena)]
-    routers.append(api_router(arena))
+    # The battle and vote routes first: each request walks the routes in order until one matches (no path of one
+    # router is a path of another).
+    routers = [api_router(arena), decision_router(arena), bench_router(arena), simulation_router(arena)]
+    routers.append(admin_router(arena))
     for router in routers:
         app.include_router(router)
     routes = [route for router in routers for route in router.routes]

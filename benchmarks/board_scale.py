@@ -23,10 +23,10 @@ load average when the size was done.
 
     python benchmarks/board_scale.py [--sizes 10000,100000,1000000] [--backends sqlite,postgres] [--rounds 1000]
 
-Last full run (2 Dec 2026, load average 14–24 on the 2 shared cores), 10k / 100k / 1M votes: SQLite board
-0.45 / 0.61 / 1.69 s (CPU 0.20 / 0.28 / 0.45 s), Postgres 1.02 / 0.80 / 1.03 s (CPU 0.20 / 0.23 / 0.36 s);
-FastChat 8.2 / 11.0 / 40.5 s. Import of the 900k-row part: SQLite 137 s (54 s CPU), Postgres 317 s (48 s CPU
-in this process). All figures and earlier runs: the README's Benchmarks table.
+Last full run (2 Dec 2026, run 4, load average 7–13 on the 2 shared cores), 10k / 100k / 1M votes: SQLite board
+0.29 / 0.34 / 0.34 s (CPU 0.18 / 0.22 / 0.32 s), Postgres 0.21 / 0.34 / 0.41 s (CPU 0.18 / 0.19 / 0.30 s);
+FastChat 2.6 / 11.2 / 57.5 s. Import of the 900k-row part: SQLite 72 s (38 s CPU, both processes), Postgres
+111 s (17 s CPU in our processes). All figures and earlier runs: the README's Benchmarks table.
 """
 
 from __future__ import annotations
@@ -320,15 +320,22 @@ def cli_seconds(url: str, rounds: int) -> float:
 
 
 def import_part(url: str, part: Path) -> tuple[float, float]:
-    """`arena votes import` of `part` in this process: (wall seconds, CPU seconds of all its threads)."""
+    """`arena votes import` of `part` in this process: (wall seconds, CPU seconds of this process and of the
+    import's reader process)."""
+    import resource
+
     from arena.services.export import database
     from arena.services.tallies import Tallies
     from arena.services.vote_import import import_votes
 
-    start, cpu = time.perf_counter(), time.process_time()
+    def children() -> float:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)  # reaped children: the reader, joined by the import
+        return used.ru_utime + used.ru_stime
+
+    start, cpu, reader = time.perf_counter(), time.process_time(), children()
     with database(url) as factory:
         import_votes(factory, part, tallies=Tallies())
-    return time.perf_counter() - start, time.process_time() - cpu
+    return time.perf_counter() - start, time.process_time() - cpu + children() - reader
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """How often can `arena calibrate --quick` recover its lineup's order? The voter model's odds, simulated outside
 the arena (no pool, server or database: minutes, not hours).
 
-For each pool draw, every lineup generator's clip of each quick-run prompt (both languages, 16 frames, 128x128) is
-drawn and looked at as a simulated voter does (adapters.shapes.inspect.judge, arena.simulation.voters.penalty).
+For each pool draw, every lineup generator's clip of each quick-run prompt (both languages, 16 frames, the plan's
+size) is drawn and looked at as a simulated voter does (adapters.shapes.inspect.judge, arena.simulation.voters.penalty).
 Then the quick run's crowd (its voters, careless ones included, uniform pairs, the same `decide`) votes many times over
 and Bradley-Terry (arena.ratings.bt) orders the generators. Printed per pool draw: each generator's mean penalty
 and the share of simulated runs with Kendall tau >= 0.9 (one adjacent swap of six gives 0.87).
@@ -30,7 +30,6 @@ from arena.simulation.calibrate import LINEUP, Plan
 from arena.simulation.voters import decide, penalty
 
 LANGUAGES = ("en", "zh")
-CLIP = {"num_frames": 16, "width": 128, "height": 128}
 
 
 def lineup_defects(flicker: float | None, shape_error: float | None) -> list[Defects]:
@@ -46,11 +45,14 @@ def lineup_defects(flicker: float | None, shape_error: float | None) -> list[Def
     return out
 
 
-def pool_errors(defects: list[Defects], prompts: list[dict[str, str]], draw: int) -> list[list[dict[str, float]]]:
+def pool_errors(
+    defects: list[Defects], prompts: list[dict[str, str]], draw: int, size: int
+) -> list[list[dict[str, float]]]:
     """errors[model][prompt * 2 + language] of one pool draw."""
+    clip = {"num_frames": 16, "width": size, "height": size}
     return [
         [
-            judge(draw_prompt(p[lang], d, seed=draw * 7919 + 31 * i + m, **CLIP).frames, p[lang])
+            judge(draw_prompt(p[lang], d, seed=draw * 7919 + 31 * i + m, **clip).frames, p[lang])
             for i, p in enumerate(prompts)
             for lang in LANGUAGES
         ]
@@ -99,7 +101,7 @@ def main() -> None:
     crowd = plan.crowd
     print(f"{'full' if args.full else 'quick'} run: {crowd.voters} voters ({crowd.careless} careless) x {votes} votes")
     for draw in range(args.pools):
-        errors = pool_errors(defects, suite, draw)
+        errors = pool_errors(defects, suite, draw, plan.size)
         means = [np.mean([penalty(e) for e in row]) for row in errors]
         share = share_recovered(errors, plan, votes, args.runs, seed=draw)
         print(f"pool draw {draw}: mean penalties {np.round(means, 2).tolist()}; P(tau >= 0.9) = {share:.3f}")

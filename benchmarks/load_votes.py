@@ -1,6 +1,7 @@
 """Votes under load: N concurrent simulated voters through the JSON API of a real app process on 127.0.0.1.
 
-Run by hand: `.venv/bin/python benchmarks/load_votes.py [--voters 200] [--seconds 30] [--postgres] [--kill-after S]`.
+Run by hand: `.venv/bin/python benchmarks/load_votes.py [--voters 200] [--seconds 30] [--postgres] [--processes N]
+[--rate 300] [--kill-after S]`.
 
 Two runs, each checked afterwards against the database (every acknowledged vote stored exactly once with its
 choice, nothing refused stored):
@@ -8,18 +9,22 @@ choice, nothing refused stored):
 - mixed: each voter takes a signed session, then starts a battle and votes, again and again (5 % vote twice, 2 %
   vote on someone else's battle: both must be refused) for `--seconds`;
 - votes: each voter starts `--per-voter` battles first (not timed), then all vote at once: votes/s and p50/p99 of
-  the vote requests alone (a battle start re-encodes both served copies, so in the mixed run it sets the pace).
+  the vote requests alone (a battle start re-encodes both served copies, so in the mixed run it sets the pace);
+- paced: as votes, but the voters together cast `--rate` votes/s, evenly spread, each vote timed from when it was
+  due: the latency at that rate (the votes run measures the most the app can take, where every vote waits behind
+  the others).
 
 Also CPU per vote, of the app process and of the voters (this process: asyncio tasks, each on its own keep-alive
 connection, tests/support/wire.py), which depend much less than times on what else the shared machine runs; the
 votes run starts once the app is idle again (it re-encodes spare copies after the starts). The voters never pause,
 so a vote waits about voters / rate (Little's law): with 200 voters, p99 < 250 ms needs > 800 votes/s, i.e.
-under 2.5 ms of CPU per vote for app and voters together on 2 free cores.
+under 2.5 ms of CPU per vote for app and voters together on 2 free cores; the paced run asks for the latency at
+`--rate` instead.
 
-`--postgres`: two app processes on one throwaway Postgres, voters split between them. `--kill-after S` kills the
-app with -9 S seconds into the mixed run, restarts it and checks again. Clips are `--size` (default 64x64x8: the
-vote path does not depend on it). Rate limits are off and the open-battle cap per address raised (every voter is
-127.0.0.1). Nothing here asserts a time.
+`--postgres`: two app processes on one throwaway Postgres, voters split between them (`--processes`: as many app
+processes on either database). `--kill-after S` kills the app with -9 S seconds into the mixed run, restarts it
+and checks again. Clips are `--size` (default 64x64x8: the vote path does not depend on it). Rate limits are off
+and the open-battle cap per address raised (every voter is 127.0.0.1). Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -103,6 +108,9 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=12, help="suite prompts in the pre-generated pool")
     parser.add_argument("--size", default="64x64x8", help="clips: WIDTHxHEIGHTxFRAMES")
     parser.add_argument("--postgres", action="store_true", help="two app processes on one throwaway Postgres")
+    parser.add_argument("--processes", type=int, default=None, help="app processes (default: 2 on Postgres, else 1)")
+    parser.add_argument("--rate", type=float, default=300.0, help="votes/s of the paced run (0: no paced run)")
+    parser.add_argument("--paced-rounds", type=int, default=3, help="rounds of the paced run (--per-voter votes each)")
     parser.add_argument("--kill-after", type=float, default=None, help="kill -9 the app this long into the mixed run")
     args = parser.parse_args()
     width, height, frames = args.size.split("x")
@@ -120,7 +128,8 @@ def main() -> None:
         pool = prefill(env, args.prompts)
         print(f"pool: {pool} videos of {args.size}; database: {'postgres' if url else 'sqlite'}; {os.cpu_count()} CPUs")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        apps = [AppProcess(env, log=root / f"app{i}.log").start() for i in range(2 if args.postgres else 1)]
+        processes = args.processes or (2 if args.postgres else 1)
+        apps = [AppProcess(env, log=root / f"app{i}.log").start() for i in range(processes)]
         for app in apps:
             stack.callback(app.stop)
         share = args.voters // len(apps)
@@ -150,6 +159,22 @@ def main() -> None:
         votes = in_parallel(apps, lambda a, i: run_split(a.url, share, args.per_voter, i * 10_000, mark))
         spent = (marks["voted"][0] - marks["voting"][0], marks["voted"][1] - marks["voting"][1])
         report("votes", votes, database, spent, mixed)
+        if args.rate:  # the latency at a given rate: the same voters, each voting on its own clock
+
+            def settle(name: str) -> None:
+                if name == "voting":
+                    print(f"[paced] waited {wait_idle(apps):.0f} s for the app to prepare its spare copies again")
+
+            rate = args.rate / len(apps)
+            rounds = [
+                in_parallel(
+                    apps,
+                    lambda a, i, r=r: run_split(a.url, share, args.per_voter, (r + 2) * 10_000 + i, settle, rate=rate),
+                )
+                for r in range(args.paced_rounds)  # (each on new sessions: a session holds 3 open battles at most)
+            ]
+            paced = merge(rounds, parallel=False)
+            report(f"paced at {args.rate:g} votes/s", paced, database, None, mixed, votes)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(GOALS)
 

@@ -64,26 +64,44 @@ def bulk_upsert(
     columns: Mapping[str, Sequence[Any]],
     *,
     add: Sequence[str] = (),
+    keep: Sequence[str] = (),
+    staged: int = 1000,
 ) -> None:
-    """INSERT … ON CONFLICT (`keys`) DO UPDATE: columns named in `add` are added to the stored values, the other
-    non-key columns replace them (SQLite and Postgres share the syntax; only the placeholders differ)."""
+    """INSERT … ON CONFLICT (`keys`) DO UPDATE: columns named in `add` are added to the stored values, those in
+    `keep` are only inserted, the others replace the stored values (SQLite and Postgres share the syntax; only
+    the placeholders differ). Each key at most once per call. On Postgres, from `staged` rows on, the rows are
+    copied into a temporary table and upserted by one statement (one statement per row costs a round trip and
+    an execution each)."""
     rows = list(zip(*columns.values(), strict=True))
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql"):
         raise RuntimeError(f"bulk upserts need SQLite or Postgres, not {dialect}")
-    mark = "?" if dialect == "sqlite" else "%s"
+    names = ", ".join(columns)
     updates = ", ".join(
-        f"{c} = {table}.{c} + excluded.{c}" if c in add else f"{c} = excluded.{c}" for c in columns if c not in keys
+        f"{c} = {table}.{c} + excluded.{c}" if c in add else f"{c} = excluded.{c}"
+        for c in columns
+        if c not in keys and c not in keep
     )
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    )
+    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     cursor = session.connection().connection.cursor()
     try:
-        cursor.executemany(sql, rows)
+        if dialect == "postgresql" and len(rows) >= staged:
+            staging = f"upsert_{table}"
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
+            )
+            with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} {conflict}")
+            cursor.execute(f"DROP TABLE {staging}")
+        else:
+            mark = "?" if dialect == "sqlite" else "%s"
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(columns))}) {conflict}", rows
+            )
     finally:
         cursor.close()
 

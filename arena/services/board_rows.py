@@ -43,8 +43,10 @@ _NUMBERS: tuple[str, ...] = (
     "n_tie",
     "n_both_bad",
 )
-_NUMBERS += tuple(f"{side}_{x}" for side in ("left", "right") for x in ("frames", "width", "height", "fps"))
-_COLUMNS = ("left_model_id", "right_model_id", *_NUMBERS)
+_SHAPES: tuple[str, ...] = tuple(
+    f"{side}_{x}" for side in ("left", "right") for x in ("frames", "width", "height", "fps")
+)
+_COLUMNS = ("left_model_id", "right_model_id", *_NUMBERS, *_SHAPES)
 
 
 @dataclass(frozen=True)
@@ -79,18 +81,31 @@ def _read(session: Session, since: int | None, models: dict[str, int]) -> dict[s
     of `models` (new models are added to it).
 
     The database hands each column over as one JSON array (SQLite's json_group_array, Postgres' json_agg: all
-    arrays of one aggregate follow the same row order) as text, parsed by orjson: no driver work per row."""
+    arrays of one aggregate follow the same row order) as text, parsed by orjson: no driver work per row. The
+    clip shapes are read apart, only for the rows that have one (imported votes have no clips), placed by id."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     aggregate = "json_group_array({})" if sqlite else "CAST(json_agg({}) AS TEXT)"
-    where = "" if since is None else f" WHERE version > {int(since)}"
-    (found,) = _fetch(session, f"SELECT {', '.join(aggregate.format(c) for c in _COLUMNS)} FROM vote_counts{where}")
-    values = [[] if v is None else orjson.loads(v) for v in found]
-    out = {}
+    changed = [] if since is None else [f"version > {int(since)}"]
+    shaped = "(" + " OR ".join(f"{c} != 0" for c in _SHAPES) + ")"
+    arrays = []
+    for columns, where in ((_COLUMNS[: -len(_SHAPES)], changed), (("id", *_SHAPES), [*changed, shaped])):
+        sql = f"SELECT {', '.join(aggregate.format(c) for c in columns)} FROM vote_counts"
+        (found,) = _fetch(session, sql + (f" WHERE {' AND '.join(where)}" if where else ""))
+        arrays.append([[] if v is None else orjson.loads(v) for v in found])
+    values, shapes = arrays
+    out: dict[str, np.ndarray] = {}
     for name, column in zip(_COLUMNS[:2], values[:2], strict=True):
         for model in set(column) - set(models):
             models[model] = len(models)
         out[name] = np.fromiter(map(models.__getitem__, column), np.int64, len(column))
-    out |= {name: np.asarray(v, dtype=np.float64) for name, v in zip(_COLUMNS[2:], values[2:], strict=True)}
+    out |= {name: np.asarray(v, dtype=np.float64) for name, v in zip(_NUMBERS, values[2:], strict=True)}
+    ids, order = out["id"], np.argsort(out["id"])
+    shape_ids = np.asarray(shapes[0], dtype=np.float64)
+    at = np.minimum(np.searchsorted(ids, shape_ids, sorter=order), max(len(ids) - 1, 0))
+    found_at = ids[order[at]] == shape_ids if len(ids) else np.zeros(len(shape_ids), bool)  # a row added in between
+    for name, v in zip(_SHAPES, shapes[1:], strict=True):
+        out[name] = np.zeros(len(ids))
+        out[name][order[at[found_at]]] = np.asarray(v, dtype=np.float64)[found_at]
     return out
 
 
@@ -135,8 +150,8 @@ class CountTable:
             counts[c["simulated"] != 0] = 0
         at, choice = np.nonzero(counts)  # one output row per key and choice with votes
         left, right = c["left_model_id"][at], c["right_model_id"][at]
-        used = np.unique(np.concatenate([left, right]))
         names = list(self.models)
+        used = np.flatnonzero(np.bincount(left, minlength=len(names)) + np.bincount(right, minlength=len(names)))
         models = sorted(names[code] for code in used.tolist())  # by name, as BattleRows orders them
         remap = np.zeros(len(names), dtype=np.int64)
         remap[[self.models[m] for m in models]] = np.arange(len(models))
@@ -144,7 +159,9 @@ class CountTable:
         klass = c["weight_class"][at].astype(np.int64)
         prompt = c["prompt_id"][at].astype(np.int64)
         known = np.array(sorted(self.prompts), dtype=np.int64)
-        where = np.searchsorted(known, prompt)
+        slot = np.zeros(int(known[-1]) + 1, dtype=np.int64)  # prompt id → its place in `known`
+        slot[known] = np.arange(len(known))
+        where = slot[prompt]
         language = np.array([self.prompts[p][0] for p in known.tolist()], dtype=object)[where]
         category = np.array([self.prompts[p][1] for p in known.tolist()], dtype=object)[where]
         extra = {
@@ -164,6 +181,8 @@ class CountTable:
 
 def _covariates(c: dict[str, np.ndarray], side: str, suffix: str, at: np.ndarray) -> dict[str, np.ndarray]:
     """One side's covariates from its clip shape (frames, width, height, fps); 0 (unknown) becomes NaN."""
+    if not any(c[f"{side}_{x}"].any() for x in ("frames", "width", "height", "fps")):  # no clips (imported votes)
+        return {f"{name}_{suffix}": np.full(len(at), np.nan) for name in COVARIATES}
     f, w, h, r = (
         np.where(c[f"{side}_{x}"][at] > 0, c[f"{side}_{x}"][at], np.nan) for x in ("frames", "width", "height", "fps")
     )

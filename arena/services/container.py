@@ -40,6 +40,7 @@ from arena.services.spares import SpareFiller
 from arena.services.suites import USER_SUITE, refuse_pool_prompt, sync_models, sync_suite, user_prompt
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
+from arena.services.vote_writer import VoteWriter
 from arena.services.votes import VoteService
 from arena.settings import Settings
 from arena.suites import load_suite
@@ -126,6 +127,7 @@ class Arena:
     moderation: Moderation
     spares: SpareFiller
     admin: AdminService
+    vote_writer: VoteWriter
 
     @classmethod
     def create(
@@ -240,6 +242,7 @@ class Arena:
             moderation,
             SpareFiller(factory, media, generation.key, settings.serve_spares),
             admin,
+            VoteWriter(votes),
         )
 
     def start_workers(self) -> None:
@@ -316,6 +319,7 @@ class Arena:
         return service.score_all(progress=progress)[0]
 
     def close(self) -> None:
+        self.vote_writer.close()
         self.runner.stop()
         self.pool.close()
         self.engine.dispose()

@@ -77,6 +77,8 @@ class RateLimiter:
         self.enabled = settings.rate_limits
         self.rules = rules_from(settings)  # parsed even when off, so a typo fails at start
         self._limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+        # Counting may wait on the network (redis, memcached): then keep it off the event loop.
+        self.may_block = self.enabled and not settings.rate_limit_storage.startswith("memory://")
         self._hits: deque[LimitHit] = deque(maxlen=1000)  # the latest refusals of this process
         self._hit_lock = threading.Lock()
 

@@ -55,10 +55,6 @@ class Voters:
     ip_hashes: Sequence[str | None]
     gold_credits: Sequence[float | None]
 
-    @classmethod
-    def one(cls, session_id: str, ip_hash: str | None, choice: str, gold_better: str | None) -> Voters:
-        return cls([session_id], [ip_hash], [gold_credit_of(choice, gold_better)])
-
     def deltas(self) -> dict[tuple[str, str], Record]:
         """What the votes add to each record, by ("session" | "ip", key): counted in C, gold checks one by one."""
         out: dict[tuple[str, str], Record] = {}

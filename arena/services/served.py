@@ -60,11 +60,14 @@ def vary(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = frames.astype(np.int16)
     out[rng.random(out.shape) < FLIP_SHARE] ^= 1
     count, height, width, _ = frames.shape
-    ys, xs = np.mgrid[0:height, 0:width]
+    # The bump rounds to 0 beyond this radius, so only the window around its centre is computed.
+    r = math.ceil(BUMP_SIGMA * math.sqrt(2 * math.log(2 * BUMP_LEVELS)))
     for i in range(count):
         cy, cx = rng.integers(0, height), rng.integers(0, width)
+        y0, y1, x0, x1 = max(cy - r, 0), min(cy + r + 1, height), max(cx - r, 0), min(cx + r + 1, width)
+        ys, xs = np.ogrid[y0:y1, x0:x1]
         bump = np.rint(BUMP_LEVELS * np.exp(-((ys - cy) ** 2 + (xs - cx) ** 2) / (2 * BUMP_SIGMA**2)))
-        out[i] += (bump.astype(np.int16) * rng.choice((-1, 1)))[..., None]
+        out[i, y0:y1, x0:x1] += (bump.astype(np.int16) * rng.choice((-1, 1)))[..., None]
     return np.clip(out, 0, 255).astype(np.uint8)
 
 

@@ -24,7 +24,6 @@ replays every vote with today's classes).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,7 +51,15 @@ from sqlalchemy.orm import Session, aliased
 from arena.ratings.raters import CLASS_TRUSTED, GoldPolicy, class_weights, weight_class
 from arena.services.batch_facts import NewVotes
 from arena.services.elo_store import EloState, elo_upsert, has_all, load_elo, save_elo, start_all
-from arena.services.rater_records import Voters, chunks, gold_answer, recount_records, write_records
+from arena.services.fact_counts import FactCounts
+from arena.services.rater_records import (
+    Voters,
+    chunks,
+    gold_answer,
+    gold_credit_of,
+    recount_records,
+    write_records,
+)
 from db.bulk import bulk_upsert
 from db.models import (
     COUNT_KEY,
@@ -73,7 +80,6 @@ from db.models import (
 )
 
 _LEFT, _RIGHT = aliased(Video), aliased(Video)
-Counts = dict[tuple[Any, ...], list[int]]  # count key → votes per choice (`OUTCOME_COUNTS` order)
 _BY_SESSION, _BY_IP = aliased(Rater), aliased(Rater)
 
 
@@ -166,11 +172,11 @@ def facts_of(which: ColumnElement[bool]) -> Select[Any]:
 
 # The statements of every vote, built once: SQLAlchemy then reuses their cache keys and compiled forms (building
 # and keying them again was most of a vote's CPU).
-_ONE_VOTE = facts_of(Vote.id == bindparam("vote_id"))
+_SOME_VOTES = facts_of(Vote.id.in_(bindparam("vote_ids", expanding=True)))
 _BUMP = (
     update(BoardState).where(BoardState.id == 1).values(version=BoardState.version + 1).returning(BoardState.version)
 )
-_INSERT_VOTE = insert(Vote).returning(Vote.id)
+_INSERT_VOTES = insert(Vote).returning(Vote.id, sort_by_parameter_order=True)  # executemany: ids in row order
 _VOTE_COLUMNS = ("battle_id", "choice", "aspects", "session_id", "ip_hash", "seconds_to_vote", "weight", "simulated")
 
 
@@ -202,19 +208,31 @@ class Tallies:
     # ---- writing -------------------------------------------------------------------------------------------
     def store(self, session: Session, battle: Battle, vote: Vote) -> None:
         """Insert `vote` (of `battle`, already marked voted in this transaction) with every tally it moves."""
+        self.store_many(session, [(battle, vote)])
+
+    def store_many(self, session: Session, votes: Sequence[tuple[Battle, Vote]]) -> None:
+        """Insert live `votes` (each of its battle, already marked voted in this transaction), in order, with every
+        tally they move: one version bump, one records upsert, one INSERT, one read of their facts. Their voters'
+        classes are those after the whole batch (as if a class that changed in it had changed before it)."""
         version = self.lock(session)
-        answer = gold_answer(battle.mode, battle.gold_better)
-        self._record(session, Voters.one(vote.session_id, vote.ip_hash, vote.choice, answer), version)
-        values = {name: getattr(vote, name) for name in _VOTE_COLUMNS}  # a Core INSERT: no unit of work per vote
-        vote.id = session.connection().execute(_INSERT_VOTE, values).scalar_one()
-        self._count_and_move(session, _ONE_VOTE, version, {"vote_id": vote.id})
+        voters = Voters(
+            [vote.session_id for _, vote in votes],
+            [vote.ip_hash for _, vote in votes],
+            [gold_credit_of(vote.choice, gold_answer(battle.mode, battle.gold_better)) for battle, vote in votes],
+        )
+        self._record(session, voters, version)
+        rows = [{name: getattr(vote, name) for name in _VOTE_COLUMNS} for _, vote in votes]  # Core: no unit of work
+        ids = session.connection().execute(_INSERT_VOTES, rows).scalars().all()
+        for (_, vote), vote_id in zip(votes, ids, strict=True):
+            vote.id = vote_id
+        self._count_and_move(session, _SOME_VOTES, version, {"vote_ids": list(ids)})
 
     def store_batch(self, session: Session, votes: NewVotes, insert: Callable[[], None]) -> None:
         """A batch of new votes on battles without clips (imports) in one transaction: the voters' records are
         updated, `insert()` writes the battles and votes (bulk), and the votes are counted and move the Elo from
         the batch's own columns (see arena.services.batch_facts) instead of being read back."""
         version = self.lock(session)
-        classes = self._record(session, votes.voters, version)
+        classes = self._record(session, votes.voters, version, bulk=True)
         facts = votes.facts(session, classes)
         insert()
         self._tally(session, facts, version)
@@ -239,12 +257,28 @@ class Tallies:
             self._add_counts(session, Vote.id.in_(chunk), +1, version)
 
     # ---- the steps -----------------------------------------------------------------------------------------
-    def _record(self, session: Session, voters: Voters, version: int) -> dict[tuple[str, str], int]:
+    def _record(
+        self, session: Session, voters: Voters, version: int, *, bulk: bool = False
+    ) -> dict[tuple[str, str], int]:
         """Add the votes to their voters' records; a record whose class changes takes its past votes along.
-        Returns the class of every record the votes touched."""
+        Returns the class of every record the votes touched (`bulk`: only the records not trusted; records
+        without a gold check in the votes, whose class cannot change, are then written through the driver)."""
         deltas = voters.deltas()
         if not deltas:
             return {}
+        classes: dict[tuple[str, str], int] = {}
+        if bulk:
+            plain = [(kind, key, d.votes) for (kind, key), d in deltas.items() if not d.gold_votes]
+            if plain:
+                kinds, keys, votes = zip(*plain, strict=True)
+                columns: dict[str, Sequence[Any]] = {"kind": kinds, "key": keys, "votes": votes}
+                columns |= {"gold_votes": [0] * len(plain), "gold_credit": [0.0] * len(plain)}
+                columns["weight_class"] = [CLASS_TRUSTED] * len(plain)
+                keep = ("gold_votes", "gold_credit", "weight_class")  # a new record's; a stored one keeps its own
+                bulk_upsert(session, Rater.__tablename__, ("kind", "key"), columns, add=("votes",), keep=keep)
+            untrusted = select(Rater.kind, Rater.key, Rater.weight_class).where(Rater.weight_class != CLASS_TRUSTED)
+            classes = {(kind, key): c for kind, key, c in session.execute(untrusted) if (kind, key) in deltas}
+            deltas = {k: d for k, d in deltas.items() if d.gold_votes}
         rows = [
             {"kind": kind, "key": key, "votes": d.votes, "gold_votes": d.gold_votes, "gold_credit": d.gold_credit}
             | {"weight_class": CLASS_TRUSTED}
@@ -252,8 +286,7 @@ class Tallies:
         ]
         upsert = self._upserts_of(session)[0]
         flipped: dict[tuple[str, str], int] = {}  # the stored class is still the old one: compare it
-        classes = {}
-        for kind, key, gold_votes, credit, old in session.connection().execute(upsert, rows):
+        for kind, key, gold_votes, credit, old in session.connection().execute(upsert, rows) if rows else ():
             new = classes[(kind, key)] = weight_class(gold_votes, credit)
             if new != old:
                 flipped[(kind, key)] = new
@@ -282,12 +315,12 @@ class Tallies:
             return
         # every vote, streamed, into emptied tables
         with_all = session.scalar(select(Vote.id).where(Vote.simulated.is_(True)).limit(1)) is not None
-        counts: Counter[tuple[Any, ...]] = Counter()
+        counts = FactCounts()
         state = EloState()
         while chunk := cursor.fetchmany(50_000):
-            counts.update(row[: len(COUNT_KEY) + 1] for row in chunk)
+            counts.add(chunk)
             state.replay(chunk, self.factors.tolist(), with_all)
-        self._save(session, _by_key(counts), state, version)
+        self._save(session, counts, state, version)
 
     def _tally(self, session: Session, facts: Sequence[Sequence[Any]], version: int) -> None:
         """Count `facts` (rows shaped like :func:`facts_of`'s, in vote order) into vote_counts and move the stored
@@ -305,17 +338,14 @@ class Tallies:
             with_all = True
         return load_elo(session, {m for f in facts for m in (f[2], f[3])}), with_all
 
-    def _count(self, facts: Sequence[Sequence[Any]], state: EloState, with_all: bool) -> Counts:
+    def _count(self, facts: Sequence[Sequence[Any]], state: EloState, with_all: bool) -> FactCounts:
         """The facts' votes by count key and choice; moves `state` by them (no database work)."""
         state.replay(facts, self.factors.tolist(), with_all)
-        return _by_key(Counter(tuple(row[: len(COUNT_KEY) + 1]) for row in facts))
+        return FactCounts().add(facts)
 
-    def _save(self, session: Session, by_key: Counts, state: EloState, version: int) -> None:
+    def _save(self, session: Session, counts: FactCounts, state: EloState, version: int) -> None:
         """Add the counts to vote_counts (stamped `version`) and write the Elo `state` back."""
-        if by_key:
-            columns: dict[str, Sequence[Any]] = dict(zip(COUNT_KEY, zip(*by_key, strict=True), strict=True))
-            columns |= dict(zip(OUTCOME_COUNTS.values(), zip(*by_key.values(), strict=True), strict=True))
-            columns["version"] = [version] * len(by_key)
+        if columns := counts.columns(version):
             bulk_upsert(session, VoteCount.__tablename__, COUNT_KEY, columns, add=tuple(OUTCOME_COUNTS.values()))
         save_elo(session, state, self._upserts_of(session)[1])
 
@@ -352,15 +382,6 @@ class Tallies:
             return False
         self.rebuild(session)
         return True
-
-
-def _by_key(counts: Counter[tuple[Any, ...]]) -> Counts:
-    """(key..., choice) → votes regrouped as key → votes per choice (`OUTCOME_COUNTS` order)."""
-    by_key: Counts = {}
-    slot = {choice: k for k, choice in enumerate(OUTCOME_COUNTS)}
-    for key_choice, n in counts.items():
-        by_key.setdefault(key_choice[:-1], [0, 0, 0, 0])[slot[key_choice[-1]]] += n
-    return by_key
 
 
 def _voters_of(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool]:

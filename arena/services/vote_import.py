@@ -13,11 +13,15 @@ are counted from those columns (arena.services.batch_facts), not read back.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from itertools import islice
+import multiprocessing
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, fields, replace
+from itertools import compress, islice
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,14 +75,50 @@ def checked_chunks(path: str | Path, size: int) -> Iterator[list[dict[str, Any]]
         yield [row for _, row in chunk]
 
 
-def read_ahead(chunks: Iterator[T]) -> Iterator[T]:
-    """`chunks`, the next one read in a thread meanwhile (parsing overlaps the database's work, which runs
-    without the GIL); an error reading comes out where its chunk would have."""
-    with ThreadPoolExecutor(1, thread_name_prefix="import-read") as pool:
-        pending = pool.submit(next, chunks, None)
-        while (chunk := pending.result()) is not None:
-            pending = pool.submit(next, chunks, None)
-            yield chunk
+def read_batches(path: str | Path, size: int, dialect: str) -> Iterator[Batch]:
+    """The file's batches (`Batch.of` each checked chunk), read in a process of their own while the caller writes
+    the one before (two cores at work: parsing and the database); an error reading comes out where its batch
+    would have. The reader is at most one batch ahead, and stops when the caller does (or dies)."""
+    context: Any = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")  # fork: no imports
+    receive, send = context.Pipe(duplex=False)
+    reader = context.Process(target=_read, args=(send, receive, str(path), size, dialect), name="import-reader")
+    reader.start()
+    send.close()
+    try:
+        while True:
+            try:
+                item = receive.recv()
+            except EOFError:
+                reader.join(5)
+                raise RuntimeError(f"the import's reader process stopped (exit code {reader.exitcode})") from None
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        receive.close()  # a reader still sending sees a broken pipe and stops
+        reader.join(10)
+        if reader.is_alive():
+            reader.kill()
+            reader.join()
+
+
+def _read(send: Connection, receive: Connection, path: str, size: int, dialect: str) -> None:
+    """The reader process: every batch of the file, then None (or the error that stopped it)."""
+    receive.close()
+    gc.disable()  # see gc_paused
+    try:
+        for rows in checked_chunks(path, size):
+            send.send(Batch.of(rows, dialect))
+        send.send(None)
+    except BrokenPipeError:
+        pass  # the importer stopped
+    except Exception as exc:  # any error goes to the importer, raised where its batch would have been
+        with suppress(OSError):
+            send.send(exc)
+    finally:
+        send.close()
 
 
 def import_votes(
@@ -97,15 +137,28 @@ def import_votes(
     prompts: dict[tuple[str, str, str], int] = {}
     with factory() as session:
         dialect = session.get_bind().dialect.name
-    batches = (Batch.of(rows, dialect) for rows in checked_chunks(path, batch))
-    for prepared in read_ahead(batches):  # the next batch is parsed and made columns while this one is written
-        stats["read"] += prepared.read
-        with transaction(factory) as session:
-            bulk_pragmas(session)
-            _import_batch(session, prepared, tallies, stats, prompts)
-        if progress:
-            progress(stats)
+    with gc_paused():
+        for prepared in read_batches(path, batch, dialect):  # the next batch is read meanwhile
+            stats["read"] += prepared.read
+            with transaction(factory) as session:
+                bulk_pragmas(session)
+                _import_batch(session, prepared, tallies, stats, prompts)
+            if progress:
+                progress(stats)
     return stats
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off meanwhile (on again after, if it was on): a bulk load allocates millions
+    of objects that hold no cycles, and the collector's passes over them were a fifth of an import's CPU."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _check(row: Mapping[str, Any], n: int) -> None:
@@ -132,12 +185,13 @@ def _import_batch(
 ) -> None:
     stored = present(session, Battle.__tablename__, "id", batch.battles["id"])
     if stored:  # a resumed import: what is stored is left out
-        batch = Batch.of([r for r in batch.rows if str(r["battle_id"]) not in stored], batch.dialect, batch.read)
-    stats["skipped"] += batch.read - len(batch.rows)
-    if not batch.rows:
+        batch = batch.without(stored)
+    added = len(batch.battles["id"])
+    stats["skipped"] += batch.read - added
+    if not added:
         return
     _add_models(session, {*batch.battles["left_model_id"], *batch.battles["right_model_id"]}, stats)
-    prompt_ids = _prompt_ids(session, batch.rows, batch.prompt_keys, prompts, stats)
+    prompt_ids = _prompt_ids(session, batch.prompts, batch.prompt_keys, prompts, stats)
     session.flush()  # new models and prompts before the battles that refer to them
 
     def write() -> None:
@@ -145,7 +199,7 @@ def _import_batch(
         bulk_insert(session, Vote.__tablename__, batch.votes)
 
     tallies.store_batch(session, replace(batch.new, prompt_ids=prompt_ids), write)
-    stats["added"] += len(batch.rows)
+    stats["added"] += added
 
 
 def _add_models(session: Session, models: set[str], stats: dict[str, int]) -> None:
@@ -164,15 +218,14 @@ class Batch:
     the battle id ("~" never occurs in a served token), which keeps their unique indexes append-friendly."""
 
     read: int  # rows in the file's chunk
-    dialect: str
-    rows: list[dict[str, Any]]
     prompt_keys: list[tuple[str, str, str]]
+    prompts: dict[tuple[str, str, str], tuple[str, str]]  # each prompt key's text and category (its first row's)
     battles: dict[str, list[Any]]  # driver-ready values
     votes: dict[str, list[Any]]
     new: NewVotes  # the votes' facts for the tallies (prompt ids still empty)
 
     @classmethod
-    def of(cls, chunk: list[dict[str, Any]], dialect: str, read: int | None = None) -> Batch:
+    def of(cls, chunk: list[dict[str, Any]], dialect: str) -> Batch:
         fresh: dict[str, dict[str, Any]] = {}
         for row in chunk:
             fresh.setdefault(str(row["battle_id"]), row)
@@ -219,7 +272,29 @@ class Batch:
         voters = Voters(sessions, ips, credits)
         new = NewVotes(modes, sources, gold, [], left, right, choices, weights, simulated, voters)
         keys = [_prompt_key(row) for row in rows]
-        return cls(len(chunk) if read is None else read, dialect, rows, keys, battles, votes, new)
+        first = dict(zip(reversed(keys), reversed(rows), strict=True))  # each key's first row (C-level)
+        prompts = {key: _prompt_text(row) for key, row in first.items()}
+        return cls(len(chunk), keys, prompts, battles, votes, new)
+
+    def without(self, stored: set[Any]) -> Batch:
+        """The batch less the battles whose ids are in `stored`."""
+        keep = [i not in stored for i in self.battles["id"]]
+
+        def kept(values: Sequence[T]) -> list[T]:
+            return list(compress(values, keep))
+
+        new, voters = self.new, self.new.voters
+        return replace(
+            self,
+            prompt_keys=kept(self.prompt_keys),
+            battles={name: kept(v) for name, v in self.battles.items()},
+            votes={name: kept(v) for name, v in self.votes.items()},
+            new=replace(
+                new,
+                **{f.name: kept(getattr(new, f.name)) for f in fields(new) if f.name not in ("prompt_ids", "voters")},
+                voters=Voters(kept(voters.session_ids), kept(voters.ip_hashes), kept(voters.gold_credits)),
+            ),
+        )
 
 
 def _aspects(value: Any) -> str:
@@ -237,20 +312,22 @@ def _prompt_key(row: Mapping[str, Any]) -> tuple[str, str, str]:
     return str(row.get("suite") or IMPORTED), key, str(row.get("language") or "en")
 
 
+def _prompt_text(row: Mapping[str, Any]) -> tuple[str, str]:
+    """The text and category a row gives its prompt, if the import creates it."""
+    return str(row.get("prompt") or row.get("prompt_key") or "(imported prompt)"), str(row.get("category") or "general")
+
+
 def _prompt_ids(
     session: Session,
-    rows: list[dict[str, Any]],
+    texts: Mapping[tuple[str, str, str], tuple[str, str]],
     wanted: list[tuple[str, str, str]],
     known: dict[tuple[str, str, str], int],
     stats: dict[str, int],
 ) -> list[int]:
     """Each row's prompt id: matched by (suite, key, language), else by (imported suite, key, language), else a
-    new prompt in the imported suite (text and category from the first row that names it); `known` caches the
-    matches across batches; `wanted`: the rows' `_prompt_key`s."""
-    missing: dict[tuple[str, str, str], Mapping[str, Any]] = {}
-    for want, row in zip(wanted, rows, strict=True):
-        if want not in known:
-            missing.setdefault(want, row)
+    new prompt in the imported suite (text and category from `texts`: the first row that names it); `known`
+    caches the matches across batches; `wanted`: the rows' `_prompt_key`s."""
+    missing = [want for want in dict.fromkeys(wanted) if want not in known]
     if not missing:
         return [known[want] for want in wanted]
     stored: dict[tuple[str, str, str], int] = {}
@@ -258,14 +335,13 @@ def _prompt_ids(
         query = select(Prompt.suite, Prompt.key, Prompt.language, Prompt.id).where(Prompt.key.in_(chunk))
         stored |= {(suite, name, language): i for suite, name, language, i in session.execute(query)}
     created: dict[tuple[str, str, str], Prompt] = {}
-    for want, first in missing.items():
+    for want in missing:
         own = (IMPORTED, want[1], want[2])
         found = stored.get(want, stored.get(own))
         if found is not None:
             known[want] = found
         elif own not in created:
-            text = first.get("prompt") or first.get("prompt_key") or "(imported prompt)"
-            category = first.get("category") or "general"
+            text, category = texts[want]
             created[own] = Prompt(suite=IMPORTED, key=want[1], language=want[2], category=category, text=text)
     session.add_all(created.values())
     session.flush()

@@ -3,10 +3,17 @@
 The refusals: unknown battle, not this session's, already voted, voided, expired, names already revealed,
 not ready. The check and the write happen in one transaction, guarded by a conditional UPDATE and a
 unique constraint, so two racing votes (in two processes) store one vote.
+
+Votes are written in batches (:meth:`VoteService.vote_many`, fed by arena.services.vote_writer): each vote of a
+batch is checked and answered on its own, the accepted ones are stored with their tallies in one transaction,
+and none is answered before it commits. A batch that fails as a whole is written again one vote at a time.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -23,6 +30,8 @@ from arena.services.views import Refusal, Reveal, SideReveal, aware
 from db.models import Battle, BattleMode, BattleStatus, Model, Video, Vote, VoteChoice, utcnow
 from db.session import transaction
 
+log = logging.getLogger(__name__)
+
 AspectChoice = Literal["left", "right", "tie", "both_bad"]
 
 
@@ -34,6 +43,22 @@ class Aspects(BaseModel):
     text_alignment: AspectChoice | None = None
     motion: AspectChoice | None = None
     visual_quality: AspectChoice | None = None
+
+
+@dataclass(frozen=True)
+class VoteRequest:
+    """One vote as a client cast it. `simulated`: a simulated voter's vote, kept off human boards, exports and
+    decisions."""
+
+    battle_id: str
+    session_id: str
+    choice: str
+    aspects: dict[str, Any] | None = None
+    ip: str | None = None
+    simulated: bool = False
+
+
+Outcome = Reveal | Exception  # a stored vote's reveal, or why it was not stored (a Refusal, or an error)
 
 
 class VoteService:
@@ -63,52 +88,96 @@ class VoteService:
     ) -> Reveal:
         """Store the vote once (with its tallies, in one transaction) and reveal the names, or refuse with a
         reason. `simulated`: a simulated voter's vote, kept off human boards, exports and decisions."""
+        outcome = self.vote_many([VoteRequest(battle_id, session_id, choice, aspects, ip, simulated)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def vote_many(self, requests: Sequence[VoteRequest]) -> list[Outcome]:
+        """Each vote's outcome, in order: votes are checked one after another as if cast in that order, and the
+        accepted ones stored in one transaction. If the batch fails as a whole (a database error), each vote is
+        tried again alone, so one vote's failure is never another's."""
+        if len(requests) > 1:
+            try:
+                return self._write(requests)
+            except Exception:
+                log.warning("a batch of %d votes failed; writing them one by one", len(requests), exc_info=True)
+        return [self._write_alone(request) for request in requests]
+
+    def _write_alone(self, request: VoteRequest) -> Outcome:
         try:
-            parsed_choice = VoteChoice(choice)
-        except ValueError as exc:
-            raise Refusal("invalid_choice", f"choice must be one of {[c.value for c in VoteChoice]}", 422) from exc
-        try:
-            parsed_aspects = Aspects.model_validate(aspects or {}).model_dump(exclude_none=True)
-        except ValidationError as exc:
-            raise Refusal("invalid_aspects", f"bad aspects: {exc.errors()[0]['msg']}", 422) from exc
-        expired = False
-        try:
-            with transaction(self.factory) as session:
-                battle = session.execute(_BATTLE, {"battle": battle_id}).scalar_one_or_none()
-                self._check_votable(battle, session_id)
-                assert battle is not None
-                if held_until(session, battle, utcnow()) is not None:  # shown to its client only later
-                    raise Refusal("not_ready", "the videos of this battle are not ready yet", 409)
-                if self.battles.is_expired(battle):
-                    expired = True
-                    raise Refusal("expired", "this battle expired before the vote; start a new one", 410)
-                now = utcnow()
-                delivered = delivered_at(battle)
-                if self.min_view_s and not simulated:
-                    self._check_viewed(session, session_id, delivered, now)
-                stored = session.connection().execute(_MARK_VOTED, {"battle": battle_id, "now": now})
-                if stored.rowcount != 1:
-                    raise Refusal("already_voted", "this battle already has a vote", 409)
-                shown = delivered or aware(battle.shown_at)
-                vote = Vote(
-                    battle_id=battle_id,
-                    choice=parsed_choice,
-                    aspects=parsed_aspects,
-                    session_id=session_id,
-                    ip_hash=hash_ip(ip, self.ip_salt),
-                    seconds_to_vote=(now - shown).total_seconds() if shown else None,
-                    simulated=simulated,
-                    weight=battle.design_weight,  # the matchmaker's inverse-probability weight (1: uniform pick)
-                )
-                self.tallies.store(session, battle, vote)
-                # The names, read in the vote's transaction (the battle is in hand: no second one to reveal).
-                left, right = _sides(session, battle, seedless=battle.mode == BattleMode.anonymous)
-        except IntegrityError as exc:
-            raise Refusal("already_voted", "this battle already has a vote", 409) from exc
-        finally:
+            return self._write([request])[0]
+        except IntegrityError:  # (the vote's unique battle id: a racing vote of another process won)
+            return Refusal("already_voted", "this battle already has a vote", 409)
+        except Exception as exc:
+            return exc
+
+    def _write(self, requests: Sequence[VoteRequest]) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(requests)
+        parsed: list[tuple[int, VoteRequest, VoteChoice, dict[str, Any]]] = []
+        for at, request in enumerate(requests):
+            try:
+                parsed.append((at, request, *_parse(request)))
+            except Refusal as refusal:
+                outcomes[at] = refusal
+        with transaction(self.factory) as session:
+            ids = sorted({request.battle_id for _, request, _, _ in parsed})  # one lock order for every writer
+            battles = {b.id: b for b in session.scalars(_BATTLES, {"ids": ids})} if ids else {}
+            accepted: list[tuple[int, Battle, Vote]] = []
+            voted: set[str] = set()  # battles voted on earlier in this batch
+            expired: list[str] = []
+            for at, request, choice, aspects in parsed:
+                battle = battles.get(request.battle_id)
+                try:
+                    if request.battle_id in voted:
+                        raise Refusal("already_voted", "this battle already has a vote", 409)
+                    accepted.append((at, battle, self._accept(session, battle, request, choice, aspects)))  # type: ignore[arg-type]
+                    voted.add(request.battle_id)
+                except Refusal as refusal:
+                    outcomes[at] = refusal
+                    if refusal.code == "expired" and battle is not None and battle.status == BattleStatus.shown:
+                        expired.append(battle.id)
+            if accepted:
+                self.tallies.store_many(session, [(battle, vote) for _, battle, vote in accepted])
+                # The names, read in the votes' transaction (the battles are in hand: no second one to reveal).
+                sides = _sides(session, [battle for _, battle, _ in accepted])
+                for at, battle, vote in accepted:
+                    left, right = sides[battle.id]
+                    outcomes[at] = Reveal(
+                        battle.id, BattleStatus.voted.value, vote.choice.value, left, right, battle.status_reason
+                    )
             if expired:
-                self._mark_expired(battle_id)
-        return Reveal(battle_id, BattleStatus.voted.value, parsed_choice.value, left, right, battle.status_reason)
+                session.connection().execute(_EXPIRE, [{"battle": battle_id} for battle_id in expired])
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _accept(
+        self, session: Session, battle: Battle | None, request: VoteRequest, choice: VoteChoice, aspects: dict[str, Any]
+    ) -> Vote:
+        """Check one vote and mark its battle voted (refusals write nothing); returns the vote to insert."""
+        self._check_votable(battle, request.session_id)
+        assert battle is not None
+        if held_until(session, battle, utcnow()) is not None:  # shown to its client only later
+            raise Refusal("not_ready", "the videos of this battle are not ready yet", 409)
+        if self.battles.is_expired(battle):
+            raise Refusal("expired", "this battle expired before the vote; start a new one", 410)
+        now = utcnow()
+        delivered = delivered_at(battle)
+        if self.min_view_s and not request.simulated:
+            self._check_viewed(session, request.session_id, delivered, now)
+        stored = session.connection().execute(_MARK_VOTED, {"battle": battle.id, "now": now})
+        if stored.rowcount != 1:
+            raise Refusal("already_voted", "this battle already has a vote", 409)
+        shown = delivered or aware(battle.shown_at)
+        return Vote(
+            battle_id=battle.id,
+            choice=choice,
+            aspects=aspects,
+            session_id=request.session_id,
+            ip_hash=hash_ip(request.ip, self.ip_salt),
+            seconds_to_vote=(now - shown).total_seconds() if shown else None,
+            simulated=request.simulated,
+            weight=battle.design_weight,  # the matchmaker's inverse-probability weight (1: uniform pick)
+        )
 
     def _check_viewed(self, session: Session, session_id: str, delivered: datetime | None, now: datetime) -> None:
         """The viewing time counts from when both videos reached the client and from the session's last vote, so
@@ -136,14 +205,6 @@ class VoteService:
         if battle.status != BattleStatus.shown:
             raise Refusal("not_ready", "the videos of this battle are not ready yet", 409)
 
-    def _mark_expired(self, battle_id: str) -> None:
-        with transaction(self.factory) as session:
-            session.execute(
-                update(Battle)
-                .where(Battle.id == battle_id, Battle.status == BattleStatus.shown)
-                .values(status=BattleStatus.expired, status_reason="not voted on in time")
-            )
-
     def reveal(self, battle_id: str, session_id: str) -> Reveal:
         """Names, times and settings: after the vote, for voided battles, and for named battles."""
         with transaction(self.factory) as session:
@@ -157,9 +218,21 @@ class VoteService:
                 raise Refusal("not_voted", "names are revealed only after the vote", 403)
             if battle.revealed_at is None:
                 battle.revealed_at = utcnow()
-            left, right = _sides(session, battle, seedless=battle.mode == BattleMode.anonymous)
+            left, right = _sides(session, [battle])[battle.id]
             choice = battle.vote.choice.value if battle.vote else None
             return Reveal(battle.id, battle.status.value, choice, left, right, battle.status_reason)
+
+
+def _parse(request: VoteRequest) -> tuple[VoteChoice, dict[str, Any]]:
+    try:
+        choice = VoteChoice(request.choice)
+    except ValueError as exc:
+        raise Refusal("invalid_choice", f"choice must be one of {[c.value for c in VoteChoice]}", 422) from exc
+    try:
+        aspects = Aspects.model_validate(request.aspects or {}).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        raise Refusal("invalid_aspects", f"bad aspects: {exc.errors()[0]['msg']}", 422) from exc
+    return choice, aspects
 
 
 def delivered_at(battle: Battle) -> datetime | None:
@@ -169,12 +242,17 @@ def delivered_at(battle: Battle) -> datetime | None:
 
 
 _SHOWN_SETTINGS = ("num_frames", "width", "height", "fps", "steps", "guidance")
-# Built once (SQLAlchemy then reuses their cache keys and compiled forms): the vote's write and the reveal's reads.
-_BATTLE = select(Battle).where(Battle.id == bindparam("battle")).with_for_update()
+# Built once (SQLAlchemy then reuses their cache keys and compiled forms): the votes' writes and the reveal's reads.
+_BATTLES = select(Battle).where(Battle.id.in_(bindparam("ids", expanding=True))).with_for_update()
 _MARK_VOTED = (
     update(Battle)
     .where(Battle.id == bindparam("battle"), Battle.status == BattleStatus.shown, Battle.revealed_at.is_(None))
     .values(status=BattleStatus.voted, voted_at=bindparam("now"), revealed_at=bindparam("now"))
+)
+_EXPIRE = (
+    update(Battle)
+    .where(Battle.id == bindparam("battle"), Battle.status == BattleStatus.shown)
+    .values(status=BattleStatus.expired, status_reason="not voted on in time")
 )
 _MODELS = select(Model.id, Model.display_name, Model.organisation, Model.licence).where(
     Model.id.in_(bindparam("ids", expanding=True))
@@ -182,16 +260,17 @@ _MODELS = select(Model.id, Model.display_name, Model.organisation, Model.licence
 _VIDEOS = select(Video.id, Video.latency_s, Video.provenance).where(Video.id.in_(bindparam("ids", expanding=True)))
 
 
-def _sides(session: Session, battle: Battle, seedless: bool) -> tuple[SideReveal, SideReveal]:
-    """What the reveal shows of each side: the model and its clip's latency and settings. An anonymous battle's
-    seed is left out (`seedless`): it would let the Playground rebuild its clip and link later showings of it."""
+def _sides(session: Session, battles: Sequence[Battle]) -> dict[str, tuple[SideReveal, SideReveal]]:
+    """What the reveal shows of each side of each battle, by battle id: the model and its clip's latency and
+    settings. An anonymous battle's seed is left out: it would let the Playground rebuild its clip and link later
+    showings of it."""
     db = session.connection()
-    models = {row.id: row for row in db.execute(_MODELS, {"ids": [battle.left_model_id, battle.right_model_id]})}
-    wanted = [v for v in (battle.left_video_id, battle.right_video_id) if v is not None]
+    model_ids = sorted({m for b in battles for m in (b.left_model_id, b.right_model_id)})
+    models = {row.id: row for row in db.execute(_MODELS, {"ids": model_ids})}
+    wanted = sorted({v for b in battles for v in (b.left_video_id, b.right_video_id) if v is not None})
     videos = {row.id: row for row in db.execute(_VIDEOS, {"ids": wanted})} if wanted else {}
-    shown = _SHOWN_SETTINGS if seedless else (*_SHOWN_SETTINGS, "seed")
 
-    def side(model_id: str, video_id: int | None) -> SideReveal:
+    def side(model_id: str, video_id: int | None, shown: tuple[str, ...]) -> SideReveal:
         model = models[model_id]
         video = videos.get(video_id) if video_id is not None else None
         provenance = video.provenance if video is not None else {}
@@ -206,4 +285,8 @@ def _sides(session: Session, battle: Battle, seedless: bool) -> tuple[SideReveal
             adjustments=provenance.get("adjustments", {}),
         )
 
-    return side(battle.left_model_id, battle.left_video_id), side(battle.right_model_id, battle.right_video_id)
+    out = {}
+    for b in battles:
+        shown = _SHOWN_SETTINGS if b.mode == BattleMode.anonymous else (*_SHOWN_SETTINGS, "seed")
+        out[b.id] = side(b.left_model_id, b.left_video_id, shown), side(b.right_model_id, b.right_video_id, shown)
+    return out

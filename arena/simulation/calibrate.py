@@ -50,6 +50,7 @@ LINEUP: tuple[Generator, ...] = (
 )
 CROWD = Population(voters=12, careless=3, label="crowd")
 LEFT_LEANING = Population(voters=4, careless=0, position_bias=0.4, label="left-leaning crowd")
+QUICK_VOTES, QUICK_BIASED_VOTES = 150, 60  # a voter's votes in the quick run (benchmarks/calibrate_lineup.py)
 GOLD_PAIRS = ("demo-faithful>demo-frozen", "demo-faithful>demo-colourblind")
 
 
@@ -69,16 +70,19 @@ class Plan:
     # a quick run: 169 and 170 votes for the two weakest generators, 20-29 for the middle ones), which leaves the
     # middle of the order to chance; `--matchmaking adaptive` calibrates the arena's default instead.
     matchmaking: Literal["adaptive", "uniform"] = "uniform"
+    size: int = 256  # clips are size x size
 
     def quick(self) -> Plan:
-        """A smaller run (the test suite's): fewer voters and votes."""
+        """A smaller run (the test suite's): fewer voters and prompts, 128x128 clips (a vote costs a third of the
+        CPU: serving two fresh copies and looking at them), more votes a voter."""
         return replace(
             self,
             crowd=Population(voters=10, careless=2, label="crowd"),
-            votes_per_voter=60,
+            votes_per_voter=QUICK_VOTES,
             biased=Population(voters=3, careless=0, position_bias=0.4, label="left-leaning crowd"),
-            biased_votes_per_voter=30,
+            biased_votes_per_voter=QUICK_BIASED_VOTES,
             prompts=10,
+            size=128,
         )
 
 
@@ -145,6 +149,8 @@ def _write_config(plan: Plan, folder: Path) -> Settings:
         score_on_start=False,
         matchmaking=plan.matchmaking,
         matchmaking_refresh_s=0.0,
+        default_width=plan.size,
+        default_height=plan.size,
     )
 
 

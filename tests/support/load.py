@@ -238,8 +238,11 @@ async def _vote(
     result: LoadResult,
     *,
     expect_ok: bool,
+    due: float | None = None,
 ) -> None:
-    t0 = time.perf_counter()
+    """One vote; its time counts from ``due`` (a perf_counter time) when given: a paced vote sent late because the
+    voter's previous one was slow counts its wait too (no coordinated omission)."""
+    t0 = time.perf_counter() if due is None else due
     try:
         answer = await http.post(f"/api/battles/{battle_id}/vote", json={"choice": choice}, headers=headers)
     except WireError as exc:
@@ -296,11 +299,18 @@ def run_voters(
 
 
 def run_split(
-    base: str, voters: int, per_voter: int, seed: int = 0, on_phase: Callable[[str], None] | None = None
+    base: str,
+    voters: int,
+    per_voter: int,
+    seed: int = 0,
+    on_phase: Callable[[str], None] | None = None,
+    rate: float | None = None,
 ) -> LoadResult:
     """The vote path alone: ``voters`` sessions each start ``per_voter`` battles (not timed), then all vote on all
     of them at once; ``seconds`` and the rate are of the voting phase only (battle starts re-encode clips and would
-    otherwise set the pace). ``on_phase`` is told "voting" and "voted" around the voting phase."""
+    otherwise set the pace). ``on_phase`` is told "voting" and "voted" around the voting phase. With ``rate``, the
+    voters together cast that many votes per second, evenly spread (voter i's k-th vote is due at
+    (k * voters + i) / rate), instead of each voting again the moment it is answered: the latency at that rate."""
     result = LoadResult()
     rng = random.Random(seed)
     phase = on_phase or (lambda _name: None)
@@ -322,10 +332,14 @@ def run_split(
                 result.start_refusals[str(answer.status_code)] += 1
         return started
 
-    async def vote_all(http: Wire, battles: list[tuple[str, str]]) -> None:
-        for battle_id, token in battles:
+    async def vote_all(http: Wire, battles: list[tuple[str, str]], index: int, start: float) -> None:
+        for k, (battle_id, token) in enumerate(battles):
             headers = {"x-arena-session": token}
-            await _vote(http, headers, battle_id, rng.choice(CHOICES), result, expect_ok=True)
+            due = None
+            if rate:
+                due = start + (k * voters + index) / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            await _vote(http, headers, battle_id, rng.choice(CHOICES), result, expect_ok=True, due=due)
 
     async def main() -> None:
         wires = [Wire(base) for _ in range(voters)]
@@ -333,9 +347,11 @@ def run_split(
         ready = [(wire, token) for wire, token in zip(wires, tokens, strict=True) if token]
         battles = await asyncio.gather(*(start_all(wire, token) for wire, token in ready))
         await asyncio.to_thread(phase, "voting")
-        start = time.monotonic()
-        await asyncio.gather(*(vote_all(wire, mine) for (wire, _), mine in zip(ready, battles, strict=True)))
-        result.seconds = time.monotonic() - start
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(vote_all(wire, mine, i, start) for i, ((wire, _), mine) in enumerate(zip(ready, battles, strict=True)))
+        )
+        result.seconds = time.perf_counter() - start
         phase("voted")
         await asyncio.gather(*(wire.close() for wire in wires))
 
