@@ -6,6 +6,7 @@ peers in ``FORWARDED_ALLOW_IPS`` (default: loopback; addresses or networks, neve
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -240,6 +241,9 @@ def serve(settings: Settings, options: ServeOptions) -> None:
             print(message, flush=True)
 
     threading.Thread(target=announce, name="arena-announce", daemon=True).start()
+    # The ~280k objects of the loaded app (gradio, torch, the arena) never die: kept out of the collector, a full
+    # collection no longer stalls every request for ~160 ms (votes-only load: p99 416-446 -> 350-364 ms).
+    gc.freeze()
     try:
         server.run()
     finally:
