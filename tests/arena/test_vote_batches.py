@@ -161,3 +161,26 @@ def test_the_writer_batches_concurrent_votes_and_answers_each_after_its_commit(a
     assert sum(batches) == len(mine) + 1
     with pytest.raises(RuntimeError, match="closed"):
         writer.vote_sync(VoteRequest(mine[1][0], mine[1][1], "left"))
+
+
+def test_votes_of_one_session_in_one_batch_still_wait_their_viewing_time(
+    arena_factory: Callable[..., Arena],
+) -> None:
+    """The batching attack on the viewing time, sent at once so that group commit takes the votes into one batch:
+    the session's first vote counts for the next within the batch (its battle is marked voted in the transaction
+    before the next is checked), so one vote is accepted per viewing time, as one by one."""
+    from datetime import timedelta
+
+    from db.models import utcnow
+
+    arena = arena_factory(min_view_s=30.0)
+    arena.prefill(models=["alpha-7b", "beta-v2"])
+    views = [arena.battles.start("s1") for _ in range(4)]
+    with transaction(arena.factory) as session:  # every video fetched, then one wait of 31 s for all of them
+        for view in views:
+            battle = session.get_one(Battle, view.id)
+            battle.left_fetched_at = battle.right_fetched_at = utcnow() - timedelta(seconds=31)
+    outcomes = arena.votes.vote_many([VoteRequest(view.id, "s1", "left") for view in views])
+    codes = [o.code if isinstance(o, Refusal) else o.choice for o in outcomes]  # type: ignore[union-attr]
+    assert codes == ["left", "too_early", "too_early", "too_early"]
+    assert list(stored_votes(arena)) == [views[0].id]
