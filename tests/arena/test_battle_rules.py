@@ -14,7 +14,7 @@ from sqlalchemy import select
 from arena.services.container import Arena
 from arena.services.generation import PLAYGROUND_RUN, ArenaGenerationSettings, GenerationService
 from arena.services.suites import USER_SUITE
-from arena.services.views import BattleMode, Refusal
+from arena.services.views import BattleMode, BattleView, Refusal
 from db.models import Battle, Prompt, Video, utcnow
 from db.session import transaction
 from tests.support.waiting import settled
@@ -127,6 +127,19 @@ def test_votes_sooner_than_the_viewing_time_are_refused(arena_factory: Callable[
     assert arena.votes.vote(view.id, "s1", "left").choice == "left"
 
 
+def battles_watched_together(arena_factory: Callable[..., Arena], count: int = 4) -> tuple[Arena, list[BattleView]]:
+    """An arena with a 30 s viewing time and ``count`` battles of session "s1" whose videos were all fetched 31 s
+    ago: the batching attack's set-up (open several battles, fetch every video, wait once)."""
+    arena = arena_factory(min_view_s=30.0)
+    arena.prefill(models=["alpha-7b", "beta-v2"])
+    views = [arena.battles.start("s1") for _ in range(count)]
+    with transaction(arena.factory) as session:
+        for view in views:
+            battle = session.get_one(Battle, view.id)
+            battle.left_fetched_at = battle.right_fetched_at = utcnow() - timedelta(seconds=31)
+    return arena, views
+
+
 def test_battles_opened_together_are_watched_one_at_a_time(arena_factory: Callable[..., Arena]) -> None:
     """The batching attack on the viewing time: open several battles, fetch every video, wait once, vote on all.
     The clock counting from each battle's delivery alone accepted all 4 votes after one wait; counting also from
@@ -134,13 +147,7 @@ def test_battles_opened_together_are_watched_one_at_a_time(arena_factory: Callab
     from arena.settings import Settings
 
     assert Settings(_env_file=None).min_view_s > 0  # type: ignore[call-arg]  # on by default (it was 0)
-    arena = arena_factory(min_view_s=30.0)
-    arena.prefill(models=["alpha-7b", "beta-v2"])
-    views = [arena.battles.start("s1") for _ in range(4)]
-    with transaction(arena.factory) as session:  # every video fetched, then one wait of 31 s for all of them
-        for view in views:
-            battle = session.get_one(Battle, view.id)
-            battle.left_fetched_at = battle.right_fetched_at = utcnow() - timedelta(seconds=31)
+    arena, views = battles_watched_together(arena_factory)
     outcomes = []
     for view in views:
         try:

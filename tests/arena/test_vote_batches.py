@@ -169,17 +169,9 @@ def test_votes_of_one_session_in_one_batch_still_wait_their_viewing_time(
     """The batching attack on the viewing time, sent at once so that group commit takes the votes into one batch:
     the session's first vote counts for the next within the batch (its battle is marked voted in the transaction
     before the next is checked), so one vote is accepted per viewing time, as one by one."""
-    from datetime import timedelta
+    from tests.arena.test_battle_rules import battles_watched_together
 
-    from db.models import utcnow
-
-    arena = arena_factory(min_view_s=30.0)
-    arena.prefill(models=["alpha-7b", "beta-v2"])
-    views = [arena.battles.start("s1") for _ in range(4)]
-    with transaction(arena.factory) as session:  # every video fetched, then one wait of 31 s for all of them
-        for view in views:
-            battle = session.get_one(Battle, view.id)
-            battle.left_fetched_at = battle.right_fetched_at = utcnow() - timedelta(seconds=31)
+    arena, views = battles_watched_together(arena_factory)
     outcomes = arena.votes.vote_many([VoteRequest(view.id, "s1", "left") for view in views])
     codes = [o.code if isinstance(o, Refusal) else o.choice for o in outcomes]  # type: ignore[union-attr]
     assert codes == ["left", "too_early", "too_early", "too_early"]
