@@ -46,6 +46,9 @@ def timed_battle(arena: Arena, n: int, pair: list[str]) -> tuple[float, float]:
                     assert held_until(session, battle, utcnow()) is None
                 voted = True
             probed = True
+        if voted:  # accepted: the battle is "voted" now, never "shown"
+            view = arena.battles.get(view.id, "timer")
+            break
         time.sleep(0.05)
         view = arena.battles.get(view.id, "timer")
     seen = time.monotonic() - start
