@@ -1,7 +1,7 @@
 """Votes under load: N concurrent simulated voters through the JSON API of a real app process on 127.0.0.1.
 
 Run by hand: `.venv/bin/python benchmarks/load_votes.py [--voters 200] [--seconds 30] [--postgres] [--processes N]
-[--rate 300] [--kill-after S]`.
+[--rate 300] [--kill-after S] [--spares N] [--mixed-only]`.
 
 Two runs, each checked afterwards against the database (every acknowledged vote stored exactly once with its
 choice, nothing refused stored):
@@ -23,8 +23,13 @@ under 2.5 ms of CPU per vote for app and voters together on 2 free cores; the pa
 
 `--postgres`: two app processes on one throwaway Postgres, voters split between them (`--processes`: as many app
 processes on either database). `--kill-after S` kills the app with -9 S seconds into the mixed run, restarts it
-and checks again. Clips are `--size` (default 64x64x8: the vote path does not depend on it). Rate limits are off
-and the open-battle cap per address raised (every voter is 127.0.0.1). Nothing here asserts a time.
+and checks again. `--spares N`: N re-encoded copies of each pool clip prepared before the app starts (by this
+process, not timed), and the app's own refilling turned off (ARENA_SERVE_SPARES=0): the first N x pool / 2 battle
+starts of the mixed run take ready copies and encode nothing, later ones re-encode both copies on their request
+(`--spares 0`: every start does). Without `--spares` the app keeps 1 copy of each clip ready in the background, as
+deployed. `--mixed-only` skips the votes and paced runs. Clips are `--size` (default 64x64x8: the vote path does
+not depend on it). Rate limits are off and the open-battle cap per address raised (every voter is 127.0.0.1).
+Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -112,6 +117,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300.0, help="votes/s of the paced run (0: no paced run)")
     parser.add_argument("--paced-rounds", type=int, default=3, help="rounds of the paced run (--per-voter votes each)")
     parser.add_argument("--kill-after", type=float, default=None, help="kill -9 the app this long into the mixed run")
+    parser.add_argument("--spares", type=int, default=None, help="copies of each pool clip ready (not refilled)")
+    parser.add_argument("--mixed-only", action="store_true", help="the mixed run alone (no votes or paced run)")
     args = parser.parse_args()
     width, height, frames = args.size.split("x")
     root = Path(tempfile.mkdtemp(prefix="arena-load-"))
@@ -125,7 +132,10 @@ def main() -> None:
             root, url, ARENA_DEFAULT_WIDTH=width, ARENA_DEFAULT_HEIGHT=height, ARENA_DEFAULT_NUM_FRAMES=frames
         )
         database = env["ARENA_DATABASE_URL"]
-        pool = prefill(env, args.prompts)
+        pool = prefill(env, args.prompts, spares=args.spares or 0)
+        if args.spares is not None:  # the stock is what was prepared here: the app does not refill it
+            env["ARENA_SERVE_SPARES"] = "0"
+            print(f"spares: {args.spares} ready copies of each pool clip, not refilled")
         print(f"pool: {pool} videos of {args.size}; database: {'postgres' if url else 'sqlite'}; {os.cpu_count()} CPUs")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         processes = args.processes or (2 if args.postgres else 1)
@@ -145,6 +155,9 @@ def main() -> None:
             print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             return
         report("mixed", mixed, database, (sum(a.cpu_s() for a in apps) - cpu[0], time.process_time() - cpu[1]))
+        if args.mixed_only:
+            print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            return
 
         marks: dict[str, tuple[float, float]] = {}
         lock = threading.Lock()

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,11 +22,12 @@ from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import live_pair, void_battle
 from arena.services.media import MediaStore, new_token
 from arena.services.pairs import Candidate, PairChooser, uniform_choice
-from arena.services.pool import battle_eligible, pick_clip, revealed_to
+from arena.services.pool import pick_clip, revealed_to
+from arena.services.pool_snapshot import PoolSnapshot, PoolSnapshots
 from arena.services.reveal_timing import view_state
 from arena.services.suites import NAMED_TYPED_ONLY, USER_SUITE, check_language, refuse_pool_prompt, user_prompt
 from arena.services.views import BattleView, Refusal, aware
-from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, Video, utcnow
+from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, utcnow
 from db.session import transaction
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,9 @@ class BattleService:
         self.live_models = live_models or self._enabled_models
         self.moderate = moderate  # raises a Refusal for a typed prompt the arena does not take
         self.on_queued = on_queued
+        self.pool = PoolSnapshots(generation.key)  # the pool's clips and pairs, re-read when the pool changes
         self._placement = random.SystemRandom()  # left/right placement must not be predictable
         self.draws: random.Random | None = None  # unset: fresh draws per battle (tests seed it to replay a run)
-
-    def _battle_video(self) -> tuple[Any, ...]:
-        return battle_eligible(self.generation.key)
 
     # -- choosing -----------------------------------------------------------------------------------
     def pool_candidates(
@@ -95,29 +93,7 @@ class BattleService:
     ) -> list[Candidate]:
         """Every (prompt, pair) for which both enabled models have a battle video (the arena's settings, not a
         Playground video) of a suite prompt."""
-        query = (
-            select(Video.prompt_id, Video.model_id, Prompt.category, Prompt.language)
-            .join(Model, Model.id == Video.model_id)
-            .join(Prompt, Prompt.id == Video.prompt_id)
-            .where(Model.enabled.is_(True), Prompt.suite != USER_SUITE, *self._battle_video())
-            .distinct()
-        )
-        if prompt_id is not None:
-            query = query.where(Video.prompt_id == prompt_id)
-        if models:
-            query = query.where(Video.model_id.in_(list(models)))
-        if language:
-            query = query.where(Prompt.language == language)
-        by_prompt: dict[int, list[str]] = defaultdict(list)
-        meta: dict[int, tuple[str, str]] = {}
-        for pid, mid, category, language in session.execute(query):
-            by_prompt[pid].append(mid)
-            meta[pid] = (category, language)
-        out = []
-        for pid, mids in sorted(by_prompt.items()):  # in one order: a seeded draw replays
-            mids = sorted(set(mids))
-            out += [Candidate(pid, a, b, *meta[pid]) for i, a in enumerate(mids) for b in mids[i + 1 :]]
-        return out
+        return list(self.pool.get(session).select(prompt_id, models, language))
 
     def _enabled_models(self, session: Session) -> list[str]:
         return list(session.scalars(select(Model.id).where(Model.enabled.is_(True)).order_by(Model.id)))
@@ -132,11 +108,13 @@ class BattleService:
         language: str | None,
         named: bool = False,
         gold: bool = False,
+        pool: PoolSnapshot | None = None,
     ) -> tuple[int, str, str, str, float]:
         """(prompt_id, model_a, model_b, source, design weight) of a new battle; named ones take typed prompts only;
         ``gold``: an extra gold battle, drawn like the others from the candidates of gold pairs (if any)."""
         check_language(session, language)
-        enabled = self._enabled_models(session)
+        pool = pool or self.pool.get(session)
+        enabled = pool.enabled
         if models is not None:
             if len(models) != 2 or models[0] == models[1]:
                 raise Refusal("invalid", "choose two different models", 400)
@@ -158,7 +136,7 @@ class BattleService:
             chosen_prompt = session.get(Prompt, prompt_id)
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
                 raise Refusal("unknown_prompt", f"no prompt {prompt_id}", 404)
-        candidates = self.pool_candidates(session, prompt_id, models, language)
+        candidates = pool.select(prompt_id, models, language)
         checks = self.gold.restrict(candidates) if gold else []
         if checks:
             chosen = self.chooser(checks, rng)
@@ -204,13 +182,22 @@ class BattleService:
             prefetch()
         with transaction(self.factory) as session:
             self._cap_open(session, session_id, ip_hash)
+            pool = self.pool.get(session)
             drawn = rng.random() < self.gold_rate  # drawn for every battle: the same work whatever comes of it
             gold = drawn and mode == BattleMode.anonymous and (prompt_id, prompt_text, models) == (None, None, None)
             named = mode == BattleMode.named
-            pid, a, b, source, weight = self._pick(session, rng, prompt_id, prompt_text, models, language, named, gold)
+            pick = self._pick(session, rng, prompt_id, prompt_text, models, language, named, gold, pool)
+            pid, a, b, source, weight = pick
             pinned = mode == BattleMode.anonymous and prompt_id is not None and prompt_text is None
             source = PINNED if pinned else source  # a prompt the client chose: kept off the board (see README)
             left, right = (a, b) if self._placement.random() < 0.5 else (b, a)
+            typed = prompt_text is not None  # never an earlier generation: a repeated text would name its sides
+            revealed = revealed_to(session, pid, session_id, ip_hash) if not typed else None
+            existing = {  # drawn in the pair's order, not the random placement's: a seeded draw replays
+                m: None if typed else pick_clip(pool.clip_ids(m, pid), revealed or Counter(), rng) for m in (a, b)
+            }
+            missing = [m for m in (left, right) if existing[m] is None]
+            # Added after every read: the battle's INSERT (which takes the write lock) waits for the commit.
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
                 mode=mode,
@@ -227,18 +214,11 @@ class BattleService:
                 is_gold=source == "gold",  # drawn outside the design: off the board
                 design_weight=weight,
             )
-            session.add(battle)
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
-            typed = prompt_text is not None  # never an earlier generation: a repeated text would name its sides
-            revealed = revealed_to(session, pid, session_id, ip_hash) if not typed else None
-            existing = {  # drawn in the pair's order, not the random placement's: a seeded draw replays
-                m: None if typed else self._stored_video(session, m, pid, rng, revealed) for m in (a, b)
-            }
-            missing = [m for m in (left, right) if existing[m] is None]
             if not missing and mode == BattleMode.anonymous:  # pool clips: a check if a gold pair's (gold.py)
-                hashes = select(Video.id, Video.content_hash).where(Video.id.in_(existing.values()))
-                clips: dict[int | None, str] = {i: h for i, h in session.execute(hashes)}
-                battle.gold_better = self.gold.answer(left, right, clips[existing[left]], clips[existing[right]])
+                hashes = [pool.clip(m, pid, existing[m]).content_hash for m in (left, right)]  # type: ignore[arg-type]
+                battle.gold_better = self.gold.answer(left, right, *hashes)
+            session.add(battle)
             if missing:  # typed prompts (named ones too) get a fresh seed, both sides one; suite prompts the pool's
                 prompt = session.get_one(Prompt, pid)
                 seed = self._placement.randint(0, MAX_SEED) if typed else self.generation.pool_seed(0, prompt)
@@ -253,8 +233,7 @@ class BattleService:
                 self.on_queued()
             return queued
         video_ids = {m: v for m, v in existing.items() if v is not None}
-        with transaction(self.factory) as session:
-            files = {m: session.get_one(Video, video_ids[m]).file_path for m in (left, right)}
+        files = {m: pool.clip(m, pid, video_ids[m]).file_path for m in (left, right)}
         try:  # file work outside any transaction: a write lock is never held while copying
             for model_id, token in tokens.items():
                 pool_video = video_ids[model_id] if source in ("pool", "gold", PINNED) else None  # spares: pool
@@ -264,19 +243,24 @@ class BattleService:
             return self.void(
                 battle_id, f"The videos could not be prepared ({type(exc).__name__}); this battle is void."
             )
+        shown = {
+            "left_video_id": video_ids[left],
+            "right_video_id": video_ids[right],
+            "status": BattleStatus.shown,
+            "shown_at": utcnow(),
+        }
         with transaction(self.factory) as session:  # only if still "created": a crash sweep may have voided it
-            session.execute(
+            done = session.execute(
                 update(Battle)
                 .where(Battle.id == battle_id, Battle.status == BattleStatus.created)
-                .values(
-                    left_video_id=video_ids[left],
-                    right_video_id=video_ids[right],
-                    status=BattleStatus.shown,
-                    shown_at=utcnow(),
-                )
+                .values(**shown)
                 .execution_options(synchronize_session=False)
             )
-            return self._view(session, session.get_one(Battle, battle_id))
+            if getattr(done, "rowcount", 0) != 1:
+                return self._view(session, session.get_one(Battle, battle_id))
+            for column, value in shown.items():  # (the committed row, without reading it back)
+                setattr(battle, column, value)
+            return self._view(session, battle)
 
     def _cap_open(self, session: Session, session_id: str, ip_hash: str | None) -> None:
         """At most ``max_open`` unvoted battles per session (the oldest are withdrawn) and ``max_open_ip`` per IP
@@ -294,25 +278,19 @@ class BattleService:
                 )
         mine = list(
             session.scalars(
-                select(Battle).where(Battle.session_id == session_id, *open_).order_by(Battle.created_at.desc())
+                select(Battle.id).where(Battle.session_id == session_id, *open_).order_by(Battle.created_at.desc())
             )
         )
-        for stale in mine[self.max_open - 1 :]:
-            stale.status, stale.status_reason = BattleStatus.expired, "withdrawn: a newer battle was started"
-            JobQueue.cancel_battle(session, stale.id)  # a withdrawn live battle's waiting jobs will not run
-
-    def _stored_video(
-        self,
-        session: Session,
-        model_id: str,
-        prompt_id: int,
-        rng: random.Random,
-        revealed: Counter[int] | None = None,
-    ) -> int | None:
-        """A stored clip of (model, prompt) the battle may serve: those least revealed to its client first."""
-        where = (Video.model_id == model_id, Video.prompt_id == prompt_id, *self._battle_video())
-        ids = list(session.scalars(select(Video.id).where(*where).order_by(Video.id)))
-        return pick_clip(ids, revealed or Counter(), rng)
+        stale = mine[self.max_open - 1 :]
+        if stale:
+            session.execute(
+                update(Battle)
+                .where(Battle.id.in_(stale), Battle.status.in_(OPEN_STATUSES))
+                .values(status=BattleStatus.expired, status_reason="withdrawn: a newer battle was started")
+                .execution_options(synchronize_session=False)
+            )
+        for battle_id in stale:
+            JobQueue.cancel_battle(session, battle_id)  # a withdrawn live battle's waiting jobs will not run
 
     # -- reading and voiding --------------------------------------------------------------------------
     def _view(self, session: Session, battle: Battle) -> BattleView:

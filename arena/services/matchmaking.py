@@ -14,7 +14,9 @@ from arena.services.leaderboard import LeaderboardService
 from arena.services.pairs import Candidate
 
 if TYPE_CHECKING:
-    from arena.ratings import BattleRows
+    from arena.ratings import BattleRows, MatchState
+
+Key = tuple[str, str, str]  # (prompt id, model, model)
 
 
 class MatchmakingChooser:
@@ -33,6 +35,8 @@ class MatchmakingChooser:
         self.refresh_s = refresh_s
         self._lock = threading.Lock()
         self._rows_at: tuple[float, BattleRows] | None = None  # the last rows taken from the snapshot, and when
+        # The state built from those rows over the pool's (unfiltered) candidates: rebuilt when either changes.
+        self._state: tuple[BattleRows, Sequence[Candidate], MatchState, dict[Key, Candidate]] | None = None
 
     def _rows(self) -> BattleRows:
         with self._lock:
@@ -52,21 +56,37 @@ class MatchmakingChooser:
         connection held by threads waiting for a second one, the pool would deadlock under load."""
         self._rows()
 
-    def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
-        import numpy as np
-
-        from arena.ratings import Matchmaker, MatchState
+    @staticmethod
+    def _state_of(rows: BattleRows, candidates: Sequence[Candidate]) -> tuple[MatchState, dict[Key, Candidate]]:
+        """The matchmaker's state (a fit of ``rows`` with standard errors) over ``candidates``, and each candidate
+        by (prompt, model, model)."""
+        from arena.ratings import MatchState
 
         pool: dict[tuple[str, str], list[str]] = defaultdict(list)
-        by_key: dict[tuple[str, str, str], Candidate] = {}
+        by_key: dict[Key, Candidate] = {}
         categories: dict[str, str] = {}
         for c in candidates:
             pool[(c.model_a, c.model_b)].append(str(c.prompt_id))
             by_key[(str(c.prompt_id), c.model_a, c.model_b)] = c
             categories[str(c.prompt_id)] = c.category
-        rows = self._rows()
         models = sorted({m for pair in pool for m in pair})
-        state = MatchState.from_rows(rows, pool, models=models, prompt_category=categories)
+        return MatchState.from_rows(rows, pool, models=models, prompt_category=categories), by_key
+
+    def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
+        import numpy as np
+
+        from arena.ratings import Matchmaker
+
+        rows = self._rows()
+        with self._lock:
+            kept = self._state
+        if kept is not None and kept[0] is rows and kept[1] is candidates:
+            state, by_key = kept[2], kept[3]
+        else:
+            state, by_key = self._state_of(rows, candidates)
+            if isinstance(candidates, tuple):  # the pool snapshot's unfiltered candidates: the same for every start
+                with self._lock:
+                    self._state = (rows, candidates, state, by_key)
         pick = Matchmaker(policy=self.policy).choose(state, np.random.default_rng(rng.getrandbits(64)))
         chosen = (
             by_key.get((pick.prompt_id, pick.model_a, pick.model_b))

@@ -61,14 +61,17 @@ def load_env(root: Path, database_url: str | None = None, **extra: str) -> dict[
     return env | extra
 
 
-def prefill(env: dict[str, str], prompts: int) -> int:
-    """Fill the battle pool (demo models, the first ``prompts`` suite prompts) in this process; returns its size."""
+def prefill(env: dict[str, str], prompts: int, spares: int = 0) -> int:
+    """Fill the battle pool (demo models, the first ``prompts`` suite prompts) in this process, with ``spares``
+    served copies of each clip prepared ahead; returns its size."""
     from arena.services.container import Arena
     from arena.settings import Settings
 
-    arena = Arena.create(Settings(_env_file=None, **{k.removeprefix("ARENA_").lower(): v for k, v in env.items()}))  # type: ignore[call-arg]
+    settings = {k.removeprefix("ARENA_").lower(): v for k, v in env.items()} | {"serve_spares": spares}
+    arena = Arena.create(Settings(_env_file=None, **settings))  # type: ignore[call-arg, arg-type]
     try:
         arena.prefill(limit_prompts=prompts)
+        arena.spares.fill()
         return arena.pool_size()
     finally:
         arena.close()

@@ -1,0 +1,115 @@
+"""The battle pool as one in-memory snapshot, re-read only when the pool changes.
+
+A pool battle start needs every (prompt, model pair) both of whose enabled models have a battle-eligible clip, the
+clips of the drawn pair, their files and content hashes. None of that changes from one start to the next, so it is
+read once per pool state instead of in four queries per start. The pool changes only when a video is added (videos
+are never deleted or edited by the app) or a model is enabled or disabled, so each start checks one fingerprint
+(the largest video id, the number of videos, the enabled model ids) in one small query and re-reads the pool when
+it differs: a clip added or a model disabled in another process is seen by the very next start here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from arena.services.pairs import Candidate
+from arena.services.pool import battle_eligible
+from arena.services.suites import USER_SUITE
+from db.models import Model, Prompt, Video
+
+Fingerprint = tuple[tuple[str, ...], int | None, int]
+
+
+@dataclass(frozen=True)
+class Clip:
+    id: int
+    file_path: str  # relative to the media folder
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class PoolSnapshot:
+    """The enabled models, and per (suite prompt, enabled model) its battle-eligible clips in id order."""
+
+    enabled: tuple[str, ...]
+    clips: dict[tuple[int, str], tuple[Clip, ...]]
+    candidates: tuple[Candidate, ...]  # every pair of every prompt, in one order (a seeded draw replays)
+
+    def select(
+        self, prompt_id: int | None = None, models: Sequence[str] | None = None, language: str | None = None
+    ) -> Sequence[Candidate]:
+        """The candidates of one prompt, of the pair ``models`` and/or of a language (all: the same tuple each
+        time, so a chooser may keep what it derived from it)."""
+        if prompt_id is None and not models and not language:
+            return self.candidates
+        pair = set(models) if models else None
+        return [
+            c
+            for c in self.candidates
+            if (prompt_id is None or c.prompt_id == prompt_id)
+            and (pair is None or {c.model_a, c.model_b} <= pair)
+            and (not language or c.language == language)
+        ]
+
+    def clip_ids(self, model_id: str, prompt_id: int) -> list[int]:
+        return [c.id for c in self.clips.get((prompt_id, model_id), ())]
+
+    def clip(self, model_id: str, prompt_id: int, video_id: int) -> Clip:
+        return next(c for c in self.clips[(prompt_id, model_id)] if c.id == video_id)
+
+
+class PoolSnapshots:
+    """The current :class:`PoolSnapshot` of one arena (its generation settings ``arena_key``), per process."""
+
+    def __init__(self, arena_key: str) -> None:
+        self.arena_key = arena_key
+        self._lock = threading.Lock()
+        self._current: tuple[Fingerprint, PoolSnapshot] | None = None
+
+    @staticmethod
+    def fingerprint(session: Session) -> Fingerprint:
+        newest = select(func.max(Video.id)).scalar_subquery()
+        count = select(func.count(Video.id)).scalar_subquery()
+        rows = session.execute(select(Model.id, newest, count).where(Model.enabled.is_(True)).order_by(Model.id))
+        found = [tuple(r) for r in rows]
+        if not found:
+            return (), None, 0
+        return tuple(str(r[0]) for r in found), found[0][1], int(found[0][2])
+
+    def get(self, session: Session) -> PoolSnapshot:
+        key = self.fingerprint(session)
+        with self._lock:
+            if self._current is not None and self._current[0] == key:
+                return self._current[1]
+        snapshot = self._read(session, key[0])
+        with self._lock:
+            self._current = (key, snapshot)
+        return snapshot
+
+    def _read(self, session: Session, enabled: tuple[str, ...]) -> PoolSnapshot:
+        query = (
+            select(Video.id, Video.prompt_id, Video.model_id, Video.file_path, Video.content_hash)
+            .add_columns(Prompt.category, Prompt.language)
+            .join(Prompt, Prompt.id == Video.prompt_id)
+            .where(Video.model_id.in_(enabled), Prompt.suite != USER_SUITE, *battle_eligible(self.arena_key))
+            .order_by(Video.id)
+        )
+        clips: dict[tuple[int, str], list[Clip]] = defaultdict(list)
+        meta: dict[int, tuple[str, str]] = {}
+        for vid, pid, mid, path, digest, category, language in session.execute(query):
+            clips[(pid, mid)].append(Clip(vid, path, digest))
+            meta[pid] = (category, language)
+        by_prompt: dict[int, list[str]] = defaultdict(list)
+        for pid, mid in clips:
+            by_prompt[pid].append(mid)
+        candidates = []
+        for pid in sorted(by_prompt):
+            mids = sorted(by_prompt[pid])
+            candidates += [Candidate(pid, a, b, *meta[pid]) for i, a in enumerate(mids) for b in mids[i + 1 :]]
+        return PoolSnapshot(enabled, {k: tuple(v) for k, v in clips.items()}, tuple(candidates))
