@@ -14,6 +14,7 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("dynamic_degree", "metrics.vbench_metrics:DynamicDegree"),
     ("static_filter", "metrics.vbench_metrics:StaticFilter"),
     ("motion_amount", "metrics.pixel_metrics:MotionAmount"),
+    ("motion_direction", "metrics.motion_direction:MotionDirection"),
     ("aesthetic", "metrics.aesthetic:AestheticScore"),
     ("facts", "metrics.pixel_metrics:VideoFacts"),
 )

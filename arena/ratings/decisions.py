@@ -44,12 +44,9 @@ def win_fraction_matrix(rows: BattleRows, order: Sequence[str] | None = None) ->
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(decisive > 0, wins / decisive, np.nan)
     if order is None:
-        means = np.nan_to_num(
-            np.nanmean(np.where(np.eye(rows.n_models, dtype=bool), np.nan, frac), axis=1)
-            if rows.n_models > 1
-            else np.zeros(rows.n_models),
-            nan=0.0,
-        )
+        off_diagonal = np.where(np.eye(rows.n_models, dtype=bool), np.nan, frac)
+        known = (~np.isnan(off_diagonal)).sum(axis=1)  # a model with no decisive battle ranks as 0
+        means = np.nansum(off_diagonal, axis=1) / np.maximum(known, 1)
         order = [rows.models[i] for i in np.argsort(-means, kind="stable")]
     return _frame(frac, rows.models, order)
 

@@ -445,12 +445,13 @@ def test_concurrent_first_calls_load_the_weights_once() -> None:
             time.sleep(0.2)  # long enough for every thread to arrive while the first is loading
             type(self).loads += 1
 
-    adapter = SlowLoad(np.zeros((2, 8, 8, 3), np.uint8))
+    adapter = SlowLoad(RawVideo(np.zeros((2, 8, 8, 3), np.uint8), fps=8.0))
     barrier = threading.Barrier(4)
+    made: list[int] = []
 
     def call() -> None:
         barrier.wait()
-        adapter.generate(GenerationRequest(prompt="p", seed=1))
+        made.append(adapter.generate(GenerationRequest(prompt="p", seed=1)).frames.shape[0])
 
     threads = [threading.Thread(target=call) for _ in range(4)]
     for t in threads:
@@ -458,3 +459,4 @@ def test_concurrent_first_calls_load_the_weights_once() -> None:
     for t in threads:
         t.join(timeout=30)
     assert SlowLoad.loads == 1
+    assert made == [2, 2, 2, 2]  # every caller got its video once the one load was done

@@ -114,19 +114,21 @@ def test_scoring_service_stores_rows_and_resumes(arena_db, tiny_encoder):
     assert service.unscored_video_ids() == [3]
     with sessions() as s:
         rows = {(r.video_id, r.metric): r for r in s.scalars(select(MetricScore))}
-    assert len(rows) == 2 * 10
+    assert len(rows) == 2 * 11
     assert rows[(1, "clipsim")].value is not None and rows[(1, "clipsim")].encoder == "tiny-random"
     assert rows[(1, "clipsim")].details["calibrated"] is False
     assert rows[(2, "clipsim")].value is None and rows[(2, "clipsim")].details["status"] == "not_supported"
     assert rows[(1, "temporal_flicker")].encoder == "" and 0 <= rows[(1, "temporal_flicker")].value <= 1
     assert rows[(1, "aesthetic")].value is None and rows[(1, "aesthetic")].details["status"] == "unavailable"
+    for video in (1, 2):  # the square moves right, as both prompts (English, Chinese) ask
+        assert rows[(video, "motion_direction")].value > 0.9 and rows[(video, "motion_direction")].encoder == ""
     # a run stopped half-way: the missing row makes the video unscored again, and rescoring fills only it
     with sessions() as s, s.begin():
         s.execute(delete(MetricScore).where(MetricScore.video_id == 1, MetricScore.metric == "clip_temp"))
     assert service.unscored_video_ids(run_id="r1") == [1]
     assert service.score_video(1) is None
     with sessions() as s:
-        assert len(list(s.scalars(select(MetricScore).where(MetricScore.video_id == 1)))) == 10
+        assert len(list(s.scalars(select(MetricScore).where(MetricScore.video_id == 1)))) == 11
     # a new encoder means nothing is scored for it yet
     other = ScoringService(sessions, media, Scorer("ViT-B-32", device="cpu"))
     assert other.unscored_video_ids() == [1, 2, 3]

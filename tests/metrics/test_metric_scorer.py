@@ -21,6 +21,7 @@ from tests.metrics.videos import constant_video, moving_square
 
 CLIP_METRICS = {"clipsim", "clip_temp", "background_consistency"}
 OTHER_METRICS = {"subject_consistency", "dynamic_degree", "static_filter", "temporal_flicker", "motion_amount"}
+OTHER_METRICS |= {"motion_direction"}
 
 
 def make_scorer(tiny_encoder, **kwargs) -> Scorer:
@@ -114,7 +115,7 @@ def test_uncalibrated_encoder_is_flagged_on_every_encoder_result(scorer):
     for r in report.results:
         if r.metric in CLIP_METRICS:
             assert r.calibrated is False and r.encoder == "tiny-random"
-        if r.metric in {"temporal_flicker", "motion_amount", "facts"}:
+        if r.metric in {"temporal_flicker", "motion_amount", "motion_direction", "facts"}:
             assert r.calibrated is True and r.encoder is None
         assert "calibrated" in r.to_dict()
 
