@@ -2,11 +2,10 @@
 
 Run at start and on a timer by every app process. A battle left "generating" (its jobs running) or "created"
 (earlier versions wrote a pool battle before its copies) by a process that is gone is voided and its served
-copies deleted; jobs that
-process was running are failed. Files: original videos no row refers to (a crash between writing the file and
-inserting its row), served copies no battle names (a crash between preparing a pool battle's copies and writing
-its row) and stale temporary files are deleted once older than a grace period, so a write in progress elsewhere
-is never touched.
+copies deleted; jobs that process was running are failed. Files: original videos no row refers to (a crash
+between writing the file and inserting its row), served copies no battle names (a crash between preparing a pool
+battle's copies and writing its row) and stale temporary files are deleted once older than a grace period, so a
+write in progress elsewhere is never touched.
 """
 
 from __future__ import annotations
