@@ -180,8 +180,8 @@ class BattleService:
         prefetch = getattr(self.chooser, "prefetch", None)
         if prefetch is not None:  # outside the transaction: see MatchmakingChooser.prefetch
             prefetch()
-        with transaction(self.factory) as session:
-            self._cap_open(session, session_id, ip_hash)
+        with transaction(self.factory) as session:  # reads only, unless the battle waits for videos
+            stale = self._cap_open(session, session_id, ip_hash)
             pool = self.pool.get(session)
             drawn = rng.random() < self.gold_rate  # drawn for every battle: the same work whatever comes of it
             gold = drawn and mode == BattleMode.anonymous and (prompt_id, prompt_text, models) == (None, None, None)
@@ -197,7 +197,6 @@ class BattleService:
                 m: None if typed else pick_clip(pool.clip_ids(m, pid), revealed or Counter(), rng) for m in (a, b)
             }
             missing = [m for m in (left, right) if existing[m] is None]
-            # Added after every read: the battle's INSERT (which takes the write lock) waits for the commit.
             battle = Battle(
                 id=new_token()[:24].replace("-", "x").replace("_", "y"),
                 mode=mode,
@@ -213,13 +212,15 @@ class BattleService:
                 status=BattleStatus.created,
                 is_gold=source == "gold",  # drawn outside the design: off the board
                 design_weight=weight,
+                created_at=utcnow(),  # (when it was drawn: its row is written later, once its copies exist)
             )
             battle_id, tokens = battle.id, {left: battle.left_token, right: battle.right_token}
             if not missing and mode == BattleMode.anonymous:  # pool clips: a check if a gold pair's (gold.py)
                 hashes = [pool.clip(m, pid, existing[m]).content_hash for m in (left, right)]  # type: ignore[arg-type]
                 battle.gold_better = self.gold.answer(left, right, *hashes)
-            session.add(battle)
             if missing:  # typed prompts (named ones too) get a fresh seed, both sides one; suite prompts the pool's
+                self._withdraw(session, stale)
+                session.add(battle)
                 prompt = session.get_one(Prompt, pid)
                 seed = self._placement.randint(0, MAX_SEED) if typed else self.generation.pool_seed(0, prompt)
                 battle.status = BattleStatus.generating
@@ -234,37 +235,33 @@ class BattleService:
             return queued
         video_ids = {m: v for m, v in existing.items() if v is not None}
         files = {m: pool.clip(m, pid, video_ids[m]).file_path for m in (left, right)}
+        failed = None
         try:  # file work outside any transaction: a write lock is never held while copying
             for model_id, token in tokens.items():
                 pool_video = video_ids[model_id] if source in ("pool", "gold", PINNED) else None  # spares: pool
                 self.media.prepare_served(files[model_id], token, pool_video)
         except (OSError, ValueError) as exc:
             log.exception("battle %s: preparing its videos failed", battle_id)
-            return self.void(
-                battle_id, f"The videos could not be prepared ({type(exc).__name__}); this battle is void."
-            )
-        shown = {
-            "left_video_id": video_ids[left],
-            "right_video_id": video_ids[right],
-            "status": BattleStatus.shown,
-            "shown_at": utcnow(),
-        }
-        with transaction(self.factory) as session:  # only if still "created": a crash sweep may have voided it
-            done = session.execute(
-                update(Battle)
-                .where(Battle.id == battle_id, Battle.status == BattleStatus.created)
-                .values(**shown)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(done, "rowcount", 0) != 1:
-                return self._view(session, session.get_one(Battle, battle_id))
-            for column, value in shown.items():  # (the committed row, without reading it back)
-                setattr(battle, column, value)
+            failed = f"The videos could not be prepared ({type(exc).__name__}); this battle is void."
+        # Written once its copies exist, in one write transaction: shown (or void). A crash before it leaves only
+        # served files no battle names, which the recovery sweep deletes.
+        battle.left_video_id, battle.right_video_id = video_ids[left], video_ids[right]
+        if failed is None:
+            battle.status, battle.shown_at = BattleStatus.shown, utcnow()
+        else:
+            battle.status, battle.status_reason = BattleStatus.voided, failed
+            for token in tokens.values():
+                self.media.remove_served(token)
+        with transaction(self.factory) as session:
+            self._withdraw(session, stale)
+            session.add(battle)
+            session.flush()
             return self._view(session, battle)
 
-    def _cap_open(self, session: Session, session_id: str, ip_hash: str | None) -> None:
-        """At most ``max_open`` unvoted battles per session (the oldest are withdrawn) and ``max_open_ip`` per IP
-        hash (refused), so votes cannot be batched past the minimum viewing time."""
+    def _cap_open(self, session: Session, session_id: str, ip_hash: str | None) -> list[str]:
+        """At most ``max_open`` unvoted battles per session (returns the oldest, to be withdrawn with the new
+        battle's write: :meth:`_withdraw`) and ``max_open_ip`` per IP hash (refused), so votes cannot be batched
+        past the minimum viewing time."""
         since = utcnow() - self.ttl
         open_ = (Battle.status.in_(OPEN_STATUSES), Battle.created_at > since)
         if ip_hash is not None:
@@ -281,7 +278,10 @@ class BattleService:
                 select(Battle.id).where(Battle.session_id == session_id, *open_).order_by(Battle.created_at.desc())
             )
         )
-        stale = mine[self.max_open - 1 :]
+        return mine[self.max_open - 1 :]
+
+    @staticmethod
+    def _withdraw(session: Session, stale: list[str]) -> None:
         if stale:
             session.execute(
                 update(Battle)

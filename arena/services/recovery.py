@@ -1,10 +1,11 @@
 """After a crash: void what was left half-done, delete what nothing refers to, and check that all is consistent.
 
-Run at start and on a timer by every app process. A battle left "created" (its served copies being prepared) or
-"generating" (its jobs running) by a process that is gone is voided and its served copies deleted; jobs that
-process was running are failed. Files: original videos no row refers to (a crash between writing the file and
-inserting its row) and stale temporary files are deleted once older than a grace period, so a write in progress
-elsewhere is never touched.
+Run at start and on a timer by every app process. A battle left "generating" (its jobs running) or "created"
+(earlier versions wrote a pool battle before its copies) by a process that is gone is voided and its served
+copies deleted; jobs that process was running are failed. Files: original videos no row refers to (a crash
+between writing the file and inserting its row), served copies no battle names (a crash between preparing a pool
+battle's copies and writing its row) and stale temporary files are deleted once older than a grace period, so a
+write in progress elsewhere is never touched.
 """
 
 from __future__ import annotations
@@ -104,28 +105,39 @@ class Recovery:
         return SweepReport(tuple(voided), failed, len(dead), removed)
 
     def clean_files(self, grace_s: float | None = None) -> int:
-        """Served copies of closed battles, and original files no row refers to and stale temporary files once
-        older than ``grace_s`` (default: the grace period; a file is written just before its row)."""
+        """Served copies of closed battles; original files no row refers to, served copies no battle names and
+        stale temporary files once older than ``grace_s`` (default: the grace period; a file is written just before
+        its row)."""
         removed = 0
-        served = self.media.root / "served"
-        tokens = {p.stem: p for p in served.glob("*.mp4")} if served.is_dir() else {}
-        names = list(tokens)
-        for start in range(0, len(names), 500):
-            chunk = names[start : start + 500]
-            with transaction(self.factory) as session:
-                closed = session.execute(
-                    select(Battle.left_token, Battle.right_token).where(
-                        Battle.status.in_(CLOSED), (Battle.left_token.in_(chunk)) | (Battle.right_token.in_(chunk))
-                    )
-                ).all()
-            for pair in closed:
-                removed += sum(self.media.remove_served(t) for t in pair if t in tokens)
+        tokens, named, closed = self._served()
+        for token in closed:
+            removed += self.media.remove_served(token)
         cutoff = time.time() - (self.orphan_grace_s if grace_s is None else grace_s)
-        for path in self._orphans():
+        for path in self._orphans() + [p for t, p in tokens.items() if t not in named]:
             if _older(path, cutoff):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+    def _served(self) -> tuple[dict[str, Path], set[str], set[str]]:
+        """The served copies by token, the tokens of them that a battle names, and those of closed battles."""
+        served = self.media.root / "served"
+        tokens = {p.stem: p for p in served.glob("*.mp4")} if served.is_dir() else {}
+        names, named, closed = list(tokens), set[str](), set[str]()
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            with transaction(self.factory) as session:
+                rows = session.execute(
+                    select(Battle.left_token, Battle.right_token, Battle.status).where(
+                        (Battle.left_token.in_(chunk)) | (Battle.right_token.in_(chunk))
+                    )
+                ).all()
+            for left, right, status in rows:
+                mine = {left, right} & tokens.keys()
+                named |= mine
+                if status in CLOSED:
+                    closed |= mine
+        return tokens, named, closed
 
     def _orphans(self) -> list[Path]:
         """Files under videos/ and served/ that are temporary leftovers, and originals no row refers to."""
@@ -195,18 +207,12 @@ class Recovery:
                     rel for rel in session.scalars(select(Video.file_path)) if not (self.media.root / rel).is_file()
                 ],
             }
-            closed_tokens = {
-                t
-                for pair in session.execute(
-                    select(Battle.left_token, Battle.right_token).where(Battle.status.in_(CLOSED))
-                )
-                for t in pair
-            }
-        served = self.media.root / "served"
-        problems["served_copies_of_closed_battles"] = [
-            p.name for p in (served.glob("*.mp4") if served.is_dir() else []) if p.stem in closed_tokens
+        tokens, named, closed = self._served()
+        problems["served_copies_of_closed_battles"] = [tokens[t].name for t in closed]
+        unnamed = [p for t, p in tokens.items() if t not in named]  # (a pool battle's row follows its copies)
+        problems["orphan_files"] = [
+            str(p.relative_to(self.media.root)) for p in self._orphans() + unnamed if _older(p, cutoff)
         ]
-        problems["orphan_files"] = [str(p.relative_to(self.media.root)) for p in self._orphans() if _older(p, cutoff)]
         return IntegrityReport(database, problems)
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event, func, select, update
 
 from arena.services.container import Arena
@@ -115,6 +116,33 @@ def test_orphan_and_temporary_files_are_deleted_once_old(arena: Arena) -> None:
     arena.recovery.sweep()
     assert not old_orphan.exists() and not stale_part.exists() and young_orphan.exists()
     assert arena.pool_size() > 0 and not arena.recovery.check().problems["missing_video_files"]
+
+
+def test_copies_of_a_start_that_died_before_writing_its_battle_are_deleted_once_old(
+    arena: Arena, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pool battle's row is written once its served copies exist: a start that dies in between (here: its write
+    fails) leaves copies no battle names, never served, reported and deleted like any orphan file."""
+    served_dir = arena.media.root / "served"
+    kept = arena.battles.start("s1")  # a battle that was written: its copies stay
+    before = set(served_dir.glob("*.mp4"))
+
+    def dies(*_args: object) -> None:
+        raise RuntimeError("killed between preparing the copies and writing the battle")
+
+    monkeypatch.setattr(arena.battles, "_withdraw", dies)
+    with pytest.raises(RuntimeError):
+        arena.battles.start("s2")
+    monkeypatch.undo()
+    left = set(served_dir.glob("*.mp4")) - before
+    assert len(left) == 2 and arena.battles.video_for_token(next(iter(left)).stem) is None
+    assert not arena.recovery.check().problems["orphan_files"], "young: a start may still be writing its row"
+    long_ago = time.time() - 3600
+    for path in left | before:
+        os.utime(path, (long_ago, long_ago))
+    assert sorted(arena.recovery.check().problems["orphan_files"]) == sorted(f"served/{p.name}" for p in left)
+    arena.recovery.sweep()
+    assert not any(p.exists() for p in left) and all(served(arena, kept.id))
 
 
 def test_a_live_battle_waiting_longer_than_the_ttl_is_voided(arena_factory: Callable[..., Arena]) -> None:
