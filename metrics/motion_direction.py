@@ -216,7 +216,9 @@ class MotionDirection(VideoMetric):
             scores["objects"] = agreement(moves.foreground, wanted)
         if asked.camera is not None:
             scores["camera"] = agreement(moves.camera, np.asarray(VECTORS[asked.camera]))
+        said = [f"{part} {value:+.2f}" for part, value in scores.items()]  # one line for the CLI's notes
         details = {
+            "asked": (" + ".join(asked.objects) or "-") + f", camera {asked.camera_move or '-'} ({', '.join(said)})",
             "asked_objects": list(asked.objects),
             "asked_camera": asked.camera_move,
             "scores": scores,

@@ -6,8 +6,8 @@
 3. A real server on 127.0.0.1 serves the JSON API; simulated voters (server-issued simulated sessions, some
    careless) vote through it, then a second crowd that prefers the left clip.
 4. The report: (a) Kendall τ of the simulated board's order against the built-in one and whether the pairwise
-   verdicts are right; (b) text alignment, flicker and motion per generator; (c) position bias of each crowd;
-   (d) which sessions the gold-pair checks flag.
+   verdicts are right; (b) text alignment, flicker, motion amount and direction per generator; (c) position bias
+   of each crowd; (d) which sessions the gold-pair checks flag.
 """
 
 from __future__ import annotations

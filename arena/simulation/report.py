@@ -54,7 +54,7 @@ def _verdicts(board: Any, built: list[str]) -> dict[str, Any]:
 
 
 def _metric_means(arena: Arena) -> dict[str, dict[str, float]]:
-    """model id -> {metric: pooled value} over the pool (text alignment, flicker, motion)."""
+    """model id -> {metric: pooled value} over the pool (text alignment, flicker, motion amount and direction)."""
     names = {m: info["display_name"] for m, info in arena.leaderboard.models().items()}
     by_name = {v: k for k, v in names.items()}
     out: dict[str, dict[str, float]] = {}
@@ -79,7 +79,8 @@ def _metric_checks(means: dict[str, dict[str, float]], lineup: list[str]) -> tup
         a, b = value(faithful, "clipsim"), value(rival, "clipsim")
         if a is not None and b is not None:
             checks[f"text alignment: {faithful} above {rival}"] = a > b
-    for metric, model in (("temporal_flicker", "demo-flicker"), ("motion_amount", "demo-frozen")):
+    lasts = {"temporal_flicker": "demo-flicker", "motion_amount": "demo-frozen", "motion_direction": "demo-frozen"}
+    for metric, model in lasts.items():
         present = {m: value(m, metric) for m in lineup if value(m, metric) is not None}
         if model in present:
             lowest = min(present, key=lambda m: present[m])  # type: ignore[arg-type,return-value]

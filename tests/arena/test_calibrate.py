@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from arena.cli import build_app
 from arena.simulation.calibrate import LINEUP, QUICK_BIASED_VOTES, QUICK_VOTES, Plan, calibrate
-from arena.simulation.report import render
+from arena.simulation.report import _metric_checks, render
 
 
 def _check(report: dict[str, object]) -> None:
@@ -40,6 +40,7 @@ def test_arena_calibrate_quick_recovers_the_built_in_order(tmp_path: Path) -> No
         "text alignment: demo-faithful above demo-wrong-object",
         "temporal_flicker: demo-flicker last",
         "motion_amount: demo-frozen last",
+        "motion_direction: demo-frozen last",
     }
     _check(report)
     assert result.exit_code == 0
@@ -53,3 +54,15 @@ def test_arena_calibrate_full_run(tmp_path: Path) -> None:
     report = calibrate(Plan(), workdir=tmp_path)
     print(render(report))
     _check(report.to_json())
+
+
+def test_metric_checks_name_the_model_each_metric_ranks_last() -> None:
+    lineup = [g.id for g in LINEUP]
+    # pooled motion_direction of a quick run's pool (measured outside the arena on its 10 prompts, 3 seeds each)
+    direction = dict(zip(lineup, (0.99, 0.87, 0.967, 0.991, 0.95, 0.0), strict=True))
+    means = {m: {"motion_direction": v, "clipsim": 0.5} for m, v in direction.items()}
+    out, checks = _metric_checks(means, lineup)
+    assert checks["motion_direction: demo-frozen last"] and out["lowest motion_direction"] == "demo-frozen"
+    means["demo-flicker"]["motion_direction"] = -0.5  # moving the wrong way ranks below standing still
+    assert not _metric_checks(means, lineup)[1]["motion_direction: demo-frozen last"]
+    assert "motion_amount: demo-frozen last" not in checks  # a metric with no values makes no check

@@ -20,7 +20,7 @@ def test_scores_fill_the_board_and_agreement_follows_the_votes(arena: Arena) -> 
     assert arena.metric_board.calibrated() is True  # the default encoder: the shapes-world CLIP (trained here)
     summary = arena.metric_board.summary()
     metrics = {r["metric"] for r in summary}
-    assert {"clipsim", "clip_temp", "temporal_flicker", "motion_amount"} <= metrics
+    assert {"clipsim", "clip_temp", "temporal_flicker", "motion_amount", "motion_direction"} <= metrics
     for row in summary:
         assert row["ci"][0] <= row["mean"] <= row["ci"][1] and row["videos"] >= 1
     values = arena.metric_board.values()
