@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,12 +22,19 @@ def new_token() -> str:
 
 class MediaStore:
     """Originals under ``videos/<aa>/<sha256>.mp4``; served copies under ``served/<token>.mp4``, each a fresh
-    re-encode (see arena.services.served); copies of pool clips prepared ahead under ``spare/<video id>/``."""
+    re-encode (see arena.services.served); copies of pool clips prepared ahead under ``spare/<video id>/``.
 
-    def __init__(self, root: Path, bytes_per_pixel: float = DEFAULT_BYTES_PER_PIXEL) -> None:
+    At most ``encoders`` re-encodes run at once (default: one per CPU), the rest wait their turn: 40 request
+    threads encoding together spent 7.5-9 ms of CPU a 64x64x8 copy here against 4.4 ms one at a time, and with
+    two at a time 4.7 ms (and less wall time)."""
+
+    def __init__(
+        self, root: Path, bytes_per_pixel: float = DEFAULT_BYTES_PER_PIXEL, encoders: int | None = None
+    ) -> None:
         self.root = Path(root)
         self.bytes_per_pixel = bytes_per_pixel
         self.spares = SpareCopies(self.root / "spare", bytes_per_pixel)
+        self.encoding = threading.BoundedSemaphore(encoders or os.cpu_count() or 1)
 
     def save(self, data: bytes) -> tuple[str, str]:
         """Store MP4 bytes; returns (path relative to the root, sha256). Identical bytes share one file."""
@@ -58,7 +67,9 @@ class MediaStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             if video_id is None or not self.spares.take(video_id, target):
                 tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
-                tmp.write_bytes(served_copy(self.path(rel), self.bytes_per_pixel, clips=self.spares.clips))
+                with self.encoding:
+                    data = served_copy(self.path(rel), self.bytes_per_pixel, clips=self.spares.clips)
+                tmp.write_bytes(data)
                 tmp.replace(target)
         return target
 
@@ -67,7 +78,8 @@ class MediaStore:
         made = 0
         for video_id, rel in videos:
             while self.spares.count(video_id) < per_video:
-                self.spares.add(video_id, self.path(rel))
+                with self.encoding:
+                    self.spares.add(video_id, self.path(rel))
                 made += 1
         return made
 

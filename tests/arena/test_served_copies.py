@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
+import pytest
 from sqlalchemy import select
 
+import arena.services.media as media_module
+import arena.services.served as served_module
 from adapters.video_io import decode_mp4, encode_mp4, probe_metadata
 from arena.services.container import Arena
 from arena.services.generation import NAMED_RUN, PLAYGROUND_RUN
+from arena.services.media import MediaStore, new_token
 from arena.services.served import DecodedClips, _nal_units, frame_budget, pad_access_unit, served_copy
 from db.models import Battle, BattleMode, Video
 from db.session import transaction
@@ -59,6 +66,41 @@ def test_decoded_clips_are_kept_within_their_bound_and_copies_from_them_still_di
     copies = [served_copy(paths[0], 0.12, clips=clips) for _ in range(3)]
     assert len({hashlib.sha256(b"".join(packets(c))).hexdigest() for c in copies}) == 3
     assert len({len(c) for c in copies}) == 1
+
+
+def test_at_most_encoders_re_encodes_run_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Request threads and the spares thread share the media store's encoders: 6 battles' copies and 3 spares
+    wanted at once run at most 2 at a time (a copy is still made afresh for each)."""
+    rng = np.random.default_rng(2)
+    media = MediaStore(tmp_path / "media", encoders=2)
+    rel, _ = media.save(encode_mp4(rng.integers(0, 255, (8, 32, 32, 3), dtype=np.uint8), 8.0))
+    running, most, lock = 0, 0, threading.Lock()
+    real = served_module.served_copy
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:  # the real encoder, its overlap recorded
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.05)  # (long enough that unbounded calls would overlap)
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(served_module, "served_copy", counted)
+    monkeypatch.setattr(media_module, "served_copy", counted)
+    tokens = [new_token() for _ in range(6)]
+    work = [threading.Thread(target=media.prepare_served, args=(rel, t)) for t in tokens]
+    work.append(threading.Thread(target=media.fill_spares, args=([(7, rel)], 3)))
+    for t in work:
+        t.start()
+    for t in work:
+        t.join()
+    assert most == 2
+    copies = [media.served_path(t).read_bytes() for t in tokens]
+    assert len({hashlib.sha256(c).hexdigest() for c in copies}) == 6 and media.spares.count(7) == 3
 
 
 def test_copies_differ_in_every_byte_stream_but_not_in_size_or_picture(tmp_path: Path) -> None:
