@@ -58,8 +58,8 @@ def test_arena_calibrate_full_run(tmp_path: Path) -> None:
 
 def test_metric_checks_name_the_model_each_metric_ranks_last() -> None:
     lineup = [g.id for g in LINEUP]
-    # pooled motion_direction of a quick run's pool (measured outside the arena on its 10 prompts, 3 seeds each)
-    direction = dict(zip(lineup, (0.99, 0.87, 0.967, 0.991, 0.95, 0.0), strict=True))
+    # motion_direction pooled over a quick run's pool (seed 0: H.264 clips, so the frozen one is not exactly 0)
+    direction = dict(zip(lineup, (0.965, 0.684, 0.955, 0.969, 0.933, 0.012), strict=True))
     means = {m: {"motion_direction": v, "clipsim": 0.5} for m, v in direction.items()}
     out, checks = _metric_checks(means, lineup)
     assert checks["motion_direction: demo-frozen last"] and out["lowest motion_direction"] == "demo-frozen"
