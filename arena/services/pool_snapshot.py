@@ -5,7 +5,9 @@ clips of the drawn pair, their files and content hashes. None of that changes fr
 read once per pool state instead of in four queries per start. The pool changes only when a video is added (videos
 are never deleted or edited by the app) or a model is enabled or disabled, so each start checks one fingerprint
 (the largest video id, the number of videos, the enabled model ids) in one small query and re-reads the pool when
-it differs: a clip added or a model disabled in another process is seen by the very next start here.
+it differs: a clip added or a model disabled in another process is seen by the very next start here. (A prompt's
+category changed by a suite reload elsewhere is seen at the next pool change or restart: it only steers the
+matchmaker's strata; the text a battle shows is read per battle.)
 """
 
 from __future__ import annotations
