@@ -27,6 +27,7 @@ from arena.services.pool_snapshot import PoolSnapshot, PoolSnapshots
 from arena.services.reveal_timing import view_state
 from arena.services.suites import NAMED_TYPED_ONLY, USER_SUITE, check_language, refuse_pool_prompt, user_prompt
 from arena.services.views import BattleView, Refusal, aware
+from db.locks import lock_names
 from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, utcnow
 from db.session import transaction
 
@@ -266,7 +267,10 @@ class BattleService:
 
     def _add_within_caps(self, session: Session, battle: Battle) -> None:
         """Write ``battle``, then apply the caps counting it: on SQLite its INSERT holds the write lock, so starts
-        arriving together count each other (a check that only reads before the write lets all of them through)."""
+        arriving together count each other (a check that only reads before the write lets all of them through); on
+        PostgreSQL a lock per session and per address makes them take turns."""
+        address = [f"open-battles:ip:{battle.ip_hash}"] if battle.ip_hash is not None else []
+        lock_names(session, f"open-battles:session:{battle.session_id}", *address)
         session.add(battle)
         session.flush()
         self._withdraw(session, self._cap_open(session, battle.session_id, battle.ip_hash, battle.id))
