@@ -201,3 +201,15 @@ def test_reveals_of_anonymous_battles_carry_no_seed(arena: Arena) -> None:
     start = arena.battles.start("s1", prompt_text="a cat", mode=BattleMode.named, models=["alpha-7b", "gamma-x"])
     named = settled(arena, start, "s1")
     assert "seed" in arena.votes.reveal(named.id, "s1").left.settings
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+def test_encoders_default_to_the_cpus_this_process_may_use(tmp_path: Path) -> None:
+    """A container narrowed to one CPU of a bigger host gets one encoder, not one per host CPU."""
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(allowed)})
+        assert MediaStore(tmp_path).encoding._initial_value == 1  # type: ignore[attr-defined]
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert MediaStore(tmp_path).encoding._initial_value == len(allowed)  # type: ignore[attr-defined]
