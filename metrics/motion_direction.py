@@ -151,7 +151,8 @@ def _foreground_move(residual: np.ndarray) -> np.ndarray:
 
 def measure(frames: np.ndarray, fps: float, short_side: int | None = None) -> Moves:
     """The foreground's and the camera's mean moves over a uint8 (F, H, W, 3) clip."""
-    interval = formulas.vbench_sample_interval(fps)
+    # a clip too short for the step (2-3 frames at 24 fps) takes the longest step that still leaves one pair
+    interval = max(1, min(formulas.vbench_sample_interval(fps), len(frames) - 1))
     gray = _gray(frames[::interval], short_side or SHORT_SIDE)
     per_second = fps / interval / min(gray[0].shape) if len(gray) > 1 else 0.0
     fg, cam = [], []
@@ -185,13 +186,14 @@ def object_vector(asked: AskedMotion) -> np.ndarray | None:
 
 class MotionDirection(VideoMetric):
     name = "motion_direction"
-    version = "1"
+    version = "2"
     higher_is_better = True
     range = (-1.0, 1.0)
     description = (
         "Motion direction (ours): whether the foreground (and the camera, when the prompt names a camera move) "
         "moves the way the prompt says (left/right/up/down/towards/away; English and Chinese words). OpenCV "
-        f"Farnebäck flow at a {SHORT_SIDE}-pixel short side, frames every max(1, round(fps / 8)); the camera is a "
+        f"Farnebäck flow at a {SHORT_SIDE}-pixel short side, frames every max(1, round(fps / 8)) (fewer for a clip "
+        "too short for that step); the camera is a "
         "similarity fitted to the flow (least median of squares), the foreground what moves against it. Per asked "
         f"direction d and measured move m: m·d / max(|m|, {FLOOR} short sides per second); the mean over the "
         "objects' and the camera's asked directions. +1 as asked, 0 still, -1 the opposite way. Not supported when "
@@ -211,6 +213,8 @@ class MotionDirection(VideoMetric):
         if len(ctx.frames) < 2:
             raise NotSupported("motion direction needs at least 2 frames")
         moves = measure(ctx.frames, ctx.fps)
+        if moves.pairs == 0:  # not reached with 2 frames or more; never score "nothing measured" as standing still
+            raise NotSupported("motion direction measured no pair of frames")
         scores: dict[str, float] = {}
         if wanted is not None:
             scores["objects"] = agreement(moves.foreground, wanted)

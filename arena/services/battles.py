@@ -27,6 +27,7 @@ from arena.services.pool_snapshot import PoolSnapshot, PoolSnapshots
 from arena.services.reveal_timing import view_state
 from arena.services.suites import NAMED_TYPED_ONLY, USER_SUITE, check_language, refuse_pool_prompt, user_prompt
 from arena.services.views import BattleView, Refusal, aware
+from db.locks import lock_names
 from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, utcnow
 from db.session import transaction
 
@@ -181,7 +182,7 @@ class BattleService:
         if prefetch is not None:  # outside the transaction: see MatchmakingChooser.prefetch
             prefetch()
         with transaction(self.factory) as session:  # reads only, unless the battle waits for videos
-            stale = self._cap_open(session, session_id, ip_hash)
+            self._cap_open(session, session_id, ip_hash)  # early: a refused start makes no copies
             pool = self.pool.get(session)
             drawn = rng.random() < self.gold_rate  # drawn for every battle: the same work whatever comes of it
             gold = drawn and mode == BattleMode.anonymous and (prompt_id, prompt_text, models) == (None, None, None)
@@ -219,8 +220,7 @@ class BattleService:
                 hashes = [pool.clip(m, pid, existing[m]).content_hash for m in (left, right)]  # type: ignore[arg-type]
                 battle.gold_better = self.gold.answer(left, right, *hashes)
             if missing:  # typed prompts (named ones too) get a fresh seed, both sides one; suite prompts the pool's
-                self._withdraw(session, stale)
-                session.add(battle)
+                self._add_within_caps(session, battle)
                 prompt = session.get_one(Prompt, pid)
                 seed = self._placement.randint(0, MAX_SEED) if typed else self.generation.pool_seed(0, prompt)
                 battle.status = BattleStatus.generating
@@ -252,18 +252,35 @@ class BattleService:
             battle.status, battle.status_reason = BattleStatus.voided, failed
             for token in tokens.values():
                 self.media.remove_served(token)
-        with transaction(self.factory) as session:
-            self._withdraw(session, stale)
-            session.add(battle)
-            session.flush()
-            return self._view(session, battle)
+        try:
+            with transaction(self.factory) as session:
+                if failed is None:
+                    self._add_within_caps(session, battle)
+                else:  # void: not open, so under no cap
+                    session.add(battle)
+                    session.flush()
+                return self._view(session, battle)
+        except Refusal:
+            for token in tokens.values():
+                self.media.remove_served(token)
+            raise
 
-    def _cap_open(self, session: Session, session_id: str, ip_hash: str | None) -> list[str]:
+    def _add_within_caps(self, session: Session, battle: Battle) -> None:
+        """Write ``battle``, then apply the caps counting it: on SQLite its INSERT holds the write lock, so starts
+        arriving together count each other (a check that only reads before the write lets all of them through); on
+        PostgreSQL a lock per session and per address makes them take turns."""
+        address = [f"open-battles:ip:{battle.ip_hash}"] if battle.ip_hash is not None else []
+        lock_names(session, f"open-battles:session:{battle.session_id}", *address)
+        session.add(battle)
+        session.flush()
+        self._withdraw(session, self._cap_open(session, battle.session_id, battle.ip_hash, battle.id))
+
+    def _cap_open(self, session: Session, session_id: str, ip_hash: str | None, new: str | None = None) -> list[str]:
         """At most ``max_open`` unvoted battles per session (returns the oldest, to be withdrawn with the new
         battle's write: :meth:`_withdraw`) and ``max_open_ip`` per IP hash (refused), so votes cannot be batched
-        past the minimum viewing time."""
+        past the minimum viewing time. ``new``: the starting battle, if already written (not counted)."""
         since = utcnow() - self.ttl
-        open_ = (Battle.status.in_(OPEN_STATUSES), Battle.created_at > since)
+        open_ = (Battle.status.in_(OPEN_STATUSES), Battle.created_at > since, Battle.id != new)
         if ip_hash is not None:
             count = session.scalar(select(func.count(Battle.id)).where(Battle.ip_hash == ip_hash, *open_)) or 0
             if count >= self.max_open_ip:

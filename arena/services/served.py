@@ -238,10 +238,10 @@ class SpareCopies:
         if not folder.is_dir():
             return False
         for spare in folder.glob("*.mp4"):
-            try:
+            try:  # the file time is the battle's, set before the move (a move keeps it): a sweep never finds
+                os.utime(spare)  # the copy in place with its old preparation time
                 spare.replace(target)
             except FileNotFoundError:  # another process took it first
                 continue
-            os.utime(target)  # the file time is the battle's, not the preparation's
             return True
         return False

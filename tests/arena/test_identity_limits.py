@@ -3,12 +3,17 @@ uvicorn server on 127.0.0.1 (the JSON API) and on the services (what the Gradio 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from arena.api import create_api
+from arena.services.battles import OPEN_STATUSES
 from arena.services.container import Arena
 from arena.services.sessions import Client, SessionSigner
 from arena.services.views import Refusal
@@ -16,19 +21,21 @@ from db.models import Battle, BattleStatus
 from db.session import transaction
 from tests.support.servers import ThreadedServer
 
+LIMITS: dict[str, object] = {
+    "rate_limits": True,
+    "limit_battles": "4/minute",
+    "limit_battles_ip": "6/minute",
+    "limit_votes": "2/minute",
+    "limit_votes_ip": "100/minute",
+    "limit_sessions_ip": "3/minute",
+    "max_open_battles": 2,
+    "max_open_battles_ip": 1000,
+}
+
 
 @pytest.fixture
 def limited(arena_factory: Callable[..., Arena]) -> Arena:
-    arena = arena_factory(
-        rate_limits=True,
-        limit_battles="4/minute",
-        limit_battles_ip="6/minute",
-        limit_votes="2/minute",
-        limit_votes_ip="100/minute",
-        limit_sessions_ip="3/minute",
-        max_open_battles=2,
-        max_open_battles_ip=1000,
-    )
+    arena = arena_factory(**LIMITS)
     arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
     return arena
 
@@ -118,6 +125,63 @@ def test_open_battles_are_capped_per_session_and_per_address(limited: Arena) -> 
     with pytest.raises(Refusal) as refused:
         limited.battles.start("yet-another", ip_hash="ip-b")
     assert refused.value.code == "too_many_open" and refused.value.status == 429
+
+
+def started_together(arena: Arena, sessions: list[str], ip_hash: str) -> list[str]:
+    """Battle starts that all arrive at once (one thread each): each one's battle id, or its refusal's code."""
+    barrier, out = threading.Barrier(len(sessions)), []
+
+    def one(session_id: str) -> None:
+        barrier.wait()
+        try:
+            out.append(arena.battles.start(session_id, ip_hash=ip_hash).id)
+        except Refusal as refused:
+            out.append(refused.code)
+
+    threads = [threading.Thread(target=one, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return out
+
+
+def open_battles(arena: Arena, *where: ColumnElement[bool]) -> int:
+    with transaction(arena.factory) as session:
+        query = select(func.count(Battle.id)).where(Battle.status.in_(OPEN_STATUSES), *where)
+        return session.scalar(query) or 0
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def limited_anywhere(request: pytest.FixtureRequest, arena_factory: Callable[..., Arena]) -> Arena:
+    """``limited`` on SQLite and on PostgreSQL, where each start waits 0.1 s between counting the open battles and
+    committing its own (as a loaded server might): transactions that do not take turns then miss each other."""
+    url = {"database_url": request.getfixturevalue("postgres_url")} if request.param == "postgres" else {}
+    arena = arena_factory(**LIMITS, **url)
+    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    counting = arena.battles._cap_open
+
+    def slow_count(session: Session, session_id: str, ip_hash: str | None, new: str | None = None) -> list[str]:
+        counted = counting(session, session_id, ip_hash, new)
+        if new is not None:
+            time.sleep(0.1)
+        return counted
+
+    arena.battles._cap_open = slow_count  # type: ignore[method-assign]
+    return arena
+
+
+def test_starts_arriving_together_cannot_pass_the_open_caps(limited_anywhere: Arena) -> None:
+    """Each start counts the others that arrive with it: the caps are applied with the new battle written, not
+    only before its copies are made (a check that reads before and writes after lets all of them through)."""
+    limited = limited_anywhere
+    started = started_together(limited, ["s1"] * 8, "ip-a")
+    assert len(started) == 8 and all(len(s) == 24 for s in started)  # a session is never refused: its oldest go
+    assert open_battles(limited, Battle.session_id == "s1") == 2  # max_open_battles=2
+    limited.battles.max_open_ip = 3
+    started = started_together(limited, [f"other-{n}" for n in range(8)], "ip-b")
+    assert sorted(s for s in started if len(s) != 24) == ["too_many_open"] * 5
+    assert open_battles(limited, Battle.ip_hash == "ip-b") == 3
 
 
 def test_the_gate_counts_gradio_callers_too(limited: Arena) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
 import time
 from pathlib import Path
@@ -157,11 +158,15 @@ def test_battles_take_spares_prepared_ahead(arena: Arena) -> None:
     assert arena.spares.fill() == len(arena.spares.pool_videos()) > 0
     assert arena.spares.fill() == 0  # already full
     spare_files = {p.read_bytes() for p in (arena.media.root / "spare").rglob("*.mp4")}
+    prepared = time.time() - 3600  # prepared an hour ago: the served copy's file time must be the battle's
+    for spare in (arena.media.root / "spare").rglob("*.mp4"):
+        os.utime(spare, (prepared, prepared))
     view = arena.battles.start("s1")
     with transaction(arena.factory) as session:
         battle = session.get_one(Battle, view.id)
-        served = [arena.media.served_path(t).read_bytes() for t in (battle.left_token, battle.right_token)]
-    assert all(s in spare_files for s in served)
+        paths = [arena.media.served_path(t) for t in (battle.left_token, battle.right_token)]
+    assert all(p.read_bytes() in spare_files for p in paths)
+    assert all(p.stat().st_mtime > prepared + 3000 for p in paths)  # or the sweep would take it for an old one
     assert arena.spares.fill() == 2  # the two taken are replaced
 
 
@@ -196,3 +201,15 @@ def test_reveals_of_anonymous_battles_carry_no_seed(arena: Arena) -> None:
     start = arena.battles.start("s1", prompt_text="a cat", mode=BattleMode.named, models=["alpha-7b", "gamma-x"])
     named = settled(arena, start, "s1")
     assert "seed" in arena.votes.reveal(named.id, "s1").left.settings
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+def test_encoders_default_to_the_cpus_this_process_may_use(tmp_path: Path) -> None:
+    """A container narrowed to one CPU of a bigger host gets one encoder, not one per host CPU."""
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(allowed)})
+        assert MediaStore(tmp_path).encoding._initial_value == 1  # type: ignore[attr-defined]
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert MediaStore(tmp_path).encoding._initial_value == len(allowed)  # type: ignore[attr-defined]

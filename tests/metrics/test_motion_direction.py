@@ -71,12 +71,125 @@ def test_it_reads_every_shapes_world_caption_as_the_scene_says() -> None:
         ("镜头推近，一只猫坐着", (), "towards"),
         ("镜头下的小猫向右跑", ("right",), None),  # 镜头下: "under the lens", not a tilt
         ("一辆火车向镜头驶近", ("towards",), None),
+        # idioms, nouns, paths and gazes are no moves
+        ("A puppy falls asleep on a sofa", (), None),
+        ("He fell ill and fell silent", (), None),
+        ("A drop of ink spreads through a glass of water", (), None),
+        ("A man walks down the street", (), None),
+        ("A cyclist rides up the hill; a ball bounces down a flight of stairs", (), None),
+        ("Two trucks left the parking lot", (), None),
+        ("Frying pans left on the stove", (), None),
+        ("一个女孩向左看", (), None),
+        ("老人抬头向上望", (), None),
+        # camera moves: a crane or pedestal (the camera rising, sinking) moves the picture as a tilt does
+        ("The camera rises high above a crowded square", (), "up"),
+        ("The camera slowly descends to the street", (), "down"),
+        ("a slow panning left shot of a harbour", (), "left"),
+        ("镜头沿着一棵参天大树的树干向上摇", (), "up"),
+        ("镜头从天空向下摇到瀑布", (), "down"),
+        ("镜头从热闹的节日广场上方缓缓升起", (), "up"),
+        ("镜头从一扇窗户拉远，露出整栋摩天大楼", (), "away"),
+        ("镜头前一个球向左移动", ("left",), None),  # 镜头前: "in front of the camera", the ball moves
+        ("镜头里一个球向上飘起，另一个球落下", ("up", "down"), None),
         ("", (), None),
     ],
 )
 def test_prompt_directions(prompt: str, objects: tuple[str, ...], camera: str | None) -> None:
     asked = asked_motion(prompt)
     assert (asked.objects, asked.camera) == (objects, camera)
+
+
+# The reading of every shipped suite prompt that names a direction ("suite/id": objects joined by "+", then the
+# camera move), reviewed by eye; every other prompt reads none. A pair is the English and the Chinese reading where
+# the two texts differ in what they say: the English names a direction the Chinese does not (dust/steam "rising"
+# against 扬起/冒着, "snow falls" against 落在, which a landing butterfly also does) or the other way round
+# (petals "drifting" against 飘落, sand "runs through" against 流下).
+SUITE_READINGS: dict[str, str | tuple[str, str]] = {
+    "core/people-cafe-laptop-rain": "down",
+    "core/vehicles-plane-takeoff-dusk": "up",
+    "core/vehicles-tractor-dust": ("up", ""),
+    "core/vehicles-rocket-launch": "up",
+    "core/vehicles-hot-air-balloon-valley": "up",
+    "core/scenery-cherry-blossom-street": "down",
+    "core/scenery-snowy-village": ("down", ""),
+    "core/scenery-volcano-lava": "down",
+    "core/scenery-maple-leaves-fall": "down",
+    "core/motion-leaves-whirlwind": "up",
+    "core/camera-pan-left-harbour": "pan_left",
+    "core/camera-pan-right-night-market": "pan_right",
+    "core/camera-zoom-in-sleeping-cat": "zoom_in",
+    "core/camera-zoom-out-skyscraper": "zoom_out",
+    "core/camera-tilt-up-giant-tree": "tilt_up",
+    "core/camera-tilt-down-waterfall": "tilt_down",
+    "core/camera-dolly-red-pillars": "zoom_in",
+    "core/camera-crane-up-festival": "tilt_up",
+    "core/camera-pull-back-sandcastle": "zoom_out",
+    "core/style-watercolour-garden": ("", "down"),
+    "core/physics-glass-shatters": "down",
+    "core/physics-dominoes": "down",
+    "core/physics-raindrops-puddle": "down",
+    "core/physics-hourglass": ("", "down"),
+    "core/physics-incense-smoke": "up",
+    "core/physics-feather-bowling-ball": "down",
+    "core/text-coffee-cup-cafe": "up",
+    "core/multi-teapot-cups-tray": ("up", ""),
+    "core/multi-red-ball-blue-square": "left+right",
+    "core/count-five-red-balloons": "up",
+    "core/count-three-yellow-stars": "up",
+    "core/count-two-red-balls-right": "right",
+    "core/count-one-full-moon-sea": "up",
+    "demo/red-ball-left": "left",
+    "demo/blue-square-right": "right",
+    "demo/yellow-star-up": "up",
+    "demo/green-triangle-down": "down",
+    "demo/purple-ring-towards": "towards",
+    "demo/white-star-away": "away",
+    "demo/white-ball-black-bg": "right",
+    "demo/black-square-white-bg": "left",
+    "demo/yellow-heart-blue-bg": "up",
+    "demo/brown-box-down": "down",
+    "demo/two-red-balls-right": "right",
+    "demo/three-blue-stars-up": "up",
+    "demo/four-green-squares-left": "left",
+    "demo/red-ball-left-blue-square-right": "left+right",
+    "demo/yellow-star-up-green-ball-down": "up+down",
+    "demo/two-pink-hearts-and-white-ring-right": "right",
+    "demo/red-star-bounce-blue-ring-grow": "towards",
+    "demo/grey-ball-left-black-bg-yellow-square": "left+down",
+    "smoke/smoke-red-ball-left": "left",
+    "smoke/smoke-three-yellow-stars-up": "up",
+    "smoke/smoke-red-ball-left-blue-square-right": "left+right",
+    "smoke/smoke-camera-pan-harbour": "pan_left",
+}
+
+
+def _reading(prompt: str) -> str:
+    asked = asked_motion(prompt)
+    return " ".join(([("+".join(asked.objects))] if asked.objects else []) + [asked.camera_move or ""]).strip()
+
+
+def test_every_shipped_suite_prompt_reads_as_pinned() -> None:
+    seen: set[str] = set()
+    for path in sorted((ROOT / "arena" / "suites" / "data").glob("*.yaml")):
+        suite = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for entry in suite["prompts"]:
+            key = f"{suite['suite']}/{entry['id']}"
+            pinned = SUITE_READINGS.get(key, "")
+            en, zh = pinned if isinstance(pinned, tuple) else (pinned, pinned)
+            assert (_reading(entry["en"]), _reading(entry["zh"])) == (en, zh), (key, entry["en"], entry["zh"])
+            seen.add(key)
+    assert set(SUITE_READINGS) <= seen  # no pinned prompt has left the suites unnoticed
+    assert sum(isinstance(v, tuple) for v in SUITE_READINGS.values()) == 5  # the pairs that differ, listed above
+
+
+def test_a_clip_of_a_few_frames_at_a_high_rate_falls_back_to_every_frame() -> None:
+    """2-3 frames at 24 fps: every third frame leaves one, no pair; the step shrinks so one pair is measured."""
+    clip = render_scene(Scene(), seed=0, width=SIZE, height=SIZE)  # a white ball moving right
+    scorer = Scorer(metrics=["motion_direction"])
+    for count in (2, 3):
+        result = scorer.score_frames(clip[: 3 * count : 3], 24.0, "a white ball moves right").by_name()
+        value = result["motion_direction"]
+        assert value.status == "ok" and value.details["pairs"] == 1 and float(value.value) > 0.5, value  # type: ignore[arg-type]
 
 
 def test_a_prompt_without_a_direction_is_not_applicable() -> None:
