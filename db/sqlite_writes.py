@@ -19,6 +19,7 @@ from sqlalchemy import Engine, event
 
 _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b|^\s*WITH\b.*\b(INSERT|UPDATE|DELETE)\b", re.I | re.S)
 _HELD = "arena_write_lock"
+_TRIED = "arena_write_lock_tried"
 
 
 def is_write(statement: str) -> bool:
@@ -30,10 +31,14 @@ def serialize_writes(engine: Engine, timeout_s: float) -> threading.Lock:
     lock = threading.Lock()
 
     def before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not conn.info.get(_HELD) and is_write(statement):
+        # Tried once a transaction: after a timed-out wait its first write holds SQLite's own lock, and waiting
+        # again for this one (held by a writer waiting on SQLite) would stall both until the timeouts.
+        if _TRIED not in conn.info and is_write(statement):
+            conn.info[_TRIED] = True
             conn.info[_HELD] = lock.acquire(timeout=timeout_s)
 
     def release(conn: Any, *_args: Any) -> None:
+        conn.info.pop(_TRIED, None)
         if conn.info.pop(_HELD, False):
             lock.release()
 
