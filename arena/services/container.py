@@ -240,7 +240,7 @@ class Arena:
             runner,
             recovery,
             moderation,
-            SpareFiller(factory, media, generation.key, settings.serve_spares),
+            SpareFiller(factory, media, battles.pool, settings.serve_spares),
             admin,
             VoteWriter(votes),
         )
