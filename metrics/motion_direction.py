@@ -38,8 +38,9 @@ from metrics import formulas
 from metrics.base import Need, NotSupported, Value, VideoMetric
 from metrics.directions import VECTORS, AskedMotion, asked_motion
 from metrics.features import VideoContext
+from metrics.pixel_metrics import MOTION_SHORT_SIDE, gray_frames
 
-SHORT_SIDE = 128  # flow is measured at this short side (as motion_amount)
+SHORT_SIDE = MOTION_SHORT_SIDE  # flow is measured at motion_amount's short side
 GRID = 8  # camera fit: one flow sample every GRID pixels
 FLOOR = 0.02  # short sides per second: moves slower than this count as standing still
 NOISE_PX = 0.1  # residual flow below this many pixels per pair is taken for noise (not foreground)
@@ -56,16 +57,6 @@ class Moves:
     foreground: np.ndarray
     camera: np.ndarray
     pairs: int
-
-
-def _gray(frames: np.ndarray, short_side: int) -> list[np.ndarray]:
-    import cv2
-
-    h, w = frames.shape[1:3]
-    scale = short_side / min(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return [cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size, interpolation=interp) for f in frames]
 
 
 def _stretched(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +144,7 @@ def measure(frames: np.ndarray, fps: float, short_side: int | None = None) -> Mo
     """The foreground's and the camera's mean moves over a uint8 (F, H, W, 3) clip."""
     # a clip too short for the step (2-3 frames at 24 fps) takes the longest step that still leaves one pair
     interval = max(1, min(formulas.vbench_sample_interval(fps), len(frames) - 1))
-    gray = _gray(frames[::interval], short_side or SHORT_SIDE)
+    gray = gray_frames(frames[::interval], short_side or SHORT_SIDE)
     per_second = fps / interval / min(gray[0].shape) if len(gray) > 1 else 0.0
     fg, cam = [], []
     for prev, cur in pairwise(gray):

@@ -28,24 +28,27 @@ class TemporalFlicker(VideoMetric):
         return Value(formulas.temporal_flicker(ctx.frames))
 
 
+def gray_frames(frames: np.ndarray, short_side: int = MOTION_SHORT_SIDE) -> list[np.ndarray]:
+    """Each RGB frame as grey levels, resized to ``short_side`` (the size the flow metrics measure at)."""
+    import cv2
+
+    h, w = frames.shape[1:3]
+    scale = short_side / min(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return [cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size, interpolation=interp) for f in frames]
+
+
 def farneback_motion(frames: np.ndarray, short_side: int = MOTION_SHORT_SIDE) -> tuple[float, list[float]]:
     """Mean Farnebäck optical-flow magnitude (pixels per frame at ``short_side``) and the per-pair means."""
     import cv2
 
     if len(frames) < 2:
         return 0.0, []
-    h, w = frames.shape[1:3]
-    scale = short_side / min(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-
-    def gray(frame: np.ndarray) -> np.ndarray:
-        return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=interp)
-
+    gray = gray_frames(frames, short_side)
     per_pair = []
-    prev = gray(frames[0])
-    for t in range(1, len(frames)):
-        cur = gray(frames[t])
+    prev = gray[0]
+    for cur in gray[1:]:
         if np.array_equal(prev, cur):  # no motion by definition (Farnebäck leaves ~1e-3 px of noise here)
             per_pair.append(0.0)
         else:
