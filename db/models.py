@@ -122,7 +122,7 @@ class Video(Base):
     fps: Mapped[float] = mapped_column(Float)
     latency_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     run_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the pool fingerprint reads its max
 
     model: Mapped[Model] = relationship()
     prompt: Mapped[Prompt] = relationship()

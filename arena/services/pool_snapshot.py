@@ -2,12 +2,10 @@
 
 A pool battle start needs every (prompt, model pair) both of whose enabled models have a battle-eligible clip, the
 clips of the drawn pair, their files and content hashes. None of that changes from one start to the next, so it is
-read once per pool state instead of in four queries per start. The pool changes only when a video is added (videos
-are never deleted or edited by the app) or a model is enabled or disabled, so each start checks one fingerprint
-(the largest video id, the number of videos, the enabled model ids) in one small query and re-reads the pool when
-it differs: a clip added or a model disabled in another process is seen by the very next start here. (A prompt's
-category changed by a suite reload elsewhere is seen at the next pool change or restart: it only steers the
-matchmaker's strata; the text a battle shows is read per battle.)
+read once per pool state instead of in four queries per start. Each start checks a fingerprint of everything the
+snapshot is read from, in one small query (see ``PoolSnapshots.fingerprint``), and re-reads the pool when it
+differs: a clip added, replaced under its id or deleted, a model enabled or disabled, or a prompt re-categorised by a
+suite reload, in this process or another, is seen by the very next start here.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from arena.services.pairs import Candidate
@@ -25,7 +23,7 @@ from arena.services.pool import battle_eligible
 from arena.services.suites import USER_SUITE
 from db.models import Model, Prompt, Video
 
-Fingerprint = tuple[tuple[str, ...], int | None, int]
+Fingerprint = frozenset[tuple[str, str | None, int, int]]
 
 
 @dataclass(frozen=True)
@@ -76,20 +74,27 @@ class PoolSnapshots:
 
     @staticmethod
     def fingerprint(session: Session) -> Fingerprint:
-        newest = select(func.max(Video.id)).scalar_subquery()
-        count = select(func.count(Video.id)).scalar_subquery()
-        rows = session.execute(select(Model.id, newest, count).where(Model.enabled.is_(True)).order_by(Model.id))
-        found = [tuple(r) for r in rows]
-        if not found:
-            return (), None, 0
-        return tuple(str(r[0]) for r in found), found[0][1], int(found[0][2])
+        """One query, each part read from an index: the enabled models; per prompt category its number of prompts
+        and the sum of their ids (a prompt moved between categories changes two sums); the videos' number, largest
+        id and newest ``created_at`` (a row deleted and inserted again under its id is the newest)."""
+        zero = literal(0, Integer)
+        models = select(literal("model", String), Model.id, zero, zero).where(Model.enabled.is_(True))
+        categories = select(literal("category", String), Prompt.category, func.count(Prompt.id), func.sum(Prompt.id))
+        videos = select(
+            literal("videos", String),
+            cast(select(func.max(Video.created_at)).scalar_subquery(), String),
+            select(func.count(Video.id)).scalar_subquery(),
+            select(func.coalesce(func.max(Video.id), 0)).scalar_subquery(),
+        )
+        query = union_all(models, categories.group_by(Prompt.category), videos)
+        return frozenset((str(k), v, int(n), int(m)) for k, v, n, m in session.execute(query))
 
     def get(self, session: Session) -> PoolSnapshot:
         key = self.fingerprint(session)
         with self._lock:
             if self._current is not None and self._current[0] == key:
                 return self._current[1]
-        snapshot = self._read(session, key[0])
+        snapshot = self._read(session, tuple(sorted(str(name) for kind, name, _, _ in key if kind == "model")))
         with self._lock:
             self._current = (key, snapshot)
         return snapshot

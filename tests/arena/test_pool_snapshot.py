@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 
 from arena.services.container import Arena
+from arena.services.pool_snapshot import PoolSnapshots
 from db.models import Battle, Model, Prompt, Video
 from db.session import transaction
 
@@ -71,3 +72,42 @@ def test_a_clip_revealed_to_the_client_is_not_served_while_its_model_has_another
             arena.votes.vote(view.id, client, "tie")
             seen |= {left_video, right_video}
         assert len(seen) == 4  # both clips of both models, each once
+
+
+def test_a_category_changed_in_place_by_another_process_is_seen_by_the_next_read(arena: Arena) -> None:
+    """Two processes' snapshots on one database: a suite reload in one re-categorises a prompt (no clip, no model
+    changes); the other's warm snapshot sees it at its next read."""
+    here, there = PoolSnapshots(arena.battles.pool.arena_key), PoolSnapshots(arena.battles.pool.arena_key)
+    with transaction(arena.factory) as session:
+        before = {c.prompt_id: c.category for c in here.get(session).candidates}
+        there.get(session)
+        prompt = min(before)
+        session.execute(update(Prompt).where(Prompt.id == prompt).values(category="re-read"))
+    with transaction(arena.factory) as session:
+        assert {c.category for c in there.get(session).candidates if c.prompt_id == prompt} == {"re-read"}
+        assert {c.category for c in here.get(session).candidates if c.prompt_id == prompt} == {"re-read"}
+        assert {c.prompt_id: c.category for c in here.get(session).candidates if c.prompt_id != prompt} == {
+            p: c for p, c in before.items() if p != prompt
+        }
+
+
+def test_a_video_replaced_under_its_id_by_another_process_is_seen_by_the_next_read(arena: Arena) -> None:
+    """A clip deleted and inserted again under the same id (same count, same largest id) with another file: the
+    other process's warm snapshot serves the new file at its next read, for the oldest clip and the newest alike."""
+    here, there = PoolSnapshots(arena.battles.pool.arena_key), PoolSnapshots(arena.battles.pool.arena_key)
+    with transaction(arena.factory) as session:
+        ids = session.scalars(select(Video.id).order_by(Video.id)).all()
+    for n, video_id in enumerate((ids[0], ids[-1])):
+        with transaction(arena.factory) as session:
+            old = session.get_one(Video, video_id)
+            here.get(session).clip(old.model_id, old.prompt_id, video_id)  # warm, with the old row
+            there.get(session)
+            columns = {c.key: getattr(old, c.key) for c in Video.__table__.columns if c.key != "created_at"}
+            session.delete(old)
+            session.flush()
+            session.add(Video(**{**columns, "file_path": f"replaced-{n}.mp4", "content_hash": f"{n}" * 64}))
+        with transaction(arena.factory) as session:
+            new = session.get_one(Video, video_id)
+            for snapshots in (there, here):
+                clip = snapshots.get(session).clip(new.model_id, new.prompt_id, video_id)
+                assert (clip.file_path, clip.content_hash) == (f"replaced-{n}.mp4", f"{n}" * 64)
