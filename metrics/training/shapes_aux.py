@@ -110,3 +110,16 @@ def loss(head: Any, features: Any, target: dict[str, Any]) -> Any:
                 logits = logits.masked_fill(~target[f"{name}_allowed"], -1e4)
             total = total + F.cross_entropy(logits, target[name], ignore_index=-100)
     return total
+
+
+def single_loss(head: Any, features: Any, target: dict[str, Any], names: Sequence[str]) -> Any:
+    """Summed CE of the single-group heads ``single_<name>`` for ``names`` (the warm-up's loss, and its extra
+    weight in stage 1)."""
+    import torch.nn.functional as F
+
+    total: Any = 0.0
+    for name in names:
+        classes = target[f"single_{name}"]
+        if (classes >= 0).any():
+            total = total + F.cross_entropy(head[f"single_{name}"](features * 8.0), classes, ignore_index=-100)
+    return total

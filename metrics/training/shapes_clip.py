@@ -45,7 +45,7 @@ from metrics.shapes_clip import (
     build_model,
     tiny_architecture,
 )
-from metrics.training.shapes_data import build_vocab, hard_negative, training_example
+from metrics.training.shapes_data import build_vocab, hard_negative, single_group_example, training_example
 
 CONTEXT = 40
 
@@ -128,9 +128,15 @@ def train(
     negatives: int = 1,
     shape_colour_head: bool = True,
     exclude_held_out: bool = False,
+    warmup: int = 0,
+    warmup_heads: tuple[str, ...] = ("shape",),
+    warmup_weight: float = 0.0,
 ) -> tuple[Any, list[str]]:
     """Train from scratch in two stages; returns (model, vocabulary). Deterministic for a seed on one thread.
 
+    0. Warm-up (``warmup`` steps): the image tower learns only ``warmup_heads`` (single-group attributes, e.g.
+       shape) on one-group scenes, so it reads them before any colour-bound head exists; stage 1 keeps them
+       weighted by ``warmup_weight`` on top of the heads' loss.
     1. The image tower learns every attribute of the training clips through the attribute heads (supervised).
     2. Locked-image tuning: the image tower and the heads are frozen; the text tower learns the symmetric CLIP
        loss (each clip against its caption, every other caption and one hard negative per clip) plus the heads'
@@ -153,6 +159,17 @@ def train(
     visual = [*model.visual.parameters(), *head.parameters()]
     opt = torch.optim.AdamW(visual, lr=lr, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
     model.train()
+    for step in range(warmup):
+        for group in opt.param_groups:
+            group["lr"] = lr * min(1.0, (step + 1) / max(1, warmup // 10))
+        examples = [single_group_example(rng, size) for _ in range(image_batch)]
+        images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
+        loss = shapes_aux.single_loss(head, images, shapes_aux.targets([e.scene for e in examples]), warmup_heads)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if (step + 1) % log_every == 0 or step == warmup - 1:
+            _log("warm-up", step + 1, warmup, loss.item(), started, probe.heads(model, head) if probe else "")
     for step in range(image_steps):
         for group in opt.param_groups:
             group["lr"] = lr * _schedule(step, image_steps)
@@ -162,6 +179,8 @@ def train(
             [e.scene for e in examples], [e.recoloured for e in examples], [e.drawn for e in examples], exclude_held_out
         )
         loss = shapes_aux.loss(head, images, truth)
+        if warmup_weight:
+            loss = loss + warmup_weight * shapes_aux.single_loss(head, images, truth, warmup_heads)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -235,6 +254,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--exclude-held-out", action="store_true", help="no held-out pair as a competing class or hard negative"
     )
+    parser.add_argument("--warmup", type=int, default=0, help="stage 0: steps on one-group scenes, warm-up heads only")
+    parser.add_argument("--warmup-heads", default="shape", help="comma-separated: shape, count, motion, speed, colour")
+    parser.add_argument("--warmup-weight", type=float, default=0.0, help="stage 1: extra weight of the warm-up heads")
     args = parser.parse_args(argv)
     started = time.process_time()
     probe = None
@@ -253,6 +275,9 @@ def main(argv: list[str] | None = None) -> None:
         negatives=args.negatives,
         shape_colour_head=not args.no_shape_colour_head,
         exclude_held_out=args.exclude_held_out,
+        warmup=args.warmup,
+        warmup_heads=tuple(args.warmup_heads.split(",")),
+        warmup_weight=args.warmup_weight,
     )
     train_cpu = time.process_time() - started
     save(model, vocab, args.out)
@@ -275,6 +300,9 @@ def main(argv: list[str] | None = None) -> None:
         "negatives": args.negatives,
         "shape_colour_head": not args.no_shape_colour_head,
         "exclude_held_out": args.exclude_held_out,
+        "warmup": args.warmup,
+        "warmup_heads": args.warmup_heads,
+        "warmup_weight": args.warmup_weight,
         "cpu_minutes": round(train_cpu / 60, 2),
         "eval_cpu_minutes": round((time.process_time() - eval_started) / 60, 2),
         "parameters": sum(p.numel() for p in encoder.model.parameters()),

@@ -204,6 +204,12 @@ def training_example(rng: np.random.Generator, size: int, recolour: float = 0.0)
     return Example(scene, frames, bool(rgbs), drawn)
 
 
+def single_group_example(rng: np.random.Generator, size: int) -> Example:
+    """A training scene of one group and its frame stack (the warm-up, :func:`metrics.training.shapes_clip.train`)."""
+    scene = random_scene(rng, max_groups=1, allow=is_training_object)
+    return Example(scene, render_stack(scene, int(rng.integers(2**31)), size, rng), False, (scene.objects[0].colour,))
+
+
 def held_out_scenes(rng: np.random.Generator, n: int) -> list[Scene]:
     """``n`` distinct scenes each with a held-out shape-colour pair (one group in two of three)."""
     scenes: list[Scene] = []

@@ -212,3 +212,35 @@ def test_training_never_pits_a_shape_against_a_held_out_pair_of_its_colour() -> 
     rng = np.random.default_rng(3)
     for _ in range(300):
         assert not has_held_out(hard_negative(random_scene(rng, allow=is_training_object), rng, True))
+
+
+def test_the_warm_up_trains_only_its_heads_on_one_group_training_scenes() -> None:
+    """Stage 0 draws one-group scenes of training pairs only, and its loss moves the heads it names and no other
+    (so shape is learned before any colour-bound head exists); a run with a warm-up is reproducible too."""
+    from metrics.training import shapes_aux
+    from metrics.training.shapes_clip import train
+    from metrics.training.shapes_data import has_held_out, single_group_example
+
+    rng = np.random.default_rng(5)
+    examples = [single_group_example(rng, 32) for _ in range(60)]
+    assert all(len(e.scene.objects) == 1 and not has_held_out(e.scene) for e in examples)
+    assert all(e.frames.shape == (STACK, 32, 32, 3) for e in examples)
+    head = shapes_aux.heads(128, shape_colour=False)
+    features = torch.nn.functional.normalize(torch.randn(len(examples), 128), dim=-1)
+    shapes_aux.single_loss(
+        head, features, shapes_aux.targets([e.scene for e in examples]), ("shape", "motion")
+    ).backward()
+    moved = {
+        name for name, layer in head.items() if layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
+    }
+    assert moved == {"single_shape", "single_motion"}
+    runs = [
+        train(
+            3, 1, 1, image_batch=4, text_batch=4, vocab_samples=200, warmup=2, warmup_heads=("shape",), warmup_weight=2
+        )[0]
+        for _ in range(2)
+    ]
+    first, second = (r.state_dict() for r in runs)
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    plain = train(3, 1, 1, image_batch=4, text_batch=4, vocab_samples=200)[0].state_dict()
+    assert not all(torch.equal(first[k], plain[k]) for k in first)
