@@ -1,24 +1,29 @@
 """Train the shapes-world CLIP (the metrics' offline default encoder) from scratch, on one CPU thread.
 
-    nice python -m metrics.training.shapes_clip --seed 0 --out metrics/weights/shapes-clip
+    nice python -m metrics.training.shapes_clip --seed 0 --warmup 1400 --warmup-heads shape,colour,count,motion,speed \
+        --warmup-weight 2 --no-shape-colour-head --image-steps 2400 --text-steps 700 --eval-scenes 100
+
+(the shipped weights' command, recorded in their ``figures.json``; the defaults are the earlier recipe's).
 
 Each step renders a fresh batch of training scenes (frame stacks around a random moment of a random-length
-clip, :mod:`metrics.training.shapes_data`). Stage 1 trains the image tower to read every attribute of the
-scenes back (supervised heads, :mod:`metrics.training.shapes_aux`); stage 2 locks it and trains the text tower on
-captions in English and Chinese with hard-negative captions per clip (the same scene with one attribute
-changed) and the symmetric CLIP loss (locked-image tuning). Against the shortcut of reading shape through colour
-(every held-out pair's colour occurs in training with every other shape), ``--recolour`` draws a share of the
-stage-1 groups in random colours (never one nearest a colour word that makes a held-out pair with the shape; their
-colour targets are left out) and ``--no-shape-colour-head`` drops the shape-colour conjunction head (never
-positive for a held-out pair); ``--negatives`` sets the hard negative captions per clip in stage 2. The run is
-reproducible from its seed (one thread; the same machine type gives the same weights) and prints the CPU
-time it used. At the end the weights are saved in fp16 (safetensors) with the vocabulary and the config,
-reloaded, and measured on held-out attribute combinations (:mod:`metrics.training.shapes_eval`); the
-figures are written to ``figures.json`` beside the weights.
+clip, :mod:`metrics.training.shapes_data`). A warm-up (``--warmup``) first trains the image tower on one-group
+scenes to read only the attributes named by ``--warmup-heads``, each alone: every held-out pair's colour occurs in
+training only with other shapes, and a tower that learns every head from the start reads shape through colour.
+Stage 1 trains it to read every attribute of the scenes back (supervised heads, :mod:`metrics.training.shapes_aux`),
+the warm-up's heads kept at ``--warmup-weight``; stage 2 locks it and trains the text tower on captions in English
+and Chinese with hard-negative captions per clip (the same scene with one attribute changed) and the symmetric
+CLIP loss (locked-image tuning). Other options against the shortcut, measured weaker (README): ``--recolour``
+draws a share of the stage-1 groups in random colours (never one nearest a colour word that makes a held-out pair
+with the shape; their colour targets are left out), ``--no-shape-colour-head`` drops the shape-colour conjunction
+head (never positive for a held-out pair), ``--exclude-held-out`` never lets a held-out pair compete;
+``--negatives`` sets the hard negative captions per clip in stage 2. The run is reproducible from its seed (one
+thread; the same machine type gives the same weights) and prints the CPU time it used. At the end the weights are
+saved in fp16 (safetensors) with the vocabulary and the config, reloaded, and measured on held-out attribute
+combinations (:mod:`metrics.training.shapes_eval`); the figures are written to ``figures.json`` beside the weights.
 
-The shipped weights come from ``--probe --eval-scenes 100`` (the command is recorded in ``figures.json``). The
-probe's held-out checks leave the model in training mode, so after the first check the locked image tower's
-batch-norm statistics follow the stage-2 batches: a run without ``--probe`` gives other weights.
+``--probe`` logs held-out figures while training; its checks leave the model in training mode, so after the first
+check the locked image tower's batch-norm statistics follow the stage-2 batches: a run with ``--probe`` gives other
+weights than one without.
 """
 
 from __future__ import annotations

@@ -39,8 +39,7 @@ def test_the_shipped_encoder_is_registered_small_and_labelled() -> None:
     assert (WEIGHTS_DIR / MODEL_FILE).stat().st_size <= 20 * 2**20
     figures = json.loads((WEIGHTS_DIR / FIGURES_FILE).read_text(encoding="utf-8"))
     assert figures["training"]["command"].startswith("python -m metrics.training.shapes_clip")
-    # The goal is under 20 CPU minutes; the shipped run measured 20.26 on the shared 2 cores (README says so).
-    assert figures["training"]["cpu_minutes"] < 21
+    assert figures["training"]["cpu_minutes"] < 20  # the goal; the shipped run measured 15.02 (README)
     for language in ("en", "zh"):
         assert set(figures["pairs"][language]) >= {"shape", "colour", "count", "motion", "background"}
         assert figures["retrieval"][language]["image_to_text_top1"] > 0.5
@@ -48,7 +47,8 @@ def test_the_shipped_encoder_is_registered_small_and_labelled() -> None:
 
 def test_on_fresh_held_out_scenes_clipsim_prefers_the_faithful_clip(encoder) -> None:  # type: ignore[no-untyped-def]
     """Scenes drawn with a seed the figures did not use: the faithful clip outscores the clip with the wrong colour
-    (and the wrong object) for most prompts in both languages."""
+    and the clip with the wrong object for most prompts in both languages (the shapes of held-out pairs are read
+    since the warm-up: 32 of 32 here, against 25 of 32 with the weights trained without it)."""
     rng = np.random.default_rng(12345)
     scenes = held_out_scenes(rng, 16)
     assert all(any((o.shape, o.colour) in HELD_OUT for o in s.objects) for s in scenes)
@@ -60,7 +60,7 @@ def test_on_fresh_held_out_scenes_clipsim_prefers_the_faithful_clip(encoder) -> 
             wrong = clip_feature(encoder, draw(scene, defect, seed=i, num_frames=8, width=128, height=128).frames)
             wins[name] += [bool(faithful @ t > wrong @ t) for t in texts]
     assert np.mean(wins["colour"]) >= 0.9, wins
-    assert np.mean(wins["shape"]) >= 0.7, wins
+    assert np.mean(wins["shape"]) >= 0.9, wins
 
 
 def test_a_single_frame_reads_as_a_still_stack(encoder) -> None:  # type: ignore[no-untyped-def]
