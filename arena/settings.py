@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +116,11 @@ class Settings(BaseSettings):
     model_backoff_s: float = Field(default=30.0, gt=0, description="First wait before retrying a model that failed")
     model_backoff_max_s: float = Field(default=3600.0, gt=0, description="Longest wait (the back-off doubles)")
     heartbeat_s: float = Field(default=5.0, gt=0, description="How often an app process says it is alive")
-    process_stale_s: float = Field(default=30.0, gt=0, description="A process silent this long is taken as gone")
+    process_stale_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A process on another host silent this long is taken as gone (on this host: when its pid is)",
+    )
     sweep_s: float = Field(default=30.0, gt=0, description="How often crashed processes' leftovers are cleaned")
     orphan_grace_s: float = Field(
         default=600.0, gt=0, description="Files no row refers to are deleted once this old (a write may be under way)"
@@ -157,6 +161,14 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Unvoted battles a session may hold; starting another withdraws its oldest"
     )
     max_open_battles_ip: int = Field(default=30, ge=1, description="Unvoted battles per IP hash; more are refused")
+
+    @model_validator(mode="after")
+    def _stale_after_several_beats(self) -> Settings:
+        if self.process_stale_s < 3 * self.heartbeat_s:  # (one late beat would void a living process's battles)
+            raise ValueError(
+                f"process_stale_s ({self.process_stale_s}) must be at least 3 heartbeats ({3 * self.heartbeat_s})"
+            )
+        return self
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -6,7 +6,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from adapters.video_io import content_hash
@@ -25,13 +26,67 @@ def usable_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+class EncodeSlots:
+    """At most ``slots`` re-encodes at once. A battle's request waiting for a slot goes before the background spares
+    filler, which takes one only while no request waits: a request waits for the encodes already running at most,
+    never for the filler's next one. Requests among themselves, and the filler's waits, are first come first served.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._free = slots
+        self._lock = threading.Lock()
+        self._requests = threading.Condition(self._lock)
+        self._background = threading.Condition(self._lock)
+        self._waiting = [0, 0]  # requests, background
+
+    @property
+    def waiting(self) -> tuple[int, int]:
+        """How many (requests, background fills) wait for a slot now."""
+        with self._lock:
+            return self._waiting[0], self._waiting[1]
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        with self._lock:
+            self._wait(self._requests, 0, lambda: self._free > 0)
+        try:
+            yield
+        finally:
+            self._release()
+
+    @contextmanager
+    def background(self) -> Iterator[None]:
+        with self._lock:
+            self._wait(self._background, 1, lambda: self._free > 0 and not self._waiting[0])
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _wait(self, condition: threading.Condition, which: int, ready: Callable[[], bool]) -> None:
+        self._waiting[which] += 1
+        try:
+            condition.wait_for(ready)
+        finally:
+            self._waiting[which] -= 1
+        self._free -= 1
+        if self._free and not self._waiting[0]:
+            self._background.notify()  # a slot left and no request waits (a wake-up may have gone to a request)
+
+    def _release(self) -> None:
+        with self._lock:
+            self._free += 1
+            (self._requests if self._waiting[0] else self._background).notify()
+
+
 class MediaStore:
     """Originals under ``videos/<aa>/<sha256>.mp4``; served copies under ``served/<token>.mp4``, each a fresh
     re-encode (see arena.services.served); copies of pool clips prepared ahead under ``spare/<video id>/``.
 
-    At most ``encoders`` re-encodes run at once (default: one per usable CPU), the rest wait their turn: 40 request
-    threads encoding together spent 7.5-9 ms of CPU a 64x64x8 copy here against 4.4 ms one at a time, and with
-    two at a time 4.7 ms (and less wall time)."""
+    At most ``encoders`` re-encodes run at once (default: one per usable CPU), the rest wait their turn, requests
+    before the spares filler (see ``EncodeSlots``): 40 request threads encoding together spent 7.5-9 ms of CPU a
+    64x64x8 copy here against 4.4 ms one at a time, and with two at a time 4.7 ms (and less wall time)."""
 
     def __init__(
         self, root: Path, bytes_per_pixel: float = DEFAULT_BYTES_PER_PIXEL, encoders: int | None = None
@@ -39,7 +94,7 @@ class MediaStore:
         self.root = Path(root)
         self.bytes_per_pixel = bytes_per_pixel
         self.spares = SpareCopies(self.root / "spare", bytes_per_pixel)
-        self.encoding = threading.BoundedSemaphore(encoders or usable_cpus())
+        self.encoding = EncodeSlots(encoders or usable_cpus())
 
     def save(self, data: bytes) -> tuple[str, str]:
         """Store MP4 bytes; returns (path relative to the root, sha256). Identical bytes share one file."""
@@ -72,7 +127,7 @@ class MediaStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             if video_id is None or not self.spares.take(video_id, target):
                 tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
-                with self.encoding:
+                with self.encoding.request():
                     data = served_copy(self.path(rel), self.bytes_per_pixel, clips=self.spares.clips)
                 tmp.write_bytes(data)
                 tmp.replace(target)
@@ -83,7 +138,7 @@ class MediaStore:
         made = 0
         for video_id, rel in videos:
             while self.spares.count(video_id) < per_video:
-                with self.encoding:
+                with self.encoding.background():
                     self.spares.add(video_id, self.path(rel))
                 made += 1
         return made

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select, update
@@ -21,6 +22,7 @@ from arena.services.recovery import CREATED, INTERRUPTED_BATTLE
 from arena.services.views import BattleMode, Refusal
 from db.models import Battle, BattleStatus, GenerationJob, JobStatus, Vote, VoteChoice, Worker, utcnow
 from db.session import transaction
+from tests.arena.conftest import make_settings
 
 
 def dead_pid() -> int:
@@ -229,3 +231,34 @@ def test_a_job_of_a_process_no_longer_registered_is_failed(arena_factory: Callab
     report = arena.recovery.sweep()
     assert report.failed_jobs == 1 and live.id in report.voided
     assert arena.recovery.check().ok, arena.recovery.check()
+
+
+def test_a_late_heartbeat_of_a_living_process_on_this_host_is_no_death(arena: Arena) -> None:
+    """A process on this host an hour late with its heartbeat (starved of CPU, or stopped) whose pid is alive keeps
+    its battles; once its pid is gone it is taken as gone at once; so is a row whose pid a newer process now has."""
+    registry = arena.runner.registry
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    late, reused = f"late:{child.pid}", f"reused:{child.pid}"
+    hour_ago = utcnow() - timedelta(hours=1)
+    with transaction(arena.factory) as session:
+        for wid, started in ((late, utcnow()), (reused, hour_ago)):  # (the child began before "late" registered)
+            session.add(Worker(id=wid, host=registry.host, pid=child.pid, started_at=started, heartbeat_at=hour_ago))
+    view = arena.battles.start("s1")
+    with transaction(arena.factory) as session:
+        session.execute(update(Battle).where(Battle.id == view.id).values(status=BattleStatus.created, worker_id=late))
+    try:
+        with transaction(arena.factory) as session:
+            assert registry.dead(session) == {reused}
+        assert arena.recovery.sweep().voided == () and status(arena, view.id) == BattleStatus.created
+    finally:
+        child.kill()
+        child.wait()
+    with transaction(arena.factory) as session:
+        assert registry.dead(session) == {late}
+    assert arena.recovery.sweep().voided == (view.id,)
+
+
+def test_a_stale_limit_under_three_heartbeats_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least 3 heartbeats"):
+        make_settings(tmp_path, heartbeat_s=5.0, process_stale_s=10.0)
+    assert make_settings(tmp_path, heartbeat_s=5.0, process_stale_s=15.0).process_stale_s == 15.0

@@ -104,6 +104,35 @@ def test_at_most_encoders_re_encodes_run_at_once(tmp_path: Path, monkeypatch: py
     assert len({hashlib.sha256(c).hexdigest() for c in copies}) == 6 and media.spares.count(7) == 3
 
 
+def test_a_request_waiting_for_an_encoder_goes_before_the_spares_filler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One encoder, held: the spares filler waits for it, then a battle's request does. When it is free the
+    request encodes first, though the filler waited longer, and the filler after it."""
+    media = MediaStore(tmp_path / "media", encoders=1)
+    rel, _ = media.save(encode_mp4(np.random.default_rng(3).integers(0, 255, (8, 32, 32, 3), dtype=np.uint8), 8.0))
+    order: list[str] = []
+    real_copy, real_add = media_module.served_copy, media.spares.add
+    monkeypatch.setattr(media_module, "served_copy", lambda *a, **k: order.append("request") or real_copy(*a, **k))
+    monkeypatch.setattr(media.spares, "add", lambda *a: order.append("filler") or real_add(*a))
+
+    def until(waiting: tuple[int, int]) -> None:  # (requests, filler) waiting for the encoder
+        while media.encoding.waiting != waiting:
+            time.sleep(0.001)
+
+    filler = threading.Thread(target=media.fill_spares, args=([(7, rel)], 1))
+    request = threading.Thread(target=media.prepare_served, args=(rel, new_token()))
+    with media.encoding.request():
+        filler.start()
+        until((0, 1))
+        request.start()
+        until((1, 1))
+    for t in (filler, request):
+        t.join()
+    assert order == ["request", "filler"]
+    assert media.spares.count(7) == 1
+
+
 def test_copies_differ_in_every_byte_stream_but_not_in_size_or_picture(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     still = np.zeros((12, 64, 96, 3), np.uint8) + np.array([30, 60, 90], np.uint8)
@@ -209,7 +238,7 @@ def test_encoders_default_to_the_cpus_this_process_may_use(tmp_path: Path) -> No
     allowed = os.sched_getaffinity(0)
     try:
         os.sched_setaffinity(0, {min(allowed)})
-        assert MediaStore(tmp_path).encoding._initial_value == 1  # type: ignore[attr-defined]
+        assert MediaStore(tmp_path).encoding.slots == 1
     finally:
         os.sched_setaffinity(0, allowed)
-    assert MediaStore(tmp_path).encoding._initial_value == len(allowed)  # type: ignore[attr-defined]
+    assert MediaStore(tmp_path).encoding.slots == len(allowed)
