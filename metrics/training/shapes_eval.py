@@ -6,7 +6,9 @@ CLIPSIM (mean cosine over the frames metrics.formulas.clipsim_indices picks: eve
 
 * retrieval: image→text and text→image top-1 among all held-out clips and their captions, per language;
 * pair accuracy per attribute and language: how often the true caption outscores the same caption with one
-  attribute changed (shape, colour, count, motion, direction, speed, background, camera, relation);
+  attribute changed (shape, colour, count, motion, direction, speed, background, camera, relation); also apart
+  for scenes of one group and of two (``pairs_by_groups``: with two, the caption must also bind each attribute
+  to its group);
 * generators: how often the faithful clip outscores the same prompt drawn with one defect.
 """
 
@@ -67,6 +69,7 @@ def evaluate(
     ]
     video = _features(encoder, clips)
     out: dict[str, Any] = {"scenes": len(held), "frames": num_frames, "size": size, "retrieval": {}, "pairs": {}}
+    out["pairs_by_groups"] = {}
     for language in LANGUAGES:
         captions = [describe(s, language, np.random.default_rng([seed, i])) for i, s in enumerate(held)]
         text = encoder.encode_texts(captions)
@@ -77,6 +80,7 @@ def evaluate(
             "text_to_image_top1": float((sims.argmax(axis=0) == target).mean()),
         }
         pairs: dict[str, list[bool]] = {a: [] for a in ATTRIBUTES}
+        groups: dict[str, list[int]] = {a: [] for a in ATTRIBUTES}
         for i, scene in enumerate(held):
             for attribute in ATTRIBUTES:
                 other = alter(scene, attribute, np.random.default_rng([seed, i, ATTRIBUTES.index(attribute)]))
@@ -84,7 +88,16 @@ def evaluate(
                     continue
                 true, wrong = encoder.encode_texts(list(_caption_pair(scene, other, language, seed + i)))
                 pairs[attribute].append(bool(video[i] @ true > video[i] @ wrong))
+                groups[attribute].append(len(scene.objects))
         out["pairs"][language] = {a: {"accuracy": float(np.mean(v)), "n": len(v)} for a, v in pairs.items() if v}
+        out["pairs_by_groups"][language] = {
+            str(n): {
+                a: {"accuracy": float(np.mean(picked)), "n": len(picked)}
+                for a, v in pairs.items()
+                if (picked := [ok for ok, g in zip(v, groups[a], strict=True) if g == n])
+            }
+            for n in (1, 2)
+        }
     out["generators"] = _generators(encoder, held[: max(1, scenes // 2)], seeds, num_frames, size, seed)
     return out
 

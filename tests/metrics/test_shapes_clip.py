@@ -43,6 +43,8 @@ def test_the_shipped_encoder_is_registered_small_and_labelled() -> None:
     for language in ("en", "zh"):
         assert set(figures["pairs"][language]) >= {"shape", "colour", "count", "motion", "background"}
         assert figures["retrieval"][language]["image_to_text_top1"] > 0.5
+        one_group = figures["pairs_by_groups"][language]["1"]
+        assert min(one_group[a]["accuracy"] for a in ("shape", "colour", "count")) >= 0.99, one_group
 
 
 def test_on_fresh_held_out_scenes_clipsim_prefers_the_faithful_clip(encoder) -> None:  # type: ignore[no-untyped-def]
