@@ -72,6 +72,11 @@ def targets(
             for obj in scene.objects:
                 hot[i, a.index(getattr(obj, fa)) * len(b) + b.index(getattr(obj, fb))] = 1.0
         out[name] = torch.from_numpy(hot)
+    present = np.zeros((len(scenes), len(SHAPES)), dtype=np.float32)
+    for i, scene in enumerate(scenes):
+        for obj in scene.objects:
+            present[i, SHAPES.index(obj.shape)] = 1.0
+    out["shape_present"] = torch.from_numpy(present)
     out["background"] = torch.tensor([0 if s.background is None else 1 + COLOURS.index(s.background) for s in scenes])
     out["camera"] = torch.tensor([CAMERAS.index(s.camera) for s in scenes])
     out["relation"] = torch.tensor([RELATIONS.index(s.relation) for s in scenes])
@@ -91,7 +96,7 @@ def heads(embed_dim: int, shape_colour: bool = True) -> Any:
     import torch
 
     pairs = {name: v for name, v in _PAIRS.items() if shape_colour or name != "shape_colour"}
-    sizes = {name: len(a) * len(b) for name, (a, b) in pairs.items()} | _CLASSES
+    sizes = {name: len(a) * len(b) for name, (a, b) in pairs.items()} | _CLASSES | {"shape_present": len(SHAPES)}
     return torch.nn.ModuleDict({name: torch.nn.Linear(embed_dim, n) for name, n in sizes.items()})
 
 
@@ -102,7 +107,9 @@ def loss(head: Any, features: Any, target: dict[str, Any]) -> Any:
     total: Any = 0.0
     for name, layer in head.items():
         logits = layer(features * 8.0)
-        if name in _PAIRS:
+        if name == "shape_present":
+            total = total + F.binary_cross_entropy_with_logits(logits, target[name]) * 10.0
+        elif name in _PAIRS:
             weight = target["colour_known"][:, None] if "colour" in _FIELDS[name] else None
             total = total + F.binary_cross_entropy_with_logits(logits, target[name], weight=weight) * 10.0
         elif (target[name] >= 0).any():
@@ -118,7 +125,11 @@ def single_loss(head: Any, features: Any, target: dict[str, Any], names: Sequenc
     import torch.nn.functional as F
 
     total: Any = 0.0
-    for name in names:
+    if "present" in names:
+        total = (
+            F.binary_cross_entropy_with_logits(head["shape_present"](features * 8.0), target["shape_present"]) * 10.0
+        )
+    for name in (n for n in names if n != "present"):
         classes = target[f"single_{name}"]
         if (classes >= 0).any():
             total = total + F.cross_entropy(head[f"single_{name}"](features * 8.0), classes, ignore_index=-100)

@@ -167,7 +167,10 @@ def train(
     for step in range(warmup):
         for group in opt.param_groups:
             group["lr"] = lr * min(1.0, (step + 1) / max(1, warmup // 10))
-        examples = [single_group_example(rng, size) for _ in range(image_batch)]
+        examples = [
+            training_example(rng, size) if "present" in warmup_heads else single_group_example(rng, size)
+            for _ in range(image_batch)
+        ]
         images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
         loss = shapes_aux.single_loss(head, images, shapes_aux.targets([e.scene for e in examples]), warmup_heads)
         opt.zero_grad(set_to_none=True)
@@ -260,7 +263,11 @@ def main(argv: list[str] | None = None) -> None:
         "--exclude-held-out", action="store_true", help="no held-out pair as a competing class or hard negative"
     )
     parser.add_argument("--warmup", type=int, default=0, help="stage 0: steps on one-group scenes, warm-up heads only")
-    parser.add_argument("--warmup-heads", default="shape", help="comma-separated: shape, count, motion, speed, colour")
+    parser.add_argument(
+        "--warmup-heads",
+        default="shape",
+        help="comma-separated: shape, count, motion, speed, colour; present (two-group scenes too, shape presence)",
+    )
     parser.add_argument("--warmup-weight", type=float, default=0.0, help="stage 1: extra weight of the warm-up heads")
     args = parser.parse_args(argv)
     started = time.process_time()

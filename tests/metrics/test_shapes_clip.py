@@ -12,6 +12,7 @@ import torch
 
 from adapters.shapes.captions import describe
 from adapters.shapes.defects import Defects, draw
+from adapters.shapes.lexicon import SHAPES
 from adapters.shapes.render import render_scene
 from metrics.encoders import ENCODERS, EncoderNotFound, get_spec, load_encoder
 from metrics.shapes_clip import (
@@ -246,3 +247,23 @@ def test_the_warm_up_trains_only_its_heads_on_one_group_training_scenes() -> Non
     assert all(torch.equal(first[k], second[k]) for k in first)
     plain = train(3, 1, 1, image_batch=4, text_batch=4, vocab_samples=200)[0].state_dict()
     assert not all(torch.equal(first[k], plain[k]) for k in first)
+
+
+def test_the_shape_presence_head_reads_which_shapes_a_scene_has_whatever_their_colour() -> None:
+    """A colour-free head over every scene: which shapes are present (multi-hot), trained with BCE."""
+    from adapters.shapes.scene import Scene, SceneObject
+    from metrics.training import shapes_aux
+
+    scenes = [
+        Scene((SceneObject(shape="star", colour="red"), SceneObject(shape="ring", colour="blue"))),
+        Scene((SceneObject(shape="circle", colour="green", count=3),)),
+    ]
+    truth = shapes_aux.targets(scenes)
+    assert truth["shape_present"].tolist() == [
+        [float(s in ("star", "ring")) for s in SHAPES],
+        [float(s == "circle") for s in SHAPES],
+    ]
+    head = shapes_aux.heads(128, shape_colour=False)
+    features = torch.nn.functional.normalize(torch.randn(2, 128), dim=-1)
+    shapes_aux.loss(head, features, truth).backward()
+    assert head["shape_present"].weight.grad is not None and head["shape_present"].weight.grad.abs().sum() > 0
