@@ -108,7 +108,7 @@ def loss(head: Any, features: Any, target: dict[str, Any]) -> Any:
     for name, layer in head.items():
         logits = layer(features * 8.0)
         if name == "shape_present":
-            total = total + F.binary_cross_entropy_with_logits(logits, target[name]) * 10.0
+            total = total + _presence_loss(logits, target)
         elif name in _PAIRS:
             weight = target["colour_known"][:, None] if "colour" in _FIELDS[name] else None
             total = total + F.binary_cross_entropy_with_logits(logits, target[name], weight=weight) * 10.0
@@ -119,16 +119,21 @@ def loss(head: Any, features: Any, target: dict[str, Any]) -> Any:
     return total
 
 
+def _presence_loss(logits: Any, target: dict[str, Any]) -> Any:
+    """BCE of the shape-presence head (which shapes a scene has), weighted like the multi-hot heads."""
+    import torch.nn.functional as F
+
+    return F.binary_cross_entropy_with_logits(logits, target["shape_present"]) * 10.0
+
+
 def single_loss(head: Any, features: Any, target: dict[str, Any], names: Sequence[str]) -> Any:
-    """Summed CE of the single-group heads ``single_<name>`` for ``names`` (the warm-up's loss, and its extra
-    weight in stage 1)."""
+    """Summed CE of the single-group heads ``single_<name>`` for ``names``, and the shape-presence head's loss if
+    ``names`` has "present" (the warm-up's loss, and its extra weight in stage 1)."""
     import torch.nn.functional as F
 
     total: Any = 0.0
     if "present" in names:
-        total = (
-            F.binary_cross_entropy_with_logits(head["shape_present"](features * 8.0), target["shape_present"]) * 10.0
-        )
+        total = _presence_loss(head["shape_present"](features * 8.0), target)
     for name in (n for n in names if n != "present"):
         classes = target[f"single_{name}"]
         if (classes >= 0).any():

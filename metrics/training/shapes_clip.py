@@ -140,8 +140,9 @@ def train(
     """Train from scratch in two stages; returns (model, vocabulary). Deterministic for a seed on one thread.
 
     0. Warm-up (``warmup`` steps): the image tower learns only ``warmup_heads`` (single-group attributes, e.g.
-       shape) on one-group scenes, so it reads them before any colour-bound head exists; stage 1 keeps them
-       weighted by ``warmup_weight`` on top of the heads' loss.
+       shape) on one-group scenes (every training scene when they include "present", the shape-presence head), so
+       it reads them before any colour-bound head exists; stage 1 keeps them weighted by ``warmup_weight`` on top
+       of the heads' loss.
     1. The image tower learns every attribute of the training clips through the attribute heads (supervised).
     2. Locked-image tuning: the image tower and the heads are frozen; the text tower learns the symmetric CLIP
        loss (each clip against its caption, every other caption and one hard negative per clip) plus the heads'
