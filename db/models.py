@@ -128,9 +128,23 @@ class Video(Base):
     prompt: Mapped[Prompt] = relationship()
 
 
+# What a start reads of a client's battles on a prompt (arena.services.pool.revealed_to), in its indexes: only
+# the revealed ones are visited, and their clips come from the index.
+_REVEALED = ("mode", "revealed_at", "left_video_id", "right_video_id")
+
+
 class Battle(Base):
     __tablename__ = "battles"
-    __table_args__ = (Index("ix_battles_status", "status"),)
+    # Per-client reads at every start and vote (open battles to cap, clips already revealed, the last vote) go
+    # through a client-first index, so their cost follows what is open or asked, not the client's whole history.
+    __table_args__ = (
+        Index("ix_battles_status", "status"),
+        Index("ix_battles_ip_open", "ip_hash", "status", "created_at"),
+        Index("ix_battles_session_open", "session_id", "status", "created_at"),
+        Index("ix_battles_ip_prompt", "ip_hash", "prompt_id", *_REVEALED),
+        Index("ix_battles_session_prompt", "session_id", "prompt_id", *_REVEALED),
+        Index("ix_battles_session_voted", "session_id", "voted_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, unguessable
     mode: Mapped[BattleMode] = mapped_column(_enum(BattleMode))
@@ -145,8 +159,8 @@ class Battle(Base):
     # Random per-battle names under which the two clips are served (never a model or a content hash).
     left_token: Mapped[str] = mapped_column(String(48), unique=True)
     right_token: Mapped[str] = mapped_column(String(48), unique=True)
-    session_id: Mapped[str] = mapped_column(String(128), index=True)
-    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # caps open battles per IP
+    session_id: Mapped[str] = mapped_column(String(128))
+    ip_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)  # caps open battles per IP
     # The app process preparing it while "created" (crash recovery voids it when that process is gone).
     worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -28,10 +28,17 @@ def revealed_to(session: Session, prompt_id: int, session_id: str, ip_hash: str 
         if ip_hash is None
         else or_(Battle.session_id == session_id, Battle.ip_hash == ip_hash)
     )
-    query = select(Battle.left_video_id, Battle.right_video_id).where(
-        who, Battle.prompt_id == prompt_id, Battle.mode == BattleMode.anonymous, Battle.revealed_at.is_not(None)
+    query = (
+        select(Battle.left_video_id, Battle.right_video_id, func.count())
+        .where(who, Battle.prompt_id == prompt_id, Battle.mode == BattleMode.anonymous, Battle.revealed_at.is_not(None))
+        .group_by(Battle.left_video_id, Battle.right_video_id)
     )
-    return Counter(v for pair in session.execute(query) for v in pair if v is not None)
+    seen: Counter[int] = Counter()
+    for left, right, times in session.execute(query):  # counted per pair of clips in SQL, not per battle here
+        for video_id in (left, right):
+            if video_id is not None:
+                seen[video_id] += times
+    return seen
 
 
 def pick_clip(ids: list[int], revealed: Counter[int], rng: random.Random) -> int | None:
