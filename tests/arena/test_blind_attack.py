@@ -139,7 +139,7 @@ def named_pool_clips(arena: Arena, texts: set[str], models: list[str], rng: rand
     with transaction(arena.factory) as session:
         ids = {p.text: p.id for p in session.scalars(select(Prompt).where(Prompt.text.in_(texts)))}
     out: dict[str, list[Seen]] = {}
-    for text in texts:
+    for text in sorted(texts):  # sorted: a set of strings iterates in a per-process order (hash seed)
         for model in models:
             for _ in range(CONTROL_SEEDS):
                 seed = rng.randrange(10**6)
