@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -23,12 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from arena.services.container import Arena  # noqa: E402
 from arena.settings import Settings  # noqa: E402
 from db.models import Battle  # noqa: E402
 from db.session import transaction  # noqa: E402
+from tests.support.history import add_copies  # noqa: E402
 from tests.support.load import load_env  # noqa: E402
 
 ADDRESS = "one-address"
@@ -64,15 +64,8 @@ def main() -> None:
 
         fresh = round_ms()
         with transaction(arena.factory) as session:
-            rows = [
-                {c.name: getattr(b, c.name) for c in Battle.__table__.columns} for b in session.scalars(select(Battle))
-            ]
-            fresh_ids = {"id", "left_token", "right_token"}
-            history = [
-                rows[i % len(rows)] | {k: secrets.token_hex(16) for k in fresh_ids} | {"session_id": f"old{i % 5000}"}
-                for i in range(args.history)
-            ]
-            session.execute(insert(Battle), history)
+            battles = session.scalars(select(Battle)).all()
+            add_copies(session, battles, args.history, session_ids=[f"old{i}" for i in range(5000)])
         later = round_ms()
     finally:
         arena.close()

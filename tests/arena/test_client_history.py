@@ -5,16 +5,16 @@ votes for weeks). Work is counted in SQLite virtual-machine steps (its progress 
 
 from __future__ import annotations
 
-import secrets
 import statistics
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 
 from arena.services.container import Arena
 from arena.services.pool import revealed_to
 from db.models import Battle, Prompt
+from tests.support.history import add_copies
 
 
 def _counting(arena: Arena) -> Callable[[], int]:
@@ -93,11 +93,6 @@ def test_the_clips_a_client_saw_named_are_counted_through_its_prompt_indexes(are
 def _add_history(arena: Arena, n: int) -> None:
     """``n`` more voted and revealed battles of the session "me" and its address, copies of its own."""
     with arena.factory() as session, session.begin():
-        voted = [
-            {c.name: getattr(b, c.name) for c in Battle.__table__.columns}
-            for b in session.scalars(select(Battle).where(Battle.session_id == "me", Battle.revealed_at.is_not(None)))
-        ]
+        voted = session.scalars(select(Battle).where(Battle.session_id == "me", Battle.revealed_at.is_not(None))).all()
         assert voted
-        tokens = {"id", "left_token", "right_token"}
-        history = [voted[i % len(voted)] | {k: secrets.token_hex(16) for k in tokens} for i in range(n)]
-        session.execute(insert(Battle), history)
+        add_copies(session, voted, n)
