@@ -22,7 +22,15 @@ from adapters.video_io import decode_mp4, encode_mp4, probe_metadata
 from arena.services.container import Arena
 from arena.services.generation import NAMED_RUN, PLAYGROUND_RUN
 from arena.services.media import MediaStore, new_token
-from arena.services.served import DecodedClips, _nal_units, frame_budget, pad_access_unit, served_copy
+from arena.services.served import (
+    BUMP_LEVELS,
+    DecodedClips,
+    _nal_units,
+    frame_budget,
+    pad_access_unit,
+    served_copy,
+    vary,
+)
 from db.models import Battle, BattleMode, Video
 from db.session import transaction
 from tests.support.waiting import settled
@@ -167,6 +175,26 @@ def test_copies_differ_in_every_byte_stream_but_not_in_size_or_picture(tmp_path:
             assert frames.shape == stored.shape and fps == 8.0
             if name != "noisy":  # pure noise is capped by the budget; real pictures stay visually identical
                 assert psnr(frames, stored) > 38
+
+
+def test_variation_flips_a_hundredth_of_low_bits_and_adds_one_faint_bump_a_frame() -> None:
+    frames = np.random.default_rng(3).integers(0, 256, (6, 64, 96, 3), dtype=np.uint8)
+    frames.flags.writeable = False  # as decoded clips are kept
+    before = frames.copy()
+    out = vary(frames, np.random.default_rng(4))
+    assert out.dtype == np.uint8 and out.shape == frames.shape and np.array_equal(frames, before)
+    diff = out.astype(np.int16) - frames
+    assert np.abs(diff).max() <= BUMP_LEVELS + 1  # a flipped low bit plus the bump at most
+    outside = []
+    for frame in diff:  # the bump's centre changed by 2 or more; beyond ~8 px from it, flipped bits alone
+        ys, xs = np.nonzero(np.abs(frame).max(axis=2) >= 2)
+        assert len(ys) and np.ptp(ys) <= 17 and np.ptp(xs) <= 17  # the bump: 2 levels within ~4 px, 1 within ~8
+        yy, xx = np.ogrid[: frame.shape[0], : frame.shape[1]]
+        far = (yy - np.median(ys)) ** 2 + (xx - np.median(xs)) ** 2 > 12**2
+        outside.append(frame[far])
+    rest = np.concatenate(outside)
+    assert set(np.unique(rest)) <= {-1, 0, 1} and 0.008 < np.count_nonzero(rest) / rest.size < 0.012
+    assert not np.array_equal(out, vary(frames, np.random.default_rng(5)))
 
 
 def test_access_units_are_padded_exactly_or_refused() -> None:
