@@ -66,9 +66,10 @@ def _grid(n: int, width: float, height: float) -> tuple[int, int, float]:
 
 
 def _radius(copies: list[SceneObject], width: float, height: float) -> float:
-    """The largest common radius at which ``copies`` fit their lanes and grid cells in a width x height region."""
+    """The largest common radius at which ``copies`` fit their lanes and grid cells in a width x height region,
+    sized by the region's area (a half of the frame by its short side alone drew objects ~3.5 px across at 64x64)."""
     horizontal, vertical, others = _split(copies)
-    radius = 0.15 * min(width, height) / max(1.0, math.sqrt(len(copies)) * 0.8)
+    radius = 0.15 * math.sqrt(width * height) / max(1.0, math.sqrt(len(copies)) * 0.8)
     if horizontal:
         radius = min(radius, 0.38 * height / (len(horizontal) + 1))
     if vertical:
@@ -107,15 +108,31 @@ def _place(copies: list[SceneObject], region: Region, radius: float, rng: np.ran
     return out
 
 
+def _halves(scene: Scene, rng: np.random.Generator) -> tuple[str, bool]:
+    """How two groups share the frame: (``"left_of"`` or ``"above"``, whether the first group takes the second
+    half). A relation says it. Without one the groups still get a half each, so that no object of one hides one of
+    the other (sharing the frame, their lanes and grid cells crossed: at a random time a quarter of such 64x64
+    frames had objects of the two groups overlapping): side by side unless more objects move up or down than left
+    or right (so the lanes of the movers are spread along a half's long side), in a random order."""
+    if scene.relation is not None:
+        return scene.relation, False
+    across = sum(o.count for o in scene.objects if o.motion in _HORIZONTAL)
+    along = sum(o.count for o in scene.objects if o.motion in _VERTICAL)
+    return ("above" if along > across else "left_of"), bool(rng.random() < 0.5)
+
+
 def _layout(scene: Scene, width: int, height: int, rng: np.random.Generator) -> tuple[list[_Instance], float]:
-    """Place every copy; a relation gives the first group one half of the frame and the others the other half.
-    Returns the instances and the common radius."""
+    """Place every copy; with two groups or more the first group takes one half of the frame and the others the
+    other half (:func:`_halves`). Returns the instances and the common radius."""
     groups = [[o] * o.count for o in scene.objects]
-    if scene.relation is not None and len(groups) >= 2:
+    if len(groups) >= 2:
+        split, swapped = _halves(scene, rng)
         w, h = float(width), float(height)
         halves = [(0.0, 0.0, w / 2, h), (w / 2, 0.0, w / 2, h)]
-        if scene.relation == "above":
+        if split == "above":
             halves = [(0.0, 0.0, w, h / 2), (0.0, h / 2, w, h / 2)]
+        if swapped:
+            halves.reverse()
         regions = [(halves[0], groups[0]), (halves[1], [c for g in groups[1:] for c in g])]
     else:
         regions = [((0.0, 0.0, float(width), float(height)), [c for g in groups for c in g])]

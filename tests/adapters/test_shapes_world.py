@@ -16,7 +16,7 @@ from adapters.demo import DemoAdapter, defects_for, draw_prompt, render_prompt
 from adapters.shapes import PALETTE, Scene, SceneObject, parse_prompt
 from adapters.shapes.captions import describe, random_scene
 from adapters.shapes.defects import PRESETS, Defects, draw
-from adapters.shapes.render import clip_times, render_frames, render_scene
+from adapters.shapes.render import _layout, _pose, clip_times, render_frames, render_scene
 
 SIZE = 128
 
@@ -96,6 +96,38 @@ def test_relation_is_drawn_left_and_above() -> None:
     )
     for frame in above:
         assert _centroid_of(frame, "green")[1] < SIZE / 2 < _centroid_of(frame, "pink")[1]
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), size=st.sampled_from([(64, 64), (256, 256), (832, 480)]))
+def test_no_object_of_one_group_ever_covers_one_of_the_other(seed: int, size: tuple[int, int]) -> None:
+    """With or without a relation, each of two groups has a half of the frame: at every moment every object's
+    disc (its radius as drawn, growth included) is clear of every object of the other group."""
+    rng = np.random.default_rng(seed)
+    scene = random_scene(rng)
+    while len(scene.objects) < 2:
+        scene = random_scene(rng)
+    instances, radius = _layout(scene, *size, np.random.default_rng(seed))
+    for t in np.linspace(0, 1, 9):
+        poses = [(inst.obj, _pose(inst, float(t), radius)) for inst in instances]
+        for a, (xa, ya, ra, _) in poses:
+            for b, (xb, yb, rb, _) in poses:
+                if a is not b:
+                    assert np.hypot(xa - xb, ya - yb) >= ra + rb, (scene, t)
+
+
+def test_two_groups_without_a_relation_are_both_seen_whole() -> None:
+    # Sharing the frame, the blue star's lane crossed the pink star's grid cell: around mid-clip the pink star
+    # covered most of it (its largest blue blob 94-122 pixels there, 344 at the start).
+    frames = render_prompt(
+        "one pink star comes closer and a single blue star moves up", num_frames=9, width=SIZE, height=SIZE
+    )
+    blue = np.asarray(PALETTE["blue"], np.float32)
+    areas = []
+    for frame in frames:
+        labels, blobs = ndimage.label(np.linalg.norm(frame.astype(np.float32) - blue, axis=-1) < 40)
+        areas.append(np.bincount(labels.ravel())[1:].max() if blobs else 0)
+    assert min(areas) > 0.8 * max(areas), areas  # it keeps its size as it moves: never covered
 
 
 # -- camera ------------------------------------------------------------------------------------------------

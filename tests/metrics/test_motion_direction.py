@@ -251,8 +251,8 @@ def test_the_true_direction_ranks_above_the_opposite_and_a_frozen_clip() -> None
         if not {"towards", "away"} & {*asked.objects, asked.camera}:
             plane.append(true > opposite and true > frozen)
     rate = np.mean(wins, axis=0)
-    # measured: above the opposite 50 of 50, above the frozen clip 49 of 50 (the miss: a box that approaches
-    # the camera above three circling pyramids, read as -0.23 against -0.26 for the reversed clip)
+    # measured: above the opposite 49 of 50, above the frozen clip 49 of 50 (before two groups took halves of the
+    # frame: 50 and 49, the miss a box that approaches the camera above three circling pyramids)
     assert len(wins) >= 45 and rate[0] >= 0.95 and rate[1] >= 0.95, (len(wins), rate)
     assert len(plane) >= 25 and all(plane)  # left/right/up/down, pans and tilts: every one (26 here)
 
