@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.sqlite_writes import serialize_writes
+from db.sqlite_writes import connect_args, serialize_writes
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -36,7 +36,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # SQLite connections are cheap: room for every request thread (40) and the app's workers at once.
             kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
             kwargs.setdefault("max_overflow", SQLITE_POOL_SIZE)
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        kwargs.setdefault("connect_args", connect_args(SQLITE_BUSY_TIMEOUT_MS / 1000))
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         serialize_writes(engine, SQLITE_BUSY_TIMEOUT_MS / 1000)
