@@ -167,6 +167,13 @@ class Matchmaker:
     def choose_many(self, state: MatchState, rng: np.random.Generator, n: int) -> list[Pick]:
         """`n` picks from one snapshot (scores computed once), each with its design weight."""
         pairs, prob = self.pair_probabilities(state)
+        return self.draw(state, pairs, prob, rng, n)
+
+    def draw(
+        self, state: MatchState, pairs: Sequence[Pair], prob: np.ndarray, rng: np.random.Generator, n: int = 1
+    ) -> list[Pick]:
+        """`n` picks with the chances :meth:`pair_probabilities` gave for ``state`` (kept by callers that pick
+        many times from one snapshot)."""
         out = []
         for k in rng.choice(len(pairs), size=n, p=prob):
             a, b = pairs[k] if rng.random() < 0.5 else pairs[k][::-1]

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import MAX_SEED
@@ -182,7 +182,7 @@ class BattleService:
         if prefetch is not None:  # outside the transaction: see MatchmakingChooser.prefetch
             prefetch()
         with transaction(self.factory) as session:  # reads only, unless the battle waits for videos
-            self._cap_open(session, session_id, ip_hash)  # early: a refused start makes no copies
+            self._cap_address(session, ip_hash)  # early: a refused start makes no copies
             pool = self.pool.get(session)
             drawn = rng.random() < self.gold_rate  # drawn for every battle: the same work whatever comes of it
             gold = drawn and mode == BattleMode.anonymous and (prompt_id, prompt_text, models) == (None, None, None)
@@ -279,23 +279,33 @@ class BattleService:
         """At most ``max_open`` unvoted battles per session (returns the oldest, to be withdrawn with the new
         battle's write: :meth:`_withdraw`) and ``max_open_ip`` per IP hash (refused), so votes cannot be batched
         past the minimum viewing time. ``new``: the starting battle, if already written (not counted)."""
-        since = utcnow() - self.ttl
-        open_ = (Battle.status.in_(OPEN_STATUSES), Battle.created_at > since, Battle.id != new)
-        if ip_hash is not None:
-            count = session.scalar(select(func.count(Battle.id)).where(Battle.ip_hash == ip_hash, *open_)) or 0
-            if count >= self.max_open_ip:
-                raise Refusal(
-                    "too_many_open",
-                    f"{count} unvoted battles from this network address; vote on them or wait",
-                    429,
-                    retry_after=60,
-                )
+        self._cap_address(session, ip_hash, new)
         mine = list(
             session.scalars(
-                select(Battle.id).where(Battle.session_id == session_id, *open_).order_by(Battle.created_at.desc())
+                select(Battle.id)
+                .where(Battle.session_id == session_id, *self._open(new))
+                .order_by(Battle.created_at.desc())
             )
         )
         return mine[self.max_open - 1 :]
+
+    def _cap_address(self, session: Session, ip_hash: str | None, new: str | None = None) -> None:
+        """Refuse a start from an address with ``max_open_ip`` unvoted battles (``new`` not counted)."""
+        if ip_hash is None:
+            return
+        count = session.scalar(select(func.count(Battle.id)).where(Battle.ip_hash == ip_hash, *self._open(new))) or 0
+        if count >= self.max_open_ip:
+            raise Refusal(
+                "too_many_open",
+                f"{count} unvoted battles from this network address; vote on them or wait",
+                429,
+                retry_after=60,
+            )
+
+    def _open(self, new: str | None) -> tuple[ColumnElement[bool], ...]:
+        """Battles still open (not voted, void or past the ttl), but ``new``."""
+        since = utcnow() - self.ttl
+        return (Battle.status.in_(OPEN_STATUSES), Battle.created_at > since, Battle.id != new)
 
     @staticmethod
     def _withdraw(session: Session, stale: list[str]) -> None:

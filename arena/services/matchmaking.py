@@ -8,15 +8,24 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from arena.services.leaderboard import LeaderboardService
 from arena.services.pairs import Candidate
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from arena.ratings import BattleRows, MatchState
 
 Key = tuple[str, str, str]  # (prompt id, model, model)
+
+
+class _Fit(NamedTuple):
+    state: MatchState
+    by_key: dict[Key, Candidate]
+    pairs: list[tuple[str, str]]
+    prob: np.ndarray  # the matchmaker's chance of each of ``pairs``
 
 
 class MatchmakingChooser:
@@ -35,8 +44,9 @@ class MatchmakingChooser:
         self.refresh_s = refresh_s
         self._lock = threading.Lock()
         self._rows_at: tuple[float, BattleRows] | None = None  # the last rows taken from the snapshot, and when
-        # The state built from those rows over the pool's (unfiltered) candidates: rebuilt when either changes.
-        self._state: tuple[BattleRows, Sequence[Candidate], MatchState, dict[Key, Candidate]] | None = None
+        # The state built from those rows over the pool's (unfiltered) candidates, and the matchmaker's chances
+        # over its pairs: rebuilt when either changes.
+        self._state: tuple[BattleRows, Sequence[Candidate], _Fit] | None = None
 
     def _rows(self) -> BattleRows:
         with self._lock:
@@ -56,11 +66,10 @@ class MatchmakingChooser:
         connection held by threads waiting for a second one, the pool would deadlock under load."""
         self._rows()
 
-    @staticmethod
-    def _state_of(rows: BattleRows, candidates: Sequence[Candidate]) -> tuple[MatchState, dict[Key, Candidate]]:
-        """The matchmaker's state (a fit of ``rows`` with standard errors) over ``candidates``, and each candidate
-        by (prompt, model, model)."""
-        from arena.ratings import MatchState
+    def _fit(self, rows: BattleRows, candidates: Sequence[Candidate]) -> _Fit:
+        """The matchmaker's state (a fit of ``rows`` with standard errors) over ``candidates``, each candidate by
+        (prompt, model, model), and the chance of each pair."""
+        from arena.ratings import Matchmaker, MatchState
 
         pool: dict[tuple[str, str], list[str]] = defaultdict(list)
         by_key: dict[Key, Candidate] = {}
@@ -70,7 +79,9 @@ class MatchmakingChooser:
             by_key[(str(c.prompt_id), c.model_a, c.model_b)] = c
             categories[str(c.prompt_id)] = c.category
         models = sorted({m for pair in pool for m in pair})
-        return MatchState.from_rows(rows, pool, models=models, prompt_category=categories), by_key
+        state = MatchState.from_rows(rows, pool, models=models, prompt_category=categories)
+        pairs, prob = Matchmaker(policy=self.policy).pair_probabilities(state)
+        return _Fit(state, by_key, pairs, prob)
 
     def __call__(self, candidates: Sequence[Candidate], rng: random.Random) -> Candidate:
         import numpy as np
@@ -81,15 +92,16 @@ class MatchmakingChooser:
         with self._lock:
             kept = self._state
         if kept is not None and kept[0] is rows and kept[1] is candidates:
-            state, by_key = kept[2], kept[3]
+            fit = kept[2]
         else:
-            state, by_key = self._state_of(rows, candidates)
+            fit = self._fit(rows, candidates)
             if isinstance(candidates, tuple):  # the pool snapshot's unfiltered candidates: the same for every start
                 with self._lock:
-                    self._state = (rows, candidates, state, by_key)
-        pick = Matchmaker(policy=self.policy).choose(state, np.random.default_rng(rng.getrandbits(64)))
+                    self._state = (rows, candidates, fit)
+        draws = np.random.default_rng(rng.getrandbits(64))
+        (pick,) = Matchmaker(policy=self.policy).draw(fit.state, fit.pairs, fit.prob, draws)
         chosen = (
-            by_key.get((pick.prompt_id, pick.model_a, pick.model_b))
-            or by_key[(pick.prompt_id, pick.model_b, pick.model_a)]
+            fit.by_key.get((pick.prompt_id, pick.model_a, pick.model_b))
+            or fit.by_key[(pick.prompt_id, pick.model_b, pick.model_a)]
         )
         return replace(chosen, design_weight=pick.weight)

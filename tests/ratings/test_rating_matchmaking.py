@@ -109,6 +109,13 @@ def test_seeded_and_validated() -> None:
     state = _state([1000, 1010, 1020, 1030], [40] * 4, [20] * 4)
     mm = Matchmaker()
     assert mm.choose_many(state, np.random.default_rng(7), 20) == mm.choose_many(state, np.random.default_rng(7), 20)
+    # Picks drawn one at a time from chances kept for the snapshot (as the arena's chooser does) are the picks
+    # drawn from it at once: keeping them changes no battle.
+    pairs, prob = mm.pair_probabilities(state)
+    one_by_one = np.random.default_rng(7)
+    kept = [mm.draw(state, pairs, prob, one_by_one)[0] for _ in range(20)]
+    fresh = np.random.default_rng(7)
+    assert kept == [mm.choose(state, fresh) for _ in range(20)]
     with pytest.raises(ValueError, match="policy"):
         Matchmaker(policy="greedy")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="pool"):
