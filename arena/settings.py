@@ -157,6 +157,12 @@ class Settings(BaseSettings):
         description="Every frame of a served copy is padded to this many bytes per pixel (sizes then say nothing)",
     )
     serve_spares: int = Field(default=1, ge=0, le=20, description="Copies of each pool clip prepared ahead")
+    start_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Battle starts of the JSON API run at once per app process (the others wait their turn without"
+        " holding a thread, so votes, media and health are not queued behind them)",
+    )
     max_open_battles: int = Field(
         default=3, ge=1, description="Unvoted battles a session may hold; starting another withdraws its oldest"
     )

@@ -9,6 +9,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import httpx
@@ -162,9 +163,10 @@ def open_battles(where: Arena | str) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.postgres
-def test_two_app_processes_on_one_postgres_lose_nothing(tmp_path: Path) -> None:
-    with required_postgres() as url:
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_two_app_processes_on_one_database_lose_nothing(tmp_path: Path, database: str) -> None:
+    """Two processes on one Postgres, or on one SQLite file (their writes take turns on a file lock beside it)."""
+    with required_postgres() if database == "postgres" else nullcontext(None) as url:
         env = load_env(tmp_path, url)
         prefill(env, 4)
         apps = [AppProcess(env, log=tmp_path / f"app{i}.log").start() for i in range(2)]
@@ -182,8 +184,8 @@ def test_two_app_processes_on_one_postgres_lose_nothing(tmp_path: Path) -> None:
             for app in apps:
                 app.stop()
         result = merge(results, parallel=True)
-        check = verify(url, result)
-        print(f"\ntwo processes on Postgres, 2 x 100 voters, 6 s: {result.summary()}")
+        check = verify(env["ARENA_DATABASE_URL"], result)
+        print(f"\ntwo processes on {database}, 2 x 100 voters, 6 s: {result.summary()}")
         assert check.ok, check
         assert all(r.acked for r in results) and not [e for e in result.errors if "answered 5" in e]
         arena = Arena.create(settings_of(env))
