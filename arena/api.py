@@ -103,7 +103,7 @@ def api_router(arena: Arena) -> APIRouter:
         return {"session": arena.gate.signer.token(who.session_id)}
 
     # Starts take turns here, not in the thread pool: 40 threads starting battles at once share one interpreter,
-    # and a vote, a video or /healthz waited behind all of them (mixed load: vote p99 1.1-1.4 s against 56-58 ms).
+    # and a vote, a video or /healthz waited behind all of them (start-and-vote load: p99 1.1-1.4 s -> 63-75 ms).
     starts = asyncio.Semaphore(arena.settings.start_concurrency)
 
     @router.post("/api/battles")

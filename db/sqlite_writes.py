@@ -19,6 +19,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ class WriteLock:
     def __init__(self, path: Path | None) -> None:
         self.thread = threading.Lock()
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644) if path is not None else None
-        self.path = path
+        if self._fd is not None:  # closed with the lock (an engine's, when the engine goes)
+            weakref.finalize(self, os.close, self._fd)
 
     def acquire(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
