@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import MAX_SEED
@@ -21,6 +21,7 @@ from arena.services.inputs import clean_text, is_token
 from arena.services.jobs import JobQueue, JobSpec
 from arena.services.live import live_pair, void_battle
 from arena.services.media import MediaStore, new_token
+from arena.services.open_battles import OPEN_STATUSES, OpenBattles
 from arena.services.pairs import Candidate, PairChooser, uniform_choice
 from arena.services.pool import pick_clip, revealed_to
 from arena.services.pool_snapshot import PoolSnapshot, PoolSnapshots
@@ -32,11 +33,8 @@ from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, u
 from db.session import transaction
 
 log = logging.getLogger(__name__)
-__all__ = ["BattleService", "Candidate", "PairChooser", "uniform_choice"]  # the pair types live in pairs.py
-
-
-# Battles that still await a vote ("generating": its videos are being made).
-OPEN_STATUSES = (BattleStatus.created, BattleStatus.generating, BattleStatus.shown)
+# the pair types live in pairs.py, the open statuses in open_battles.py
+__all__ = ["OPEN_STATUSES", "BattleService", "Candidate", "PairChooser", "uniform_choice"]
 
 
 def url_for_token(token: str) -> str:
@@ -71,6 +69,7 @@ class BattleService:
         self.gold_rate = gold_rate
         self.live_generation = live_generation
         self.ttl = timedelta(seconds=ttl_s)
+        self.open_battles = OpenBattles(self.ttl)
         self.url_for = url_for
         self.max_open = max_open  # unvoted battles per session: a newer one withdraws the oldest
         self.max_open_ip = max_open_ip  # unvoted battles per IP hash: more are refused
@@ -275,25 +274,19 @@ class BattleService:
         session.flush()
         self._withdraw(session, self._cap_open(session, battle.session_id, battle.ip_hash, battle.id))
 
-    def _cap_open(self, session: Session, session_id: str, ip_hash: str | None, new: str | None = None) -> list[str]:
+    def _cap_open(self, session: Session, session_id: str, ip_hash: str | None, new: str) -> list[str]:
         """At most ``max_open`` unvoted battles per session (returns the oldest, to be withdrawn with the new
         battle's write: :meth:`_withdraw`) and ``max_open_ip`` per IP hash (refused), so votes cannot be batched
-        past the minimum viewing time. ``new``: the starting battle, if already written (not counted)."""
-        self._cap_address(session, ip_hash, new)
-        mine = list(
-            session.scalars(
-                select(Battle.id)
-                .where(Battle.session_id == session_id, *self._open(new))
-                .order_by(Battle.created_at.desc())
-            )
-        )
-        return mine[self.max_open - 1 :]
+        past the minimum viewing time. ``new``: the starting battle, already written (not counted)."""
+        counted = self.open_battles.of_client(session, session_id, ip_hash, new)
+        self._refuse_address(counted.address)
+        return counted.mine[self.max_open - 1 :]
 
-    def _cap_address(self, session: Session, ip_hash: str | None, new: str | None = None) -> None:
-        """Refuse a start from an address with ``max_open_ip`` unvoted battles (``new`` not counted)."""
-        if ip_hash is None:
-            return
-        count = session.scalar(select(func.count(Battle.id)).where(Battle.ip_hash == ip_hash, *self._open(new))) or 0
+    def _cap_address(self, session: Session, ip_hash: str | None) -> None:
+        """Refuse a start from an address with ``max_open_ip`` unvoted battles."""
+        self._refuse_address(self.open_battles.of_address(session, ip_hash))
+
+    def _refuse_address(self, count: int) -> None:
         if count >= self.max_open_ip:
             raise Refusal(
                 "too_many_open",
@@ -301,11 +294,6 @@ class BattleService:
                 429,
                 retry_after=60,
             )
-
-    def _open(self, new: str | None) -> tuple[ColumnElement[bool], ...]:
-        """Battles still open (not voted, void or past the ttl), but ``new``."""
-        since = utcnow() - self.ttl
-        return (Battle.status.in_(OPEN_STATUSES), Battle.created_at > since, Battle.id != new)
 
     @staticmethod
     def _withdraw(session: Session, stale: list[str]) -> None:

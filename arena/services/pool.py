@@ -6,7 +6,7 @@ import random
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from arena.services.generation import NAMED_RUNS
@@ -21,20 +21,25 @@ def battle_eligible(arena_key: str) -> tuple[ColumnElement[bool], ...]:
     return (Video.settings_key == arena_key, or_(Video.run_id.is_(None), Video.run_id.not_in(NAMED_RUNS)))
 
 
+def _revealed_query(*who: ColumnElement[bool]) -> Any:
+    t = Battle.__table__.c
+    reveals = (t.prompt_id == bindparam("prompt"), t.mode == BattleMode.anonymous, t.revealed_at.is_not(None))
+    query = select(t.left_video_id, t.right_video_id, func.count()).where(or_(*who), *reveals)
+    return query.group_by(t.left_video_id, t.right_video_id)  # counted per pair of clips in SQL, not per battle
+
+
+# Built once (immutable statements, values bound per call): built per start they cost more than they ran.
+_REVEALED_TO_SESSION = _revealed_query(Battle.__table__.c.session_id == bindparam("sid"))
+_REVEALED_TO_CLIENT = _revealed_query(
+    Battle.__table__.c.session_id == bindparam("sid"), Battle.__table__.c.ip_hash == bindparam("ip")
+)
+
+
 def revealed_to(session: Session, prompt_id: int, session_id: str, ip_hash: str | None) -> Counter[int]:
     """How often each clip of the prompt was revealed (named) to this session or this IP hash."""
-    who = (
-        Battle.session_id == session_id
-        if ip_hash is None
-        else or_(Battle.session_id == session_id, Battle.ip_hash == ip_hash)
-    )
-    query = (
-        select(Battle.left_video_id, Battle.right_video_id, func.count())
-        .where(who, Battle.prompt_id == prompt_id, Battle.mode == BattleMode.anonymous, Battle.revealed_at.is_not(None))
-        .group_by(Battle.left_video_id, Battle.right_video_id)
-    )
+    query = _REVEALED_TO_SESSION if ip_hash is None else _REVEALED_TO_CLIENT
     seen: Counter[int] = Counter()
-    for left, right, times in session.execute(query):  # counted per pair of clips in SQL, not per battle here
+    for left, right, times in session.execute(query, {"prompt": prompt_id, "sid": session_id, "ip": ip_hash}):
         for video_id in (left, right):
             if video_id is not None:
                 seen[video_id] += times

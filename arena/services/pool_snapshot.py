@@ -14,6 +14,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Integer, String, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -24,6 +25,27 @@ from arena.services.suites import USER_SUITE
 from db.models import Model, Prompt, Video
 
 Fingerprint = frozenset[tuple[str, str | None, int, int]]
+
+
+def _fingerprint_query() -> Any:
+    """Each part read from an index: the enabled models; per prompt category its number of prompts and the sum of
+    their ids (a prompt moved between categories changes two sums); the videos' number, largest id and newest
+    ``created_at`` (a row deleted and inserted again under its id is the newest)."""
+    zero = literal(0, Integer)
+    model, prompt, video = Model.__table__.c, Prompt.__table__.c, Video.__table__.c
+    models = select(literal("model", String), model.id, zero, zero).where(model.enabled.is_(True))
+    categories = select(literal("category", String), prompt.category, func.count(prompt.id), func.sum(prompt.id))
+    videos = select(
+        literal("videos", String),
+        cast(select(func.max(video.created_at)).scalar_subquery(), String),
+        select(func.count(video.id)).scalar_subquery(),
+        select(func.coalesce(func.max(video.id), 0)).scalar_subquery(),
+    )
+    return union_all(models, categories.group_by(prompt.category), videos)
+
+
+# Built once (an immutable statement): built per start, it cost more than it ran.
+_FINGERPRINT = _fingerprint_query()
 
 
 @dataclass(frozen=True)
@@ -74,20 +96,8 @@ class PoolSnapshots:
 
     @staticmethod
     def fingerprint(session: Session) -> Fingerprint:
-        """One query, each part read from an index: the enabled models; per prompt category its number of prompts
-        and the sum of their ids (a prompt moved between categories changes two sums); the videos' number, largest
-        id and newest ``created_at`` (a row deleted and inserted again under its id is the newest)."""
-        zero = literal(0, Integer)
-        models = select(literal("model", String), Model.id, zero, zero).where(Model.enabled.is_(True))
-        categories = select(literal("category", String), Prompt.category, func.count(Prompt.id), func.sum(Prompt.id))
-        videos = select(
-            literal("videos", String),
-            cast(select(func.max(Video.created_at)).scalar_subquery(), String),
-            select(func.count(Video.id)).scalar_subquery(),
-            select(func.coalesce(func.max(Video.id), 0)).scalar_subquery(),
-        )
-        query = union_all(models, categories.group_by(Prompt.category), videos)
-        return frozenset((str(k), v, int(n), int(m)) for k, v, n, m in session.execute(query))
+        """One query (:data:`_FINGERPRINT`)."""
+        return frozenset((str(k), v, int(n), int(m)) for k, v, n, m in session.execute(_FINGERPRINT))
 
     def get(self, session: Session) -> PoolSnapshot:
         key = self.fingerprint(session)

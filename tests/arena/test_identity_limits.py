@@ -161,10 +161,9 @@ def limited_anywhere(request: pytest.FixtureRequest, arena_factory: Callable[...
     arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
     counting = arena.battles._cap_open
 
-    def slow_count(session: Session, session_id: str, ip_hash: str | None, new: str | None = None) -> list[str]:
+    def slow_count(session: Session, session_id: str, ip_hash: str | None, new: str) -> list[str]:
         counted = counting(session, session_id, ip_hash, new)
-        if new is not None:
-            time.sleep(0.1)
+        time.sleep(0.1)
         return counted
 
     arena.battles._cap_open = slow_count  # type: ignore[method-assign]
