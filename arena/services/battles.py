@@ -10,8 +10,9 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import MAX_SEED
@@ -219,11 +220,11 @@ class BattleService:
                 hashes = [pool.clip(m, pid, existing[m]).content_hash for m in (left, right)]  # type: ignore[arg-type]
                 battle.gold_better = self.gold.answer(left, right, *hashes)
             if missing:  # typed prompts (named ones too) get a fresh seed, both sides one; suite prompts the pool's
-                self._add_within_caps(session, battle)
                 prompt = session.get_one(Prompt, pid)
                 seed = self._placement.randint(0, MAX_SEED) if typed else self.generation.pool_seed(0, prompt)
                 battle.status = BattleStatus.generating
                 battle.left_video_id, battle.right_video_id = existing[left], existing[right]
+                self._add_within_caps(session, battle)
                 jobs = [JobSpec(m, pid, seed) for m in missing]
                 self.queue.enqueue(session, battle_id, session_id, ip_hash or session_id, jobs)
                 session.flush()
@@ -265,13 +266,14 @@ class BattleService:
             raise
 
     def _add_within_caps(self, session: Session, battle: Battle) -> None:
-        """Write ``battle``, then apply the caps counting it: on SQLite its INSERT holds the write lock, so starts
-        arriving together count each other (a check that only reads before the write lets all of them through); on
-        PostgreSQL a lock per session and per address makes them take turns."""
+        """Write ``battle`` (as it is: a Core INSERT of its set columns, the object stays outside the session), then
+        apply the caps counting it: on SQLite its INSERT holds the write lock, so starts arriving together count each
+        other (a check that only reads before the write lets all of them through); on PostgreSQL a lock per session
+        and per address makes them take turns."""
         address = [f"open-battles:ip:{battle.ip_hash}"] if battle.ip_hash is not None else []
         lock_names(session, f"open-battles:session:{battle.session_id}", *address)
-        session.add(battle)
-        session.flush()
+        table = cast(Table, Battle.__table__)
+        session.execute(insert(table).values({k: v for k, v in vars(battle).items() if k in table.c}))
         self._withdraw(session, self._cap_open(session, battle.session_id, battle.ip_hash, battle.id))
 
     def _cap_open(self, session: Session, session_id: str, ip_hash: str | None, new: str) -> list[str]:
