@@ -103,6 +103,19 @@ def _pixels(frames: np.ndarray, mean: float = 0.5, std: float = 0.25) -> Any:
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
 
+def _encoded_pool(model: Any, rng: np.random.Generator, size: int, n: int, batch: int) -> tuple[list[Any], Any]:
+    """(scenes, unit image features) of ``n`` training clips, encoded by the locked image tower in batches."""
+    import torch
+
+    scenes, feats = [], []
+    with torch.no_grad():
+        for start in range(0, n, batch):
+            examples = [training_example(rng, size) for _ in range(min(batch, n - start))]
+            scenes += [e.scene for e in examples]
+            feats.append(model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True))
+    return scenes, torch.cat(feats)
+
+
 def _schedule(step: int, steps: int) -> float:
     """Linear warm-up over the first 5 % of steps, then cosine decay to 0."""
     warmup = max(1, steps // 20)
@@ -136,6 +149,7 @@ def train(
     warmup: int = 0,
     warmup_heads: tuple[str, ...] = ("shape",),
     warmup_weight: float = 0.0,
+    text_pool: int = 0,
 ) -> tuple[Any, list[str]]:
     """Train from scratch in two stages; returns (model, vocabulary). Deterministic for a seed on one thread.
 
@@ -201,19 +215,25 @@ def train(
         p.requires_grad_(False)
     text = [p for name, p in model.named_parameters() if not name.startswith("visual.")]
     opt = torch.optim.AdamW(text, lr=text_lr, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
+    pool = _encoded_pool(model, rng, size, text_pool, text_batch) if text_pool else None
     for step in range(text_steps):
         for group in opt.param_groups:
             group["lr"] = text_lr * _schedule(step, text_steps)
-        examples = [training_example(rng, size) for _ in range(text_batch)]
-        languages = ["en" if rng.random() < 0.5 else "zh" for _ in examples]
-        texts = [describe(e.scene, lang, rng) for e, lang in zip(examples, languages, strict=True)]
+        if pool is None:
+            examples = [training_example(rng, size) for _ in range(text_batch)]
+            scenes = [e.scene for e in examples]
+            with torch.no_grad():
+                images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
+        else:
+            drawn = rng.choice(len(pool[0]), size=text_batch, replace=False)
+            scenes, images = [pool[0][i] for i in drawn], pool[1][torch.from_numpy(drawn)]
+        languages = ["en" if rng.random() < 0.5 else "zh" for _ in scenes]
+        texts = [describe(scene, lang, rng) for scene, lang in zip(scenes, languages, strict=True)]
         for _ in range(negatives):
             texts += [
-                describe(hard_negative(e.scene, rng, exclude_held_out), lang, rng)
-                for e, lang in zip(examples, languages, strict=True)
+                describe(hard_negative(scene, rng, exclude_held_out), lang, rng)
+                for scene, lang in zip(scenes, languages, strict=True)
             ]
-        with torch.no_grad():
-            images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
         captions = _encode_rows(model, _token_rows(tokenizer, texts, rng))
         logit_scale = model.logit_scale.exp().clamp(max=100.0)
         target = torch.arange(text_batch)
@@ -221,7 +241,7 @@ def train(
             F.cross_entropy(logit_scale * images @ captions.T, target)
             + F.cross_entropy(logit_scale * captions[:text_batch] @ images.T, target)
         )
-        truth = shapes_aux.targets([e.scene for e in examples], exclude_held_out=exclude_held_out)
+        truth = shapes_aux.targets(scenes, exclude_held_out=exclude_held_out)
         loss = loss + shapes_aux.loss(head, captions[:text_batch], truth)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -259,6 +279,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--probe", action="store_true", help="log held-out pair accuracy while training")
     parser.add_argument("--recolour", type=float, default=0.0, help="stage 1: share of groups drawn in random colours")
     parser.add_argument("--negatives", type=int, default=1, help="stage 2: hard negative captions per clip")
+    parser.add_argument(
+        "--text-pool", type=int, default=0, help="stage 2: clips rendered and encoded once (0: fresh every step)"
+    )
     parser.add_argument("--no-shape-colour-head", action="store_true", help="stage 1: no shape-colour conjunctions")
     parser.add_argument(
         "--exclude-held-out", action="store_true", help="no held-out pair as a competing class or hard negative"
@@ -291,6 +314,7 @@ def main(argv: list[str] | None = None) -> None:
         warmup=args.warmup,
         warmup_heads=tuple(args.warmup_heads.split(",")),
         warmup_weight=args.warmup_weight,
+        text_pool=args.text_pool,
     )
     train_cpu = time.process_time() - started
     save(model, vocab, args.out)
@@ -316,6 +340,7 @@ def main(argv: list[str] | None = None) -> None:
         "warmup": args.warmup,
         "warmup_heads": args.warmup_heads,
         "warmup_weight": args.warmup_weight,
+        "text_pool": args.text_pool,
         "cpu_minutes": round(train_cpu / 60, 2),
         "eval_cpu_minutes": round((time.process_time() - eval_started) / 60, 2),
         "parameters": sum(p.numel() for p in encoder.model.parameters()),

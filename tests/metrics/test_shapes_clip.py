@@ -115,6 +115,20 @@ def test_training_is_reproducible_from_its_seed_and_saves_a_loadable_model(tmp_p
     assert loaded.encode_images(frames).shape == (5, 128) and loaded.encode_texts(["一个红色的球"]).shape == (1, 128)
 
 
+def test_a_stage_2_pool_is_drawn_from_reproducibly_and_leaves_the_image_tower_as_it_was() -> None:
+    """``text_pool``: stage 2 draws its clips from clips encoded once; the run stays reproducible, the locked image
+    tower (batch-norm statistics included) ends as without the pool, and the text tower learns from other clips."""
+    from metrics.training.shapes_clip import train
+
+    small = {"image_batch": 4, "text_batch": 4, "vocab_samples": 200}
+    fresh = train(3, 2, 2, **small)[0].state_dict()  # type: ignore[arg-type]
+    pooled = [train(3, 2, 2, text_pool=6, **small)[0].state_dict() for _ in range(2)]  # type: ignore[arg-type]
+    assert all(torch.equal(pooled[0][k], pooled[1][k]) for k in fresh)
+    visual = [k for k in fresh if k.startswith("visual.")]
+    assert visual and all(torch.equal(fresh[k], pooled[0][k]) for k in visual)
+    assert not all(torch.equal(fresh[k], pooled[0][k]) for k in fresh if not k.startswith("visual."))
+
+
 def test_the_default_encoder_separates_faithful_from_wrong_colour_on_the_demo_suite() -> None:
     """The metrics' default encoder (no encoder named) is the shapes-world CLIP, and its CLIPSIM scores the
     faithful demo generator above one that always draws a wrong colour, on the demo suite in both languages."""
