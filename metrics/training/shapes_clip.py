@@ -215,6 +215,8 @@ def train(
         p.requires_grad_(False)
     text = [p for name, p in model.named_parameters() if not name.startswith("visual.")]
     opt = torch.optim.AdamW(text, lr=text_lr, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01)
+    if 0 < text_pool < text_batch:
+        raise ValueError(f"--text-pool {text_pool} is smaller than a stage-2 batch ({text_batch} clips)")
     pool = _encoded_pool(model, rng, size, text_pool, text_batch) if text_pool else None
     for step in range(text_steps):
         for group in opt.param_groups:

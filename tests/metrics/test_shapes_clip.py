@@ -127,6 +127,8 @@ def test_a_stage_2_pool_is_drawn_from_reproducibly_and_leaves_the_image_tower_as
     visual = [k for k in fresh if k.startswith("visual.")]
     assert visual and all(torch.equal(fresh[k], pooled[0][k]) for k in visual)
     assert not all(torch.equal(fresh[k], pooled[0][k]) for k in fresh if not k.startswith("visual."))
+    with pytest.raises(ValueError, match="smaller than a stage-2 batch"):
+        train(3, 0, 1, text_pool=3, **small)  # type: ignore[arg-type]
 
 
 def test_the_default_encoder_separates_faithful_from_wrong_colour_on_the_demo_suite() -> None:
