@@ -93,7 +93,7 @@ def fuzz_arena(tmp_path: Path) -> Iterator[Arena]:
         default_num_frames=4,
         default_width=32,
         default_height=32,
-        generation_timeout_s=1.0,
+        generation_timeout_s=2.0,  # a hang (HANG_S) outlasts it; a healthy model has margin on a busy machine
         generation_workers=4,
         gold_rate=0.0,
     )
@@ -153,7 +153,7 @@ def test_bad_models_void_their_battles_with_a_reason(fuzz_arena: Arena) -> None:
         if behaviour not in ("hang", "slow"):  # a hung call holds the model's one slot until it ends: wait it out
             time.sleep(max(0.0, busy_until.get(model, 0.0) - time.monotonic()))
         else:
-            busy_until[model] = time.monotonic() + HANG_S + 0.5
+            busy_until[model] = time.monotonic() + HANG_S + 1.5  # its job may start late on a loaded machine
         prompt = f"{words} <{behaviour}> {time.monotonic_ns()}"
         view = fuzz_arena.battles.start("s", prompt_text=prompt, mode=BattleMode.named, models=[model, "alpha-7b"])
         view = settled(fuzz_arena, view, "s", timeout_s=30)
