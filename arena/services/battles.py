@@ -34,8 +34,7 @@ from db.models import PINNED, Battle, BattleMode, BattleStatus, Model, Prompt, u
 from db.session import transaction
 
 log = logging.getLogger(__name__)
-# the pair types live in pairs.py, the open statuses in open_battles.py
-__all__ = ["OPEN_STATUSES", "BattleService", "Candidate", "PairChooser", "uniform_choice"]
+__all__ = ["BattleService", "Candidate", "PairChooser", "uniform_choice"]  # the pair types live in pairs.py
 
 
 def url_for_token(token: str) -> str:

@@ -23,13 +23,12 @@ from adapters.errors import (
 from arena.services.generation import NAMED_RUN
 from arena.services.jobs import JobQueue
 from arena.services.media import MediaStore
+from arena.services.open_battles import OPEN_STATUSES
 from arena.services.views import Refusal
 from db.models import Battle, BattleMode, BattleStatus, GenerationJob, JobStatus, Video, utcnow
 from db.session import transaction
 
 log = logging.getLogger(__name__)
-
-OPEN = (BattleStatus.created, BattleStatus.generating, BattleStatus.shown)
 
 _PUBLIC_FAILURE = (
     (GenerationTimeoutError, "the model took too long"),
@@ -71,7 +70,7 @@ def void_battle(
     media: MediaStore,
     battle_id: str,
     reason: str,
-    only: Sequence[BattleStatus] = OPEN,
+    only: Sequence[BattleStatus] = OPEN_STATUSES,
 ) -> bool:
     """Void a battle that is still in one of the ``only`` statuses: waiting jobs cancelled, served copies deleted.
     False when it was not (any more). One conditional UPDATE: a battle shown or voted meanwhile (by another thread

@@ -13,8 +13,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from arena.api import create_api
-from arena.services.battles import OPEN_STATUSES
 from arena.services.container import Arena
+from arena.services.open_battles import OPEN_STATUSES
 from arena.services.sessions import Client, SessionSigner
 from arena.services.views import Refusal
 from db.models import Battle, BattleStatus
