@@ -33,6 +33,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,13 @@ from metrics.shapes_clip import (
     build_model,
     tiny_architecture,
 )
-from metrics.training.shapes_data import build_vocab, hard_negative, single_group_example, training_example
+from metrics.training.shapes_data import (
+    Example,
+    build_vocab,
+    hard_negative,
+    single_group_example,
+    training_example,
+)
 
 CONTEXT = 40
 
@@ -103,6 +110,11 @@ def _pixels(frames: np.ndarray, mean: float = 0.5, std: float = 0.25) -> Any:
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
 
+def _encode_examples(model: Any, examples: Sequence[Example]) -> Any:
+    """Unit image features of the examples' frame stacks."""
+    return model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
+
+
 def _encoded_pool(model: Any, rng: np.random.Generator, size: int, n: int, batch: int) -> tuple[list[Any], Any]:
     """(scenes, unit image features) of ``n`` training clips, encoded by the locked image tower in batches."""
     import torch
@@ -112,7 +124,7 @@ def _encoded_pool(model: Any, rng: np.random.Generator, size: int, n: int, batch
         for start in range(0, n, batch):
             examples = [training_example(rng, size) for _ in range(min(batch, n - start))]
             scenes += [e.scene for e in examples]
-            feats.append(model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True))
+            feats.append(_encode_examples(model, examples))
     return scenes, torch.cat(feats)
 
 
@@ -186,7 +198,7 @@ def train(
             training_example(rng, size) if "present" in warmup_heads else single_group_example(rng, size)
             for _ in range(image_batch)
         ]
-        images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
+        images = _encode_examples(model, examples)
         loss = shapes_aux.single_loss(head, images, shapes_aux.targets([e.scene for e in examples]), warmup_heads)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -197,7 +209,7 @@ def train(
         for group in opt.param_groups:
             group["lr"] = lr * _schedule(step, image_steps)
         examples = [training_example(rng, size, recolour) for _ in range(image_batch)]
-        images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
+        images = _encode_examples(model, examples)
         truth = shapes_aux.targets(
             [e.scene for e in examples], [e.recoloured for e in examples], [e.drawn for e in examples], exclude_held_out
         )
@@ -225,7 +237,7 @@ def train(
             examples = [training_example(rng, size) for _ in range(text_batch)]
             scenes = [e.scene for e in examples]
             with torch.no_grad():
-                images = model.encode_image(_pixels(np.stack([e.frames for e in examples])), normalize=True)
+                images = _encode_examples(model, examples)
         else:
             drawn = rng.choice(len(pool[0]), size=text_batch, replace=False)
             scenes, images = [pool[0][i] for i in drawn], pool[1][torch.from_numpy(drawn)]
