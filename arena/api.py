@@ -24,6 +24,7 @@ from arena.api_simulation import simulation_router
 from arena.bench.api import bench_router
 from arena.services.container import Arena
 from arena.services.inputs import MAX_DB_INT, MAX_PROMPT_CHARS, is_token
+from arena.services.leaderboard import Board
 from arena.services.sessions import SESSION_COOKIE, SESSION_HEADER, Client
 from arena.services.views import Refusal
 from arena.services.votes import VoteRequest
@@ -151,7 +152,7 @@ def api_router(arena: Arena) -> APIRouter:
         return arena.votes.reveal(battle_id_ok(battle_id), who.session_id).public()
 
     @router.get("/api/leaderboard")
-    def leaderboard(language: QueryWord = None, category: QueryWord = None) -> dict[str, Any]:
+    def leaderboard(language: QueryWord = None, category: QueryWord = None) -> Board:
         return arena.leaderboard.board(language=language, category=category)
 
     @router.get("/api/prompts")

@@ -25,6 +25,7 @@ import numpy as np
 import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict  # not typing's: pydantic needs this one below Python 3.12
 
 from arena.ratings.battles import BOTHBAD, MODEL_A, MODEL_B, TIE, BattleRows
 from arena.ratings.raters import GoldScore, wilson_interval
@@ -214,7 +215,17 @@ def rater_counts(session: Session) -> dict[str, int]:
     }
 
 
-def model_info(session: Session) -> dict[str, dict[str, Any]]:
+class ModelInfo(TypedDict):
+    """A model as the boards show it."""
+
+    display_name: str
+    organisation: str
+    licence: str
+    in_house: bool
+    enabled: bool
+
+
+def model_info(session: Session) -> dict[str, ModelInfo]:
     return {
         m.id: {
             "display_name": m.display_name,

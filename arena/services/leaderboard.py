@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NotRequired, TypeVar, cast
 
 from sqlalchemy.orm import Session, sessionmaker
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
-from arena.services.board_rows import BoardToken, CountTable, board_token, model_info
+from arena.services.board_rows import BoardToken, CountTable, ModelInfo, board_token, model_info
 from arena.services.elo_store import read_elo
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
@@ -34,6 +35,34 @@ def _round(x: float, digits: int = 1) -> float:
 T = TypeVar("T")
 
 
+class BoardRow(TypedDict):
+    """One model on the board (the JSON API's ``/api/leaderboard`` rows)."""
+
+    rank: int | None  # None: too few votes to rank
+    model_id: str
+    model: str  # display name
+    organisation: str
+    licence: str
+    rating: float
+    ci: list[float | None]  # 95 % interval; None: an open end, or no interval
+    insufficient: bool
+    component: int  # models in different components were never compared
+    votes: int
+    win_rate: float
+    elo: float
+
+
+class Board(TypedDict):
+    """The leaderboard of one filter: its rows, and the models the minimum-votes gate left out."""
+
+    votes: int
+    min_votes: int
+    rows: list[BoardRow]
+    filters: dict[str, str | None]
+    hidden: NotRequired[list[str]]
+    components: NotRequired[int]
+
+
 class VoteSnapshot:
     """The counted votes (aggregated rows), the models' details and the stored Elo, read once: each view of the
     board is computed from them, so one page of the leaderboard reads the database once however many views it
@@ -47,7 +76,7 @@ class VoteSnapshot:
     def __init__(
         self,
         rows: BattleRows,
-        models: dict[str, dict[str, Any]],
+        models: dict[str, ModelInfo],
         settings: Settings,
         *,
         elo: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
@@ -67,7 +96,7 @@ class VoteSnapshot:
         self._raters: dict[str, Any] | None = None
         self._views: dict[tuple[Any, ...], Any] = {}  # the last few verdict families and rating views asked for
 
-    def models(self) -> dict[str, dict[str, Any]]:
+    def models(self) -> dict[str, ModelInfo]:
         return self.model_info
 
     def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
@@ -149,11 +178,11 @@ class VoteSnapshot:
         min_votes: int | None = None,
         bootstrap_rounds: int | None = None,
         seed: int = 0,
-    ) -> dict[str, Any]:
+    ) -> Board:
         """Rank, model, organisation, licence, rating with 95 % CI, votes, win rate, Elo."""
         votes = self.battle_rows(language, category).total
         threshold = self.settings.min_votes if min_votes is None else min_votes
-        result: dict[str, Any] = {
+        result: Board = {
             "votes": votes,
             "min_votes": threshold,
             "rows": [],
@@ -166,15 +195,15 @@ class VoteSnapshot:
         result["hidden"] = list(board.hidden)
         result["components"] = board.n_components
         for entry in board.entries:
-            info = meta.get(entry.model, {})
+            info = meta.get(entry.model)
             low, high = entry.interval
             result["rows"].append(
                 {
                     "rank": entry.rank,
                     "model_id": entry.model,
-                    "model": info.get("display_name", entry.model),
-                    "organisation": info.get("organisation", ""),
-                    "licence": info.get("licence", ""),
+                    "model": info["display_name"] if info else entry.model,
+                    "organisation": info["organisation"] if info else "",
+                    "licence": info["licence"] if info else "",
                     "rating": _round(entry.rating),
                     "ci": [None if low is None else _round(low), None if high is None else _round(high)],
                     "insufficient": entry.insufficient,
@@ -192,7 +221,7 @@ class VoteSnapshot:
         return next((m for m, info in self.models().items() if info["in_house"] and info["enabled"]), None)
 
     def names(self) -> dict[str, str]:
-        return {m: info.get("display_name", m) for m, info in self.models().items()}
+        return {m: info["display_name"] for m, info in self.models().items()}
 
     def versus(
         self,
@@ -284,15 +313,17 @@ class VoteSnapshot:
             "battle_count": counts.rename(index=names, columns=names),
         }
 
-    def category_boards(self, field: str = "category", seed: int = 0) -> dict[str, list[dict[str, Any]]]:
+    def category_boards(self, field: str = "category", seed: int = 0) -> dict[str, list[BoardRow]]:
         """One board per prompt category (or language): rows as in :meth:`board`."""
         rows = self.all_rows
         values = sorted({str(v) for v in rows.extra[field][rows.battles > 0]}) if len(rows) else []
-        out = {}
-        for value in values:
-            kwargs = {"language": value} if field == "language" else {"category": value}
-            out[value] = self.board(**kwargs, seed=seed)["rows"]  # type: ignore[arg-type]
-        return out
+        by_language = field == "language"
+        return {
+            value: self.board(language=value, seed=seed)["rows"]
+            if by_language
+            else self.board(category=value, seed=seed)["rows"]
+            for value in values
+        }
 
     def rater_summary(self) -> dict[str, Any]:
         """The raters in one line, from the counts and the raters table (see arena.services.rater_views)."""
@@ -367,7 +398,7 @@ class LeaderboardService:
             self._cached[simulated] = (time.monotonic(), token, snap)
             return snap
 
-    def models(self) -> dict[str, dict[str, Any]]:
+    def models(self) -> dict[str, ModelInfo]:
         with transaction(self.factory) as session:
             return model_info(session)
 
@@ -375,7 +406,7 @@ class LeaderboardService:
         """Per-vote board rows (an audit read; see :meth:`VoteSnapshot.rows`)."""
         return self.snapshot().rows(language, category)
 
-    def board(self, **kwargs: Any) -> dict[str, Any]:
+    def board(self, **kwargs: Any) -> Board:
         return self.snapshot().board(**kwargs)
 
     def versus(self, in_house: str | None = None, **kwargs: Any) -> Verdicts:
@@ -390,7 +421,7 @@ class LeaderboardService:
     def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
         return self.snapshot().matrices(language, category)
 
-    def category_boards(self, field: str = "category") -> dict[str, list[dict[str, Any]]]:
+    def category_boards(self, field: str = "category") -> dict[str, list[BoardRow]]:
         return self.snapshot().category_boards(field)
 
     def raters(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from arena.services.leaderboard import Board
 from arena.services.verdicts import VerdictRow, Verdicts
 
 # Verdict colours (colour-blind safe: blue / orange / grey-green / grey).
@@ -31,7 +32,7 @@ def _errors(
     return plus, minus
 
 
-def rating_forest(board: dict[str, Any], title: str) -> Any:
+def rating_forest(board: Board, title: str) -> Any:
     """Each model's rating with its interval (an open end drawn as a long arrow), best at the top."""
     rows = [r for r in board.get("rows", []) if not r.get("insufficient")]
     if not rows:

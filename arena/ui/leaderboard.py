@@ -14,6 +14,7 @@ import pandas as pd
 
 from arena.ratings.board import interval_text
 from arena.services.container import Arena
+from arena.services.leaderboard import Board
 from arena.services.losses import losing_prompts
 from arena.ui.common import LANGUAGE_CHOICES
 from arena.ui.decision_plots import group_bars, heatmap_figure, rating_forest, versus_forest
@@ -32,7 +33,7 @@ COLUMNS = ("rank", "model", "organisation", "licence", "rating", "ci", "votes", 
 BREAKDOWNS = ("none", "category", "language", "prompt")
 
 
-def board_table(board: dict[str, Any], lang: str) -> pd.DataFrame:
+def board_table(board: Board, lang: str) -> pd.DataFrame:
     """The board's rows as a table with headers in the user's language."""
     records = [
         {
@@ -51,7 +52,7 @@ def board_table(board: dict[str, Any], lang: str) -> pd.DataFrame:
     return frame.rename(columns={c: text(f"col_{c}", lang) for c in COLUMNS})
 
 
-def board_summary(board: dict[str, Any], lang: str) -> str:
+def board_summary(board: Board, lang: str) -> str:
     if not board.get("votes"):
         return text("no_votes", lang)
     key = "votes_summary" if board.get("rows") else "too_few"

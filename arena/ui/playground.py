@@ -60,7 +60,8 @@ def build_playground(ui: Ui) -> tuple[gr.Tab, gr.Dropdown]:
         except Exception as exc:
             return refused(warn_failure(exc, lang))
         latency = result.get("latency_s")  # float seconds, or None when not measured
-        name = arena.leaderboard.models().get(model_id, {}).get("display_name", model_id)
+        info = arena.leaderboard.models().get(model_id)
+        name = info["display_name"] if info else model_id
         caption = f"{name}"
         if isinstance(latency, int | float) and latency:
             caption += f" · {text('generated_in', lang)} {float(latency):.2f} s"
