@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 
 from arena.services.container import Arena
 from arena.services.losses import losing_prompts, prompt_texts
+from arena.services.rating_views import DavidsonView, StyleView
 from arena.services.views import Refusal
 
 # Model ids, languages and categories: short words (the same shapes arena.api accepts).
@@ -81,12 +82,12 @@ def decision_router(arena: Arena) -> APIRouter:
         return {"in_house": model, "prompts": prompts}
 
     @router.get("/api/leaderboard/style")
-    def style(language: Word = None, category: Word = None) -> dict[str, Any]:
+    def style(language: Word = None, category: Word = None) -> StyleView:
         """Ratings with and without style held fixed (duration, pixels, fps, aspect ratio, screen side)."""
         return arena.leaderboard.snapshot().style(language, category)
 
     @router.get("/api/leaderboard/davidson")
-    def ties(language: Word = None, category: Word = None) -> dict[str, Any]:
+    def ties(language: Word = None, category: Word = None) -> DavidsonView:
         """Davidson's tie model: ratings, tie and both-bad strengths, each model's both-bad share."""
         return arena.leaderboard.snapshot().davidson(language, category)
 

@@ -25,6 +25,8 @@ from db.session import transaction
 
 if TYPE_CHECKING:
     from arena.ratings import BattleRows, Leaderboard
+    from arena.services.rater_views import PositionBias
+    from arena.services.rating_views import DavidsonView, StyleView
     from arena.services.verdicts import PromptLosses, Verdicts
 
 
@@ -260,14 +262,14 @@ class VoteSnapshot:
         key = ("compare", a, b, language, category, decide)
         return self._memo(key, lambda: verdicts_from_rows(rows, [(a, b)], decide, names=self.names()))
 
-    def style(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+    def style(self, language: str | None = None, category: str | None = None) -> StyleView:
         """Ratings with and without style held fixed (arena.services.rating_views.style_view)."""
         from arena.services.rating_views import style_view
 
         rows, gate = self.battle_rows(language, category), self.settings.min_votes
         return self._memo(("style", language, category), lambda: style_view(rows, self.names(), gate))
 
-    def davidson(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+    def davidson(self, language: str | None = None, category: str | None = None) -> DavidsonView:
         """Davidson's tie model with both-bad apart (arena.services.rating_views.davidson_view)."""
         from arena.services.rating_views import davidson_view
 
@@ -292,7 +294,7 @@ class VoteSnapshot:
         in_house = in_house or self.in_house_model()
         return prompt_losses(self.battle_rows(language, category), in_house, limit) if in_house else []
 
-    def position_bias(self) -> dict[str, Any]:
+    def position_bias(self) -> PositionBias:
         """P(the left video wins) among decisive anonymous votes, with a 95 % Wilson interval."""
         from arena.services.rater_views import position_bias
 
@@ -415,7 +417,7 @@ class LeaderboardService:
     def compare(self, a: str, b: str, **kwargs: Any) -> Verdicts:
         return self.snapshot().compare(a, b, **kwargs)
 
-    def position_bias(self) -> dict[str, Any]:
+    def position_bias(self) -> PositionBias:
         return self.snapshot().position_bias()
 
     def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 from arena.ratings import BattleRows, session_agreement
 from arena.ratings.battles import MODEL_A, MODEL_B
@@ -12,7 +13,13 @@ from arena.ratings.raters import overall_agreement, wilson_interval
 from arena.services.vote_rows import SnapshotAudit
 
 
-def position_bias(rows: BattleRows) -> dict[str, Any]:
+class PositionBias(TypedDict):
+    p_left: float  # P(the left video wins) among decisive votes (0.5 when there are none)
+    ci: list[float]  # its 95 % Wilson interval
+    decisive_votes: int
+
+
+def position_bias(rows: BattleRows) -> PositionBias:
     """P(the left video wins) among the decisive votes of `rows`, with a 95 % Wilson interval."""
     left = int(rows.battles[rows.winner == MODEL_A].sum())
     decisive = left + int(rows.battles[rows.winner == MODEL_B].sum())

@@ -7,21 +7,54 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
+
 if TYPE_CHECKING:
     from arena.ratings.battles import BattleRows
+
+
+class StyleRow(TypedDict):
+    model_id: str
+    model: str  # display name
+    rating: float
+    style_controlled: float  # the rating with style held fixed
+    shift: float  # style_controlled - rating
+
+
+class StyleView(TypedDict):
+    rows: list[StyleRow]  # by the style-controlled rating, best first
+    coefficients: dict[str, dict[str, float]]  # feature -> {"points", "se"}; "left": the left clip's advantage
+    battles: int
+    hidden: list[str]  # left out by the minimum-votes gate
+
+
+class DavidsonRow(TypedDict):
+    model_id: str
+    model: str
+    rating: float
+    ci: list[float]  # ± 1.96 standard errors
+    bothbad_share: float
+    bothbad_ci: list[float]
+
+
+class DavidsonView(TypedDict):
+    rows: list[DavidsonRow]  # best first
+    nu_tie: float | None  # the tie strength (None: fewer than two models)
+    nu_bothbad: float | None  # the both-bad strength
+    hidden: list[str]
 
 
 def _r(x: float, digits: int = 1) -> float:
     return round(float(x), digits)
 
 
-def _best_first(models: tuple[str, ...], values: Any, names: Mapping[str, str]) -> list[tuple[int, dict[str, Any]]]:
-    """(index, {model_id, model}) for each model, highest `values` first."""
+def _best_first(models: tuple[str, ...], values: Any, names: Mapping[str, str]) -> list[tuple[int, str, str]]:
+    """(index, model id, display name) for each model, highest `values` first."""
     order = sorted(range(len(models)), key=lambda i: -values[i])
-    return [(i, {"model_id": models[i], "model": names.get(models[i], models[i])}) for i in order]
+    return [(i, models[i], names.get(models[i], models[i])) for i in order]
 
 
-def style_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> dict[str, Any]:
+def style_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> StyleView:
     """Per model the rating and the rating with style held fixed; the style coefficients (rating points per unit
     of normalised difference; `left`: the left clip's advantage in points) with standard errors."""
     from arena.ratings.battles import STYLE_FIELDS
@@ -35,12 +68,13 @@ def style_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -
     return {
         "rows": [
             {
-                **who,
+                "model_id": model_id,
+                "model": name,
                 "rating": _r(fit.plain[i]),
                 "style_controlled": _r(fit.controlled[i]),
                 "shift": _r(fit.controlled[i] - fit.plain[i]),
             }
-            for i, who in _best_first(fit.models, fit.controlled, names)
+            for i, model_id, name in _best_first(fit.models, fit.controlled, names)
         ],
         "coefficients": {f: {"points": _r(fit.coefficients[f]), "se": _r(fit.se[f])} for f in (*FEATURES, "left")},
         "battles": fit.battles,
@@ -48,7 +82,7 @@ def style_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -
     }
 
 
-def davidson_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> dict[str, Any]:
+def davidson_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0) -> DavidsonView:
     """Davidson ratings (± 1.96 se), the tie and both-bad strengths, and each model's both-bad share."""
     from arena.ratings.davidson import davidson
     from arena.ratings.guards import gate
@@ -60,13 +94,14 @@ def davidson_view(rows: BattleRows, names: Mapping[str, str], min_votes: int = 0
     return {
         "rows": [
             {
-                **who,
+                "model_id": model_id,
+                "model": name,
                 "rating": _r(fit.ratings[i]),
                 "ci": [_r(fit.ratings[i] - 1.96 * fit.se[i]), _r(fit.ratings[i] + 1.96 * fit.se[i])],
                 "bothbad_share": _r(fit.bothbad_share[i], 4),
                 "bothbad_ci": [_r(fit.bothbad_ci[i, 0], 4), _r(fit.bothbad_ci[i, 1], 4)],
             }
-            for i, who in _best_first(fit.models, fit.ratings, names)
+            for i, model_id, name in _best_first(fit.models, fit.ratings, names)
         ],
         "nu_tie": _r(fit.nu_tie, 4),
         "nu_bothbad": _r(fit.nu_bad, 4),

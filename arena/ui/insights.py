@@ -11,6 +11,7 @@ import pandas as pd
 
 from arena.ratings.board import interval_text
 from arena.services.leaderboard import VoteSnapshot
+from arena.services.rating_views import StyleView
 from arena.services.verdicts import VerdictRow, Verdicts
 from arena.ui.i18n import text
 
@@ -120,7 +121,7 @@ def raters_view(snap: VoteSnapshot, lang: str) -> str:
     )
 
 
-def style_table(style: dict[str, Any], lang: str) -> tuple[str, pd.DataFrame]:
+def style_table(style: StyleView, lang: str) -> tuple[str, pd.DataFrame]:
     """(note, table): ratings with and without style held fixed, and the style effects."""
     cols = ("model", "rating", "style_controlled", "shift")
     headers = [text(f"col_{c}", lang) for c in cols]
