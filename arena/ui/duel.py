@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from arena.services.inputs import check_db_int
+from arena.services.inputs import MAX_PROMPT_CHARS, check_db_int
 from arena.services.sessions import Client
 from arena.services.views import BattleMode, BattleView, Refusal
 from arena.ui.common import LANGUAGE_CHOICES, Ui, client_ip, identify, prompt_choices, warn_failure
@@ -82,7 +82,7 @@ def build_duel(ui: Ui, *, named: bool) -> Duel:
         label = t("suite_prompt_battle")  # a chosen prompt's votes are off the board
         prompt = gr.Dropdown([] if named else prompt_choices(ui.arena, "any"), value=None, label=label, scale=3)
     typed_label = t("typed_prompt_named" if named else "typed_prompt")
-    typed = gr.Textbox(label=typed_label, placeholder=t("typed_placeholder"), max_length=500, visible=live)
+    typed = gr.Textbox(label=typed_label, placeholder=t("typed_placeholder"), max_length=MAX_PROMPT_CHARS, visible=live)
     models: tuple[gr.Dropdown, gr.Dropdown] | None = None
     if named:
         with gr.Row():

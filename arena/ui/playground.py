@@ -6,6 +6,7 @@ from typing import Any
 
 import gradio as gr
 
+from arena.services.inputs import MAX_PROMPT_CHARS
 from arena.services.views import Refusal
 from arena.ui.common import Ui, identify, warn_failure
 from arena.ui.i18n import request_language, t, text
@@ -30,7 +31,7 @@ def build_playground(ui: Ui) -> tuple[gr.Tab, gr.Dropdown]:
         with gr.Row(equal_height=True):
             model = gr.Dropdown([], label=t("model"), scale=2, allow_custom_value=True)
             seed = gr.Number(0, label=t("seed"), precision=0, minimum=0, scale=1)
-        prompt = gr.Textbox(label=t("prompt"), placeholder=t("typed_placeholder"), max_length=500)
+        prompt = gr.Textbox(label=t("prompt"), placeholder=t("typed_placeholder"), max_length=MAX_PROMPT_CHARS)
         go = gr.Button(t("generate"), variant="primary")
         player = gr.HTML(empty_html())
         details = gr.JSON(label=t("provenance"))

@@ -137,3 +137,20 @@ def test_the_blind_holds_for_everything_a_client_receives(server: ThreadedServer
     # A clip shown in several battles gets a new URL and new bytes every time.
     assert any(len(urls) > 1 for urls in urls_by_video.values())
     assert len(set(seen_bytes)) == len(seen_bytes)
+
+
+def test_the_schema_documents_the_boards_fields(arena: Arena) -> None:
+    """The board and its views are typed results: /api/openapi.json names the fields a client reads."""
+    schema = create_api(arena).openapi()
+    components = schema["components"]["schemas"]
+    for path, name, fields in (
+        ("/api/leaderboard", "Board", {"votes", "min_votes", "rows", "filters", "hidden", "components"}),
+        ("/api/leaderboard/style", "StyleView", {"rows", "coefficients", "battles", "hidden"}),
+        ("/api/leaderboard/davidson", "DavidsonView", {"rows", "nu_tie", "nu_bothbad", "hidden"}),
+    ):
+        ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": f"#/components/schemas/{name}"}, (path, ok)
+        assert set(components[name]["properties"]) == fields
+    assert set(components["Board"]["required"]) == {"votes", "min_votes", "rows", "filters"}  # not hidden, components
+    row = components["BoardRow"]["properties"]
+    assert {"rank", "model_id", "model", "rating", "ci", "votes", "win_rate", "elo", "insufficient"} <= set(row)

@@ -10,6 +10,7 @@ import pytest
 from gradio_client import Client
 from sqlalchemy import func, select
 
+from arena.services.inputs import MAX_PROMPT_CHARS
 from db.models import Battle
 from db.session import transaction
 from tests.ui.conftest import LiveApp
@@ -75,3 +76,11 @@ def test_playground_refusals_are_messages(live_app: LiveApp) -> None:
     ):
         result = c.predict(model, prompt, seed, api_name="/playground")
         assert "arena-empty" in str(result[0]) and len(str(result[0])) > len('<div class="arena-empty"></div>')
+
+
+def test_prompt_boxes_take_what_the_server_takes(live_app: LiveApp) -> None:
+    """The typed-prompt boxes (Arena, Side by side, Playground) stop typing at the server's own limit: they stopped at
+    500 characters while the services take MAX_PROMPT_CHARS (1,000)."""
+    config = httpx.get(f"{live_app.url}/config", timeout=20).json()
+    limits = [c["props"].get("max_length") for c in config["components"] if c.get("type") == "textbox"]
+    assert limits.count(MAX_PROMPT_CHARS) >= 3 and set(limits) <= {MAX_PROMPT_CHARS, None}, limits
