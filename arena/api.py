@@ -24,7 +24,7 @@ from arena.api_simulation import simulation_router
 from arena.bench.api import bench_router
 from arena.services.container import Arena
 from arena.services.inputs import MAX_DB_INT, MAX_PROMPT_CHARS, is_token
-from arena.services.leaderboard import Board
+from arena.services.rating_views import Board
 from arena.services.sessions import SESSION_COOKIE, SESSION_HEADER, Client
 from arena.services.views import Refusal
 from arena.services.votes import VoteRequest

@@ -10,13 +10,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NotRequired, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.orm import Session, sessionmaker
-from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 from arena.services.board_rows import BoardToken, CountTable, ModelInfo, board_token, model_info
 from arena.services.elo_store import read_elo
+from arena.services.rating_views import Board, BoardRow, DavidsonView, StyleView, board_view, davidson_view, style_view
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
 from arena.services.vote_rows import SnapshotAudit
@@ -26,43 +26,10 @@ from db.session import transaction
 if TYPE_CHECKING:
     from arena.ratings import BattleRows, Leaderboard
     from arena.services.rater_views import PositionBias
-    from arena.services.rating_views import DavidsonView, StyleView
     from arena.services.verdicts import PromptLosses, Verdicts
 
 
-def _round(x: float, digits: int = 1) -> float:
-    return round(float(x), digits)
-
-
 T = TypeVar("T")
-
-
-class BoardRow(TypedDict):
-    """One model on the board (the JSON API's ``/api/leaderboard`` rows)."""
-
-    rank: int | None  # None: too few votes to rank
-    model_id: str
-    model: str  # display name
-    organisation: str
-    licence: str
-    rating: float
-    ci: list[float | None]  # 95 % interval; None: an open end, or no interval
-    insufficient: bool
-    component: int  # models in different components were never compared
-    votes: int
-    win_rate: float
-    elo: float
-
-
-class Board(TypedDict):
-    """The leaderboard of one filter: its rows, and the models the minimum-votes gate left out."""
-
-    votes: int
-    min_votes: int
-    rows: list[BoardRow]
-    filters: dict[str, str | None]
-    hidden: NotRequired[list[str]]
-    components: NotRequired[int]
 
 
 class VoteSnapshot:
@@ -184,38 +151,11 @@ class VoteSnapshot:
         """Rank, model, organisation, licence, rating with 95 % CI, votes, win rate, Elo."""
         votes = self.battle_rows(language, category).total
         threshold = self.settings.min_votes if min_votes is None else min_votes
-        result: Board = {
-            "votes": votes,
-            "min_votes": threshold,
-            "rows": [],
-            "filters": {"language": language, "category": category},
-        }
+        filters: dict[str, str | None] = {"language": language, "category": category}
         if not votes:
-            return result
+            return board_view(None, {}, votes, threshold, filters)
         _, board = self.fit(language, category, min_votes=threshold, bootstrap_rounds=bootstrap_rounds, seed=seed)
-        meta = self.models()
-        result["hidden"] = list(board.hidden)
-        result["components"] = board.n_components
-        for entry in board.entries:
-            info = meta.get(entry.model)
-            low, high = entry.interval
-            result["rows"].append(
-                {
-                    "rank": entry.rank,
-                    "model_id": entry.model,
-                    "model": info["display_name"] if info else entry.model,
-                    "organisation": info["organisation"] if info else "",
-                    "licence": info["licence"] if info else "",
-                    "rating": _round(entry.rating),
-                    "ci": [None if low is None else _round(low), None if high is None else _round(high)],
-                    "insufficient": entry.insufficient,
-                    "component": entry.component,
-                    "votes": int(entry.votes),
-                    "win_rate": round(float(entry.win_rate), 4),
-                    "elo": _round(entry.elo),
-                }
-            )
-        return result
+        return board_view(board, self.models(), votes, threshold, filters)
 
     def in_house_model(self) -> str | None:
         if self.settings.in_house_model:
@@ -264,15 +204,11 @@ class VoteSnapshot:
 
     def style(self, language: str | None = None, category: str | None = None) -> StyleView:
         """Ratings with and without style held fixed (arena.services.rating_views.style_view)."""
-        from arena.services.rating_views import style_view
-
         rows, gate = self.battle_rows(language, category), self.settings.min_votes
         return self._memo(("style", language, category), lambda: style_view(rows, self.names(), gate))
 
     def davidson(self, language: str | None = None, category: str | None = None) -> DavidsonView:
         """Davidson's tie model with both-bad apart (arena.services.rating_views.davidson_view)."""
-        from arena.services.rating_views import davidson_view
-
         rows, gate = self.battle_rows(language, category), self.settings.min_votes
         return self._memo(("davidson", language, category), lambda: davidson_view(rows, self.names(), gate))
 

@@ -1,16 +1,82 @@
-"""Alternative views of the ratings beside the FastChat-convention board (which stays the default): ratings with
-style held fixed (arena.ratings.style) and Davidson's tie model with both-bad apart (arena.ratings.davidson).
-JSON-ready dicts over battle rows, the minimum-votes gate applied first as everywhere; no database access."""
+"""The board as the API and the UI show it (FastChat's convention, the default), and alternative views of the
+ratings beside it: ratings with style held fixed (arena.ratings.style) and Davidson's tie model with both-bad apart
+(arena.ratings.davidson). Typed JSON-ready dicts, the minimum-votes gate applied first as everywhere; no database
+access."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired
 
 from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 if TYPE_CHECKING:
     from arena.ratings.battles import BattleRows
+    from arena.ratings.board import Leaderboard
+    from arena.services.board_rows import ModelInfo
+
+
+class BoardRow(TypedDict):
+    """One model on the board (the JSON API's ``/api/leaderboard`` rows)."""
+
+    rank: int | None  # None: too few votes to rank
+    model_id: str
+    model: str  # display name
+    organisation: str
+    licence: str
+    rating: float
+    ci: list[float | None]  # 95 % interval; None: an open end, or no interval
+    insufficient: bool
+    component: int  # models in different components were never compared
+    votes: int
+    win_rate: float
+    elo: float
+
+
+class Board(TypedDict):
+    """The leaderboard of one filter: its rows, and the models the minimum-votes gate left out."""
+
+    votes: int
+    min_votes: int
+    rows: list[BoardRow]
+    filters: dict[str, str | None]
+    hidden: NotRequired[list[str]]
+    components: NotRequired[int]
+
+
+def board_view(
+    board: Leaderboard | None,
+    models: Mapping[str, ModelInfo],
+    votes: int,
+    min_votes: int,
+    filters: dict[str, str | None],
+) -> Board:
+    """The fitted board's rows with the models' details: rank, rating with its 95 % interval, votes, win rate, Elo
+    (``board`` None: no votes, no rows)."""
+    view: Board = {"votes": votes, "min_votes": min_votes, "rows": [], "filters": filters}
+    if board is None:
+        return view
+    view["hidden"], view["components"] = list(board.hidden), board.n_components
+    for entry in board.entries:
+        info = models.get(entry.model)
+        low, high = entry.interval
+        view["rows"].append(
+            {
+                "rank": entry.rank,
+                "model_id": entry.model,
+                "model": info["display_name"] if info else entry.model,
+                "organisation": info["organisation"] if info else "",
+                "licence": info["licence"] if info else "",
+                "rating": _r(entry.rating),
+                "ci": [None if low is None else _r(low), None if high is None else _r(high)],
+                "insufficient": entry.insufficient,
+                "component": entry.component,
+                "votes": int(entry.votes),
+                "win_rate": round(float(entry.win_rate), 4),
+                "elo": _r(entry.elo),
+            }
+        )
+    return view
 
 
 class StyleRow(TypedDict):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from arena.services.leaderboard import Board
+from arena.services.rating_views import Board
 from arena.services.verdicts import VerdictRow, Verdicts
 
 # Verdict colours (colour-blind safe: blue / orange / grey-green / grey).

@@ -14,8 +14,8 @@ import pandas as pd
 
 from arena.ratings.board import interval_text
 from arena.services.container import Arena
-from arena.services.leaderboard import Board
 from arena.services.losses import losing_prompts
+from arena.services.rating_views import Board
 from arena.ui.common import LANGUAGE_CHOICES
 from arena.ui.decision_plots import group_bars, heatmap_figure, rating_forest, versus_forest
 from arena.ui.i18n import request_language, t, text
