@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.board_rows import BoardToken, CountTable, ModelInfo, board_token, model_info
 from arena.services.elo_store import read_elo
-from arena.services.rating_views import Board, BoardRow, DavidsonView, StyleView, board_view, davidson_view, style_view
+from arena.services.rating_views import (
+    Board,
+    BoardRow,
+    DavidsonView,
+    Matrices,
+    StyleView,
+    board_view,
+    davidson_view,
+    style_view,
+)
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
 from arena.services.vote_rows import SnapshotAudit
@@ -25,7 +34,7 @@ from db.session import transaction
 
 if TYPE_CHECKING:
     from arena.ratings import BattleRows, Leaderboard
-    from arena.services.rater_views import PositionBias
+    from arena.services.rater_views import PositionBias, RaterSummary
     from arena.services.verdicts import PromptLosses, Verdicts
 
 
@@ -236,7 +245,7 @@ class VoteSnapshot:
 
         return position_bias(self.all_rows)
 
-    def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+    def matrices(self, language: str | None = None, category: str | None = None) -> Matrices:
         """Win-fraction and battle-count matrices (pandas DataFrames labelled by display name)."""
         from arena.ratings import battle_count_matrix, win_fraction_matrix
 
@@ -263,7 +272,7 @@ class VoteSnapshot:
             for value in values
         }
 
-    def rater_summary(self) -> dict[str, Any]:
+    def rater_summary(self) -> RaterSummary:
         """The raters in one line, from the counts and the raters table (see arena.services.rater_views)."""
         from arena.services.rater_views import rater_summary
 
@@ -356,7 +365,7 @@ class LeaderboardService:
     def position_bias(self) -> PositionBias:
         return self.snapshot().position_bias()
 
-    def matrices(self, language: str | None = None, category: str | None = None) -> dict[str, Any]:
+    def matrices(self, language: str | None = None, category: str | None = None) -> Matrices:
         return self.snapshot().matrices(language, category)
 
     def category_boards(self, field: str = "category") -> dict[str, list[BoardRow]]:

@@ -27,14 +27,31 @@ def position_bias(rows: BattleRows) -> PositionBias:
     return {"p_left": round(p, 4), "ci": [round(low, 4), round(high, 4)], "decisive_votes": decisive}
 
 
-def rater_summary(rows: BattleRows, audit: SnapshotAudit) -> dict[str, Any]:
+class RaterSummary(TypedDict):
+    sessions: int  # sessions that voted
+    gold: int  # sessions that answered gold checks
+    failed: int  # sessions that failed them
+    agreement: float  # share of decisive votes agreeing with the consensus
+    expected: float  # the share ideal voters would reach
+    decisive: int  # decisive votes
+
+
+def rater_summary(rows: BattleRows, audit: SnapshotAudit) -> RaterSummary:
     """The raters in one line, with no per-vote read: sessions that voted, gold-checked and failed ones (the
     raters table), and the agreement of the decisive votes with the consensus beside what ideal voters would
     reach (the counted rows, every vote weighing one: the vote-weighted mean of :func:`rater_table`'s)."""
     agreement, expected, decisive = (
         overall_agreement(rows.with_weights(np.ones(len(rows)))) if len(rows) else (0.0, 0.0, 0)
     )
-    return {**audit.rater_counts(), "agreement": agreement, "expected": expected, "decisive": decisive}
+    counts = audit.rater_counts()
+    return {
+        "sessions": counts["sessions"],
+        "gold": counts["gold"],
+        "failed": counts["failed"],
+        "agreement": agreement,
+        "expected": expected,
+        "decisive": decisive,
+    }
 
 
 def rater_table(audit: SnapshotAudit) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, NotRequired
 from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from arena.ratings.battles import BattleRows
     from arena.ratings.board import Leaderboard
     from arena.services.board_rows import ModelInfo
@@ -42,6 +44,13 @@ class Board(TypedDict):
     filters: dict[str, str | None]
     hidden: NotRequired[list[str]]
     components: NotRequired[int]
+
+
+class Matrices(TypedDict):
+    """Win fractions and battle counts between models (labelled by display name); None: no votes."""
+
+    win_fraction: pd.DataFrame | None
+    battle_count: pd.DataFrame | None
 
 
 def board_view(
