@@ -12,14 +12,14 @@ import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 
 CRF = 18
 PRESET = "medium"
 CODEC: Final = "libx264"  # Final keeps the literal, so PyAV's stubs type the stream as a VideoStream
-PIX_FMT = "yuv420p"
+PIX_FMT: Final = "yuv420p"
 # x264 writes its thread count into every stream: pinned, so a clip does not tell which host (core count) made it.
 ENCODER_THREADS = 2
 
@@ -65,8 +65,12 @@ def encode_mp4(frames: np.ndarray, fps: float) -> bytes:
         Path(tmp).unlink(missing_ok=True)
 
 
-def decode_mp4(source: str | Path | bytes, max_frames: int | None = None) -> tuple[np.ndarray, float]:
-    """Decode a video file (or bytes) to uint8 (F, H, W, 3) RGB frames and its fps."""
+def decode_mp4(
+    source: str | Path | bytes, max_frames: int | None = None, pix_fmt: Literal["rgb24", "yuv420p"] = "rgb24"
+) -> tuple[np.ndarray, float]:
+    """Decode a video file (or bytes) to uint8 frames and its fps: (F, H, W, 3) RGB, or with ``pix_fmt="yuv420p"``
+    the planes as PyAV stacks them, (F, H * 3 // 2, W) (Y, then U and V), at an even size (an odd one is scaled by
+    a pixel). Decoded H.264 is yuv420p already, so that form needs no colour conversion either way."""
     import av
 
     handle = io.BytesIO(source) if isinstance(source, bytes | bytearray) else str(source)
@@ -76,7 +80,9 @@ def decode_mp4(source: str | Path | bytes, max_frames: int | None = None) -> tup
             rate = stream.average_rate or stream.guessed_rate or 0
             frames = []
             for frame in container.decode(stream):
-                frames.append(frame.to_ndarray(format="rgb24"))
+                if pix_fmt == "yuv420p" and (frame.width % 2 or frame.height % 2):
+                    frame = frame.reformat(width=frame.width // 2 * 2, height=frame.height // 2 * 2)
+                frames.append(frame.to_ndarray(format=pix_fmt))
                 if max_frames is not None and len(frames) >= max_frames:
                     break
     except (av.error.InvalidDataError, IndexError, av.error.FFmpegError) as exc:

@@ -1,28 +1,27 @@
 """Served copies that link to nothing: every copy of a clip a client receives is a fresh re-encode.
 
-A stored clip is decoded, varied imperceptibly (random flipped low bits and a faint bump in every frame: about
-44 dB PSNR against the stored clip), and encoded again with one fixed setting in which every frame
-packet has the same size: x264 (CABAC) with one keyframe, no B-frames and a one-frame VBV buffer keeps each frame
-under a budget that depends only on the picture size; after dropping the SEI (x264's settings string) each
-packet is padded to exactly that budget. The slice NAL unit itself grows to a fixed size with cabac_zero_words
-(escaped ``00 00 03``, allowed after a CABAC slice's data and skipped by decoders), so a client that parses the
-packets sees no per-frame slice size either; the 0-2 bytes the 3-byte steps cannot reach go to a small filler NAL
-unit (type 12) whose size follows the slice's size modulo 3, which the random variation of each copy scrambles.
-So:
+A stored clip is decoded to its yuv420p planes (no colour conversion either way), varied imperceptibly (random
+flipped low bits and a faint bump in every frame's luma), and encoded again with one fixed setting in which every
+frame packet has the same size: x264 (CABAC) with one keyframe, no B-frames and a one-frame VBV buffer keeps each
+frame under a budget that depends only on the picture size; as each packet leaves the encoder its SEI (x264's
+settings string) is dropped and it is padded to exactly that budget. The slice NAL unit itself grows to a fixed size
+with cabac_zero_words (escaped ``00 00 03``, allowed after a CABAC slice's data and skipped by decoders), so a client
+that parses the packets sees no per-frame slice size either; the 0-2 bytes the 3-byte steps cannot reach go to a
+small filler NAL unit (type 12) whose size follows the slice's size modulo 3, which the random variation of each copy
+scrambles. So:
 
 - the stream hash differs on every copy (the flipped bits change every packet);
 - the file length, every frame's size and every slice's size depend only on (frames, width, height), which the
   picture shows anyway: neither Content-Length nor a range request nor the per-frame bitrate profile nor the
   slice sizes tell one clip from another.
 
-A copy of a 16-frame 256x256 clip costs about 15 ms of CPU here once its frames are decoded, nearly all of it
-the x264 encode (more for big clips), so copies of pool clips are prepared ahead in the background
+A copy of a 16-frame 256x256 clip costs about 21 ms of CPU here once its frames are decoded, nearly all of it
+the x264 encode (a 33-frame 832x480 one about 260 ms), so copies of pool clips are prepared ahead in the background
 (:class:`SpareCopies`) and taken by battles as they start.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import secrets
@@ -55,118 +54,101 @@ def frame_budget(width: int, height: int, bytes_per_pixel: float) -> int:
 
 
 def vary(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """An imperceptibly different picture: the low bit of a random 1 % of values flipped, and in every frame a
-    faint round bump (at most 2 levels of 255, random place and sign) that survives quantization even on flat
-    content, where flipped bits alone are encoded away. Flipping a low bit stays in range, so only the bump's
-    window is widened and clipped (a whole-clip int16 pass and a random draw per value cost as much as the
-    encode of a 256x256 clip)."""
+    """An imperceptibly different picture, for yuv420p planes as :func:`decode_mp4` stacks them ((F, H * 3 // 2,
+    W): Y, then U and V): the low bit of a random 1 % of values flipped, and in every frame a faint round bump in
+    the luma (at most 2 levels of 255, random place and sign) that survives quantization even on flat content,
+    where flipped bits alone are encoded away. Flipping a low bit stays in range, so only the bump's window is
+    widened and clipped."""
     out = frames.copy()
     flat = out.reshape(-1)
     flat[rng.choice(flat.size, size=rng.binomial(flat.size, FLIP_SHARE), replace=False)] ^= 1
-    count, height, width, _ = frames.shape
-    # The bump rounds to 0 beyond this radius, so only the window around its centre is computed.
+    count, rows, width = frames.shape
+    height = rows * 2 // 3
+    # The bump rounds to 0 beyond this radius, so only the window around its centre is computed, once.
     r = math.ceil(BUMP_SIGMA * math.sqrt(2 * math.log(2 * BUMP_LEVELS)))
-    for i in range(count):
-        cy, cx = rng.integers(0, height), rng.integers(0, width)
+    ys, xs = np.ogrid[-r : r + 1, -r : r + 1]
+    bump = np.rint(BUMP_LEVELS * np.exp(-(ys**2 + xs**2) / (2 * BUMP_SIGMA**2))).astype(np.int16)
+    centres, signs = rng.integers(0, (height, width), size=(count, 2)), rng.choice((-1, 1), size=count)
+    for i, ((cy, cx), sign) in enumerate(zip(centres, signs, strict=True)):
         y0, y1, x0, x1 = max(cy - r, 0), min(cy + r + 1, height), max(cx - r, 0), min(cx + r + 1, width)
-        ys, xs = np.ogrid[y0:y1, x0:x1]
-        bump = np.rint(BUMP_LEVELS * np.exp(-((ys - cy) ** 2 + (xs - cx) ** 2) / (2 * BUMP_SIGMA**2)))
-        window = out[i, y0:y1, x0:x1].astype(np.int16) + (bump.astype(np.int16) * rng.choice((-1, 1)))[..., None]
+        window = (
+            out[i, y0:y1, x0:x1].astype(np.int16) + sign * bump[y0 - cy + r : y1 - cy + r, x0 - cx + r : x1 - cx + r]
+        )
         out[i, y0:y1, x0:x1] = np.clip(window, 0, 255)
     return out
 
 
-def _encode(frames: np.ndarray, fps: Fraction, max_frame_bytes: int, crf: int) -> bytes:
+def annexb_units(data: bytes) -> list[bytes]:
+    """The NAL units of an Annex B access unit (start codes of 3 or 4 bytes; a unit never ends in a zero byte, so
+    the zero before a 4-byte start code belongs to the start code)."""
+    units, start = [], data.find(b"\x00\x00\x01")
+    while start >= 0:
+        nxt = data.find(b"\x00\x00\x01", start + 3)
+        units.append(data[start + 3 : None if nxt < 0 else nxt].rstrip(b"\x00"))
+        start = nxt
+    return [u for u in units if u]
+
+
+def _filler(size: int, prefix: int) -> bytes:
+    """A filler NAL unit (type 12) taking exactly ``size`` bytes with its ``prefix`` (``size >= prefix + 2``)."""
+    return b"\x0c" + b"\xff" * (size - prefix - 2) + b"\x80"
+
+
+def pad_units(units: list[bytes], budget: int, prefix: int = 4) -> list[bytes] | None:
+    """An access unit's NAL units without SEI/AUD, padded so that with a ``prefix``-byte start code or length field
+    each they take exactly ``budget`` bytes (None if they do not fit): the last slice grows by cabac_zero_words to
+    ``budget - FILLER_OVERHEAD + 2`` bytes or up to 2 below, and a filler unit of 6 to 8 bytes closes the access
+    unit. Without a slice (never from x264) one filler unit pads it."""
+    units = [u for u in units if u and (u[0] & 0x1F) not in _DROPPED_NALS]
+    gap = budget - sum(prefix + len(u) for u in units)
+    if gap == 0:
+        return units
+    slices = [i for i, u in enumerate(units) if u[0] & 0x1F in _SLICES]
+    if gap < prefix + 2 or (slices and gap < FILLER_OVERHEAD):
+        return None
+    if slices:
+        words = (gap - (prefix + 2)) // 3  # the filler takes what is left: 6, 7 or 8 bytes
+        units[slices[-1]] += ZERO_WORD * words
+        gap -= 3 * words
+    return [*units, _filler(gap, prefix)]
+
+
+def _encode(frames: np.ndarray, fps: Fraction, budget: int, crf: int, share: float) -> bytes | None:
+    """The yuv420p planes encoded, every packet padded to ``budget`` as it comes (+faststart, no metadata); None
+    when a frame does not fit. The VBV buffer is ``share`` of the budget less the filler's bytes."""
     import av
 
-    _, height, width, _ = frames.shape
-    kbit = max_frame_bytes * 8 / 1000
+    _, rows, width = frames.shape
+    kbit = (int(budget * share) - FILLER_OVERHEAD) * 8 / 1000
     params = (
         "cabac=1:keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0:"
         f"vbv-maxrate={kbit * float(fps):.3f}:vbv-bufsize={kbit:.3f}:vbv-init=1.0"
     )
-    out = io.BytesIO()  # in memory: only the repacked copy needs a file (faststart reopens it by name)
-    with av.open(out, mode="w", format="mp4") as container:
-        container.metadata.clear()
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, PIX_FMT
-        stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return out.getvalue()
-
-
-def _nal_units(data: bytes, length_size: int) -> list[bytes]:
-    units, i = [], 0
-    while i + length_size <= len(data):
-        size = int.from_bytes(data[i : i + length_size], "big")
-        units.append(data[i + length_size : i + length_size + size])
-        i += length_size + size
-    return units
-
-
-def _filler(size: int, length_size: int) -> bytes:
-    """A filler NAL unit (type 12) of exactly ``size`` bytes with its length field (``size >= length_size + 2``)."""
-    body = b"\x0c" + b"\xff" * (size - length_size - 2) + b"\x80"
-    return len(body).to_bytes(length_size, "big") + body
-
-
-def pad_access_unit(data: bytes, budget: int, length_size: int = 4) -> bytes | None:
-    """The access unit without SEI/AUD, padded to exactly ``budget`` bytes (None if it does not fit): its last slice
-    grows by cabac_zero_words to ``budget - FILLER_OVERHEAD + 2`` bytes or up to 2 below, and a filler NAL unit of
-    6 to 8 bytes closes it. Without a slice (never from x264) one filler unit pads it."""
-    units = [u for u in _nal_units(data, length_size) if u and (u[0] & 0x1F) not in _DROPPED_NALS]
-    gap = budget - sum(length_size + len(u) for u in units)
-    if gap == 0:
-        return b"".join(len(u).to_bytes(length_size, "big") + u for u in units)
-    slices = [i for i, u in enumerate(units) if u[0] & 0x1F in _SLICES]
-    if gap < length_size + 2 or (slices and gap < FILLER_OVERHEAD):
-        return None
-    if slices:
-        words = (gap - (length_size + 2)) // 3  # the filler takes what is left: 6, 7 or 8 bytes
-        units[slices[-1]] += ZERO_WORD * words
-        gap -= 3 * words
-    return b"".join(len(u).to_bytes(length_size, "big") + u for u in units) + _filler(gap, length_size)
-
-
-def _repacked(encoded: bytes, budget: int) -> bytes | None:
-    """``encoded`` with every packet padded to ``budget`` (+faststart, no metadata), or None if one is too big."""
-    import av
-
-    fd, tmp = tempfile.mkstemp(suffix=".mp4")
+    fd, tmp = tempfile.mkstemp(suffix=".mp4")  # faststart reopens the file by name
     os.close(fd)
     try:
-        with (
-            av.open(io.BytesIO(encoded), mode="r") as src,
-            av.open(tmp, mode="w", format="mp4", options={"movflags": "+faststart"}) as dst,
-        ):
-            in_stream = src.streams.video[0]
-            extradata = in_stream.codec_context.extradata or b""
-            length_size = (extradata[4] & 0x03) + 1 if len(extradata) > 4 else 4
-            out_stream = dst.add_stream_from_template(in_stream)
-            out_stream.metadata.clear()
-            dst.metadata.clear()
-            for packet in src.demux(in_stream):
-                if packet.dts is None or not packet.size:
-                    continue
-                padded = pad_access_unit(bytes(packet), budget, length_size)
-                if padded is None:
-                    return None
-                out = av.Packet(padded)
-                out.pts, out.dts, out.duration = packet.pts, packet.dts, packet.duration
-                out.time_base, out.is_keyframe = packet.time_base, packet.is_keyframe
-                out.stream = out_stream
-                dst.mux(out)
+        with av.open(tmp, mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+            container.metadata.clear()
+            stream = container.add_stream("libx264", rate=fps)
+            stream.width, stream.height, stream.pix_fmt = width, rows * 2 // 3, PIX_FMT
+            stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
+            for frame in [*frames, None]:
+                for packet in stream.encode(None if frame is None else av.VideoFrame.from_ndarray(frame, PIX_FMT)):
+                    # Annex B with 4-byte start codes: the muxer writes each as a 4-byte length, so sizes hold.
+                    units = pad_units(annexb_units(bytes(packet)), budget)
+                    if units is None:
+                        return None
+                    padded = av.Packet(b"".join(b"\x00\x00\x00\x01" + u for u in units))
+                    padded.pts, padded.dts, padded.duration = packet.pts, packet.dts, packet.duration
+                    padded.time_base, padded.is_keyframe, padded.stream = packet.time_base, packet.is_keyframe, stream
+                    container.mux(padded)
         return Path(tmp).read_bytes()
     finally:
         Path(tmp).unlink(missing_ok=True)
 
 
 class DecodedClips:
-    """Stored clips decoded (RGB frames, fps), the most recently used kept up to ``max_bytes``: originals are
+    """Stored clips decoded (yuv420p planes, fps), the most recently used kept up to ``max_bytes``: originals are
     content-addressed and never change, so a clip served again is not decoded again (decoding was about a third
     of a copy's CPU). Shared by request threads and the spares thread; the frames are read-only."""
 
@@ -183,7 +165,7 @@ class DecodedClips:
             if hit is not None:
                 self._clips.move_to_end(key)
                 return hit
-        frames, fps = decode_mp4(source)
+        frames, fps = decode_mp4(source, pix_fmt=PIX_FMT)
         frames.flags.writeable = False
         with self._lock:
             if key not in self._clips and frames.nbytes <= self.max_bytes:
@@ -203,16 +185,14 @@ def served_copy(
     """A fresh copy of the stored clip ``source`` that links neither to it nor to any other copy (see above);
     ``clips``: where decoded clips are kept between copies."""
     rng = rng or np.random.default_rng(secrets.randbits(128))
-    frames, fps = clips.get(source) if clips is not None else decode_mp4(source)
+    frames, fps = clips.get(source) if clips is not None else decode_mp4(source, pix_fmt=PIX_FMT)
     frames = vary(frames, rng)
-    if frames.shape[1] % 2 or frames.shape[2] % 2:  # stored clips are even-sized; be safe for yuv420p
-        frames = frames[:, : frames.shape[1] // 2 * 2, : frames.shape[2] // 2 * 2]
     rate = Fraction(fps or 8.0).limit_denominator(1001)
-    budget = frame_budget(frames.shape[2], frames.shape[1], bytes_per_pixel)
+    budget = frame_budget(frames.shape[2], frames.shape[1] * 2 // 3, bytes_per_pixel)
     for crf, share in _ATTEMPTS:
-        repacked = _repacked(_encode(frames, rate, int(budget * share) - FILLER_OVERHEAD, crf), budget)
-        if repacked is not None:
-            return repacked
+        copy = _encode(frames, rate, budget, crf, share)
+        if copy is not None:
+            return copy
     raise ValueError(f"a frame stays over the serving budget of {budget} bytes")
 
 

@@ -25,9 +25,9 @@ from arena.services.media import MediaStore, new_token
 from arena.services.served import (
     BUMP_LEVELS,
     DecodedClips,
-    _nal_units,
+    annexb_units,
     frame_budget,
-    pad_access_unit,
+    pad_units,
     served_copy,
     vary,
 )
@@ -41,12 +41,21 @@ def packets(data: bytes) -> list[bytes]:
         return [bytes(p) for p in container.demux(container.streams.video[0]) if p.size]
 
 
+def length_prefixed_units(data: bytes, length_size: int) -> list[bytes]:
+    units, i = [], 0
+    while i + length_size <= len(data):
+        size = int.from_bytes(data[i : i + length_size], "big")
+        units.append(data[i + length_size : i + length_size + size])
+        i += length_size + size
+    return units
+
+
 def slice_sizes(data: bytes) -> list[int]:
     """What a client that parses the MP4 reads of each frame: the size of its coded slice NAL unit."""
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.video[0]
         length_size = (stream.codec_context.extradata[4] & 0x03) + 1
-        units = [_nal_units(bytes(p), length_size) for p in container.demux(stream) if p.size]
+        units = [length_prefixed_units(bytes(p), length_size) for p in container.demux(stream) if p.size]
     return [sum(len(u) for u in frame if u[0] & 0x1F in (1, 5)) for frame in units]
 
 
@@ -64,10 +73,12 @@ def clip(tmp_path: Path, name: str, frames: np.ndarray) -> Path:
 def test_decoded_clips_are_kept_within_their_bound_and_copies_from_them_still_differ(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     paths = [clip(tmp_path, f"c{i}", rng.integers(0, 255, (8, 32, 32, 3), dtype=np.uint8)) for i in range(3)]
-    one = decode_mp4(paths[0])[0].nbytes
+    one = decode_mp4(paths[0], pix_fmt="yuv420p")[0].nbytes
     clips = DecodedClips(max_bytes=2 * one)  # room for two clips
     first, fps = clips.get(paths[0])
-    assert np.array_equal(first, decode_mp4(paths[0])[0]) and fps == 8.0 and not first.flags.writeable
+    assert (
+        np.array_equal(first, decode_mp4(paths[0], pix_fmt="yuv420p")[0]) and fps == 8.0 and not first.flags.writeable
+    )
     assert clips.get(paths[0])[0] is first  # kept: not decoded again
     clips.get(paths[1])
     clips.get(paths[2])  # over the bound: the least recently used (the first) goes
@@ -177,17 +188,17 @@ def test_copies_differ_in_every_byte_stream_but_not_in_size_or_picture(tmp_path:
                 assert psnr(frames, stored) > 38
 
 
-def test_variation_flips_a_hundredth_of_low_bits_and_adds_one_faint_bump_a_frame() -> None:
-    frames = np.random.default_rng(3).integers(0, 256, (6, 64, 96, 3), dtype=np.uint8)
+def test_variation_flips_a_hundredth_of_low_bits_and_adds_one_faint_bump_a_frame_to_the_luma() -> None:
+    frames = np.random.default_rng(3).integers(0, 256, (6, 96, 96), dtype=np.uint8)  # yuv420p planes of 64x96
     frames.flags.writeable = False  # as decoded clips are kept
     before = frames.copy()
     out = vary(frames, np.random.default_rng(4))
     assert out.dtype == np.uint8 and out.shape == frames.shape and np.array_equal(frames, before)
     diff = out.astype(np.int16) - frames
     assert np.abs(diff).max() <= BUMP_LEVELS + 1  # a flipped low bit plus the bump at most
-    outside = []
-    for frame in diff:  # the bump's centre changed by 2 or more; beyond ~8 px from it, flipped bits alone
-        ys, xs = np.nonzero(np.abs(frame).max(axis=2) >= 2)
+    outside = [diff[:, 64:].reshape(-1)]  # the chroma planes: flipped bits alone
+    for frame in diff[:, :64]:  # the bump's centre changed by 2 or more; beyond ~8 px from it, flipped bits alone
+        ys, xs = np.nonzero(np.abs(frame) >= 2)
         assert len(ys) and np.ptp(ys) <= 17 and np.ptp(xs) <= 17  # the bump: 2 levels within ~4 px, 1 within ~8
         yy, xx = np.ogrid[: frame.shape[0], : frame.shape[1]]
         far = (yy - np.median(ys)) ** 2 + (xx - np.median(xs)) ** 2 > 12**2
@@ -197,18 +208,25 @@ def test_variation_flips_a_hundredth_of_low_bits_and_adds_one_faint_bump_a_frame
     assert not np.array_equal(out, vary(frames, np.random.default_rng(5)))
 
 
+def test_annex_b_access_units_split_at_start_codes_of_three_or_four_bytes() -> None:
+    au = b"\x00\x00\x01\x06sei\x80" + b"\x00\x00\x00\x01\x65ab\x00\x00\x03\x01cd" + b"\x00\x00\x01\x0c\xff\x80"
+    assert annexb_units(au) == [b"\x06sei\x80", b"\x65ab\x00\x00\x03\x01cd", b"\x0c\xff\x80"]
+    assert annexb_units(b"") == [] and annexb_units(b"\x00\x00\x00\x01\x41x\x00") == [b"\x41x"]
+
+
 def test_access_units_are_padded_exactly_or_refused() -> None:
-    unit = (5).to_bytes(4, "big") + b"\x65abcd" + (3).to_bytes(4, "big") + b"\x06xy"  # a slice and an SEI
+    units = [b"\x65abcd", b"\x06xy"]  # a slice and an SEI; each takes 4 more bytes (start code or length field)
     for budget in (64, 65, 66):  # the slice grows by 3-byte cabac_zero_words, a 6-8 byte filler takes the rest
-        padded = pad_access_unit(unit, budget)
-        assert padded is not None and len(padded) == budget and b"\x06xy" not in padded
-        size = int.from_bytes(padded[:4], "big")
-        assert padded[4:9] == b"\x65abcd" and padded[9 : 4 + size] == b"\x00\x00\x03" * ((size - 5) // 3)
-        assert budget - 4 - size in (6, 7, 8) and padded[8 + size] == 0x0C and padded.endswith(b"\x80")
-    assert pad_access_unit(unit, 9) == unit[:9]  # exactly the budget: nothing to add
-    assert pad_access_unit(unit, 12) is None  # 3 bytes left cannot hold a filler unit
-    assert pad_access_unit(unit, 16) is None  # 7 bytes: under the 8 kept for the filler after a slice
-    assert pad_access_unit(unit, 8) is None
+        padded = pad_units(units, budget)
+        assert padded is not None and sum(4 + len(u) for u in padded) == budget and b"\x06xy" not in padded
+        slice_, filler = padded
+        assert slice_[:5] == b"\x65abcd" and slice_[5:] == b"\x00\x00\x03" * ((len(slice_) - 5) // 3)
+        assert 4 + len(filler) in (6, 7, 8) and filler[0] == 0x0C and filler.endswith(b"\x80")
+    assert units == [b"\x65abcd", b"\x06xy"], "the caller's units are left as they were"
+    assert pad_units(units, 9) == [b"\x65abcd"]  # exactly the budget: nothing to add
+    assert pad_units(units, 12) is None  # 3 bytes left cannot hold a filler unit
+    assert pad_units(units, 16) is None  # 7 bytes: under the 8 kept for the filler after a slice
+    assert pad_units(units, 8) is None
 
 
 def test_battles_take_spares_prepared_ahead(arena: Arena) -> None:
