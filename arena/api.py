@@ -26,7 +26,7 @@ from arena.services.container import Arena
 from arena.services.inputs import MAX_DB_INT, MAX_PROMPT_CHARS, is_token
 from arena.services.rating_views import Board
 from arena.services.sessions import SESSION_COOKIE, SESSION_HEADER, Client
-from arena.services.views import Refusal
+from arena.services.views import BattleJSON, Refusal, RevealJSON
 from arena.services.votes import VoteRequest
 from db.models import BattleMode
 
@@ -108,11 +108,11 @@ def api_router(arena: Arena) -> APIRouter:
     starts = asyncio.Semaphore(arena.settings.start_concurrency)
 
     @router.post("/api/battles")
-    async def start_battle(body: StartBattle, who: Client = caller) -> dict[str, Any]:
+    async def start_battle(body: StartBattle, who: Client = caller) -> BattleJSON:
         async with starts:
             return await run_in_threadpool(_start_battle, body, who)
 
-    def _start_battle(body: StartBattle, who: Client) -> dict[str, Any]:
+    def _start_battle(body: StartBattle, who: Client) -> BattleJSON:
         if body.mode == "named" and not body.models:
             raise Refusal("invalid", "named battles need 'models': two model ids", 400)
         if body.mode == "anonymous" and body.models:
@@ -132,11 +132,11 @@ def api_router(arena: Arena) -> APIRouter:
         return view.public()
 
     @router.get("/api/battles/{battle_id}")
-    def get_battle(battle_id: str, who: Client = caller) -> dict[str, Any]:
+    def get_battle(battle_id: str, who: Client = caller) -> BattleJSON:
         return arena.battles.get(battle_id_ok(battle_id), who.session_id).public()
 
     @router.post("/api/battles/{battle_id}/vote")
-    async def vote(battle_id: str, body: CastVote, request: Request, who: Client = caller) -> dict[str, Any]:
+    async def vote(battle_id: str, body: CastVote, request: Request, who: Client = caller) -> RevealJSON:
         """On the event loop: the vote waits for its batch to commit (arena.services.vote_writer), not in a thread."""
         battle_id_ok(battle_id)
         if arena.gate.limiter.may_block:
@@ -148,7 +148,7 @@ def api_router(arena: Arena) -> APIRouter:
         return (await arena.vote_writer.vote(cast)).public()
 
     @router.get("/api/battles/{battle_id}/reveal")
-    def reveal(battle_id: str, who: Client = caller) -> dict[str, Any]:
+    def reveal(battle_id: str, who: Client = caller) -> RevealJSON:
         return arena.votes.reveal(battle_id_ok(battle_id), who.session_id).public()
 
     @router.get("/api/leaderboard")

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any, NotRequired, overload
+
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 from db.models import BattleMode  # re-exported: the UI names battle modes without importing db
 
-__all__ = ["BattleMode", "BattleView", "Refusal", "Reveal", "SideReveal", "aware"]
+__all__ = [
+    "BattleJSON",
+    "BattleMode",
+    "BattleView",
+    "Refusal",
+    "Reveal",
+    "RevealJSON",
+    "SideReveal",
+    "aware",
+]
 
 
 class Refusal(Exception):
@@ -33,6 +44,50 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
+class SideJSON(TypedDict):
+    video_url: str | None
+    model: NotRequired[str | None]  # named battles only
+
+
+class QueueJSON(TypedDict):
+    position: int | None
+    progress: float | None
+
+
+class BattleJSON(TypedDict):
+    """A battle as the API answers it (the response schema filters out any key not named here)."""
+
+    id: str
+    mode: str
+    status: str
+    prompt: str
+    language: str
+    category: str
+    left: SideJSON
+    right: SideJSON
+    reason: NotRequired[str]
+    queue: NotRequired[QueueJSON]  # while "generating"
+
+
+class SideRevealJSON(TypedDict):
+    model_id: str
+    display_name: str
+    organisation: str
+    licence: str
+    latency_s: float | None
+    settings: dict[str, Any]
+    adjustments: dict[str, Any]
+
+
+class RevealJSON(TypedDict):
+    battle_id: str
+    status: str
+    choice: str | None
+    left: SideRevealJSON
+    right: SideRevealJSON
+    reason: str | None
+
+
 @dataclass(frozen=True)
 class BattleView:
     """A battle as the client may see it before the vote: no model identity in anonymous mode."""
@@ -54,8 +109,8 @@ class BattleView:
     queue_position: int | None = None
     progress: float | None = None
 
-    def public(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def public(self) -> BattleJSON:
+        data: BattleJSON = {
             "id": self.id,
             "mode": self.mode,
             "status": self.status,
@@ -95,13 +150,25 @@ class Reveal:
     right: SideReveal
     reason: str | None = None
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> RevealJSON:
         """As JSON, like ``asdict`` without its deep copies (this is every vote's answer)."""
-        sides = {"left": dict(vars(self.left)), "right": dict(vars(self.right))}
         return {
             "battle_id": self.battle_id,
             "status": self.status,
             "choice": self.choice,
-            **sides,
+            "left": _side(self.left),
+            "right": _side(self.right),
             "reason": self.reason,
         }
+
+
+def _side(side: SideReveal) -> SideRevealJSON:
+    return {
+        "model_id": side.model_id,
+        "display_name": side.display_name,
+        "organisation": side.organisation,
+        "licence": side.licence,
+        "latency_s": side.latency_s,
+        "settings": dict(side.settings),
+        "adjustments": dict(side.adjustments),
+    }

@@ -11,6 +11,7 @@ import pytest
 from adapters.video_io import decode_mp4, probe_metadata
 from arena.api import create_api
 from arena.services.container import Arena
+from arena.services.views import BattleView
 from tests.support.servers import ThreadedServer
 
 SECRET_WORDS = (
@@ -154,3 +155,27 @@ def test_the_schema_documents_the_boards_fields(arena: Arena) -> None:
     assert set(components["Board"]["required"]) == {"votes", "min_votes", "rows", "filters"}  # not hidden, components
     row = components["BoardRow"]["properties"]
     assert {"rank", "model_id", "model", "rating", "ci", "votes", "win_rate", "elo", "insufficient"} <= set(row)
+
+
+def test_battle_answers_are_typed_and_a_key_the_type_does_not_name_never_leaves(
+    arena: Arena, server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A battle's answer and a vote's reveal go through their response types: the schema documents them, and a
+    key a service adds by mistake (here the model's id) is dropped before the client sees it."""
+    schema = create_api(arena).openapi()
+    components = schema["components"]["schemas"]
+    ok = schema["paths"]["/api/battles"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/BattleJSON"}
+    assert set(components["BattleJSON"]["required"]) == {"id", "mode", "status", "prompt", "language", "category"} | {
+        "left",
+        "right",
+    }
+    vote = schema["paths"]["/api/battles/{battle_id}/vote"]["post"]["responses"]["200"]["content"]
+    assert vote["application/json"]["schema"] == {"$ref": "#/components/schemas/RevealJSON"}
+
+    public = BattleView.public
+    monkeypatch.setattr(BattleView, "public", lambda self: {**public(self), "left_model": self.left_name})
+    with client(server) as http:
+        battle = http.post("/api/battles", json={}).json()
+        assert "left_model" not in battle and set(battle) >= {"id", "left", "right", "status"}
+        assert "left_model" not in http.get(f"/api/battles/{battle['id']}").json()
