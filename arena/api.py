@@ -26,7 +26,7 @@ from arena.services.container import Arena
 from arena.services.inputs import MAX_DB_INT, MAX_PROMPT_CHARS, is_token
 from arena.services.rating_views import Board
 from arena.services.sessions import SESSION_COOKIE, SESSION_HEADER, Client
-from arena.services.views import BattleJSON, Refusal, RevealJSON
+from arena.services.views import BattleJSON, PromptJSON, Refusal, RevealJSON
 from arena.services.votes import VoteRequest
 from db.models import BattleMode
 
@@ -156,7 +156,7 @@ def api_router(arena: Arena) -> APIRouter:
         return arena.leaderboard.board(language=language, category=category)
 
     @router.get("/api/prompts")
-    def prompts(language: QueryWord = None) -> list[dict[str, Any]]:
+    def prompts(language: QueryWord = None) -> list[PromptJSON]:
         return arena.prompts(language)
 
     @router.get("/media/clip/{name}")

@@ -39,7 +39,7 @@ from arena.services.sessions import SessionSigner
 from arena.services.spares import SpareFiller
 from arena.services.suites import USER_SUITE, refuse_pool_prompt, sync_models, sync_suite, user_prompt
 from arena.services.tallies import Tallies
-from arena.services.views import Refusal
+from arena.services.views import PromptJSON, Refusal
 from arena.services.vote_writer import VoteWriter
 from arena.services.votes import VoteService
 from arena.settings import Settings
@@ -249,7 +249,7 @@ class Arena:
         """Run generation jobs in this process (and beat its heartbeat, and sweep up after crashed processes)."""
         self.runner.start()
 
-    def prompts(self, language: str | None = None) -> list[dict[str, object]]:
+    def prompts(self, language: str | None = None) -> list[PromptJSON]:
         """The suite prompts (for pickers): id, key, text, language, category."""
         with transaction(self.factory) as session:
             query = select(Prompt).where(Prompt.suite != USER_SUITE).order_by(Prompt.key, Prompt.language)

@@ -14,6 +14,7 @@ __all__ = [
     "BattleJSON",
     "BattleMode",
     "BattleView",
+    "PromptJSON",
     "Refusal",
     "Reveal",
     "RevealJSON",
@@ -42,6 +43,16 @@ def aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
+
+
+class PromptJSON(TypedDict):
+    """A suite prompt as the pickers and ``GET /api/prompts`` list it."""
+
+    id: int
+    key: str
+    text: str
+    language: str
+    category: str
 
 
 class SideJSON(TypedDict):

@@ -160,7 +160,7 @@ def test_the_schema_documents_the_boards_fields(arena: Arena) -> None:
 def test_battle_answers_are_typed_and_a_key_the_type_does_not_name_never_leaves(
     arena: Arena, server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A battle's answer and a vote's reveal go through their response types: the schema documents them, and a
+    """A battle's answer, a vote's reveal and the prompt list go through their response types: the schema documents them, and a
     key a service adds by mistake (here the model's id) is dropped before the client sees it."""
     schema = create_api(arena).openapi()
     components = schema["components"]["schemas"]
@@ -172,6 +172,8 @@ def test_battle_answers_are_typed_and_a_key_the_type_does_not_name_never_leaves(
     }
     vote = schema["paths"]["/api/battles/{battle_id}/vote"]["post"]["responses"]["200"]["content"]
     assert vote["application/json"]["schema"] == {"$ref": "#/components/schemas/RevealJSON"}
+    prompts = schema["paths"]["/api/prompts"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert prompts["items"] == {"$ref": "#/components/schemas/PromptJSON"}
 
     public = BattleView.public
     monkeypatch.setattr(BattleView, "public", lambda self: {**public(self), "left_model": self.left_name})
