@@ -128,8 +128,7 @@ class MediaStore:
             if video_id is None or not self.spares.take(video_id, target):
                 tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
                 with self.encoding.request():
-                    data = served_copy(self.path(rel), self.bytes_per_pixel, clips=self.spares.clips)
-                tmp.write_bytes(data)
+                    served_copy(self.path(rel), tmp, self.bytes_per_pixel, clips=self.spares.clips)
                 tmp.replace(target)
         return target
 

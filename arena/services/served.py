@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import os
 import secrets
-import tempfile
 import threading
 from collections import OrderedDict
 from fractions import Fraction
@@ -113,9 +112,9 @@ def pad_units(units: list[bytes], budget: int, prefix: int = 4) -> list[bytes] |
     return [*units, _filler(gap, prefix)]
 
 
-def _encode(frames: np.ndarray, fps: Fraction, budget: int, crf: int, share: float) -> bytes | None:
-    """The yuv420p planes encoded, every packet padded to ``budget`` as it comes (+faststart, no metadata); None
-    when a frame does not fit. The VBV buffer is ``share`` of the budget less the filler's bytes."""
+def _encode(frames: np.ndarray, fps: Fraction, budget: int, crf: int, share: float, target: Path) -> bool:
+    """The yuv420p planes encoded into ``target``, every packet padded to ``budget`` as it comes (+faststart, no
+    metadata); False when a frame does not fit. The VBV buffer is ``share`` of the budget less the filler's bytes."""
     import av
 
     _, rows, width = frames.shape
@@ -124,27 +123,24 @@ def _encode(frames: np.ndarray, fps: Fraction, budget: int, crf: int, share: flo
         "cabac=1:keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0:"
         f"vbv-maxrate={kbit * float(fps):.3f}:vbv-bufsize={kbit:.3f}:vbv-init=1.0"
     )
-    fd, tmp = tempfile.mkstemp(suffix=".mp4")  # faststart reopens the file by name
-    os.close(fd)
-    try:
-        with av.open(tmp, mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
-            container.metadata.clear()
-            stream = container.add_stream("libx264", rate=fps)
-            stream.width, stream.height, stream.pix_fmt = width, rows * 2 // 3, PIX_FMT
-            stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
-            for frame in [*frames, None]:
-                for packet in stream.encode(None if frame is None else av.VideoFrame.from_ndarray(frame, PIX_FMT)):
-                    # Annex B with 4-byte start codes: the muxer writes each as a 4-byte length, so sizes hold.
-                    units = pad_units(annexb_units(bytes(packet)), budget)
-                    if units is None:
-                        return None
-                    padded = av.Packet(b"".join(b"\x00\x00\x00\x01" + u for u in units))
-                    padded.pts, padded.dts, padded.duration = packet.pts, packet.dts, packet.duration
-                    padded.time_base, padded.is_keyframe, padded.stream = packet.time_base, packet.is_keyframe, stream
-                    container.mux(padded)
-        return Path(tmp).read_bytes()
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    # Straight into the caller's file: faststart reopens it by name, and a temporary file cost a create, a read
+    # back and an unlink a copy (slow where the file system discards freed blocks at once).
+    with av.open(str(target), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+        container.metadata.clear()
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, rows * 2 // 3, PIX_FMT
+        stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
+        for frame in [*frames, None]:
+            for packet in stream.encode(None if frame is None else av.VideoFrame.from_ndarray(frame, PIX_FMT)):
+                # Annex B with 4-byte start codes: the muxer writes each as a 4-byte length, so sizes hold.
+                units = pad_units(annexb_units(bytes(packet)), budget)
+                if units is None:
+                    return False
+                padded = av.Packet(b"".join(b"\x00\x00\x00\x01" + u for u in units))
+                padded.pts, padded.dts, padded.duration = packet.pts, packet.dts, packet.duration
+                padded.time_base, padded.is_keyframe, padded.stream = packet.time_base, packet.is_keyframe, stream
+                container.mux(padded)
+    return True
 
 
 class DecodedClips:
@@ -178,22 +174,26 @@ class DecodedClips:
 
 def served_copy(
     source: str | Path,
+    target: Path,
     bytes_per_pixel: float,
     rng: np.random.Generator | None = None,
     clips: DecodedClips | None = None,
-) -> bytes:
-    """A fresh copy of the stored clip ``source`` that links neither to it nor to any other copy (see above);
-    ``clips``: where decoded clips are kept between copies."""
+) -> Path:
+    """Write to ``target`` a fresh copy of the stored clip ``source`` that links neither to it nor to any other
+    copy (see above); ``clips``: where decoded clips are kept between copies. On an error nothing is left there."""
     rng = rng or np.random.default_rng(secrets.randbits(128))
-    frames, fps = clips.get(source) if clips is not None else decode_mp4(source, pix_fmt=PIX_FMT)
-    frames = vary(frames, rng)
-    rate = Fraction(fps or 8.0).limit_denominator(1001)
-    budget = frame_budget(frames.shape[2], frames.shape[1] * 2 // 3, bytes_per_pixel)
-    for crf, share in _ATTEMPTS:
-        copy = _encode(frames, rate, budget, crf, share)
-        if copy is not None:
-            return copy
-    raise ValueError(f"a frame stays over the serving budget of {budget} bytes")
+    try:
+        frames, fps = clips.get(source) if clips is not None else decode_mp4(source, pix_fmt=PIX_FMT)
+        frames = vary(frames, rng)
+        rate = Fraction(fps or 8.0).limit_denominator(1001)
+        budget = frame_budget(frames.shape[2], frames.shape[1] * 2 // 3, bytes_per_pixel)
+        for crf, share in _ATTEMPTS:
+            if _encode(frames, rate, budget, crf, share, target):
+                return target
+        raise ValueError(f"a frame stays over the serving budget of {budget} bytes")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 class SpareCopies:
@@ -213,8 +213,7 @@ class SpareCopies:
         folder = self.root / str(video_id)
         folder.mkdir(parents=True, exist_ok=True)
         name = secrets.token_hex(12)
-        tmp = folder / f"{name}.part"
-        tmp.write_bytes(served_copy(source, self.bytes_per_pixel, clips=self.clips))
+        tmp = served_copy(source, folder / f"{name}.part", self.bytes_per_pixel, clips=self.clips)
         return tmp.replace(folder / f"{name}.mp4")
 
     def take(self, video_id: int, target: Path) -> bool:

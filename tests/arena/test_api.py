@@ -160,8 +160,8 @@ def test_the_schema_documents_the_boards_fields(arena: Arena) -> None:
 def test_battle_answers_are_typed_and_a_key_the_type_does_not_name_never_leaves(
     arena: Arena, server: ThreadedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A battle's answer, a vote's reveal and the prompt list go through their response types: the schema documents them, and a
-    key a service adds by mistake (here the model's id) is dropped before the client sees it."""
+    """A battle's answer, a vote's reveal and the prompt list go through their response types: the schema documents
+    them, and a key a service adds by mistake (here a side's model) is dropped before the client sees it."""
     schema = create_api(arena).openapi()
     components = schema["components"]["schemas"]
     ok = schema["paths"]["/api/battles"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]

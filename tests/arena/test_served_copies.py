@@ -83,7 +83,7 @@ def test_decoded_clips_are_kept_within_their_bound_and_copies_from_them_still_di
     clips.get(paths[1])
     clips.get(paths[2])  # over the bound: the least recently used (the first) goes
     assert clips.get(paths[0])[0] is not first
-    copies = [served_copy(paths[0], 0.12, clips=clips) for _ in range(3)]
+    copies = [served_copy(paths[0], tmp_path / f"copy{i}.mp4", 0.12, clips=clips).read_bytes() for i in range(3)]
     assert len({hashlib.sha256(b"".join(packets(c))).hexdigest() for c in copies}) == 3
     assert len({len(c) for c in copies}) == 1
 
@@ -159,7 +159,10 @@ def test_copies_differ_in_every_byte_stream_but_not_in_size_or_picture(tmp_path:
     moving = np.stack([np.roll(np.tile(np.linspace(0, 255, 96, dtype=np.uint8), (64, 1)), 4 * i, 1) for i in range(12)])
     moving = np.repeat(moving[..., None], 3, axis=3)
     sources = {name: clip(tmp_path, name, f) for name, f in (("still", still), ("noisy", noisy), ("moving", moving))}
-    copies = {name: [served_copy(path, 0.12) for _ in range(3)] for name, path in sources.items()}
+    copies = {
+        name: [served_copy(path, tmp_path / f"{name}{i}.mp4", 0.12).read_bytes() for i in range(3)]
+        for name, path in sources.items()
+    }
     budget = frame_budget(96, 64, 0.12)
     every = [c for cs in copies.values() for c in cs]
     assert len({len(c) for c in every}) == 1, "every copy of every clip of one picture size has one length"
@@ -206,6 +209,23 @@ def test_variation_flips_a_hundredth_of_low_bits_and_adds_one_faint_bump_a_frame
     rest = np.concatenate(outside)
     assert set(np.unique(rest)) <= {-1, 0, 1} and 0.008 < np.count_nonzero(rest) / rest.size < 0.012
     assert not np.array_equal(out, vary(frames, np.random.default_rng(5)))
+
+
+def test_a_copy_that_cannot_be_made_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = clip(tmp_path, "moving", np.random.default_rng(6).integers(0, 255, (4, 64, 96, 3), dtype=np.uint8))
+    target = tmp_path / "copy.part"
+    pad, calls = served_module.pad_units, []
+
+    def second_too_big(units: list[bytes], budget: int) -> list[bytes] | None:
+        calls.append(budget)  # each attempt: the first frame is written, the second does not fit
+        return pad(units, budget) if len(calls) % 2 else None
+
+    monkeypatch.setattr(served_module, "pad_units", second_too_big)
+    with pytest.raises(ValueError, match="serving budget"):
+        served_copy(source, target, 0.12)
+    with pytest.raises(ValueError, match="decodable"):
+        served_copy(tmp_path / "missing.mp4", target, 0.12)
+    assert list(tmp_path.iterdir()) == [source]
 
 
 def test_annex_b_access_units_split_at_start_codes_of_three_or_four_bytes() -> None:
