@@ -140,12 +140,13 @@ class Recovery:
         return tokens, named, closed
 
     def _orphans(self) -> list[Path]:
-        """Files under videos/ and served/ that are temporary leftovers, and originals no row refers to."""
+        """Originals no row refers to, and the temporary leftovers of copies (served/ and spare/: a copy is encoded
+        into its .part file, so a crash mid-encode leaves one)."""
         root = self.media.root
         with transaction(self.factory) as session:
             known = set(session.scalars(select(Video.file_path)))
         found = [p for p in (root / "videos").rglob("*") if p.is_file() and p.relative_to(root).as_posix() not in known]
-        return found + [p for p in (root / "served").glob("*.part")]
+        return [*found, *(root / "served").glob("*.part"), *(root / "spare").glob("*/*.part")]
 
     # -- checking ---------------------------------------------------------------------------------------------
     def check(self) -> IntegrityReport:

@@ -108,15 +108,21 @@ def test_orphan_and_temporary_files_are_deleted_once_old(arena: Arena) -> None:
     root = arena.media.root
     old_orphan, young_orphan = root / "videos" / "zz" / "old.mp4", root / "videos" / "zz" / "young.mp4"
     stale_part = root / "served" / "x.mp4.1234.part"
-    for path in (old_orphan, young_orphan, stale_part):
+    stale_spare, young_spare = root / "spare" / "7" / "old.part", root / "spare" / "7" / "young.part"
+    for path in (old_orphan, young_orphan, stale_part, stale_spare, young_spare):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"not referenced by any row")
     long_ago = time.time() - 3600
-    os.utime(old_orphan, (long_ago, long_ago))
-    os.utime(stale_part, (long_ago, long_ago))
-    assert sorted(arena.recovery.check().problems["orphan_files"]) == ["served/x.mp4.1234.part", "videos/zz/old.mp4"]
+    for path in (old_orphan, stale_part, stale_spare):
+        os.utime(path, (long_ago, long_ago))
+    assert sorted(arena.recovery.check().problems["orphan_files"]) == [
+        "served/x.mp4.1234.part",
+        "spare/7/old.part",
+        "videos/zz/old.mp4",
+    ]
     arena.recovery.sweep()
-    assert not old_orphan.exists() and not stale_part.exists() and young_orphan.exists()
+    assert not old_orphan.exists() and not stale_part.exists() and not stale_spare.exists()
+    assert young_orphan.exists() and young_spare.exists()
     assert arena.pool_size() > 0 and not arena.recovery.check().problems["missing_video_files"]
 
 
