@@ -53,10 +53,10 @@ def board_table(board: Board, lang: str) -> pd.DataFrame:
 
 
 def board_summary(board: Board, lang: str) -> str:
-    if not board.get("votes"):
+    if not board["votes"]:
         return text("no_votes", lang)
-    key = "votes_summary" if board.get("rows") else "too_few"
-    parts = [text(key, lang, votes=board["votes"], min_votes=board.get("min_votes", 0))]
+    key = "votes_summary" if board["rows"] else "too_few"
+    parts = [text(key, lang, votes=board["votes"], min_votes=board["min_votes"])]
     if board.get("hidden"):
         parts.append(text("hidden_note", lang, min_votes=board["min_votes"], models=", ".join(board["hidden"])))
     if board.get("components", 1) > 1:
