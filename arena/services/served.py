@@ -52,6 +52,11 @@ def frame_budget(width: int, height: int, bytes_per_pixel: float) -> int:
     return max(MIN_FRAME_BYTES, math.ceil(width * height * bytes_per_pixel))
 
 
+def picture_size(planes: np.ndarray) -> tuple[int, int]:
+    """(height, width) of the pictures of yuv420p planes stacked as :func:`decode_mp4` does: (F, H * 3 // 2, W)."""
+    return planes.shape[1] * 2 // 3, planes.shape[2]
+
+
 def vary(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """An imperceptibly different picture, for yuv420p planes as :func:`decode_mp4` stacks them ((F, H * 3 // 2,
     W): Y, then U and V): the low bit of a random 1 % of values flipped, and in every frame a faint round bump in
@@ -61,8 +66,7 @@ def vary(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = frames.copy()
     flat = out.reshape(-1)
     flat[rng.choice(flat.size, size=rng.binomial(flat.size, FLIP_SHARE), replace=False)] ^= 1
-    count, rows, width = frames.shape
-    height = rows * 2 // 3
+    count, (height, width) = len(frames), picture_size(frames)
     # The bump rounds to 0 beyond this radius, so only the window around its centre is computed, once.
     r = math.ceil(BUMP_SIGMA * math.sqrt(2 * math.log(2 * BUMP_LEVELS)))
     ys, xs = np.ogrid[-r : r + 1, -r : r + 1]
@@ -117,7 +121,7 @@ def _encode(frames: np.ndarray, fps: Fraction, budget: int, crf: int, share: flo
     metadata); False when a frame does not fit. The VBV buffer is ``share`` of the budget less the filler's bytes."""
     import av
 
-    _, rows, width = frames.shape
+    height, width = picture_size(frames)
     kbit = (int(budget * share) - FILLER_OVERHEAD) * 8 / 1000
     params = (
         "cabac=1:keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0:"
@@ -128,7 +132,7 @@ def _encode(frames: np.ndarray, fps: Fraction, budget: int, crf: int, share: flo
     with av.open(str(target), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
         container.metadata.clear()
         stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, rows * 2 // 3, PIX_FMT
+        stream.width, stream.height, stream.pix_fmt = width, height, PIX_FMT
         stream.options = {"crf": str(crf), "preset": PRESET, "threads": "1", "x264-params": params}
         for frame in [*frames, None]:
             for packet in stream.encode(None if frame is None else av.VideoFrame.from_ndarray(frame, PIX_FMT)):
@@ -186,7 +190,8 @@ def served_copy(
         frames, fps = clips.get(source) if clips is not None else decode_mp4(source, pix_fmt=PIX_FMT)
         frames = vary(frames, rng)
         rate = Fraction(fps or 8.0).limit_denominator(1001)
-        budget = frame_budget(frames.shape[2], frames.shape[1] * 2 // 3, bytes_per_pixel)
+        height, width = picture_size(frames)
+        budget = frame_budget(width, height, bytes_per_pixel)
         for crf, share in _ATTEMPTS:
             if _encode(frames, rate, budget, crf, share, target):
                 return target
