@@ -157,11 +157,11 @@ def api_router(arena: Arena) -> APIRouter:
 
     @router.get("/api/prompts")
     def prompts(language: QueryWord = None) -> list[PromptJSON]:
-        return arena.prompts(language)
+        return arena.prompts.listed(language)
 
     @router.get("/media/clip/{name}")
     def clip(name: str) -> FileResponse:
-        path = arena.clip_path(name) if len(name) < 100 else None
+        path = arena.playground.clip_path(name) if len(name) < 100 else None
         if path is None:
             raise Refusal("not_found", "no such video", 404)
         return MediaResponse(path, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})

@@ -94,14 +94,17 @@ def start_prefill(arena: Arena, then: Callable[[], None] | None = None) -> threa
 
     def work() -> None:
         try:
-            report = arena.prefill()
+            report = arena.pool_videos.fill()
             log.info("demo pool ready: %d of %d videos", report.stored, report.jobs)
         except Exception:
             log.exception("prefilling the demo pool failed")
             return
         if arena.settings.score_on_start:
             try:
-                log.info("metric scores: %d videos scored", arena.score_pool())
+                from arena.services.scoring import ScoringService
+
+                scored, _ = ScoringService.configured(arena.factory, arena.settings).score_all()
+                log.info("metric scores: %d videos scored", scored)
             except Exception:
                 log.exception("scoring the pool failed (see `arena score`)")
         if then is not None:
@@ -199,6 +202,7 @@ class ServeOptions:
 
 def serve(settings: Settings, options: ServeOptions) -> None:
     """Build the arena, start the pool prefill, and run uvicorn until interrupted."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from the cache or a folder: never the network
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

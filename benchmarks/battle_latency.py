@@ -67,7 +67,7 @@ def run(url: str, battles: int, clients: int) -> list[float]:
 def fake_votes(arena: Arena, n: int, path: Path) -> Path:
     """n past anonymous votes on the pool's prompts, as an export file (FastChat-style rows)."""
     rng = random.Random(0)
-    prompts = arena.prompts()
+    prompts = arena.prompts.listed()
     models = [m.id for m in arena.catalog.enabled()]
     with path.open("w", encoding="utf-8") as out:
         for i in range(n):
@@ -114,10 +114,11 @@ def main() -> None:
         serve_spares=0,
     )
     arena = Arena.create(settings)
-    arena.prefill(limit_prompts=args.prompts)
+    arena.pool_videos.fill(limit_prompts=args.prompts)
     if args.votes:
         import_votes(arena.factory, fake_votes(arena, args.votes, root / "votes.jsonl"))
-    print(f"pool: {arena.pool_size()} videos of {len(arena.catalog.enabled())} demo models; {args.votes} past votes")
+    videos, models = arena.pool_videos.count(), len(arena.catalog.enabled())
+    print(f"pool: {videos} videos of {models} demo models; {args.votes} past votes")
     app = create_api(arena)
 
     async def two_workers() -> None:  # the app's sync endpoints run on 2 worker threads

@@ -49,7 +49,7 @@ def main() -> None:
     arena = Arena.create(Settings(_env_file=None, **settings))  # type: ignore[call-arg, arg-type]
     rng = random.Random(0)
     try:
-        arena.prefill(limit_prompts=12)
+        arena.pool_videos.fill(limit_prompts=12)
 
         def round_ms() -> float:
             times = []

@@ -285,17 +285,11 @@ class BenchRunner:
         return snapped
 
     def _score(self, run_id: str) -> int:
-        """Score the run's unscored videos with the arena's metrics encoder."""
-        import os
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        """Score the run's unscored videos with the arena's metrics (encoder, DINO and RAFT as configured)."""
         from arena.bench.results import run_video_ids
         from arena.services.scoring import ScoringService
-        from metrics.scorer import Scorer
 
-        settings = self.arena.settings
-        scorer = Scorer(encoder=settings.metrics_encoder, checkpoint=settings.metrics_checkpoint)
-        service = ScoringService(self.arena.factory, settings.media_dir, scorer)
+        service = ScoringService.configured(self.arena.factory, self.arena.settings)
         wanted = set(run_video_ids(self.arena.factory, run_id))
         todo = [v for v in service.unscored_video_ids() if v in wanted]
         errors = [e for e in (service.score_video(v) for v in todo) if e]

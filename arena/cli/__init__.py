@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from arena.cli import bench as bench_cmd
@@ -30,4 +32,5 @@ def build_app() -> typer.Typer:
 
 
 def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before huggingface_hub loads: never reach for the network
     build_app()()

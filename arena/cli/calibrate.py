@@ -25,10 +25,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Generate a pool of demo generators with known defects, score it, let simulated voters vote through the
         JSON API of a real server on 127.0.0.1, and report what the arena recovered. Exit 1 when a check fails."""
-        import os
         from dataclasses import replace
 
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from arena.simulation.calibrate import Plan
         from arena.simulation.calibrate import calibrate as run
         from arena.simulation.report import render

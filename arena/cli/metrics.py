@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -43,7 +42,6 @@ def _make_scorer(
     dino: str | None = None,
     raft: Path | None = None,
 ) -> Scorer:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before huggingface_hub loads: never reach for the network
     from arena.settings import get_settings
     from metrics.scorer import Scorer
 

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
                     bar.total = total
                     bar.update(done - bar.n)
 
-                report = arena.prefill(models=models, limit_prompts=prompts, seeds=seeds, progress=step)
+                report = arena.pool_videos.fill(models=models, limit_prompts=prompts, seeds=seeds, progress=step)
         finally:
             arena.close()
         typer.echo(f"{report.stored} of {report.jobs} pool videos are stored")
@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
 
         arena = Arena.create(get_settings())
         try:
-            rows = arena.pool_status()
+            rows = arena.pool_videos.status()
         finally:
             arena.close()
         if as_json:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.config import ModelCatalog
 from adapters.errors import AdapterUnavailableError
 from arena.services.views import aware
 from db.models import Model, ModelState, utcnow
@@ -134,3 +135,20 @@ class ModelStates:
         now = utcnow()
         rows = session.execute(select(ModelState.model_id, ModelState.retry_at).where(ModelState.retry_at.is_not(None)))
         return {m for m, at in rows if at is not None and aware(at) > now}
+
+
+def live_models(session: Session, catalog: ModelCatalog) -> list[str]:
+    """Enabled models that can make a video of any prompt now: not clips-only kinds, not backing off after a load
+    failure. Only these are drawn for typed prompts."""
+    off = ModelStates.backing_off(session)
+    out = []
+    for model_id, kind in session.execute(
+        select(Model.id, Model.kind).where(Model.enabled.is_(True)).order_by(Model.id)
+    ):
+        try:
+            can = catalog.kinds.get(kind).live
+        except Exception:  # a kind whose module cannot load here cannot generate either
+            can = False
+        if can and model_id not in off:
+            out.append(model_id)
+    return out

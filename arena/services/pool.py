@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -55,7 +55,18 @@ def pick_clip(ids: list[int], revealed: Counter[int], rng: random.Random) -> int
     return rng.choice(sorted(i for i in ids if revealed[i] == fewest))
 
 
-def pool_status(session: Session, arena_key: str) -> list[dict[str, Any]]:
+class PoolStatusRow(TypedDict):
+    """A model's battle-eligible videos and how many of the ``suite_prompts`` they cover."""
+
+    model: str
+    kind: str
+    enabled: bool
+    videos: int
+    prompts: int
+    suite_prompts: int
+
+
+def pool_status(session: Session, arena_key: str) -> list[PoolStatusRow]:
     """Per model: battle-eligible videos and how many of the suite prompts they cover (typed, Playground and
     benchmark videos of other settings are not counted, so coverage never exceeds 100 %)."""
     total = int(session.scalar(select(func.count(Prompt.id)).where(Prompt.suite != USER_SUITE)) or 0)
@@ -72,6 +83,6 @@ def pool_status(session: Session, arena_key: str) -> list[dict[str, Any]]:
         .order_by(Model.id)
     )
     return [
-        {"model": m, "kind": k, "enabled": e, "videos": n or 0, "prompts": p or 0, "suite_prompts": total}
+        PoolStatusRow(model=m, kind=k, enabled=e, videos=n or 0, prompts=p or 0, suite_prompts=total)
         for m, k, e, n, p in session.execute(query)
     ]

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.services.media import MediaStore
+from arena.settings import Settings
 from db.models import MetricScore, Video
 from db.session import transaction
 from metrics.scorer import Scorer
@@ -34,6 +35,18 @@ class ScoringService:
         # The DB column is not nullable: pixel metrics (no encoder) are stored with encoder "".
         self.keys = {(m, v, e or "") for m, v, e in scorer.result_keys()}
         self.missing = scorer.missing_weights()  # metrics whose "unavailable" rows still stand
+
+    @classmethod
+    def configured(cls, sessions: sessionmaker[Session], settings: Settings) -> ScoringService:
+        """Scoring with the metrics the settings name (encoder and checkpoint, DINO, RAFT): the pool's scores and
+        a benchmark run's come from the same scorer."""
+        scorer = Scorer(
+            encoder=settings.metrics_encoder,
+            checkpoint=settings.metrics_checkpoint,
+            dino=settings.metrics_dino,
+            raft=settings.metrics_raft,
+        )
+        return cls(sessions, settings.media_dir, scorer)
 
     def unscored_video_ids(self, run_id: str | None = None) -> list[int]:
         """Videos missing at least one of this scorer's (metric, version, encoder) rows, oldest first."""

@@ -6,15 +6,16 @@ import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.config import ModelCatalog
 from adapters.errors import ConfigError
 from adapters.language import guess_language
 from arena.services.inputs import prompt_key
-from arena.services.views import Refusal
+from arena.services.views import PromptJSON, Refusal
 from arena.suites import Suite
 from db.models import Model, Prompt
+from db.session import transaction
 
 USER_SUITE = "user"
 
@@ -104,3 +105,21 @@ def sync_models(session: Session, catalog: ModelCatalog) -> None:
     for stale in rows.values():
         stale.enabled = False
     session.flush()
+
+
+class SuitePrompts:
+    """The suite prompts as pickers and ``GET /api/prompts`` list them (typed prompts are not among them)."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def listed(self, language: str | None = None) -> list[PromptJSON]:
+        """id, key, text, language and category of each suite prompt (of ``language`` if given)."""
+        with transaction(self.factory) as session:
+            query = select(Prompt).where(Prompt.suite != USER_SUITE).order_by(Prompt.key, Prompt.language)
+            if language:
+                query = query.where(Prompt.language == language)
+            return [
+                PromptJSON(id=p.id, key=p.key, text=p.text, language=p.language, category=p.category)
+                for p in session.scalars(query)
+            ]

@@ -55,6 +55,16 @@ class PromptJSON(TypedDict):
     category: str
 
 
+class PlaygroundJSON(TypedDict):
+    """A Playground video: its signed URL and provenance (named: never a pool clip)."""
+
+    video_id: int
+    url: str
+    provenance: dict[str, Any]
+    latency_s: float | None
+    model_id: str
+
+
 class SideJSON(TypedDict):
     video_url: str | None
     model: NotRequired[str | None]  # named battles only

@@ -172,6 +172,7 @@ def calibrate(
 ) -> Report:
     """Run the whole calibration (see the module docstring); ``workdir`` keeps its files (default: a temp dir)."""
     from arena.services.container import Arena
+    from arena.services.scoring import ScoringService
     from arena.simulation.client import cast_votes
     from arena.simulation.report import build_report
     from arena.simulation.serve import serve_api
@@ -181,9 +182,9 @@ def calibrate(
         arena = Arena.create(_write_config(plan, folder))
         try:
             say("generating the pool")
-            arena.prefill(models=[g.id for g in plan.lineup])
+            arena.pool_videos.fill(models=[g.id for g in plan.lineup])
             say("scoring the pool")
-            arena.score_pool()
+            ScoringService.configured(arena.factory, arena.settings).score_all()
             results = {}
             with serve_api(arena) as base_url:
                 for i, (crowd, votes) in enumerate(

@@ -77,7 +77,7 @@ def model_choices(arena: Arena) -> list[tuple[str, str]]:
 def prompt_choices(arena: Arena, language: str | None) -> list[tuple[str, int]]:
     """The suite prompts in a language ("any": all), as (text, prompt id)."""
     lang = None if language in (None, "", "any") else language
-    return [(str(p["text"]), int(str(p["id"]))) for p in arena.prompts(lang)]
+    return [(str(p["text"]), int(str(p["id"]))) for p in arena.prompts.listed(lang)]
 
 
 def dropdown_update(choices: list[Any]) -> Any:

@@ -105,7 +105,7 @@ def leaderboard_views(
 
 
 def build_leaderboard(arena: Arena) -> gr.Tab:
-    categories = sorted({str(p["category"]) for p in arena.prompts()})
+    categories = sorted({str(p["category"]) for p in arena.prompts.listed()})
     with gr.Tab(t("tab_leaderboard"), id="leaderboard") as tab:
         with gr.Row():
             language = gr.Radio(LANGUAGE_CHOICES, value="any", label=t("prompt_language"))

@@ -85,7 +85,7 @@ def metrics_views(arena: Arena, category: str | None, lang: str) -> dict[str, An
 
 
 def build_metrics_tab(arena: Arena) -> gr.Tab:
-    categories = sorted({str(p["category"]) for p in arena.prompts()})
+    categories = sorted({str(p["category"]) for p in arena.prompts.listed()})
     with gr.Tab(t("tab_metrics"), id="metrics") as tab:
         with gr.Row():
             category = gr.Dropdown(

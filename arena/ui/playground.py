@@ -57,7 +57,7 @@ def build_playground(ui: Ui) -> tuple[gr.Tab, gr.Dropdown]:
         try:
             who = identify(arena, session_id, request)
             arena.gate.allow("playground", who)
-            result = arena.playground(model_id, cleaned, _seed(seed_value))
+            result = arena.playground.generate(model_id, cleaned, _seed(seed_value))
         except Exception as exc:
             return refused(warn_failure(exc, lang))
         latency = result.get("latency_s")  # float seconds, or None when not measured

@@ -71,5 +71,5 @@ def arena_factory(tmp_path: Path) -> Iterator[Callable[..., Arena]]:
 def arena(arena_factory: Callable[..., Arena]) -> Arena:
     """An arena whose pool holds a video of every working model for every prompt."""
     arena = arena_factory()
-    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
     return arena

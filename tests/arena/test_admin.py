@@ -29,7 +29,7 @@ BEARER = {"authorization": f"Bearer {SECRET}"}
 @pytest.fixture
 def admin_arena(arena_factory: Callable[..., Arena]) -> Arena:
     arena = arena_factory(admin_password=SECRET, rate_limits=False, gold_rate=0.0)
-    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
     return arena
 
 
@@ -185,7 +185,7 @@ def test_queue_rate_limits_and_export_views(arena_factory: Callable[..., Arena])
     arena = arena_factory(
         admin_password=SECRET, generation_workers=0, rate_limits=True, limit_votes="2/minute", gold_rate=0.0
     )
-    arena.prefill(models=["alpha-7b", "beta-v2"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2"])
     live = arena.battles.start("q", prompt_text="a cat", mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
     srv = ThreadedServer(create_api(arena)).start()
     try:
@@ -213,7 +213,7 @@ def test_moderation_refuses_typed_prompts_with_a_reason(arena_factory: Callable[
     arena = arena_factory(
         moderation_blocklist=blocklist, moderation_hook="tests.arena.test_admin:no_cats", generation_workers=0
     )
-    arena.prefill(models=["alpha-7b", "beta-v2"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2"])
     for prompt, why in (
         ("A FORBIDDEN Fruit falls", "word this arena does not accept"),
         ("ｎｓｆｗ art", "word this arena does not accept"),  # full-width letters are the same word
@@ -224,7 +224,7 @@ def test_moderation_refuses_typed_prompts_with_a_reason(arena_factory: Callable[
             arena.battles.start("s", prompt_text=prompt)
         assert (refused.value.code, refused.value.status) == ("moderated", 422) and why in refused.value.reason
         with pytest.raises(Refusal):
-            arena.playground("alpha-7b", prompt)
+            arena.playground.generate("alpha-7b", prompt)
     with transaction(arena.factory) as session:
         assert session.scalar(select(func.count(Battle.id))) == 0  # nothing stored for a refused prompt
     assert arena.battles.start("s", prompt_text="a dog runs").status == "generating"

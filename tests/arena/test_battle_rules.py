@@ -28,7 +28,7 @@ def battle_videos(arena: Arena, battle_id: str) -> list[Video]:
 
 def test_a_playground_video_is_never_served_in_a_battle(arena: Arena) -> None:
     text = "a purple star flies up"
-    shown = arena.playground("alpha-7b", text, seed=5)
+    shown = arena.playground.generate("alpha-7b", text, seed=5)
     for _ in range(6):
         view = arena.battles.start("s1", prompt_text=text, mode=BattleMode.named, models=["alpha-7b", "beta-v2"])
         view = settled(arena, view, "s1")
@@ -40,7 +40,7 @@ def test_a_playground_video_is_never_served_in_a_battle(arena: Arena) -> None:
 
 
 def test_battles_only_pair_videos_made_with_the_arena_settings(arena: Arena) -> None:
-    other = GenerationService(arena.factory, arena.media, arena.pool, ArenaGenerationSettings(num_frames=5))
+    other = GenerationService(arena.factory, arena.media, arena.adapters, ArenaGenerationSettings(num_frames=5))
     odd = {other.get_or_generate(m, 1, seed=arena.generation.pool_seed(0)) for m in ("alpha-7b", "beta-v2")}
     for _ in range(20):
         view = arena.battles.start("s1", prompt_id=1)
@@ -75,7 +75,7 @@ def test_typed_prompts_of_others_cannot_be_started_by_id_and_prompts_have_a_leng
         arena.battles.start("s1", prompt_text="x" * 1001)
     assert too_long.value.status == 400
     with pytest.raises(Refusal):
-        arena.playground("alpha-7b", "   ")
+        arena.playground.generate("alpha-7b", "   ")
 
 
 def test_the_playground_refuses_disabled_models_and_obeys_live_generation(
@@ -83,11 +83,11 @@ def test_the_playground_refuses_disabled_models_and_obeys_live_generation(
 ) -> None:
     arena = arena_factory(live_generation=False)
     with pytest.raises(Refusal) as refused:
-        arena.playground("alpha-7b", "a cat")
+        arena.playground.generate("alpha-7b", "a cat")
     assert refused.value.code == "live_disabled"
     live = arena_factory()
     with pytest.raises(Refusal) as unknown:
-        live.playground("no-such-model", "a cat")
+        live.playground.generate("no-such-model", "a cat")
     assert unknown.value.status == 400
 
 
@@ -101,7 +101,7 @@ def test_an_unset_secret_becomes_a_private_random_one_kept_for_restarts(arena_fa
 
 def test_votes_sooner_than_the_viewing_time_are_refused(arena_factory: Callable[..., Arena]) -> None:
     arena = arena_factory(min_view_s=30.0)
-    arena.prefill(models=["alpha-7b", "beta-v2"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2"])
     view = arena.battles.start("s1")
 
     def too_early() -> None:
@@ -131,7 +131,7 @@ def battles_watched_together(arena_factory: Callable[..., Arena], count: int = 4
     """An arena with a 30 s viewing time and ``count`` battles of session "s1" whose videos were all fetched 31 s
     ago: the batching attack's set-up (open several battles, fetch every video, wait once)."""
     arena = arena_factory(min_view_s=30.0)
-    arena.prefill(models=["alpha-7b", "beta-v2"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2"])
     views = [arena.battles.start("s1") for _ in range(count)]
     with transaction(arena.factory) as session:
         for view in views:

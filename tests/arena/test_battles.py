@@ -175,15 +175,15 @@ def test_named_battle_needs_two_distinct_enabled_models(arena: Arena) -> None:
 
 
 def test_generation_is_keyed_and_reused(arena: Arena) -> None:
-    before = arena.pool_size()
+    before = arena.pool_videos.count()
     with transaction(arena.factory) as session:
         pool_seed = arena.generation.pool_seed(0, session.get_one(Prompt, 1))
     assert pool_seed != 0  # derived from the server secret: a Playground user cannot guess it
     first = arena.generation.get_or_generate("alpha-7b", 1, seed=pool_seed)
     assert arena.generation.get_or_generate("alpha-7b", 1, seed=pool_seed) == first
-    assert arena.pool_size() == before
+    assert arena.pool_videos.count() == before
     third = arena.generation.get_or_generate("alpha-7b", 1, seed=7)
-    assert third != first and arena.pool_size() == before + 1
+    assert third != first and arena.pool_videos.count() == before + 1
     with transaction(arena.factory) as session:
         video = session.get_one(Video, third)
         assert video.seed == 7 and video.provenance["model_id"] == "alpha-7b"
@@ -220,7 +220,7 @@ def test_live_generation_obeys_the_per_model_concurrency_limit(arena_factory: Ca
     """Six live battles at once on one slow model, six workers: never more than its max_concurrency (2) run."""
     arena = arena_factory(generation_workers=6)
     slow_spec = arena.catalog.get("gamma-x")
-    adapter, _ = arena.pool.get(slow_spec.id)
+    adapter, _ = arena.adapters.get(slow_spec.id)
     adapter.params = adapter.Params.model_validate({**slow_spec.params, "delay_s": 0.3})  # type: ignore[attr-defined]
     barrier = threading.Barrier(6)
     errors: list[BaseException] = []
@@ -240,7 +240,7 @@ def test_live_generation_obeys_the_per_model_concurrency_limit(arena_factory: Ca
         t.join(timeout=120)
     assert not errors, errors
     assert adapter.peak == adapter.capabilities().max_concurrency == 2  # type: ignore[attr-defined]
-    assert arena.pool.waiting("gamma-x") == 0
+    assert arena.adapters.waiting("gamma-x") == 0
 
 
 def test_served_copies_are_pruned_after_the_battle_ttl(arena: Arena) -> None:

@@ -71,7 +71,7 @@ def pool_arena(tmp_path: Path, **overrides: object) -> Arena:
         **{"default_seed_count": 3, **overrides},
     )
     arena = Arena.create(settings)
-    arena.prefill()
+    arena.pool_videos.fill()
     return arena
 
 

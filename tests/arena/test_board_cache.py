@@ -54,7 +54,7 @@ def test_a_snapshot_fits_once_and_verdicts_need_no_bootstrap(
     arena_factory: Callable[..., Arena], fits: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arena = arena_factory(in_house_model="alpha-7b", bootstrap_rounds=20, min_votes=3)
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     cast_votes(arena, 15)
     snap = arena.leaderboard.snapshot(max_age_s=0)
     assert snap.battle_rows() is snap.battle_rows()  # built once per filter
@@ -112,7 +112,7 @@ def test_cli_ratings_from_the_database_is_the_board(
 ) -> None:
     """Gold battles are left off, failing sessions excluded, and the settings' anchor and min_votes apply."""
     arena = arena_factory(gold_pairs=["alpha-7b>beta-v2"], gold_rate=1.0, gold_policy="exclude")
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     for _ in range(3):  # a careless session fails every gold pair...
         view = arena.battles.start("careless")
         with transaction(arena.factory) as db:

@@ -16,7 +16,7 @@ WORKING = ["alpha-7b", "beta-v2", "gamma-x"]
 
 def test_adaptive_picks_store_their_weight_and_the_board_uses_it(arena_factory: Callable[..., Arena]) -> None:
     arena = arena_factory(matchmaking="adaptive")
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     for k in range(30):
         view = arena.battles.start("s1")
         arena.votes.vote(view.id, "s1", "left" if k % 3 else "right")

@@ -100,7 +100,7 @@ def fuzz_arena(tmp_path: Path) -> Iterator[Arena]:
     models = Path(settings_.models_file)
     models.write_text(models.read_text() + MODELS_EXTRA.replace("URL", server.url), encoding="utf-8")
     arena = Arena.create(settings_, kinds=kinds_with_scripted())
-    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
     arena.start_workers()
     yield arena
     arena.close()
@@ -275,7 +275,7 @@ def test_playground_refuses_bad_input_with_a_reason(fuzz_arena: Arena) -> None:
     @given(model=st.sampled_from(["alpha-7b", "bad-py", "nope"]) | TEXT, prompt=TEXT, seed=st.integers(-(2**40), 2**40))
     def play(model: str, prompt: str, seed: int) -> None:
         try:
-            result = fuzz_arena.playground(model, prompt, seed)
+            result = fuzz_arena.playground.generate(model, prompt, seed)
         except Refusal as refused:
             assert 400 <= refused.status < 600 and refused.reason and "misbehaving" not in refused.reason
         else:

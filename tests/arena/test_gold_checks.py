@@ -81,7 +81,7 @@ def learnt(seen: list[dict[str, Any]], checks: list[bool], key: Callable[[dict[s
 def test_a_client_tells_gold_checks_apart_only_by_the_models(tmp_path: Path) -> None:
     settings = dict(default_num_frames=8, default_width=64, default_height=64, gold_rate=0.3, secret="gold-checks")
     arena = Arena.create(ui_settings(tmp_path, **settings))
-    arena.prefill()
+    arena.pool_videos.fill()
     arena.battles.draws = random.Random(8)  # the same draws every run (latencies still vary)
     server = ThreadedServer(create_api(arena)).start()
     try:

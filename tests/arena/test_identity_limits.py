@@ -36,7 +36,7 @@ LIMITS: dict[str, object] = {
 @pytest.fixture
 def limited(arena_factory: Callable[..., Arena]) -> Arena:
     arena = arena_factory(**LIMITS)
-    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
     return arena
 
 
@@ -158,7 +158,7 @@ def limited_anywhere(request: pytest.FixtureRequest, arena_factory: Callable[...
     committing its own (as a loaded server might): transactions that do not take turns then miss each other."""
     url = {"database_url": request.getfixturevalue("postgres_url")} if request.param == "postgres" else {}
     arena = arena_factory(**LIMITS, **url)
-    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
     counting = arena.battles._cap_open
 
     def slow_count(session: Session, session_id: str, ip_hash: str | None, new: str) -> list[str]:

@@ -28,7 +28,7 @@ def vote_for(arena: Arena, session: str, battle_id: str, model: str) -> None:
 def test_gold_pairs_score_sessions_and_failing_sessions_are_excluded(arena_factory: Callable[..., Arena]) -> None:
     # uniform pairing: every vote's own weight is 1, so the weights below are the gold policy's alone
     arena = arena_factory(gold_pairs=["alpha-7b>beta-v2"], gold_rate=1.0, gold_policy="exclude", matchmaking="uniform")
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     for session, pick in (("careless", "beta-v2"), ("careful", "alpha-7b")):
         for _ in range(3):
             view = arena.battles.start(session)
@@ -70,7 +70,7 @@ def test_position_bias_is_measured(arena: Arena) -> None:
 
 def test_in_house_versus_rivals_matrices_and_category_boards(arena_factory: Callable[..., Arena]) -> None:
     arena = arena_factory(in_house_model="alpha-7b")
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     met: set[str] = set()
     battles = 0
     while battles < 18 or met != {"beta-v2", "gamma-x"}:  # pairs are drawn at random: play until both rivals met it

@@ -65,7 +65,7 @@ def slow_arena(tmp_path: Path) -> Iterator[Arena]:
     )
     env = load_env(tmp_path, ARENA_MODELS_FILE=str(models))
     arena = Arena.create(settings_of(env, generation_workers=2))
-    arena.prefill(models=["fast-a", "fast-b"], limit_prompts=1)
+    arena.pool_videos.fill(models=["fast-a", "fast-b"], limit_prompts=1)
     arena.start_workers()
     yield arena
     arena.close()
@@ -267,7 +267,7 @@ def test_battle_starts_and_votes_reuse_their_compiled_sql(arena_factory: Callabl
     from sqlalchemy.engine.default import CACHE_MISS
 
     arena = arena_factory(gold_rate=0.0)  # (a gold pair's first query would be a new shape, rightly compiled once)
-    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
 
     def cycle() -> None:
         view = arena.battles.start("load", ip_hash="ip")

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from arena.services.container import Arena
+from arena.services.scoring import ScoringService
 from db.models import Battle, MetricScore, Prompt, Video
 from db.session import transaction
 
@@ -15,8 +16,10 @@ ENC = "shapes-clip"  # the configured (default) encoder
 @pytest.mark.slow
 def test_scores_fill_the_board_and_agreement_follows_the_votes(arena: Arena) -> None:
     assert arena.metric_board.summary() == []
-    scored = arena.score_pool()
-    assert scored == arena.pool_size() and arena.score_pool() == 0  # resumable: nothing left the second time
+    scoring = ScoringService.configured(arena.factory, arena.settings)
+    scored = scoring.score_all()[0]
+    assert scored == arena.pool_videos.count()
+    assert scoring.score_all()[0] == 0  # resumable: nothing left the second time
     assert arena.metric_board.calibrated() is True  # the default encoder: the shapes-world CLIP (trained here)
     summary = arena.metric_board.summary()
     metrics = {r["metric"] for r in summary}
@@ -67,8 +70,6 @@ class FakeScorer:
 
 
 def test_score_all_scores_what_is_missing_and_reports_failures(arena: Arena) -> None:
-    from arena.services.scoring import ScoringService
-
     service = ScoringService(arena.factory, arena.settings.media_dir, FakeScorer())  # type: ignore[arg-type]
     with transaction(arena.factory) as session:
         broken = session.scalars(select(Video).order_by(Video.id)).first()
@@ -76,7 +77,7 @@ def test_score_all_scores_what_is_missing_and_reports_failures(arena: Arena) -> 
         broken.file_path = "videos/missing.mp4"
     seen: list[tuple[int, int]] = []
     scored, failures = service.score_all(progress=lambda done, total: seen.append((done, total)))
-    total = arena.pool_size()
+    total = arena.pool_videos.count()
     assert scored == total - 1 and len(failures) == 1 and failures[0].startswith(f"video {broken.id}: ")
     assert seen == [(n, total) for n in range(1, total + 1)]
     assert service.score_all() == (0, failures)  # only the broken one is left, and fails again

@@ -38,12 +38,12 @@ def test_named_battles_take_typed_prompts_outside_the_suite_only(arena: Arena) -
             arena.battles.start("s1", prompt_text=text, mode=BattleMode.named, models=PAIR)
         assert refused.value.code == "pool_prompt" and "anonymous battle prompts" in refused.value.reason
         with pytest.raises(Refusal) as refused:
-            arena.playground("alpha-7b", text, seed=1)
+            arena.playground.generate("alpha-7b", text, seed=1)
         assert refused.value.code == "pool_prompt"
         with pytest.raises(Refusal) as refused:  # an anonymous typed battle would name it after the vote
             arena.battles.start("s1", prompt_text=text)
         assert refused.value.code == "pool_prompt" and "choose it from the prompt list" in refused.value.reason
     view = arena.battles.start("s1", prompt_text="a red ball rolls right", mode=BattleMode.named, models=PAIR)
     assert view.status == "generating" and {view.left_name, view.right_name} == {"Alpha Seven", "Beta Two"}
-    assert arena.playground("alpha-7b", "a red ball rolls right", seed=1)["url"]
+    assert arena.playground.generate("alpha-7b", "a red ball rolls right", seed=1)["url"]
     assert arena.battles.start("s2", prompt_id=1).status == "shown"  # the pool prompt in an anonymous battle

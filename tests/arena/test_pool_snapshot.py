@@ -36,13 +36,13 @@ def test_a_model_disabled_by_another_process_is_not_drawn_by_the_next_start(aren
 
 def test_clips_added_after_a_start_are_served_by_the_next_one(arena_factory: Callable[..., Arena]) -> None:
     arena = arena_factory()
-    arena.prefill(models=MODELS, limit_prompts=1)
+    arena.pool_videos.fill(models=MODELS, limit_prompts=1)
     with transaction(arena.factory) as session:
         first, later = session.scalars(select(Prompt.id).order_by(Prompt.id).limit(2)).all()
     arena.battles.start("s0")  # the snapshot is taken
     with transaction(arena.factory) as session:
         assert {c.prompt_id for c in arena.battles.pool_candidates(session)} == {first}
-    arena.prefill(models=MODELS, limit_prompts=2)  # (another process's prefill would be seen the same way)
+    arena.pool_videos.fill(models=MODELS, limit_prompts=2)  # (another process's prefill would be seen the same way)
     with transaction(arena.factory) as session:
         assert {c.prompt_id for c in arena.battles.pool_candidates(session)} == {first, later}
     view = arena.battles.start("s1", prompt_id=later)
@@ -60,7 +60,7 @@ def test_a_clip_revealed_to_the_client_is_not_served_while_its_model_has_another
     next one serves each model's other clip. The snapshot is warm throughout, so a revealed set kept with it (or
     not read per start) would serve a revealed clip again."""
     arena = arena_factory(default_seed_count=2)
-    arena.prefill(models=MODELS[:2], limit_prompts=1)
+    arena.pool_videos.fill(models=MODELS[:2], limit_prompts=1)
     with transaction(arena.factory) as session:
         prompt = session.scalars(select(Prompt.id).order_by(Prompt.id).limit(1)).one()
     for client in ("c1", "c2", "c3", "c4"):  # a pick blind to reveals passes by chance 1 in 2**8

@@ -123,7 +123,7 @@ def test_only_models_that_can_generate_are_drawn_for_typed_prompts(
     arena_factory: Callable[..., Arena], models_file: Path
 ) -> None:
     arena = arena_factory(models_file=models_file, generation_workers=0, live_battles_per_session=1000)
-    arena.prefill(models=["alpha-7b", "clips-only"])  # the clips model has stored videos of the suite prompts
+    arena.pool_videos.fill(models=["alpha-7b", "clips-only"])  # the clips model has stored videos of the suite prompts
     drawn = set()
     for i in range(60):
         view = arena.battles.start("s", prompt_text=f"a red ball number {i}")
@@ -138,7 +138,7 @@ def test_only_models_that_can_generate_are_drawn_for_typed_prompts(
         arena.battles.start("s", mode=BattleMode.named, models=["alpha-7b", "clips-only"])
     assert refused.value.code == "pool_prompt"
     with pytest.raises(Refusal) as refused:  # nor does the Playground (its clip of a suite prompt is the pool's)
-        arena.playground("clips-only", "a red ball rolls left")
+        arena.playground.generate("clips-only", "a red ball rolls left")
     assert refused.value.code == "not_live"
 
 
@@ -149,7 +149,7 @@ def test_a_model_that_cannot_load_backs_off_and_is_retried_by_the_admin(
     pair = ["alpha-7b", "heavy-1"]
     first = settled(arena, arena.battles.start("s1", prompt_text="a fox", mode=BattleMode.named, models=pair), "s1")
     assert first.status == "voided" and "not available" in (first.reason or "")
-    adapter, _ = arena.pool.get("heavy-1")
+    adapter, _ = arena.adapters.get("heavy-1")
     assert adapter.loads == 1  # type: ignore[attr-defined]
     state = {s.model_id: s for s in arena.states.all()}["heavy-1"]
     assert "weights are corrupt" in (state.unavailable_reason or "") and state.failures == 1 and state.backing_off

@@ -59,7 +59,7 @@ def crashed_process(arena: Arena, *, host: str | None = None, beat_age_s: float 
 def quiet_arena(arena_factory: Callable[..., Arena]) -> Arena:
     """An arena whose pool is filled and whose workers run no jobs (so queued jobs stay queued)."""
     arena = arena_factory(generation_workers=0)
-    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
     return arena
 
 
@@ -123,7 +123,7 @@ def test_orphan_and_temporary_files_are_deleted_once_old(arena: Arena) -> None:
     arena.recovery.sweep()
     assert not old_orphan.exists() and not stale_part.exists() and not stale_spare.exists()
     assert young_orphan.exists() and young_spare.exists()
-    assert arena.pool_size() > 0 and not arena.recovery.check().problems["missing_video_files"]
+    assert arena.pool_videos.count() > 0 and not arena.recovery.check().problems["missing_video_files"]
 
 
 def test_copies_of_a_start_that_died_before_writing_its_battle_are_deleted_once_old(

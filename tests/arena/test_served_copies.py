@@ -273,7 +273,7 @@ def test_named_battles_and_the_playground_never_serve_a_pool_clip(arena: Arena) 
     named = settled(arena, arena.battles.start("s1", prompt_text=text, mode=BattleMode.named, models=pair), "s1")
     again = settled(arena, arena.battles.start("s1", prompt_text=text, mode=BattleMode.named, models=pair), "s1")
     assert named.status == again.status == "shown"
-    played = arena.playground("alpha-7b", text, seed=0)
+    played = arena.playground.generate("alpha-7b", text, seed=0)
     with transaction(arena.factory) as session:
         battles = [session.get_one(Battle, v.id) for v in (named, again)]
         shown = {b.left_video_id for b in battles} | {b.right_video_id for b in battles}

@@ -27,7 +27,7 @@ ADMIN = "correct horse battery staple"
 @pytest.fixture
 def arena(arena_factory: Callable[..., Arena]) -> Arena:
     arena = arena_factory(rate_limits=True, limit_votes="2/minute", limit_battles="3/minute", admin_password=ADMIN)
-    arena.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
     return arena
 
 
@@ -145,7 +145,7 @@ def test_two_identical_clips_never_make_a_gold_pair(arena_factory: Callable[...,
         encoding="utf-8",
     )
     arena = arena_factory(models_file=models, gold_pairs=["twin-a>twin-b", "twin-a>other"], gold_rate=1.0)
-    arena.prefill(models=["twin-a", "twin-b", "other"])
+    arena.pool_videos.fill(models=["twin-a", "twin-b", "other"])
     sid, _ = arena.gate.signer.issue_simulated()
     for _ in range(12):
         arena.battles.start(sid)

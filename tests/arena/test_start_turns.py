@@ -56,7 +56,7 @@ def _most_at_once(arena: Arena) -> tuple[int, list[int]]:
 @pytest.mark.parametrize("turns", [2, 20])
 def test_starts_take_turns(arena_factory: Callable[..., Arena], turns: int) -> None:
     arena = arena_factory(start_concurrency=turns)
-    arena.prefill(models=["alpha-7b", "beta-v2"])
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2"])
     most, codes = _most_at_once(arena)
     assert codes == [200] * STARTS  # all started, in turns
     if turns < STARTS:

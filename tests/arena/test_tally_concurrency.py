@@ -53,7 +53,7 @@ def voter_process(arena: Arena, prefix: str, count: int) -> subprocess.Popen[str
 
 def test_threads_voting_at_once_keep_the_counts_right(arena_factory: Callable[..., Arena]) -> None:
     arena = arena_factory(**GOLDEN)
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     with ThreadPoolExecutor(4) as pool:
         cast_votes = sum(pool.map(lambda p: cast(arena, p, 12), ["a", "b", "c", "d"]))
     assert votes_in(arena) == cast_votes == 48
@@ -64,7 +64,7 @@ def test_threads_voting_at_once_keep_the_counts_right(arena_factory: Callable[..
 @pytest.mark.slow
 def test_two_processes_voting_on_sqlite_keep_the_counts_right(arena_factory: Callable[..., Arena]) -> None:
     arena = arena_factory(**GOLDEN)
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     procs = [voter_process(arena, p, 24) for p in ("p", "q")]
     for proc in procs:
         _, err = proc.communicate(timeout=300)
@@ -81,7 +81,7 @@ def test_two_processes_voting_on_postgres_keep_the_counts_right(postgres_url: st
 
     arena = Arena.create(make_settings(tmp_path, database_url=postgres_url, **GOLDEN), kinds=kinds_with_scripted())
     try:
-        arena.prefill(models=WORKING)
+        arena.pool_videos.fill(models=WORKING)
         procs = [voter_process(arena, p, 24) for p in ("p", "q")]
         with ThreadPoolExecutor(2) as pool:  # and threads in this process at the same time
             here = sum(pool.map(lambda p: cast(arena, p, 8), ["t", "u"]))
@@ -152,7 +152,7 @@ def test_an_import_killed_half_way_leaves_counts_equal_to_a_recount_and_resumes(
 @pytest.mark.slow
 def test_a_voter_killed_mid_vote_leaves_counts_equal_to_a_recount(arena_factory: Callable[..., Arena]) -> None:
     arena = arena_factory(**GOLDEN)
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     proc = voter_process(arena, "k", 400)
     try:
         wait_for(lambda: votes_in(arena) >= 25 or proc.poll() is not None)

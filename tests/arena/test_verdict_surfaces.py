@@ -41,7 +41,7 @@ def play(arena: Arena, n: int) -> None:
 @pytest.fixture
 def played(arena_factory: Callable[..., Arena]) -> Arena:
     arena = arena_factory(in_house_model="alpha-7b", matchmaking="uniform", gold_rate=0.0, leaderboard_clips=True)
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     play(arena, 60)
     return arena
 
@@ -141,7 +141,7 @@ def _check_filters(played: Arena, http: httpx.Client, language: str, category: s
     names = api["names"]
     page = {row[0]: row[3] for row in views["versus"].itertuples(index=False)}
     assert page == {names[k]: "–".join(map(str, v)) for k, v in got.items()}
-    allowed = {str(p["id"]) for p in played.prompts(lang_f) if cat_f is None or p["category"] == cat_f}
+    allowed = {str(p["id"]) for p in played.prompts.listed(lang_f) if cat_f is None or p["category"] == cat_f}
     assert {p["prompt_id"] for p in lost} <= allowed
     if category == "colour":  # alpha-7b loses every colour battle: nothing "better" here, whatever the board says
         assert lost and all(w == 0 for w, _, _ in expected.values())
@@ -206,7 +206,7 @@ def test_clips_stay_hidden_by_default(arena_factory: Callable[..., Arena]) -> No
     from arena.services.losses import losing_prompts
 
     arena = arena_factory(in_house_model="alpha-7b", matchmaking="uniform", gold_rate=0.0)
-    arena.prefill(models=WORKING)
+    arena.pool_videos.fill(models=WORKING)
     play(arena, 15)
     snap = arena.leaderboard.snapshot()
     prompts = losing_prompts(arena.factory, snap, arena.clips, "alpha-7b")

@@ -75,8 +75,8 @@ def test_a_batch_moves_the_tallies_as_the_same_votes_one_by_one(
     one vote at a time; their counts, voter records and Elo agree."""
     one = arena_factory()
     many = arena_factory(database_url=f"sqlite:///{tmp_path / 'many.db'}", media_dir=tmp_path / "many-media")
-    one.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
-    many.prefill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    one.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
+    many.pool_videos.fill(models=["alpha-7b", "beta-v2", "gamma-x"])
     choices = ["left", "right", "tie", "both_bad", "left", "left", "right", "tie", "left", "right", "left", "left"]
     pairs: list[tuple[str, str]] = []
     for at, choice in enumerate(choices):

@@ -110,9 +110,9 @@ def test_runs_fill_the_battle_pool_and_pool_status_counts_only_battle_eligible_v
     bench_arena: Callable[..., Arena], tmp_path: Path
 ) -> None:
     arena = bench_arena()
-    assert {r["videos"] for r in arena.pool_status()} == {0}
+    assert {r["videos"] for r in arena.pool_videos.status()} == {0}
     summary = BenchRunner(arena).run(RunOptions(suite="smoke", models=["demo-faithful", "demo-frozen"], score=False))
-    status = {r["model"]: r for r in arena.pool_status()}
+    status = {r["model"]: r for r in arena.pool_videos.status()}
     assert status["demo-faithful"]["videos"] == 12 and status["demo-faithful"]["prompts"] == 12
     with transaction(arena.factory) as session:
         smoke = set(session.scalars(select(Prompt.id).where(Prompt.suite == "smoke")))
@@ -122,9 +122,9 @@ def test_runs_fill_the_battle_pool_and_pool_status_counts_only_battle_eligible_v
     assert battle.status == "shown"
     # Videos that no battle may serve: other settings, typed prompts, the Playground.
     BenchRunner(arena).run(RunOptions(suite="smoke", models=["demo-faithful"], num_frames=4, score=False))
-    arena.playground("demo-faithful", "a typed prompt about a kite", seed=3)
+    arena.playground.generate("demo-faithful", "a typed prompt about a kite", seed=3)
     arena.battles.start("s2", prompt_text="another typed prompt", mode=BattleMode.named, models=list(status)[:2])
-    after = {r["model"]: r for r in arena.pool_status()}
+    after = {r["model"]: r for r in arena.pool_videos.status()}
     assert after == status
     assert all(r["prompts"] <= r["suite_prompts"] for r in after.values())
     with transaction(arena.factory) as session:

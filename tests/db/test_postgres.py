@@ -17,7 +17,7 @@ pytestmark = pytest.mark.postgres
 def test_battle_vote_and_board_on_postgres(postgres_url: str, tmp_path: Path) -> None:
     arena = Arena.create(make_settings(tmp_path, database_url=postgres_url), kinds=kinds_with_scripted())
     try:
-        arena.prefill(models=["alpha-7b", "beta-v2"])
+        arena.pool_videos.fill(models=["alpha-7b", "beta-v2"])
         view = arena.battles.start("s1")
         assert view.status == "shown"
         reveal = arena.votes.vote(view.id, "s1", "left", {"motion": "tie"}, ip="127.0.0.1")

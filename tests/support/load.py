@@ -70,9 +70,9 @@ def prefill(env: dict[str, str], prompts: int, spares: int = 0) -> int:
     settings = {k.removeprefix("ARENA_").lower(): v for k, v in env.items()} | {"serve_spares": spares}
     arena = Arena.create(Settings(_env_file=None, **settings))  # type: ignore[call-arg, arg-type]
     try:
-        arena.prefill(limit_prompts=prompts)
+        arena.pool_videos.fill(limit_prompts=prompts)
         arena.spares.fill()
-        return arena.pool_size()
+        return arena.pool_videos.count()
     finally:
         arena.close()
 

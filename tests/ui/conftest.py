@@ -76,7 +76,7 @@ def test_settings(root: Path, **overrides: object) -> Settings:
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     settings = test_settings(tmp_path_factory.mktemp("arena"))
     arena = Arena.create(settings)
-    arena.prefill()
+    arena.pool_videos.fill()
     arena.start_workers()
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(arena), host="127.0.0.1", port=port, log_level="warning"))

@@ -24,7 +24,7 @@ SECRET = "tab-secret-words"
 @pytest.fixture
 def admin_app(tmp_path: Path) -> Iterator[tuple[str, Arena]]:
     arena = Arena.create(ui_settings(tmp_path, admin_password=SECRET))
-    arena.prefill(models=["demo-faithful", "demo-frozen"], limit_prompts=1)
+    arena.pool_videos.fill(models=["demo-faithful", "demo-frozen"], limit_prompts=1)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(arena), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -78,7 +78,7 @@ def test_next_battle_and_language_filter(live_app: LiveApp) -> None:
     vote(c, "tie")
     result = c.predict("zh", None, None, api_name="/next_battle")
     prompt = str(result[1])
-    zh_prompts = {p["text"] for p in live_app.arena.prompts("zh")}
+    zh_prompts = {p["text"] for p in live_app.arena.prompts.listed("zh")}
     assert prompt in zh_prompts
     assert "arena-pair" in html_with(result, "arena-pair")
 
@@ -86,7 +86,7 @@ def test_next_battle_and_language_filter(live_app: LiveApp) -> None:
 def test_side_by_side_shows_names_and_is_not_on_the_board(live_app: LiveApp) -> None:
     c = client(live_app.url)
     anonymous = live_app.arena.leaderboard.board()["votes"]
-    first = live_app.arena.prompts("en")[0]  # suite prompts are the anonymous pool's: named battles take others
+    first = live_app.arena.prompts.listed("en")[0]  # suite prompts are the anonymous pool's: named battles take others
     typed = f"  {first['text'].upper()}. "  # the same prompt once normalised
     refused = c.predict("en", None, typed, "demo-faithful", "demo-frozen", api_name="/start_battle_side_by_side")
     assert notice(refused) == text("err_pool_prompt", "en")

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from arena.services.scoring import ScoringService
 from db.models import Battle, BattleStatus
 from db.session import transaction
 from tests.ui.conftest import LiveApp
@@ -46,14 +47,14 @@ def test_leaderboard_shows_in_house_view_and_position_bias(live_app: LiveApp) ->
     assert page == {
         verdicts.names[r.b]: r.decision + (" (too close to call)" if r.too_close else "") for r in verdicts.overall()
     }
-    categories = {str(p["category"]) for p in live_app.arena.prompts()}
+    categories = {str(p["category"]) for p in live_app.arena.prompts.listed()}
     assert {row[1] for row in table_rows(groups)} <= categories
     assert "Prompts where" in str(losses)
 
 
 def test_metrics_tab_shows_scores_and_agreement(live_app: LiveApp) -> None:
     c = client(live_app.url)
-    live_app.arena.score_pool()
+    ScoringService.configured(live_app.arena.factory, live_app.arena.settings).score_all()
     note, scores, vbench, vbench_note, agreement = c.predict("all", api_name="/metrics")
     assert "calibrated for the shapes world only" in str(note) and "uncalibrated" not in str(note)  # shapes-clip
     # VBench view: background consistency computed (tiny CLIP: marked not VBench's model), DINO / RAFT missing
