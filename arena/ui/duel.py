@@ -25,9 +25,10 @@ ASPECTS = ("text_alignment", "motion", "visual_quality")
 ASPECT_CHOICES = [("A", "left"), ("B", "right"), ("A = B", "tie"), ("✗ ✗", "both_bad")]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Duel:
-    """The components of one duel tab (kept so the lead can wire more views onto them)."""
+    """The components of one duel tab (kept so the lead can wire more views onto them); built by keyword, as 16
+    components in a row are easy to swap unseen."""
 
     named: bool
     battle: gr.State
@@ -104,22 +105,22 @@ def build_duel(ui: Ui, *, named: bool) -> Duel:
     next_btn = gr.Button(t("next_battle"), variant="primary", visible=False)
     timer = gr.Timer(1.0, active=False)
     duel = Duel(
-        named,
-        battle,
-        language,
-        prompt,
-        typed,
-        models,
-        start,
-        prompt_text,
-        player,
-        aspects,
-        votes,
-        choice,
-        notice,
-        reveal,
-        next_btn,
-        timer,
+        named=named,
+        battle=battle,
+        language=language,
+        prompt=prompt,
+        typed=typed,
+        models=models,
+        start=start,
+        prompt_text=prompt_text,
+        player=player,
+        aspects=aspects,
+        votes=votes,
+        choice=choice,
+        notice=notice,
+        reveal=reveal,
+        next=next_btn,
+        timer=timer,
     )
     _wire(ui, duel)
     return duel
