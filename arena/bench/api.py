@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query
 
 from adapters.errors import ConfigError
 from arena.services.container import Arena
+from arena.services.metric_board import MetricBoardJSON
 from arena.services.views import Refusal
 
 RunId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[\w\-]+$")]
@@ -82,17 +83,17 @@ def bench_router(arena: Arena) -> APIRouter:
         return body
 
     @router.get("/api/metrics")
-    def metric_board(category: Word = None, language: Word = None) -> dict[str, Any]:
+    def metric_board(category: Word = None, language: Word = None) -> MetricBoardJSON:
         """Per model and metric: mean, 95 % CI and videos (pool videos, suite prompts); the agreement of each
         metric with the human votes; whether the encoder is calibrated."""
         board = arena.metric_board
         videos = board.read()
-        return {
-            "encoder": board.encoder,
-            "calibrated": board.calibrated(),
-            "filters": {"category": category, "language": language},
-            "rows": board.summary(category=category, language=language, videos=videos),
-            "agreement": board.agreement(videos),
-        }
+        return MetricBoardJSON(
+            encoder=board.encoder,
+            calibrated=board.calibrated(),
+            filters={"category": category, "language": language},
+            rows=board.summary(category=category, language=language, videos=videos),
+            agreement=board.agreement(videos),
+        )
 
     return router

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 from arena.services.leaderboard import LeaderboardService
 from arena.services.suites import USER_SUITE
@@ -28,6 +29,28 @@ from metrics.vbench import VBenchView, build_view
 
 SKIPPED = frozenset({"facts"})  # descriptive, not a quality score
 ScoredVideo = VideoScores  # one pool video's values (one version per metric) and what the board groups it by
+
+
+class AgreementRow(TypedDict):
+    """How far one metric agrees with the human votes (None: not measurable, e.g. under 3 models in common)."""
+
+    metric: str
+    higher_is_better: bool | None
+    pairs: int  # decisive votes whose two clips both have a differing value
+    pair_accuracy: float | None  # share of those where the metric prefers the voted clip
+    spearman_rho: float | None  # of the models' metric means against their Bradley-Terry ratings
+    spearman_p: float | None
+    models: int
+
+
+class MetricBoardJSON(TypedDict):
+    """``GET /api/metrics``: the pool's metric rows (of the filters), each metric's agreement with the votes."""
+
+    encoder: str
+    calibrated: bool
+    filters: dict[str, str | None]
+    rows: list[dict[str, Any]]
+    agreement: list[AgreementRow]
 
 
 def _direction() -> dict[str, bool | None]:
@@ -203,7 +226,7 @@ class MetricBoardService:
         videos = list(board.videos.values())
         return build_report(videos, self._names(), self.encoder, self.calibrated(), models, board.reasons)
 
-    def agreement(self, videos: dict[int, ScoredVideo] | None = None) -> list[dict[str, Any]]:
+    def agreement(self, videos: dict[int, ScoredVideo] | None = None) -> list[AgreementRow]:
         """Per metric: pair accuracy against human votes, and Spearman ρ of model means with BT ratings (of
         `videos`, default: read now)."""
         from scipy import stats
@@ -239,14 +262,14 @@ class MetricBoardService:
                 if not math.isnan(result.statistic):
                     rho, p_value = round(float(result.statistic), 4), round(float(result.pvalue), 4)
             out.append(
-                {
-                    "metric": metric,
-                    "higher_is_better": higher,
-                    "pairs": compared,
-                    "pair_accuracy": round(agree / compared, 4) if compared else None,
-                    "spearman_rho": rho,
-                    "spearman_p": p_value,
-                    "models": len(common),
-                }
+                AgreementRow(
+                    metric=metric,
+                    higher_is_better=higher,
+                    pairs=compared,
+                    pair_accuracy=round(agree / compared, 4) if compared else None,
+                    spearman_rho=rho,
+                    spearman_p=p_value,
+                    models=len(common),
+                )
             )
         return out

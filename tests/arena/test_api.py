@@ -148,6 +148,7 @@ def test_the_schema_documents_the_boards_fields(arena: Arena) -> None:
         ("/api/leaderboard", "Board", {"votes", "min_votes", "rows", "filters", "hidden", "components"}),
         ("/api/leaderboard/style", "StyleView", {"rows", "coefficients", "battles", "hidden"}),
         ("/api/leaderboard/davidson", "DavidsonView", {"rows", "nu_tie", "nu_bothbad", "hidden"}),
+        ("/api/metrics", "MetricBoardJSON", {"encoder", "calibrated", "filters", "rows", "agreement"}),
     ):
         ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok == {"$ref": f"#/components/schemas/{name}"}, (path, ok)
@@ -155,6 +156,10 @@ def test_the_schema_documents_the_boards_fields(arena: Arena) -> None:
     assert set(components["Board"]["required"]) == {"votes", "min_votes", "rows", "filters"}  # not hidden, components
     row = components["BoardRow"]["properties"]
     assert {"rank", "model_id", "model", "rating", "ci", "votes", "win_rate", "elo", "insufficient"} <= set(row)
+    agreement = components["AgreementRow"]["properties"]
+    assert set(agreement) == {"metric", "higher_is_better", "pairs", "pair_accuracy", "spearman_rho", "spearman_p"} | {
+        "models"
+    }
 
 
 def test_battle_answers_are_typed_and_a_key_the_type_does_not_name_never_leaves(
