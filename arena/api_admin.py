@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
+from arena.services.admin import Exclusion, ModelRow, WaitingJob
 from arena.services.container import Arena
+from arena.services.jobs import QueueLine
+from arena.services.limits import LimitHit
+from arena.services.suspicious import SuspiciousSession
 
 
 class SetEnabled(BaseModel):
@@ -50,6 +54,39 @@ class Exclude(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
+# What each route answers (the dataclasses of the admin service are answered as they are).
+class ModelSwitch(TypedDict):
+    model: str
+    enabled: bool | None  # None: as the models file says
+
+
+class ModelRetry(TypedDict):
+    model: str
+    retry: str
+
+
+class VoidedBattle(TypedDict):
+    battle: str
+    status: str
+
+
+class ExclusionChange(TypedDict):
+    kind: str
+    value: str
+    votes: int  # stored votes it now keeps off (or lets back on) the board
+
+
+class AdminQueue(TypedDict):
+    lines: list[QueueLine]
+    jobs: list[WaitingJob]
+
+
+class Integrity(TypedDict):
+    ok: bool
+    database: str  # "ok", or what the database's own check said
+    problems: dict[str, list[str]]
+
+
 def admin_router(arena: Arena) -> APIRouter:
     def admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
         arena.admin.auth.check(authorization, request.client.host if request.client else None)
@@ -58,47 +95,47 @@ def admin_router(arena: Arena) -> APIRouter:
     service = arena.admin
 
     @router.get("/models")
-    def models() -> list[dict[str, Any]]:
-        return [asdict(m) for m in service.models()]
+    def models() -> list[ModelRow]:
+        return service.models()
 
     @router.post("/models/{model_id}")
-    def set_enabled(model_id: str, body: SetEnabled) -> dict[str, Any]:
+    def set_enabled(model_id: str, body: SetEnabled) -> ModelSwitch:
         service.set_enabled(model_id, body.enabled)
-        return {"model": model_id, "enabled": body.enabled}
+        return ModelSwitch(model=model_id, enabled=body.enabled)
 
     @router.post("/models/{model_id}/retry")
-    def retry(model_id: str) -> dict[str, Any]:
+    def retry(model_id: str) -> ModelRetry:
         service.retry(model_id)
-        return {"model": model_id, "retry": "on the next job"}
+        return ModelRetry(model=model_id, retry="on the next job")
 
     @router.post("/battles/{battle_id}/void")
-    def void(battle_id: str, body: VoidBattle) -> dict[str, Any]:
-        return {"battle": battle_id, "status": service.void(battle_id, body.reason)}
+    def void(battle_id: str, body: VoidBattle) -> VoidedBattle:
+        return VoidedBattle(battle=battle_id, status=service.void(battle_id, body.reason))
 
     @router.get("/exclusions")
-    def exclusions() -> list[dict[str, Any]]:
-        return [asdict(e) for e in service.exclusions()]
+    def exclusions() -> list[Exclusion]:
+        return service.exclusions()
 
     @router.post("/exclusions")
-    def exclude(body: Exclude) -> dict[str, Any]:
-        return {"kind": body.kind, "value": body.value, "votes": service.exclude(body.kind, body.value, body.reason)}
+    def exclude(body: Exclude) -> ExclusionChange:
+        votes = service.exclude(body.kind, body.value, body.reason)
+        return ExclusionChange(kind=body.kind, value=body.value, votes=votes)
 
     @router.delete("/exclusions/{kind}/{value}")
-    def include(kind: str, value: str) -> dict[str, Any]:
-        return {"kind": kind, "value": value, "votes": service.include(kind, value)}
+    def include(kind: str, value: str) -> ExclusionChange:
+        return ExclusionChange(kind=kind, value=value, votes=service.include(kind, value))
 
     @router.get("/queue")
-    def queue() -> dict[str, Any]:
-        lines = [asdict(line) for line in arena.queue.lines()]
-        return {"lines": lines, "jobs": [asdict(j) for j in service.waiting_jobs()]}
+    def queue() -> AdminQueue:
+        return AdminQueue(lines=arena.queue.lines(), jobs=service.waiting_jobs())
 
     @router.get("/rate-limits")
-    def rate_limits() -> list[dict[str, Any]]:
-        return [asdict(hit) for hit in service.rate_limit_hits()]
+    def rate_limits() -> list[LimitHit]:
+        return service.rate_limit_hits()
 
     @router.get("/suspicious")
-    def suspicious() -> list[dict[str, Any]]:
-        return [asdict(s) for s in service.suspicious()]
+    def suspicious() -> list[SuspiciousSession]:
+        return service.suspicious()
 
     @router.get("/votes.jsonl")
     def votes(simulated: bool = False) -> FileResponse:
@@ -110,8 +147,8 @@ def admin_router(arena: Arena) -> APIRouter:
         )
 
     @router.get("/integrity")
-    def integrity() -> dict[str, Any]:
+    def integrity() -> Integrity:
         report = service.integrity()
-        return {"ok": report.ok, "database": report.database, "problems": report.problems}
+        return Integrity(ok=report.ok, database=report.database, problems=report.problems)
 
     return router

@@ -240,3 +240,22 @@ def no_cats(prompt: str) -> str | None:
     if "crash" in prompt:
         raise RuntimeError("the moderation service is down")
     return "no cats here" if "cat" in prompt else None
+
+
+def test_the_schema_documents_the_admin_answers(admin_arena: Arena) -> None:
+    """Admin answers are typed: /api/openapi.json names each route's fields (the service's dataclasses as they are)."""
+    schema = create_api(admin_arena).openapi()
+    components = schema["components"]["schemas"]
+    for path, method, name in (
+        ("/api/admin/models", "get", "ModelRow"),
+        ("/api/admin/exclusions", "get", "Exclusion"),
+        ("/api/admin/exclusions", "post", "ExclusionChange"),
+        ("/api/admin/queue", "get", "AdminQueue"),
+        ("/api/admin/suspicious", "get", "SuspiciousSession"),
+        ("/api/admin/integrity", "get", "Integrity"),
+    ):
+        ok = schema["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok.get("items", ok) == {"$ref": f"#/components/schemas/{name}"}, (path, ok)
+    model_fields = set(components["ModelRow"]["properties"])
+    assert {"id", "enabled", "unavailable_reason", "retry_at", "queued", "limit"} <= model_fields
+    assert set(components["Integrity"]["properties"]) == {"ok", "database", "problems"}
