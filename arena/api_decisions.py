@@ -13,15 +13,24 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 from arena.services.container import Arena
-from arena.services.losses import losing_prompts, prompt_texts
+from arena.services.losses import LosingPrompt, losing_prompts, prompt_texts
 from arena.services.rating_views import DavidsonView, StyleView
+from arena.services.verdicts import VerdictsJSON
 from arena.services.views import Refusal
 
 # Model ids, languages and categories: short words (the same shapes arena.api accepts).
 Word = Annotated[str | None, Query(max_length=64, pattern=r"^[\w.\-]+$")]
 Model = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
+
+
+class LostPromptsJSON(TypedDict):
+    """``GET /api/versus/prompts``: the prompts the in-house model loses most."""
+
+    in_house: str
+    prompts: list[LosingPrompt]
 
 
 def _rules(alpha: float | None, method: str | None, margin: float | None) -> dict[str, Any]:
@@ -43,7 +52,7 @@ def decision_router(arena: Arena) -> APIRouter:
         alpha: float | None = alpha_q,
         method: Literal["holm", "bh"] | None = method_q,
         margin: float | None = margin_q,
-    ) -> dict[str, Any]:
+    ) -> VerdictsJSON:
         snap = arena.leaderboard.snapshot()
         result = snap.versus(in_house, language, category, by, **_rules(alpha, method, margin)).to_json()
         result["filters"] = {"language": language, "category": category}
@@ -61,7 +70,7 @@ def decision_router(arena: Arena) -> APIRouter:
         alpha: float | None = alpha_q,
         method: Literal["holm", "bh"] | None = method_q,
         margin: float | None = margin_q,
-    ) -> dict[str, Any]:
+    ) -> VerdictsJSON:
         result = arena.leaderboard.compare(a, b, language=language, category=category, **_rules(alpha, method, margin))
         out = result.to_json()
         out["filters"] = {"language": language, "category": category}
@@ -73,13 +82,13 @@ def decision_router(arena: Arena) -> APIRouter:
         language: Word = None,
         category: Word = None,
         limit: int = Query(default=5, ge=1, le=50),
-    ) -> dict[str, Any]:
+    ) -> LostPromptsJSON:
         snap = arena.leaderboard.snapshot()
         model = in_house or snap.in_house_model()
         if model is None:
             raise Refusal("no_in_house", "no in-house model is configured", 404)
         prompts = losing_prompts(arena.factory, snap, arena.clips, model, language, category, limit)
-        return {"in_house": model, "prompts": prompts}
+        return LostPromptsJSON(in_house=model, prompts=prompts)
 
     @router.get("/api/leaderboard/style")
     def style(language: Word = None, category: Word = None) -> StyleView:

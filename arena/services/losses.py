@@ -9,8 +9,7 @@ a later battle, so a public arena keeps them off.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -75,7 +74,7 @@ def losing_prompts(
     language: str | None = None,
     category: str | None = None,
     limit: int = 5,
-) -> list[dict[str, Any]]:
+) -> list[LosingPrompt]:
     """The prompts `model` lost most on (board rows, filtered), each with a recent lost battle's clips."""
     losses = snap.prompt_losses(model, language, category, limit)
     texts = prompt_texts(factory, [p.prompt_id for p in losses])
@@ -86,17 +85,15 @@ def losing_prompts(
             example = _lost_battle(session, int(p.prompt_id), model) if p.prompt_id.isdigit() else None
             rival, mine, theirs = example or (None, None, None)
             out.append(
-                asdict(
-                    LosingPrompt(
-                        p.prompt_id,
-                        texts.get(p.prompt_id, ""),
-                        p.wins,
-                        p.losses,
-                        p.ties,
-                        rival,
-                        clips.url(mine) if show and mine is not None else None,
-                        clips.url(theirs) if show and theirs is not None else None,
-                    )
+                LosingPrompt(
+                    p.prompt_id,
+                    texts.get(p.prompt_id, ""),
+                    p.wins,
+                    p.losses,
+                    p.ties,
+                    rival,
+                    clips.url(mine) if show and mine is not None else None,
+                    clips.url(theirs) if show and theirs is not None else None,
                 )
             )
     return out

@@ -8,7 +8,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    NotRequired,  # pydantic (the API's schema) needs these below 3.12
+    cast,
+)
+
+from typing_extensions import TypedDict
 
 from arena.ratings.comparisons import Comparison, DecisionRules, compare_family, versus_pairs
 from arena.ratings.verdicts import METHODS
@@ -45,6 +52,48 @@ def group_fields(by: Sequence[str] | str | None) -> tuple[str, ...]:
 
 def _finite(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else round(x, 1)
+
+
+class VerdictRowJSON(TypedDict):
+    """A :class:`VerdictRow` as the JSON API and ``arena ratings --json`` give it."""
+
+    a: str
+    b: str
+    group: dict[str, str]
+    decision: str  # better, worse, equivalent, undecided or insufficient data
+    estimate: float | None  # a's rating minus b's, points
+    interval: list[float | None]  # [low, high] at `level`, None for an open end
+    level: float | None
+    p_value: float | None
+    adjusted_p: float | None
+    wins: int
+    losses: int
+    ties: int
+    votes: int
+    votes_needed: int | None
+    too_close: bool
+    note: str
+
+
+class VerdictsJSON(TypedDict):
+    """:class:`Verdicts` as JSON, with the sentence of what they promise (and the page's filters and prompt texts
+    where the API adds them)."""
+
+    rows: list[VerdictRowJSON]
+    method: str
+    method_name: str
+    alpha: float
+    margin: float
+    power_gap: float
+    family_size: int
+    by: list[str]
+    hidden: list[str]
+    in_house: str | None
+    names: dict[str, str]
+    power: float
+    promise: str
+    filters: NotRequired[dict[str, str | None]]
+    prompts: NotRequired[dict[str, str]]  # prompt id -> text, when broken down by prompt
 
 
 @dataclass(frozen=True)
@@ -114,12 +163,13 @@ class Verdicts:
             (), rules.method, METHODS[rules.method], rules.alpha, rules.margin, rules.power_gap, 0, by, (), in_house
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> VerdictsJSON:
         out = asdict(self)
         out["names"] = dict(self.names)
         out["by"] = [_LABEL.get(f, f) for f in self.by]
+        out["hidden"] = list(self.hidden)
         out["promise"] = promise(self)
-        return out
+        return cast(VerdictsJSON, out)  # asdict gives every field above (rows as VerdictRowJSON)
 
     def overall(self) -> list[VerdictRow]:
         return [r for r in self.rows if not r.group]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from arena.ratings.board import interval_text
 from arena.services.leaderboard import VoteSnapshot
+from arena.services.losses import LosingPrompt
 from arena.services.rating_views import StyleView
 from arena.services.verdicts import VerdictRow, Verdicts
 from arena.ui.i18n import text
@@ -70,7 +71,7 @@ def promise_note(verdicts: Verdicts, lang: str) -> str:
     )
 
 
-def losses_view(prompts: list[dict[str, Any]], model_name: str, show_clips: bool, lang: str) -> str:
+def losses_view(prompts: list[LosingPrompt], model_name: str, show_clips: bool, lang: str) -> str:
     """HTML: the prompts the in-house model loses most, each with both clips of a lost battle side by side."""
     parts = [f"<h3>{html.escape(text('losses_md', lang, model=model_name).removeprefix('### '))}</h3>"]
     if not prompts:
@@ -78,13 +79,13 @@ def losses_view(prompts: list[dict[str, Any]], model_name: str, show_clips: bool
     if not show_clips:
         parts.append(f"<p><em>{html.escape(text('clips_off', lang))}</em></p>")
     for p in prompts:
-        record = text("losses_record", lang, wins=p["wins"], losses=p["losses"], ties=p["ties"])
-        parts.append(f"<p><strong>{html.escape(p['prompt'] or p['prompt_id'])}</strong> — {html.escape(record)}</p>")
-        if p.get("in_house_clip") and p.get("rival_clip"):
+        record = text("losses_record", lang, wins=p.wins, losses=p.losses, ties=p.ties)
+        parts.append(f"<p><strong>{html.escape(p.prompt or p.prompt_id)}</strong> — {html.escape(record)}</p>")
+        if p.in_house_clip and p.rival_clip:
             videos = "".join(
                 f"<figure style='margin:0'><video src='{html.escape(url)}' controls muted loop width='320'></video>"
                 f"<figcaption>{html.escape(label)}</figcaption></figure>"
-                for url, label in ((p["in_house_clip"], model_name), (p["rival_clip"], str(p["rival"])))
+                for url, label in ((p.in_house_clip, model_name), (p.rival_clip, str(p.rival)))
             )
             parts.append(f"<div style='display:flex;gap:12px'>{videos}</div>")
     return "".join(parts)

@@ -210,4 +210,26 @@ def test_clips_stay_hidden_by_default(arena_factory: Callable[..., Arena]) -> No
     play(arena, 15)
     snap = arena.leaderboard.snapshot()
     prompts = losing_prompts(arena.factory, snap, arena.clips, "alpha-7b")
-    assert prompts and all(p["in_house_clip"] is None and p["rival_clip"] is None for p in prompts)
+    assert prompts and all(p.in_house_clip is None and p.rival_clip is None for p in prompts)
+
+
+def test_verdict_answers_are_typed_and_name_every_field(arena: Arena) -> None:
+    """/api/versus and /api/compare answer VerdictsJSON, /api/versus/prompts LostPromptsJSON; the JSON types name
+    every field of the dataclasses they serialise (a field added to one and not the other fails here)."""
+    import dataclasses
+
+    from arena.services.verdicts import VerdictRow, VerdictRowJSON, Verdicts, VerdictsJSON
+
+    assert [f.name for f in dataclasses.fields(VerdictRow)] == list(VerdictRowJSON.__annotations__)
+    assert {f.name for f in dataclasses.fields(Verdicts)} | {"promise", "filters", "prompts"} == set(
+        VerdictsJSON.__annotations__
+    )
+    schema = create_api(arena).openapi()
+    for path, name in (("/api/versus", "VerdictsJSON"), ("/api/compare", "VerdictsJSON")):
+        ok = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": f"#/components/schemas/{name}"}, (path, ok)
+    lost = schema["paths"]["/api/versus/prompts"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert lost["schema"] == {"$ref": "#/components/schemas/LostPromptsJSON"}
+    components = schema["components"]["schemas"]
+    assert set(components["VerdictRowJSON"]["properties"]) == set(VerdictRowJSON.__annotations__)
+    assert {"filters", "prompts"}.isdisjoint(components["VerdictsJSON"]["required"])
