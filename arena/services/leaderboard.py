@@ -28,7 +28,7 @@ from arena.services.rating_views import (
 )
 from arena.services.tallies import Tallies
 from arena.services.views import Refusal
-from arena.services.vote_rows import SnapshotAudit
+from arena.services.vote_rows import SnapshotAudit, VotedBattleRow
 from arena.settings import Settings
 from db.session import transaction
 
@@ -77,7 +77,7 @@ class VoteSnapshot:
     def models(self) -> dict[str, ModelInfo]:
         return self.model_info
 
-    def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
+    def rows(self, language: str | None = None, category: str | None = None) -> list[VotedBattleRow]:
         """Per-vote board rows (anonymous, non-gold, weighted by their class), read from the database now: for
         audits (the board itself reads :meth:`battle_rows`)."""
         return self.audited().votes(language, category)
@@ -349,7 +349,7 @@ class LeaderboardService:
         with transaction(self.factory) as session:
             return model_info(session)
 
-    def rows(self, language: str | None = None, category: str | None = None) -> list[dict[str, Any]]:
+    def rows(self, language: str | None = None, category: str | None = None) -> list[VotedBattleRow]:
         """Per-vote board rows (an audit read; see :meth:`VoteSnapshot.rows`)."""
         return self.snapshot().rows(language, category)
 

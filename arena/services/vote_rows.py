@@ -7,7 +7,7 @@ vote id order, the order in which the stored Elo took them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,9 +56,41 @@ _COLUMNS = (
 )
 
 
+class VotedBattleRow(TypedDict):
+    """One voted battle: FastChat's fields (model_a, model_b, winner, tstamp, ...) and ours."""
+
+    battle_id: str
+    model_a: str
+    model_b: str
+    winner: str  # model_a, model_b, tie or "tie (bothbad)"
+    choice: str  # left, right, tie or both_bad
+    mode: str  # anonymous or named
+    prompt_id: int
+    prompt_key: str
+    prompt: str
+    language: str
+    category: str
+    suite: str
+    session_id: str
+    session: str  # session_id again, under the name the rater audits read
+    ip_hash: str | None
+    aspects: dict[str, Any]
+    seconds_to_vote: float | None
+    is_gold: bool
+    gold_better: str | None
+    weight: float
+    design_weight: float
+    weight_class: int
+    simulated: bool
+    source: str
+    tstamp: float | None
+    left_video_id: int | None
+    right_video_id: int | None
+
+
 def voted_battles(
     session: Session, *, include_named: bool = False, include_simulated: bool = False
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[VotedBattleRow]:
     """Every voted battle as a FastChat-style row plus our fields, streamed: anonymous ones (and named ones if
     `include_named`), human votes (and simulated ones if `include_simulated`). `weight_class` is the vote's class
     now (the worst gold record of its session and IP hash)."""
@@ -93,35 +125,35 @@ def voted_battles(
         suite,
         weight_class,
     ) in session.execute(query.order_by(Vote.id)).yield_per(CHUNK):
-        yield {
-            "battle_id": battle_id,
-            "model_a": left,
-            "model_b": right,
-            "winner": _WINNER[choice],
-            "choice": choice.value,
-            "mode": mode.value,
-            "prompt_id": prompt_id,
-            "prompt_key": key,
-            "prompt": text,
-            "language": language,
-            "category": category,
-            "suite": suite,
-            "session_id": session_id,
-            "session": session_id,
-            "ip_hash": ip_hash,
-            "aspects": aspects,
-            "seconds_to_vote": seconds,
-            "is_gold": is_gold,
-            "gold_better": gold_better,
-            "weight": weight,
-            "design_weight": weight,  # the vote's own weight is its design weight (arena.ratings.uncertainty)
-            "weight_class": int(weight_class),
-            "simulated": bool(simulated),
-            "source": source,
-            "tstamp": aware(created).timestamp() if created else None,
-            "left_video_id": left_video,
-            "right_video_id": right_video,
-        }
+        yield VotedBattleRow(
+            battle_id=battle_id,
+            model_a=left,
+            model_b=right,
+            winner=_WINNER[choice],
+            choice=choice.value,
+            mode=mode.value,
+            prompt_id=prompt_id,
+            prompt_key=key,
+            prompt=text,
+            language=language,
+            category=category,
+            suite=suite,
+            session_id=session_id,
+            session=session_id,
+            ip_hash=ip_hash,
+            aspects=aspects,
+            seconds_to_vote=seconds,
+            is_gold=is_gold,
+            gold_better=gold_better,
+            weight=weight,
+            design_weight=weight,  # the vote's own weight is its design weight (arena.ratings.uncertainty)
+            weight_class=int(weight_class),
+            simulated=bool(simulated),
+            source=source,
+            tstamp=aware(created).timestamp() if created else None,
+            left_video_id=left_video,
+            right_video_id=right_video,
+        )
 
 
 def session_records(session: Session, *, include_simulated: bool = False) -> list[dict[str, Any]]:
@@ -154,19 +186,20 @@ class SnapshotAudit:
     def __init__(self, factory: sessionmaker[Session], settings: Settings, simulated: bool) -> None:
         self.factory, self.settings, self.simulated = factory, settings, simulated
 
-    def votes(self, language: str | None, category: str | None) -> list[dict[str, Any]]:
+    def votes(self, language: str | None, category: str | None) -> list[VotedBattleRow]:
+        """Board votes (not gold, not pinned), each weighted by its class now."""
         from arena.ratings.raters import class_weights
 
         factors = class_weights(self.settings.gold_policy)
+        out = []
         with transaction(self.factory) as session:
-            return [
-                {**v, "weight": v["weight"] * float(factors[v["weight_class"]])}
-                for v in voted_battles(session, include_simulated=self.simulated)
-                if not v["is_gold"]
-                and v["source"] != PINNED
-                and (language is None or v["language"] == language)
-                and (category is None or v["category"] == category)
-            ]
+            for v in voted_battles(session, include_simulated=self.simulated):
+                if v["is_gold"] or v["source"] == PINNED:
+                    continue
+                if (language is None or v["language"] == language) and (category is None or v["category"] == category):
+                    v["weight"] *= float(factors[v["weight_class"]])
+                    out.append(v)
+        return out
 
     def video_pairs(self) -> list[tuple[int, int, str, int]]:
         with transaction(self.factory) as session:

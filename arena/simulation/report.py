@@ -9,6 +9,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from arena.services.container import Arena
+    from arena.services.vote_rows import VotedBattleRow
     from arena.simulation.calibrate import Plan, Report
     from arena.simulation.client import SimulationResult
 
@@ -99,7 +100,7 @@ def _metric_checks(means: dict[str, dict[str, float]], lineup: list[str]) -> tup
     return out, checks
 
 
-def _position_bias(votes: list[dict[str, Any]], sessions: set[str]) -> dict[str, Any]:
+def _position_bias(votes: list[VotedBattleRow], sessions: set[str]) -> dict[str, Any]:
     from arena.ratings import position_bias
 
     flags = [{"left_won": {"left": True, "right": False}.get(v["choice"])} for v in votes if v["session"] in sessions]
