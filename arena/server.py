@@ -118,18 +118,25 @@ def start_prefill(arena: Arena, then: Callable[[], None] | None = None) -> threa
     return thread
 
 
-def start_spares(arena: Arena, idle_s: float = 2.0) -> threading.Thread:
-    """Keep re-encoded copies of the pool's clips ready, so battles rarely re-encode on their request."""
+def start_spares(
+    arena: Arena, idle_s: float = 2.0, pass_s: float = 60.0, stop: threading.Event | None = None
+) -> threading.Thread:
+    """Keep re-encoded copies of the pool's clips ready, so battles rarely re-encode on their request: the copies
+    battles take are replaced as they are taken, and every ``pass_s`` seconds every clip's are counted (new clips,
+    copies a crashed process took). Runs until ``stop`` is set (default: for the process's life)."""
+    halt = stop or threading.Event()
 
     def work() -> None:
-        while True:
+        next_pass = 0.0
+        while not halt.is_set():
             try:
-                made = arena.spares.fill()
+                if time.monotonic() >= next_pass:
+                    arena.spares.fill()
+                    next_pass = time.monotonic() + pass_s
+                arena.spares.refill(timeout=idle_s)
             except Exception:
                 log.exception("preparing spare copies failed")
-                made = 0
-            if not made:
-                time.sleep(idle_s)
+                halt.wait(idle_s)
 
     thread = threading.Thread(target=work, name="arena-spares", daemon=True)
     thread.start()

@@ -122,7 +122,7 @@ class Arena:
             states.apply_overrides(session)
             sync_suite(session, suite)
             tallies.ensure_fresh(session)  # a database that had votes before the tallies existed: count them once
-        media = MediaStore(settings.media_dir, settings.serve_bytes_per_pixel)
+        media = MediaStore(settings.media_dir, settings.serve_bytes_per_pixel, spares_per_video=settings.serve_spares)
         pool = AdapterPool(catalog, settings.generation_timeout_s)
         generation = GenerationService(
             factory,
@@ -210,7 +210,7 @@ class Arena:
             runner,
             recovery,
             moderation,
-            SpareFiller(factory, media, battles.pool, settings.serve_spares),
+            SpareFiller(factory, media, battles.pool),
             admin,
             VoteWriter(votes),
             SuitePrompts(factory),

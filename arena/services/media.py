@@ -89,11 +89,15 @@ class MediaStore:
     64x64x8 copy here against 4.4 ms one at a time, and with two at a time 4.7 ms (and less wall time)."""
 
     def __init__(
-        self, root: Path, bytes_per_pixel: float = DEFAULT_BYTES_PER_PIXEL, encoders: int | None = None
+        self,
+        root: Path,
+        bytes_per_pixel: float = DEFAULT_BYTES_PER_PIXEL,
+        encoders: int | None = None,
+        spares_per_video: int = 0,
     ) -> None:
         self.root = Path(root)
         self.bytes_per_pixel = bytes_per_pixel
-        self.spares = SpareCopies(self.root / "spare", bytes_per_pixel)
+        self.spares = SpareCopies(self.root / "spare", bytes_per_pixel, per_video=spares_per_video)
         self.encoding = EncodeSlots(encoders or usable_cpus())
 
     def save(self, data: bytes) -> tuple[str, str]:
@@ -125,7 +129,10 @@ class MediaStore:
         target = self.served_path(token)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            if video_id is None or not self.spares.take(video_id, target):
+            taken = video_id is not None and self.spares.take(video_id, target)
+            if video_id is not None:  # noted once taken (or missing), so a refill counts it gone
+                self.spares.used(video_id, self.path(rel))
+            if not taken:
                 tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
                 with self.encoding.request():
                     served_copy(self.path(rel), tmp, self.bytes_per_pixel, clips=self.spares.clips)
@@ -134,11 +141,20 @@ class MediaStore:
 
     def fill_spares(self, videos: Iterable[tuple[int, str]], per_video: int) -> int:
         """Prepare copies until each (video id, stored file) has ``per_video`` spares; returns how many were made."""
+        return self._fill(((video_id, self.path(rel)) for video_id, rel in videos), per_video)
+
+    def refill_used(self, timeout: float) -> int:
+        """Bring the clips this process's battles used since the last call back to their spares (waiting up to
+        ``timeout`` seconds for one to be used): counting only those instead of every clip's copies after each
+        battle (a pass over 216 clips' folders took ~8 ms of CPU here); returns how many were made."""
+        return self._fill(self.spares.used_since(timeout).items(), self.spares.per_video)
+
+    def _fill(self, clips: Iterable[tuple[int, Path]], per_video: int) -> int:
         made = 0
-        for video_id, rel in videos:
+        for video_id, source in clips:
             while self.spares.count(video_id) < per_video:
                 with self.encoding.background():
-                    self.spares.add(video_id, self.path(rel))
+                    self.spares.add(video_id, source)
                 made += 1
         return made
 

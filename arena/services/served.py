@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import secrets
 import threading
 from collections import OrderedDict
@@ -204,12 +205,36 @@ def served_copy(
 
 class SpareCopies:
     """Copies of pool clips prepared ahead: ``<root>/<video id>/<random>.mp4``. A battle takes one with an atomic
-    rename (two processes never take the same copy); the app's background thread refills."""
+    rename (two processes never take the same copy); the app's background thread refills, first the clips this
+    process's battles used (:meth:`used`), so it need not count every clip's copies again after each battle."""
 
-    def __init__(self, root: Path, bytes_per_pixel: float, clips: DecodedClips | None = None) -> None:
+    def __init__(
+        self, root: Path, bytes_per_pixel: float, clips: DecodedClips | None = None, per_video: int = 0
+    ) -> None:
         self.root = Path(root)
         self.bytes_per_pixel = bytes_per_pixel
         self.clips = clips or DecodedClips()
+        self.per_video = per_video  # copies kept of each clip (0: none, and nothing is noted for refilling)
+        self._used: queue.SimpleQueue[tuple[int, Path]] = queue.SimpleQueue()
+
+    def used(self, video_id: int, source: Path) -> None:
+        """A battle took a copy of this clip, or found none: note it for refilling."""
+        if self.per_video > 0:
+            self._used.put((video_id, source))
+
+    def used_since(self, timeout: float) -> dict[int, Path]:
+        """The clips noted since the last call (each once), waiting up to ``timeout`` seconds for the first."""
+        try:
+            first = self._used.get(timeout=timeout)
+        except queue.Empty:
+            return {}
+        noted = dict([first])
+        while True:
+            try:
+                video_id, source = self._used.get_nowait()
+            except queue.Empty:
+                return noted
+            noted[video_id] = source
 
     def count(self, video_id: int) -> int:
         folder = self.root / str(video_id)

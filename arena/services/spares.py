@@ -11,11 +11,11 @@ from db.session import transaction
 
 
 class SpareFiller:
-    def __init__(self, factory: sessionmaker[Session], media: MediaStore, pool: PoolSnapshots, per_video: int) -> None:
+    def __init__(self, factory: sessionmaker[Session], media: MediaStore, pool: PoolSnapshots) -> None:
         self.factory = factory
         self.media = media
         self.pool = pool  # the battles' own snapshot: the clips an anonymous pool battle can show
-        self.per_video = per_video
+        self.per_video = media.spares.per_video  # copies kept of each clip (ARENA_SERVE_SPARES)
 
     def pool_videos(self) -> list[tuple[int, str]]:
         """(video id, stored file) of every clip an anonymous pool battle can show, in id order."""
@@ -28,3 +28,10 @@ class SpareFiller:
         if self.per_video <= 0:
             return 0
         return self.media.fill_spares(self.pool_videos(), self.per_video)
+
+    def refill(self, timeout: float) -> int:
+        """Replace the copies this process's battles used, as they use them (waiting up to ``timeout`` seconds for
+        one); returns how many were made. :meth:`fill` still finds new clips and other processes' leftovers."""
+        if self.per_video <= 0:
+            return 0
+        return self.media.refill_used(timeout)

@@ -8,6 +8,7 @@ import io
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +263,47 @@ def test_battles_take_spares_prepared_ahead(arena: Arena) -> None:
         paths = [arena.media.served_path(t) for t in (battle.left_token, battle.right_token)]
     assert all(p.read_bytes() in spare_files for p in paths)
     assert all(p.stat().st_mtime > prepared + 3000 for p in paths)  # or the sweep would take it for an old one
-    assert arena.spares.fill() == 2  # the two taken are replaced
+    assert arena.spares.refill(timeout=0) == 2  # the two taken are replaced as taken, without counting every clip's
+    assert arena.spares.refill(timeout=0) == 0 and arena.spares.fill() == 0  # and nothing else was missing
+
+
+def test_the_spares_thread_replaces_copies_as_battles_take_them(arena: Arena) -> None:
+    """A battle's copies are replaced by the spares thread as they are taken, not at its next pass over every
+    clip (an hour away here); the thread stops when asked."""
+    from arena.server import start_spares
+
+    videos = [video_id for video_id, _ in arena.spares.pool_videos()]
+    root = arena.media.root / "spare"
+
+    def spares() -> dict[int, set[str]]:
+        return {v: {p.name for p in (root / str(v)).glob("*.mp4")} for v in videos}
+
+    def wait_for(done: Callable[[dict[int, set[str]]], bool]) -> dict[int, set[str]]:
+        deadline = time.monotonic() + 120
+        while not done(now := spares()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert done(now)
+        return now
+
+    stop = threading.Event()
+    thread = start_spares(arena, idle_s=0.05, pass_s=3600.0, stop=stop)
+    try:
+        before = wait_for(lambda now: all(len(names) == 1 for names in now.values()))  # the first pass
+        arena.battles.start("s1")
+        after = wait_for(lambda now: all(len(names) == 1 for names in now.values()) and now != before)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert len([v for v in videos if after[v] != before[v]]) == 2  # the battle's two clips, each made again
+
+
+def test_spares_off_note_nothing_to_refill(arena_factory: Callable[..., Arena]) -> None:
+    arena = arena_factory(serve_spares=0)
+    arena.pool_videos.fill(models=["alpha-7b", "beta-v2"])
+    arena.battles.start("s1")
+    assert arena.spares.fill() == 0 and arena.spares.refill(timeout=0) == 0
+    assert arena.media.spares.used_since(timeout=0) == {}  # not queued for a filler that never runs
 
 
 def test_named_battles_and_the_playground_never_serve_a_pool_clip(arena: Arena) -> None:
