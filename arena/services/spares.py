@@ -31,7 +31,6 @@ class SpareFiller:
 
     def refill(self, timeout: float) -> int:
         """Replace the copies this process's battles used, as they use them (waiting up to ``timeout`` seconds for
-        one); returns how many were made. :meth:`fill` still finds new clips and other processes' leftovers."""
-        if self.per_video <= 0:
-            return 0
+        one: with no spares kept none ever comes, so it waits the whole ``timeout``); returns how many were made.
+        :meth:`fill` still finds new clips and other processes' leftovers."""
         return self.media.refill_used(timeout)

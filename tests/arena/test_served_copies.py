@@ -303,6 +303,9 @@ def test_spares_off_note_nothing_to_refill(arena_factory: Callable[..., Arena]) 
     arena.pool_videos.fill(models=["alpha-7b", "beta-v2"])
     arena.battles.start("s1")
     assert arena.spares.fill() == 0 and arena.spares.refill(timeout=0) == 0
+    waited = time.monotonic()
+    assert arena.spares.refill(timeout=0.2) == 0
+    assert time.monotonic() - waited >= 0.19  # it waits for work that never comes: the spares thread never spins
     assert arena.media.spares.used_since(timeout=0) == {}  # not queued for a filler that never runs
 
 
