@@ -34,7 +34,7 @@ from db.session import transaction
 
 if TYPE_CHECKING:
     from arena.ratings import BattleRows, Leaderboard
-    from arena.services.rater_views import PositionBias, RaterSummary
+    from arena.services.rater_views import PositionBias, RaterRow, RaterSummary
     from arena.services.verdicts import PromptLosses, Verdicts
 
 
@@ -71,7 +71,7 @@ class VoteSnapshot:
         self._battle_rows: dict[tuple[str | None, str | None], BattleRows] = {}
         self._pair_rows: dict[tuple[Any, ...], BattleRows] = {}
         self._fits: dict[tuple[Any, ...], tuple[BattleRows, Leaderboard]] = {}
-        self._raters: dict[str, Any] | None = None
+        self._raters: dict[str, RaterRow] | None = None
         self._views: dict[tuple[Any, ...], Any] = {}  # the last few verdict families and rating views asked for
 
     def models(self) -> dict[str, ModelInfo]:
@@ -278,7 +278,7 @@ class VoteSnapshot:
 
         return rater_summary(self.all_rows, self.audited())
 
-    def raters(self) -> dict[str, Any]:
+    def raters(self) -> dict[str, RaterRow]:
         """Per session: votes, agreement with the consensus, and gold-pair accuracy (an audit: it reads the
         votes per session; computed once per snapshot)."""
         from arena.services.rater_views import rater_table
@@ -371,7 +371,7 @@ class LeaderboardService:
     def category_boards(self, field: str = "category") -> dict[str, list[BoardRow]]:
         return self.snapshot().category_boards(field)
 
-    def raters(self) -> dict[str, Any]:
+    def raters(self) -> dict[str, RaterRow]:
         return self.snapshot().raters()
 
     def in_house_model(self) -> str | None:

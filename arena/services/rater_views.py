@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NotRequired
 
 import numpy as np
 from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
@@ -54,17 +54,32 @@ def rater_summary(rows: BattleRows, audit: SnapshotAudit) -> RaterSummary:
     }
 
 
-def rater_table(audit: SnapshotAudit) -> dict[str, Any]:
+class RaterRow(TypedDict):
+    """One session as a rater: its decisive board votes against the consensus (absent when it has none) and its
+    gold-pair record."""
+
+    votes: NotRequired[int]
+    agreement: NotRequired[float]  # share of its decisive votes agreeing with the consensus
+    expected: NotRequired[float]  # the share an ideal voter would reach on the same pairs
+    gold_votes: int
+    gold_accuracy: float | None
+    gold_failed: bool
+
+
+def rater_table(audit: SnapshotAudit) -> dict[str, RaterRow]:
     """Per session: votes, agreement with the consensus, and gold-pair accuracy (reads votes per session)."""
     gold, failed, records = audit.raters()
     columns = {k: [r[k] for r in records] for k in ("session", "model_a", "model_b", "winner", "count")}
     agreement = session_agreement(BattleRows.from_table(columns, keep=("session",))) if records else {}
-    return {
-        s: {
-            **agreement.get(s, {}),
-            "gold_votes": gold[s].votes if s in gold else 0,
-            "gold_accuracy": round(gold[s].accuracy, 4) if s in gold else None,
-            "gold_failed": s in failed,
-        }
-        for s in sorted(set(agreement) | set(gold))
-    }
+    table: dict[str, RaterRow] = {}
+    for s in sorted(set(agreement) | set(gold)):
+        row = RaterRow(
+            gold_votes=gold[s].votes if s in gold else 0,
+            gold_accuracy=round(gold[s].accuracy, 4) if s in gold else None,
+            gold_failed=s in failed,
+        )
+        if s in agreement:
+            mine = agreement[s]
+            row["votes"], row["agreement"], row["expected"] = int(mine["votes"]), mine["agreement"], mine["expected"]
+        table[s] = row
+    return table

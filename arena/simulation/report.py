@@ -140,7 +140,7 @@ def build_report(arena: Arena, plan: Plan, results: dict[str, SimulationResult])
         "left_leaning_flagged": len(leaning & flagged),
         "left_leaning": len(leaning),
         "gold_votes_per_session": {
-            s: raters.get(s, {}).get("gold_votes", 0) for s in sorted(careless | careful | leaning)
+            s: raters[s]["gold_votes"] if s in raters else 0 for s in sorted(careless | careful | leaning)
         },
     }
     checks |= {
