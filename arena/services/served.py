@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-import queue
 import secrets
 import threading
 from collections import OrderedDict
@@ -215,26 +214,23 @@ class SpareCopies:
         self.bytes_per_pixel = bytes_per_pixel
         self.clips = clips or DecodedClips()
         self.per_video = per_video  # copies kept of each clip (0: none, and nothing is noted for refilling)
-        self._used: queue.SimpleQueue[tuple[int, Path]] = queue.SimpleQueue()
+        self._used: dict[int, Path] = {}  # at most one entry a clip, however many battles nobody refills for
+        self._noted = threading.Condition()
 
     def used(self, video_id: int, source: Path) -> None:
         """A battle took a copy of this clip, or found none: note it for refilling."""
         if self.per_video > 0:
-            self._used.put((video_id, source))
+            with self._noted:
+                self._used[video_id] = source
+                self._noted.notify()
 
     def used_since(self, timeout: float) -> dict[int, Path]:
         """The clips noted since the last call (each once), waiting up to ``timeout`` seconds for the first."""
-        try:
-            first = self._used.get(timeout=timeout)
-        except queue.Empty:
-            return {}
-        noted = dict([first])
-        while True:
-            try:
-                video_id, source = self._used.get_nowait()
-            except queue.Empty:
-                return noted
-            noted[video_id] = source
+        with self._noted:
+            if not self._used:
+                self._noted.wait(timeout)
+            noted, self._used = self._used, {}
+        return noted
 
     def count(self, video_id: int) -> int:
         folder = self.root / str(video_id)
