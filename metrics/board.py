@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NotRequired
+
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 from metrics.pooling import Estimate, Pooling, VideoScores, pool_videos
 from metrics.vbench import VBenchView, build_view
@@ -19,6 +22,21 @@ def metric_poolings() -> dict[str, Pooling]:
     return {name: registry.get(name).pooling for name in registry.names()}
 
 
+class MetricRowJSON(TypedDict):
+    """A :class:`MetricRow` as the board's JSON gives it ("mean" and "ci": the names the board has always printed;
+    "pooling" says what the value is)."""
+
+    model_id: str
+    model: str
+    metric: str
+    category: NotRequired[str]  # rows per prompt category only
+    mean: float
+    ci: list[float]
+    videos: int
+    pooling: Pooling
+    pairs: NotRequired[int]
+
+
 @dataclass(frozen=True)
 class MetricRow:
     """One metric of one model (and one prompt category, or all when None), pooled over its videos."""
@@ -29,13 +47,22 @@ class MetricRow:
     metric: str
     estimate: Estimate
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> MetricRowJSON:
         est = self.estimate.to_dict()
-        # "mean" and "ci" keep the names the board has always printed; "pooling" says what the value is
-        out: dict[str, object] = {"model_id": self.model_id, "model": self.model, "metric": self.metric}
+        out = MetricRowJSON(
+            model_id=self.model_id,
+            model=self.model,
+            metric=self.metric,
+            mean=est["value"],
+            ci=est["ci"],
+            videos=est["videos"],
+            pooling=est["pooling"],
+        )
         if self.category is not None:
             out["category"] = self.category
-        return out | {"mean": est.pop("value")} | est
+        if "pairs" in est:
+            out["pairs"] = est["pairs"]
+        return out
 
 
 def summarise(

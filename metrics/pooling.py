@@ -16,9 +16,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NotRequired
+
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 Pooling = Literal["mean", "pairs", "share"]
+
+
+class EstimateJSON(TypedDict):
+    value: float
+    ci: list[float]  # [low, high], 95 %
+    videos: int
+    pooling: Pooling
+    pairs: NotRequired[int]  # frame pairs pooled (VBench's consistency pooling)
 
 
 @dataclass(frozen=True)
@@ -32,13 +42,13 @@ class Estimate:
     pooling: Pooling
     pairs: int | None = None
 
-    def to_dict(self, digits: int = 4) -> dict[str, object]:
-        out: dict[str, object] = {
-            "value": round(self.value, digits),
-            "ci": [round(self.low, digits), round(self.high, digits)],
-            "videos": self.videos,
-            "pooling": self.pooling,
-        }
+    def to_dict(self, digits: int = 4) -> EstimateJSON:
+        out = EstimateJSON(
+            value=round(self.value, digits),
+            ci=[round(self.low, digits), round(self.high, digits)],
+            videos=self.videos,
+            pooling=self.pooling,
+        )
         if self.pairs is not None:
             out["pairs"] = self.pairs
         return out

@@ -13,7 +13,6 @@ import warnings
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +22,7 @@ from arena.services.leaderboard import LeaderboardService
 from arena.services.suites import USER_SUITE
 from db.models import MetricScore, Prompt, Video
 from db.session import transaction
-from metrics.board import MetricReport, build_report, metric_poolings, summarise
+from metrics.board import MetricReport, MetricRowJSON, build_report, metric_poolings, summarise
 from metrics.pooling import VideoScores
 from metrics.vbench import VBenchView, build_view
 
@@ -49,7 +48,7 @@ class MetricBoardJSON(TypedDict):
     encoder: str
     calibrated: bool
     filters: dict[str, str | None]
-    rows: list[dict[str, Any]]
+    rows: list[MetricRowJSON]
     agreement: list[AgreementRow]
 
 
@@ -193,7 +192,7 @@ class MetricBoardService:
         language: str | None = None,
         videos: dict[int, VideoScores] | None = None,
         names: dict[str, str] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[MetricRowJSON]:
         """Per model and metric: the pooled value ("mean": pair-pooled for VBench's consistency, the share of yes
         for dynamic degree / static filter, else the mean), its 95 % CI, videos (and frame pairs); of `videos`
         (default: read now), `names`: display names (default: read now)."""

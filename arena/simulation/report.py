@@ -62,15 +62,9 @@ def _verdicts(board: Any, built: list[str]) -> dict[str, Any]:
 def _metric_means(arena: Arena) -> dict[str, dict[str, float]]:
     """model id -> {metric: pooled value} over the pool (text alignment, flicker, motion amount and direction)."""
     names = {m: info["display_name"] for m, info in arena.leaderboard.models().items()}
-    by_name = {v: k for k, v in names.items()}
     out: dict[str, dict[str, float]] = {}
     for row in arena.metric_board.summary(names=names):
-        model = by_name.get(str(row.get("model")), str(row.get("model")))
-        value = row.get("mean", row.get("value"))
-        if isinstance(value, dict):
-            value = value.get("value")
-        if value is not None:
-            out.setdefault(model, {})[str(row["metric"])] = float(value)
+        out.setdefault(row["model_id"], {})[row["metric"]] = float(row["mean"])
     return out
 
 

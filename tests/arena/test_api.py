@@ -156,6 +156,8 @@ def test_the_schema_documents_the_boards_fields(arena: Arena) -> None:
     assert set(components["Board"]["required"]) == {"votes", "min_votes", "rows", "filters"}  # not hidden, components
     row = components["BoardRow"]["properties"]
     assert {"rank", "model_id", "model", "rating", "ci", "votes", "win_rate", "elo", "insufficient"} <= set(row)
+    metric_row = components["MetricRowJSON"]
+    assert set(metric_row["required"]) == {"model_id", "model", "metric", "mean", "ci", "videos", "pooling"}
     agreement = components["AgreementRow"]["properties"]
     assert set(agreement) == {"metric", "higher_is_better", "pairs", "pair_accuracy", "spearman_rho", "spearman_p"} | {
         "models"
