@@ -133,7 +133,7 @@ def main() -> None:
             for clients in (1, args.clients):
                 if mode == "prepared":  # enough spares for this run: each battle takes two
                     videos = len(arena.spares.pool_videos())
-                    arena.spares.per_video = -(-2 * args.battles // videos) + 1
+                    arena.media.spares.per_video = -(-2 * args.battles // videos) + 1
                     began = time.perf_counter()
                     made = arena.spares.fill()
                     print(f"prepared {made} spare copies in {time.perf_counter() - began:.1f} s (background work)")

@@ -129,13 +129,14 @@ class MediaStore:
         target = self.served_path(token)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
+            source = self.path(rel)
             taken = video_id is not None and self.spares.take(video_id, target)
             if video_id is not None:  # noted once taken (or missing), so a refill counts it gone
-                self.spares.used(video_id, self.path(rel))
+                self.spares.used(video_id, source)
             if not taken:
                 tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
                 with self.encoding.request():
-                    served_copy(self.path(rel), tmp, self.bytes_per_pixel, clips=self.spares.clips)
+                    served_copy(source, tmp, self.bytes_per_pixel, clips=self.spares.clips)
                 tmp.replace(target)
         return target
 

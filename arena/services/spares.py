@@ -15,7 +15,11 @@ class SpareFiller:
         self.factory = factory
         self.media = media
         self.pool = pool  # the battles' own snapshot: the clips an anonymous pool battle can show
-        self.per_video = media.spares.per_video  # copies kept of each clip (ARENA_SERVE_SPARES)
+
+    @property
+    def per_video(self) -> int:
+        """Copies kept of each clip (ARENA_SERVE_SPARES): the media store's own number."""
+        return self.media.spares.per_video
 
     def pool_videos(self) -> list[tuple[int, str]]:
         """(video id, stored file) of every clip an anonymous pool battle can show, in id order."""

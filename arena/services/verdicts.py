@@ -8,14 +8,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    NotRequired,  # pydantic (the API's schema) needs these below 3.12
-    cast,
-)
+from typing import TYPE_CHECKING, Any, NotRequired, cast
 
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 from arena.ratings.comparisons import Comparison, DecisionRules, compare_family, versus_pairs
 from arena.ratings.verdicts import METHODS
