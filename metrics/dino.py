@@ -156,7 +156,7 @@ def load_dino(choice: ModelChoice, device: str = "auto") -> DinoEncoder:
     config = AutoConfig.from_pretrained(folder, local_files_only=True)
     if config.model_type not in ("vit", "dinov2"):
         raise Unavailable(f"{folder}: model type {config.model_type!r} is not a ViT/DINOv2 image tower")
-    kwargs = {"add_pooling_layer": False} if config.model_type == "vit" else {}
+    kwargs: dict[str, Any] = {"add_pooling_layer": False} if config.model_type == "vit" else {}
     model = AutoModel.from_pretrained(folder, local_files_only=True, **kwargs).to(device).eval()
     weights = next(folder / f for f in WEIGHT_FILES if (folder / f).is_file())
     st = weights.resolve().stat()
