@@ -11,7 +11,7 @@ from typing import NotRequired
 from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 from metrics.pooling import Estimate, Pooling, VideoScores, pool_videos
-from metrics.vbench import VBenchView, build_view
+from metrics.vbench import VBenchJSON, VBenchView, build_view
 
 
 def metric_poolings() -> dict[str, Pooling]:
@@ -84,6 +84,15 @@ def summarise(
     return rows
 
 
+class MetricReportJSON(TypedDict):
+    encoder: str
+    calibrated: bool
+    videos: int
+    models: list[MetricRowJSON]
+    categories: list[MetricRowJSON]
+    vbench: VBenchJSON
+
+
 @dataclass(frozen=True)
 class MetricReport:
     """Metrics of a set of videos: per model, per model and category (95 % intervals), and the VBench view."""
@@ -95,15 +104,15 @@ class MetricReport:
     categories: list[MetricRow]
     vbench: VBenchView
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "encoder": self.encoder,
-            "calibrated": self.calibrated,
-            "videos": self.videos,
-            "models": [r.to_dict() for r in self.models],
-            "categories": [r.to_dict() for r in self.categories],
-            "vbench": self.vbench.to_dict(),
-        }
+    def to_dict(self) -> MetricReportJSON:
+        return MetricReportJSON(
+            encoder=self.encoder,
+            calibrated=self.calibrated,
+            videos=self.videos,
+            models=[r.to_dict() for r in self.models],
+            categories=[r.to_dict() for r in self.categories],
+            vbench=self.vbench.to_dict(),
+        )
 
 
 def build_report(

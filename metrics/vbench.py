@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from metrics.pooling import Estimate, Pooling, VideoScores, pool_videos
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
+
+from metrics.pooling import Estimate, EstimateJSON, Pooling, VideoScores, pool_videos
 
 Group = Literal["quality", "semantic"]
 Status = Literal["computed", "unavailable", "not_computed"]
@@ -97,6 +99,50 @@ NOTES = (
 )
 
 
+class DimensionScoreJSON(TypedDict):
+    dimension: str
+    group: Group
+    status: Status
+    estimate: EstimateJSON | None
+    normalised: float | None
+    weight: float
+    model: str | None
+    vbench_model: str | None
+    same_models_as_vbench: bool | None
+    note: str
+
+
+class ModelVBenchJSON(TypedDict):
+    model_id: str
+    model: str
+    dimensions: list[DimensionScoreJSON]
+
+
+class NotComputedJSON(TypedDict):
+    """A VBench dimension with no metric here, and what VBench computes it with."""
+
+    dimension: str
+    group: Group
+    vbench_runs: str
+
+
+class NormalisationJSON(TypedDict):
+    """A dimension's leaderboard constants: ``(raw - min) / (max - min)``, times ``weight``."""
+
+    dimension: str
+    group: Group
+    min: float
+    max: float
+    weight: float
+
+
+class VBenchJSON(TypedDict):
+    models: list[ModelVBenchJSON]
+    not_computed: list[NotComputedJSON]
+    normalisation: list[NormalisationJSON]
+    notes: list[str]
+
+
 @dataclass(frozen=True)
 class DimensionScore:
     dimension: str
@@ -110,11 +156,19 @@ class DimensionScore:
     same_models_as_vbench: bool | None
     note: str = ""
 
-    def to_dict(self) -> dict[str, object]:
-        out = asdict(self)
-        out["estimate"] = self.estimate.to_dict() if self.estimate else None
-        out["normalised"] = None if self.normalised is None else round(self.normalised, 4)
-        return out
+    def to_dict(self) -> DimensionScoreJSON:
+        return DimensionScoreJSON(
+            dimension=self.dimension,
+            group=self.group,
+            status=self.status,
+            estimate=self.estimate.to_dict() if self.estimate else None,
+            normalised=None if self.normalised is None else round(self.normalised, 4),
+            weight=self.weight,
+            model=self.model,
+            vbench_model=self.vbench_model,
+            same_models_as_vbench=self.same_models_as_vbench,
+            note=self.note,
+        )
 
 
 @dataclass(frozen=True)
@@ -123,24 +177,26 @@ class ModelVBench:
     model: str
     dimensions: list[DimensionScore]
 
-    def to_dict(self) -> dict[str, object]:
-        return {"model_id": self.model_id, "model": self.model, "dimensions": [d.to_dict() for d in self.dimensions]}
+    def to_dict(self) -> ModelVBenchJSON:
+        return ModelVBenchJSON(
+            model_id=self.model_id, model=self.model, dimensions=[d.to_dict() for d in self.dimensions]
+        )
 
 
 @dataclass(frozen=True)
 class VBenchView:
     models: list[ModelVBench]
-    not_computed: list[dict[str, str]] = field(default_factory=list)
-    normalisation: list[dict[str, object]] = field(default_factory=list)
+    not_computed: list[NotComputedJSON] = field(default_factory=list)
+    normalisation: list[NormalisationJSON] = field(default_factory=list)
     notes: tuple[str, ...] = NOTES
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "models": [m.to_dict() for m in self.models],
-            "not_computed": self.not_computed,
-            "normalisation": self.normalisation,
-            "notes": list(self.notes),
-        }
+    def to_dict(self) -> VBenchJSON:
+        return VBenchJSON(
+            models=[m.to_dict() for m in self.models],
+            not_computed=self.not_computed,
+            normalisation=self.normalisation,
+            notes=list(self.notes),
+        )
 
 
 def static_videos(videos: Sequence[VideoScores]) -> list[VideoScores]:
@@ -203,10 +259,12 @@ def build_view(
             )
         out.append(ModelVBench(model_id, names.get(model_id, model_id), dims))
     not_computed = [
-        {"dimension": d.key, "group": d.group, "vbench_runs": d.vbench_runs} for d in DIMENSIONS if d.metric is None
+        NotComputedJSON(dimension=d.key, group=d.group, vbench_runs=d.vbench_runs)
+        for d in DIMENSIONS
+        if d.metric is None
     ]
     table = [
-        {"dimension": d.key, "group": d.group, "min": d.norm_min, "max": d.norm_max, "weight": d.weight}
+        NormalisationJSON(dimension=d.key, group=d.group, min=d.norm_min, max=d.norm_max, weight=d.weight)
         for d in DIMENSIONS
     ]
     return VBenchView(out, not_computed, table)

@@ -8,14 +8,25 @@ text of its failures.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections import Counter
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from adapters.errors import ConfigError
+from arena.bench.schema import (
+    FailureCountJSON,
+    HumanRatingJSON,
+    PublicComparisonJSON,
+    PublicRunJSON,
+    RunListRowJSON,
+)
 from arena.services.container import Arena
 from arena.services.metric_board import MetricBoardJSON
 from arena.services.views import Refusal
+
+if TYPE_CHECKING:
+    from arena.bench.results import RunData
 
 RunId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[\w\-]+$")]
 Word = Annotated[str | None, Query(max_length=64, pattern=r"^[\w\-]+$")]
@@ -25,7 +36,7 @@ Pairs = Annotated[
 ]
 
 
-def _run(arena: Arena, run_id: str) -> Any:
+def _run(arena: Arena, run_id: str) -> RunData:
     from arena.bench.results import load_run
 
     try:
@@ -34,33 +45,30 @@ def _run(arena: Arena, run_id: str) -> Any:
         raise Refusal("unknown_run", "no such run", 404) from exc
 
 
-def public_run(body: dict[str, Any]) -> dict[str, Any]:
+def public_run(data: RunData, ratings: dict[str, HumanRatingJSON]) -> PublicRunJSON:
     """A run's report numbers without what only the operator may see: the seeds it used (the arena's pool seeds,
     derived from its secret: with them anyone could regenerate a pool clip in the Playground and recognise it in a
     battle) and failure texts (paths, hosts); failures are counted per model and kind."""
-    run = {k: v for k, v in body["run"].items() if k != "seeds"}
-    counts: dict[tuple[str, str], int] = {}
-    for failure in body["failures"]:
-        counts[(failure["model"], failure["kind"])] = counts.get((failure["model"], failure["kind"]), 0) + 1
-    failures = [{"model": m, "kind": k, "count": n} for (m, k), n in sorted(counts.items())]
-    return body | {"run": run, "failures": failures}
+    counts = Counter((failure["model"], failure["kind"]) for failure in data.failures)
+    failures = [FailureCountJSON(model=m, kind=k, count=n) for (m, k), n in sorted(counts.items())]
+    return PublicRunJSON(**data.numbers(ratings), run=data.public_info(), failures=failures)
 
 
 def bench_router(arena: Arena) -> APIRouter:
     router = APIRouter()
 
     @router.get("/api/runs")
-    def runs(limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
+    def runs(limit: int = Query(50, ge=1, le=500)) -> list[RunListRowJSON]:
         from arena.bench.results import list_runs
 
         return list_runs(arena.factory, limit)
 
     @router.get("/api/runs/{run_id}")
-    def run(run_id: RunId) -> dict[str, Any]:
+    def run(run_id: RunId) -> PublicRunJSON:
         from arena.bench.results import human_ratings
 
         data = _run(arena, run_id)
-        return public_run(data.to_json(human_ratings(arena, data.models)))
+        return public_run(data, human_ratings(arena, data.models))
 
     @router.get("/api/runs/{run_a}/compare/{run_b}")
     def compare(
@@ -69,7 +77,7 @@ def bench_router(arena: Arena) -> APIRouter:
         pair: Pairs = None,
         alpha: Annotated[float, Query(gt=0, lt=0.5)] = 0.05,
         method: Annotated[str, Query(pattern="^(holm|bh)$")] = "holm",
-    ) -> dict[str, Any]:
+    ) -> PublicComparisonJSON:
         from arena.bench.compare import compare_runs, parse_pairs
 
         a, b = _run(arena, run_a), _run(arena, run_b)
@@ -78,9 +86,7 @@ def bench_router(arena: Arena) -> APIRouter:
         except ConfigError as exc:
             reason = "not comparable: the runs need one suite and the same seeds, and pairs of their models"
             raise Refusal("not_comparable", reason, 422) from exc
-        body = result.to_json()
-        body.pop("worst_prompts")  # per-prompt: operator's report only
-        return body
+        return result.public()  # per-prompt rows: operator's report only
 
     @router.get("/api/metrics")
     def metric_board(category: Word = None, language: Word = None) -> MetricBoardJSON:

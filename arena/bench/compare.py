@@ -15,10 +15,11 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from adapters.errors import ConfigError
 from arena.bench.results import ALL, RunData, RunVideo
+from arena.bench.schema import CellJSON, ComparisonJSON, PublicComparisonJSON, WorstPromptJSON
 from arena.ratings.verdicts import Decision, Evidence, Method, Verdict, decide_family
 
 WORST_PROMPTS = 5
@@ -58,16 +59,16 @@ class Cell:
     verdict: str  # better | worse | higher | lower | no difference shown | identical | insufficient data
     decision: Decision
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "model_a": self.model_a,
-            "model_b": self.model_b,
-            "metric": self.metric,
-            "category": self.category,
-            "prompts": self.prompts,
-            "verdict": self.verdict,
+    def to_json(self) -> CellJSON:
+        return CellJSON(
+            model_a=self.model_a,
+            model_b=self.model_b,
+            metric=self.metric,
+            category=self.category,
+            prompts=self.prompts,
+            verdict=self.verdict,
             **self.decision.to_json(),
-        }
+        )
 
 
 @dataclass(frozen=True)
@@ -82,18 +83,18 @@ class WorstPrompt:
     video_a: RunVideo
     video_b: RunVideo
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "model_a": self.model_a,
-            "model_b": self.model_b,
-            "key": self.key,
-            "category": self.category,
-            "text": self.text,
-            "score": round(self.score, 4),
-            "diffs": {m: round(d, 6) for m, d in self.diffs.items()},
-            "video_a": self.video_a.id,
-            "video_b": self.video_b.id,
-        }
+    def to_json(self) -> WorstPromptJSON:
+        return WorstPromptJSON(
+            model_a=self.model_a,
+            model_b=self.model_b,
+            key=self.key,
+            category=self.category,
+            text=self.text,
+            score=round(self.score, 4),
+            diffs={m: round(d, 6) for m, d in self.diffs.items()},
+            video_a=self.video_a.id,
+            video_b=self.video_b.id,
+        )
 
 
 @dataclass(frozen=True)
@@ -110,18 +111,21 @@ class Comparison:
     def claims(self) -> list[Cell]:
         return [c for c in self.cells if c.verdict in ("better", "worse", "higher", "lower")]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "run_a": self.run_a,
-            "run_b": self.run_b,
-            "pairs": [list(p) for p in self.pairs],
-            "alpha": self.alpha,
-            "method": self.method,
-            "family_size": sum(c.decision.p_value is not None for c in self.cells),
-            "units": self.units,
-            "cells": [c.to_json() for c in self.cells],
-            "worst_prompts": [w.to_json() for w in self.worst],
-        }
+    def public(self) -> PublicComparisonJSON:
+        """The comparison without its per-prompt rows (those stay in the operator's report)."""
+        return PublicComparisonJSON(
+            run_a=self.run_a,
+            run_b=self.run_b,
+            pairs=[list(p) for p in self.pairs],
+            alpha=self.alpha,
+            method=self.method,
+            family_size=sum(c.decision.p_value is not None for c in self.cells),
+            units=self.units,
+            cells=[c.to_json() for c in self.cells],
+        )
+
+    def to_json(self) -> ComparisonJSON:
+        return ComparisonJSON(**self.public(), worst_prompts=[w.to_json() for w in self.worst])
 
     def to_text(self, media_root: Path | None = None) -> str:
         """A plain-text summary; clip paths are under `media_root` when given."""

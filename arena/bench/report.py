@@ -15,6 +15,7 @@ from typing import Any
 
 from arena.bench.compare import Comparison
 from arena.bench.results import ALL, RunData
+from arena.bench.schema import HumanRatingJSON
 from arena.bench.sheets import frame_strip, mp4_data_uri, png_data_uri, sample_units, sheet
 from arena.ratings.board import interval_text
 from arena.services.media import MediaStore
@@ -157,7 +158,7 @@ def _run_section(data: RunData) -> str:
     return f'<h2>Run</h2><table id="run-table">{table}</table>{warn}'
 
 
-def _metrics_section(data: RunData, ratings: dict[str, Any]) -> str:
+def _metrics_section(data: RunData, ratings: dict[str, HumanRatingJSON]) -> str:
     summary = data.summary()
     head = "".join(f"<th>{esc(m)}{' ↑' if data.directions.get(m) else ''}</th>" for m in data.metrics)
     rows = []
@@ -166,7 +167,7 @@ def _metrics_section(data: RunData, ratings: dict[str, Any]) -> str:
         rating = ratings.get(model)
         human = (
             f'<td class="num" data-rating="{rating["rating"]}">{rating["rating"]:.0f}'
-            f'<div class="ci">{esc(interval_text(rating["ci"], rating.get("insufficient", False)))} · '
+            f'<div class="ci">{esc(interval_text(rating["ci"], rating["insufficient"]))} · '
             f"{rating['votes']} votes</div></td>"
             if rating
             else '<td class="muted">no votes</td>'
@@ -306,14 +307,14 @@ def _comparison_section(cmp: Comparison, media: MediaStore) -> str:
 
 def render_report(
     data: RunData,
-    ratings: dict[str, Any],
+    ratings: dict[str, HumanRatingJSON],
     media: MediaStore,
     comparison: Comparison | None = None,
     samples: int = 6,
 ) -> str:
     from plotly.offline import get_plotlyjs
 
-    body = data.to_json(ratings) | ({"comparison": comparison.to_json()} if comparison else {})
+    body = data.to_json(ratings, comparison.to_json() if comparison else None)
     payload = json.dumps(body, ensure_ascii=False).replace("</", "<\\/")
     sections = [
         _run_section(data),

@@ -13,6 +13,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.errors import ConfigError
+from arena.bench.schema import (
+    ComparisonJSON,
+    FailureJSON,
+    HumanRatingJSON,
+    MetricCsvRow,
+    PublicRunInfoJSON,
+    RunInfoJSON,
+    RunJSON,
+    RunListRowJSON,
+    RunNumbersJSON,
+    SpeedJSON,
+    failure_json,
+)
 from arena.services.container import Arena
 from db.models import Prompt, Run, Video
 from db.session import transaction
@@ -68,7 +81,7 @@ class RunData:
     calibrated: bool
     directions: dict[str, bool | None]
     videos: list[RunVideo]
-    failures: list[dict[str, Any]]
+    failures: list[FailureJSON]
     board: MetricReport
 
     @property
@@ -90,73 +103,90 @@ class RunData:
             out.setdefault(row.model_id, {})[row.metric] = row.estimate
         return {m: out[m] for m in self.models if m in out}
 
-    def speed(self) -> dict[str, dict[str, Any]]:
+    def speed(self) -> dict[str, SpeedJSON]:
         """model -> videos, latency (median, p90, mean; seconds) and peak memory (largest, bytes, its kind)."""
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, SpeedJSON] = {}
         for model_id in self.models:
             videos = self.of(model_id)
             latencies = sorted(v.latency_s for v in videos if v.latency_s is not None)
             memory = [v.peak_memory_bytes for v in videos if v.peak_memory_bytes is not None]
             kinds = sorted({v.memory_kind for v in videos if v.memory_kind})
-            out[model_id] = {
-                "videos": len(videos),
-                "latency_median_s": statistics.median(latencies) if latencies else None,
-                "latency_p90_s": latencies[min(len(latencies) - 1, int(0.9 * len(latencies)))] if latencies else None,
-                "latency_mean_s": statistics.fmean(latencies) if latencies else None,
-                "peak_memory_bytes": max(memory) if memory else None,
-                "memory_kind": ", ".join(kinds) or None,
-            }
+            out[model_id] = SpeedJSON(
+                videos=len(videos),
+                latency_median_s=statistics.median(latencies) if latencies else None,
+                latency_p90_s=latencies[min(len(latencies) - 1, int(0.9 * len(latencies)))] if latencies else None,
+                latency_mean_s=statistics.fmean(latencies) if latencies else None,
+                peak_memory_bytes=max(memory) if memory else None,
+                memory_kind=", ".join(kinds) or None,
+            )
         return out
 
-    def info(self) -> dict[str, Any]:
-        keys = ("id", "suite", "language", "models", "seeds", "settings", "backend", "status", "counts")
-        return {k: getattr(self, k) for k in keys} | {
-            "created_at": self.created_at,
-            "finished_at": self.finished_at,
-            "snapped": self.config.get("snapped", {}),
-            "seed_indices": self.config.get("seed_indices"),
-            "encoder": self.encoder,
-            "calibrated": self.calibrated,
-            "videos": len(self.videos),
-        }
+    def public_info(self) -> PublicRunInfoJSON:
+        """The run's description without its seeds."""
+        return PublicRunInfoJSON(
+            id=self.id,
+            suite=self.suite,
+            language=self.language,
+            models=self.models,
+            settings=self.settings,
+            backend=self.backend,
+            status=self.status,
+            counts=self.counts,
+            created_at=self.created_at,
+            finished_at=self.finished_at,
+            snapped=self.config.get("snapped", {}),
+            seed_indices=self.config.get("seed_indices"),
+            encoder=self.encoder,
+            calibrated=self.calibrated,
+            videos=len(self.videos),
+        )
 
-    def metric_rows(self) -> list[dict[str, Any]]:
+    def info(self) -> RunInfoJSON:
+        return RunInfoJSON(**self.public_info(), seeds=self.seeds)
+
+    def metric_rows(self) -> list[MetricCsvRow]:
         """One row per (category incl. all, model, metric): the CSV of the report."""
-        rows = []
-        for category in [ALL, *self.categories]:
-            for model_id, row in self.summary(category).items():
-                for metric, e in row.items():
-                    rows.append(
-                        {
-                            "run": self.id,
-                            "category": category,
-                            "model": model_id,
-                            "metric": metric,
-                            "value": e.value,
-                            "ci_low": e.low,
-                            "ci_high": e.high,
-                            "videos": e.videos,
-                            "pooling": e.pooling,
-                        }
-                    )
-        return rows
+        return [
+            MetricCsvRow(
+                run=self.id,
+                category=category,
+                model=model_id,
+                metric=metric,
+                value=e.value,
+                ci_low=e.low,
+                ci_high=e.high,
+                videos=e.videos,
+                pooling=e.pooling,
+            )
+            for category in [ALL, *self.categories]
+            for model_id, row in self.summary(category).items()
+            for metric, e in row.items()
+        ]
 
-    def to_json(self, ratings: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The report's numbers: run info, per-model and per-category metrics, speed, failures, ratings."""
-        return {
-            "run": self.info(),
-            "directions": self.directions,
-            "models": {m: self.names.get(m, m) for m in self.models},
-            "metrics": {m: {k: e.to_dict(6) for k, e in row.items()} for m, row in self.summary().items()},
-            "categories": {
+    def to_json(
+        self, ratings: dict[str, HumanRatingJSON] | None = None, comparison: ComparisonJSON | None = None
+    ) -> RunJSON:
+        """The report's numbers: run info, per-model and per-category metrics, speed, failures, ratings (and a
+        comparison with an earlier run, when given)."""
+        out = RunJSON(**self.numbers(ratings), run=self.info(), failures=self.failures)
+        if comparison is not None:
+            out["comparison"] = comparison
+        return out
+
+    def numbers(self, ratings: dict[str, HumanRatingJSON] | None = None) -> RunNumbersJSON:
+        """Per-model and per-category metrics, the VBench view, speed and human ratings."""
+        return RunNumbersJSON(
+            directions=self.directions,
+            models={m: self.names.get(m, m) for m in self.models},
+            metrics={m: {k: e.to_dict(6) for k, e in row.items()} for m, row in self.summary().items()},
+            categories={
                 c: {m: {k: e.to_dict(6) for k, e in row.items()} for m, row in self.summary(c).items()}
                 for c in self.categories
             },
-            "vbench": self.board.vbench.to_dict(),
-            "speed": self.speed(),
-            "failures": self.failures,
-            "ratings": ratings or {},
-        }
+            vbench=self.board.vbench.to_dict(),
+            speed=self.speed(),
+            ratings=ratings or {},
+        )
 
 
 def _run_videos_query(run: Run) -> Any:
@@ -222,10 +252,7 @@ def load_run(arena: Arena, run_id: str) -> RunData:
                     scores=dict(scored[video.id].scores) if video.id in scored else {},
                 )
             )
-        failures = [
-            {"model": f.model_id, "prompt_id": f.prompt_id, "seed": f.seed, "kind": f.kind, "reason": f.reason}
-            for f in run.failures
-        ]
+        failures = [failure_json(f) for f in run.failures]
         info: dict[str, Any] = {
             "id": run.id,
             "suite": run.suite,
@@ -255,35 +282,32 @@ def load_run(arena: Arena, run_id: str) -> RunData:
     )
 
 
-def human_ratings(arena: Arena, models: list[str]) -> dict[str, Any]:
+def human_ratings(arena: Arena, models: list[str]) -> dict[str, HumanRatingJSON]:
     """The arena's Bradley–Terry ratings of these models where votes exist (rating, 95 % CI, votes)."""
     board = arena.leaderboard.board(min_votes=0)
     return {
-        row["model_id"]: {
-            "rating": row["rating"],
-            "ci": row["ci"],  # [low, high]; None for an open end (an unbeaten or never-winning model)
-            "insufficient": row["insufficient"],
-            "votes": row["votes"],
-        }
+        row["model_id"]: HumanRatingJSON(
+            rating=row["rating"], ci=row["ci"], insufficient=row["insufficient"], votes=row["votes"]
+        )
         for row in board["rows"]
         if row["model_id"] in models
     }
 
 
-def list_runs(factory: sessionmaker[Session], limit: int = 50) -> list[dict[str, Any]]:
+def list_runs(factory: sessionmaker[Session], limit: int = 50) -> list[RunListRowJSON]:
     with transaction(factory) as session:
         runs = session.scalars(select(Run).order_by(Run.created_at.desc()).limit(limit)).all()
         return [
-            {
-                "id": r.id,
-                "suite": r.suite,
-                "language": r.language,
-                "models": list(r.models),
-                "seeds": len(r.seeds),
-                "prompts": len(r.prompt_ids),
-                "status": r.status.value,
-                "counts": dict(r.counts),
-                "created_at": r.created_at.isoformat(),
-            }
+            RunListRowJSON(
+                id=r.id,
+                suite=r.suite,
+                language=r.language,
+                models=list(r.models),
+                seeds=len(r.seeds),
+                prompts=len(r.prompt_ids),
+                status=r.status.value,
+                counts=dict(r.counts),
+                created_at=r.created_at.isoformat(),
+            )
             for r in runs
         ]

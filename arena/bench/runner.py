@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from adapters.errors import ConfigError
 from arena.bench.backends import Backend, Job, Outcome, backends
+from arena.bench.schema import FailureJSON, RunSummaryJSON, failure_json
 from arena.services.container import Arena
 from arena.services.generation import ArenaGenerationSettings, settings_key, store_generation
 from arena.services.suites import sync_suite
@@ -77,11 +78,22 @@ class RunSummary:
     skipped: int  # already stored before this invocation
     failed: int
     scored: int
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[FailureJSON] = field(default_factory=list)
     error: str | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return dataclasses.asdict(self)
+    def to_json(self) -> RunSummaryJSON:
+        return RunSummaryJSON(
+            run_id=self.run_id,
+            resumed=self.resumed,
+            status=self.status,
+            jobs=self.jobs,
+            generated=self.generated,
+            skipped=self.skipped,
+            failed=self.failed,
+            scored=self.scored,
+            failures=self.failures,
+            error=self.error,
+        )
 
 
 def _new_run_id() -> str:
@@ -241,10 +253,7 @@ class BenchRunner:
                 status, error = RunStatus.failed, f"scoring failed: {exc}"
         with transaction(self.arena.factory) as session:
             row = session.get_one(Run, run.id)
-            failures = [
-                {"model": f.model_id, "prompt_id": f.prompt_id, "seed": f.seed, "kind": f.kind, "reason": f.reason}
-                for f in row.failures
-            ]
+            failures = [failure_json(f) for f in row.failures]
             row.counts = {
                 **row.counts,
                 "jobs": len(jobs),

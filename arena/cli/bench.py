@@ -181,7 +181,7 @@ def register(app: typer.Typer) -> None:
                 writer.writeheader()
                 writer.writerows(rows)
         if as_json:
-            body = data.to_json(ratings) | ({"comparison": comparison.to_json()} if comparison else {})
+            body = data.to_json(ratings, comparison.to_json() if comparison else None)
             typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
 
     @bench.command("compare")

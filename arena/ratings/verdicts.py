@@ -34,6 +34,7 @@ from statistics import NormalDist
 from typing import Literal, Protocol
 
 import numpy as np
+from typing_extensions import TypedDict  # not typing's: pydantic (the API's schema) needs this one below 3.12
 
 Method = Literal["holm", "bh"]
 METHODS: dict[str, str] = {
@@ -163,6 +164,17 @@ class NormalEvidence:
         return min(direction, inside)
 
 
+class DecisionJSON(TypedDict):
+    """A :class:`Decision` as JSON (``interval``: [low, high] at ``level``)."""
+
+    decision: str  # a Verdict's value
+    estimate: float | None
+    interval: list[float | None]
+    level: float | None
+    p_value: float | None
+    adjusted_p: float | None
+
+
 @dataclass(frozen=True)
 class Decision:
     """One comparison's verdict, its interval at the level it was tested at (`level` = 1 − a), and p-values."""
@@ -175,15 +187,15 @@ class Decision:
     p_value: float | None  # the claim's own p-value (anytime-valid when the boundary is)
     adjusted_p: float | None  # after Holm / BH over the family
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "decision": self.verdict.value,
-            "estimate": self.estimate,
-            "interval": [self.low, self.high],
-            "level": self.level,
-            "p_value": self.p_value,
-            "adjusted_p": self.adjusted_p,
-        }
+    def to_json(self) -> DecisionJSON:
+        return DecisionJSON(
+            decision=self.verdict.value,
+            estimate=self.estimate,
+            interval=[self.low, self.high],
+            level=self.level,
+            p_value=self.p_value,
+            adjusted_p=self.adjusted_p,
+        )
 
 
 def read_interval(low: float, high: float, margin: float) -> Verdict:

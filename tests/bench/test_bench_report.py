@@ -226,3 +226,51 @@ def test_cli_report_and_compare_and_json_api(
     board = client.get("/api/metrics", params={"language": "en"}).json()
     assert board["calibrated"] is True and {r["model_id"] for r in board["rows"]} >= {"demo-faithful", "jitter-b"}
     assert {a["metric"] for a in board["agreement"]} >= {"temporal_flicker", "clipsim"}
+
+
+def test_run_answers_are_typed_and_the_public_ones_leave_out_the_operators_fields(
+    scored: tuple[Arena, dict[str, str]],
+) -> None:
+    """The run routes answer their JSON types (documented in /api/openapi.json); what the public types leave out
+    of the operator's is exactly the seeds, the failure texts and the per-prompt rows; every answer carries the
+    fields its type names, no more."""
+    from arena.bench import schema as s
+
+    arena, runs = scored
+    assert set(s.RunInfoJSON.__annotations__) - set(s.PublicRunInfoJSON.__annotations__) == {"seeds"}
+    assert set(s.ComparisonJSON.__annotations__) - set(s.PublicComparisonJSON.__annotations__) == {"worst_prompts"}
+    openapi = create_api(arena).openapi()
+
+    def answer(path: str) -> dict[str, object]:
+        return openapi["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    assert answer("/api/runs")["items"] == {"$ref": "#/components/schemas/RunListRowJSON"}
+    assert answer("/api/runs/{run_id}") == {"$ref": "#/components/schemas/PublicRunJSON"}
+    assert answer("/api/runs/{run_a}/compare/{run_b}") == {"$ref": "#/components/schemas/PublicComparisonJSON"}
+    components = openapi["components"]["schemas"]
+    assert "seeds" not in components["PublicRunInfoJSON"]["properties"]
+    assert set(components["PublicRunJSON"]["properties"]) == set(s.PublicRunJSON.__annotations__)
+
+    client = TestClient(create_api(arena))
+    body = client.get(f"/api/runs/{runs['new']}").json()
+    assert set(body) == set(s.PublicRunJSON.__annotations__)
+    assert set(body["run"]) == set(s.PublicRunInfoJSON.__annotations__)
+    [listed] = [r for r in client.get("/api/runs").json() if r["id"] == runs["new"]]
+    assert set(listed) == set(s.RunListRowJSON.__annotations__)
+    compared = client.get(
+        f"/api/runs/{runs['base']}/compare/{runs['new']}", params={"pair": "demo-faithful=demo-flicker"}
+    ).json()
+    assert set(compared) == set(s.PublicComparisonJSON.__annotations__)
+    assert compared["cells"] and all(set(c) == set(s.CellJSON.__annotations__) for c in compared["cells"])
+
+    data = load_run(arena, runs["new"])
+    full = data.to_json(
+        human_ratings(arena, data.models),
+        compare_runs(load_run(arena, runs["base"]), data, [("demo-faithful", "demo-flicker")]).to_json(),
+    )
+    assert set(full) == set(s.RunJSON.__annotations__) and set(full["run"]) == set(s.RunInfoJSON.__annotations__)
+    worst = full["comparison"]["worst_prompts"]
+    assert worst and all(set(w) == set(s.WorstPromptJSON.__annotations__) for w in worst)
+    assert {k: v for k, v in full.items() if k not in ("run", "failures", "comparison")} == {
+        k: v for k, v in body.items() if k not in ("run", "failures")
+    }
