@@ -156,7 +156,17 @@ def voted_battles(
         )
 
 
-def session_records(session: Session, *, include_simulated: bool = False) -> list[dict[str, Any]]:
+class SessionRecord(TypedDict):
+    """How often one session voted one way on one ordered pair of models."""
+
+    session: str
+    model_a: str  # the left model
+    model_b: str
+    winner: str  # model_a | model_b | tie | tie (bothbad)
+    count: int
+
+
+def session_records(session: Session, *, include_simulated: bool = False) -> list[SessionRecord]:
     """Board votes per (session, left model, right model, winner) with their number (`count`): the input of
     rater agreement. An audit: its cost grows with sessions × pairs."""
     columns = (Vote.session_id, Battle.left_model_id, Battle.right_model_id, Vote.choice)
@@ -164,7 +174,7 @@ def session_records(session: Session, *, include_simulated: bool = False) -> lis
     if not include_simulated:
         query = query.where(Vote.simulated.is_(False))
     return [
-        {"session": s, "model_a": a, "model_b": b, "winner": _WINNER[c], "count": int(n)}
+        SessionRecord(session=s, model_a=a, model_b=b, winner=_WINNER[c], count=int(n))
         for s, a, b, c, n in session.execute(query)
     ]
 
@@ -209,7 +219,7 @@ class SnapshotAudit:
         with transaction(self.factory) as session:
             return rater_counts(session)
 
-    def raters(self) -> tuple[dict[str, GoldScore], set[str], list[dict[str, Any]]]:
+    def raters(self) -> tuple[dict[str, GoldScore], set[str], list[SessionRecord]]:
         """(gold record per session, sessions failing their own record, board votes per session and pair)."""
         with transaction(self.factory) as session:
             return (

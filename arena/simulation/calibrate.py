@@ -23,6 +23,15 @@ from typing import Any, Literal
 import yaml
 
 from arena.settings import ROOT, Settings
+from arena.simulation.schema import (
+    CalibrationJSON,
+    CrowdVotes,
+    GoldChecks,
+    MetricSummary,
+    PositionBias,
+    RecoveredRow,
+    VerdictTally,
+)
 from arena.simulation.voters import Population
 
 
@@ -91,12 +100,12 @@ class Report:
     kendall_tau: float
     built_in_order: list[str]
     recovered_order: list[str]
-    board: list[dict[str, Any]]
-    verdicts: dict[str, Any]
-    metrics: dict[str, Any]
-    position_bias: dict[str, Any]
-    gold: dict[str, Any]
-    votes: dict[str, Any]
+    board: list[RecoveredRow]
+    verdicts: VerdictTally
+    metrics: MetricSummary
+    position_bias: dict[str, PositionBias]
+    gold: GoldChecks
+    votes: dict[str, CrowdVotes]
     checks: dict[str, bool] = field(default_factory=dict)
     matchmaking: str = "uniform"
 
@@ -104,21 +113,21 @@ class Report:
     def passed(self) -> bool:
         return all(self.checks.values())
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kendall_tau": self.kendall_tau,
-            "passed": self.passed,
-            "checks": self.checks,
-            "built_in_order": self.built_in_order,
-            "recovered_order": self.recovered_order,
-            "board": self.board,
-            "verdicts": self.verdicts,
-            "metrics": self.metrics,
-            "position_bias": self.position_bias,
-            "gold": self.gold,
-            "votes": self.votes,
-            "matchmaking": self.matchmaking,
-        }
+    def to_json(self) -> CalibrationJSON:
+        return CalibrationJSON(
+            kendall_tau=self.kendall_tau,
+            passed=self.passed,
+            checks=self.checks,
+            built_in_order=self.built_in_order,
+            recovered_order=self.recovered_order,
+            board=self.board,
+            verdicts=self.verdicts,
+            metrics=self.metrics,
+            position_bias=self.position_bias,
+            gold=self.gold,
+            votes=self.votes,
+            matchmaking=self.matchmaking,
+        )
 
 
 def _write_config(plan: Plan, folder: Path) -> Settings:

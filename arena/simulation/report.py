@@ -7,6 +7,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from arena.simulation.schema import (
+    CrowdVotes,
+    GoldChecks,
+    MetricSummary,
+    PairVerdict,
+    PositionBias,
+    RecoveredRow,
+    VerdictTally,
+)
+
 if TYPE_CHECKING:
     from arena.services.container import Arena
     from arena.services.vote_rows import VotedBattleRow
@@ -32,7 +42,7 @@ def kendall_tau(built: list[str], recovered: list[str]) -> float:
     return float(tau)
 
 
-def _verdicts(board: Any, built: list[str]) -> dict[str, Any]:
+def _verdicts(board: Any, built: list[str]) -> VerdictTally:
     """Every pair of generators on the board, decided as one Holm family at 5 %: right when the verdict says the
     generator built better is better, wrong when it says the reverse."""
     from arena.ratings.verdicts import Evidence, NormalEvidence, Verdict, decide_family
@@ -49,14 +59,14 @@ def _verdicts(board: Any, built: list[str]) -> dict[str, Any]:
     for (a, b), d in zip(pairs, decisions, strict=True):
         right = d.verdict == Verdict.BETTER
         wrong = d.verdict in (Verdict.WORSE, Verdict.EQUIVALENT)
-        rows.append({"better": a, "worse": b, "verdict": d.verdict.value, "right": right, "wrong": wrong})
-    return {
-        "pairs": rows,
-        "right": sum(r["right"] for r in rows),
-        "wrong": sum(r["wrong"] for r in rows),
-        "undecided": sum(not r["right"] and not r["wrong"] for r in rows),
-        "family": "Holm, 5 %",
-    }
+        rows.append(PairVerdict(better=a, worse=b, verdict=d.verdict.value, right=right, wrong=wrong))
+    return VerdictTally(
+        pairs=rows,
+        right=sum(r["right"] for r in rows),
+        wrong=sum(r["wrong"] for r in rows),
+        undecided=sum(not r["right"] and not r["wrong"] for r in rows),
+        family="Holm, 5 %",
+    )
 
 
 def _metric_means(arena: Arena) -> dict[str, dict[str, float]]:
@@ -68,12 +78,12 @@ def _metric_means(arena: Arena) -> dict[str, dict[str, float]]:
     return out
 
 
-def _metric_checks(means: dict[str, dict[str, float]], lineup: list[str]) -> tuple[dict[str, Any], dict[str, bool]]:
+def _metric_checks(means: dict[str, dict[str, float]], lineup: list[str]) -> tuple[MetricSummary, dict[str, bool]]:
     def value(model: str, metric: str) -> float | None:
         return means.get(model, {}).get(metric)
 
     faithful = lineup[0]
-    out: dict[str, Any] = {"per_model": means}
+    out = MetricSummary(per_model=means, lowest={})
     checks: dict[str, bool] = {}
     for rival in ("demo-wrong-colour", "demo-wrong-object"):
         a, b = value(faithful, "clipsim"), value(rival, "clipsim")
@@ -84,7 +94,7 @@ def _metric_checks(means: dict[str, dict[str, float]], lineup: list[str]) -> tup
         present = {m: value(m, metric) for m in lineup if value(m, metric) is not None}
         if model in present:
             lowest = min(present, key=lambda m: present[m])  # type: ignore[arg-type,return-value]
-            out[f"lowest {metric}"] = lowest
+            out["lowest"][metric] = lowest
             checks[f"{metric}: {model} last"] = lowest == model
     still, moving = value("demo-frozen", "motion_direction"), value(faithful, "motion_direction")
     if still is not None:
@@ -94,12 +104,13 @@ def _metric_checks(means: dict[str, dict[str, float]], lineup: list[str]) -> tup
     return out, checks
 
 
-def _position_bias(votes: list[VotedBattleRow], sessions: set[str]) -> dict[str, Any]:
+def _position_bias(votes: list[VotedBattleRow], sessions: set[str], injected: float) -> PositionBias:
     from arena.ratings import position_bias
 
     flags = [{"left_won": {"left": True, "right": False}.get(v["choice"])} for v in votes if v["session"] in sessions]
     p, low, high = position_bias(flags)
-    return {"p_left": round(p, 4), "ci": [round(low, 4), round(high, 4)], "detected": not low <= 0.5 <= high}
+    detected = not low <= 0.5 <= high
+    return PositionBias(p_left=round(p, 4), ci=[round(low, 4), round(high, 4)], detected=detected, injected=injected)
 
 
 def build_report(arena: Arena, plan: Plan, results: dict[str, SimulationResult]) -> Report:
@@ -115,28 +126,25 @@ def build_report(arena: Arena, plan: Plan, results: dict[str, SimulationResult])
     metrics, checks = _metric_checks(_metric_means(arena), built)
     crowd, biased = results[plan.crowd.label], results[plan.biased.label]
     bias = {
-        plan.crowd.label: {**_position_bias(vote_rows, set(crowd.sessions)), "injected": plan.crowd.position_bias},
-        plan.biased.label: {
-            **_position_bias(vote_rows, set(biased.sessions)),
-            "injected": plan.biased.position_bias,
-        },
+        plan.crowd.label: _position_bias(vote_rows, set(crowd.sessions), plan.crowd.position_bias),
+        plan.biased.label: _position_bias(vote_rows, set(biased.sessions), plan.biased.position_bias),
     }
     raters = snapshot.raters()
     flagged = {s for s, r in raters.items() if r.get("gold_failed")}
     careless = crowd.careless_sessions | biased.careless_sessions
     careful = set(crowd.sessions) - careless  # the left-leaning crowd skips looking on purpose: reported apart
     leaning = set(biased.sessions) - careless
-    gold: dict[str, Any] = {
-        "careless_flagged": len(careless & flagged),
-        "careless": len(careless),
-        "careful_flagged": len(careful & flagged),
-        "careful": len(careful),
-        "left_leaning_flagged": len(leaning & flagged),
-        "left_leaning": len(leaning),
-        "gold_votes_per_session": {
+    gold = GoldChecks(
+        careless_flagged=len(careless & flagged),
+        careless=len(careless),
+        careful_flagged=len(careful & flagged),
+        careful=len(careful),
+        left_leaning_flagged=len(leaning & flagged),
+        left_leaning=len(leaning),
+        gold_votes_per_session={
             s: raters[s]["gold_votes"] if s in raters else 0 for s in sorted(careless | careful | leaning)
         },
-    }
+    )
     checks |= {
         f"Kendall tau >= {MIN_TAU}": tau >= MIN_TAU,
         "no wrong verdict": verdicts["wrong"] == 0,
@@ -146,12 +154,17 @@ def build_report(arena: Arena, plan: Plan, results: dict[str, SimulationResult])
         "gold checks spare the careful voters": gold["careful_flagged"] == 0,
     }
     votes = {
-        label: {"cast": r.votes, "refused": dict(r.refused), "seconds": round(r.seconds, 1)}
+        label: CrowdVotes(cast=r.votes, refused=dict(r.refused), seconds=round(r.seconds, 1))
         for label, r in results.items()
     }
     rows = [
-        {"model": e.model, "rating": round(e.rating, 1), "ci": [round(e.ci_low, 1), round(e.ci_high, 1)]}
-        | {"votes": int(e.votes), "built_rank": built.index(e.model) + 1 if e.model in built else None}
+        RecoveredRow(
+            model=e.model,
+            rating=round(e.rating, 1),
+            ci=[round(e.ci_low, 1), round(e.ci_high, 1)],
+            votes=int(e.votes),
+            built_rank=built.index(e.model) + 1 if e.model in built else None,
+        )
         for e in board.entries
     ]
     return Report(tau, built, recovered, rows, verdicts, metrics, bias, gold, votes, checks, plan.matchmaking)

@@ -74,4 +74,11 @@ def test_metric_checks_name_the_model_each_metric_ranks_last() -> None:
         broken[model]["motion_direction"] = score
         assert not _metric_checks(broken, lineup)[1][check], (model, score)
     assert "motion_amount: demo-frozen last" not in checks  # a metric with no values makes no check
+    flicker = {m: {"temporal_flicker": 0.99 - 0.01 * i} for i, m in enumerate(lineup)}
+    flicker["demo-flicker"]["temporal_flicker"] = 0.5
+    summary, named = _metric_checks(flicker, lineup)
+    assert summary["lowest"] == {"temporal_flicker": "demo-flicker"} and named["temporal_flicker: demo-flicker last"]
+    flicker["demo-frozen"]["temporal_flicker"] = 0.4
+    summary, named = _metric_checks(flicker, lineup)
+    assert summary["lowest"] == {"temporal_flicker": "demo-frozen"} and not named["temporal_flicker: demo-flicker last"]
     assert "motion_direction: demo-frozen last" not in checks  # not guaranteed, so not checked
