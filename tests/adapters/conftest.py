@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
+from tests.support.ports import reserved_port
 from tests.support.servers import ThreadedServer
 
 if TYPE_CHECKING:
@@ -46,11 +46,11 @@ def serve_app() -> Iterator[Callable[[Any], ThreadedServer]]:
 
 
 @pytest.fixture
-def unused_port() -> int:
-    """A port nothing listens on (bound then released; nothing else on this box races for it in practice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def unused_port() -> Iterator[int]:
+    """A port nothing listens on (a connection is refused) until a server of the test binds it; no other test is
+    handed it meanwhile (tests/support/ports.py)."""
+    with reserved_port() as port:
+        yield port
 
 
 @pytest.fixture(scope="module")

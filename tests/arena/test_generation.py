@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from adapters.config import parse_models
@@ -11,44 +9,39 @@ from adapters.errors import AdapterUnavailableError
 from arena.services.generation import AdapterPool
 from arena.services.suites import detect_language
 from metrics.encoders import guess_language
+from tests.support.ports import reserved_port
 from tests.support.servers import ThreadedServer
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_model_whose_server_was_down_works_once_the_server_is_up() -> None:
     from adapters.http_server import create_app
     from tests.support.scripted import ScriptedAdapter
 
-    port = _free_port()
-    catalog = parse_models(
-        {
-            "models": [
-                {
-                    "id": "inh",
-                    "display_name": "In",
-                    "kind": "http",
-                    "params": {"url": f"http://127.0.0.1:{port}", "health_timeout_s": 1},
-                }
-            ]
-        },
-        "test",
-    )
-    pool = AdapterPool(catalog)
-    for _ in range(2):  # down: the same clear error every time, never a half-stored adapter
-        with pytest.raises(AdapterUnavailableError):
-            pool.get("inh")
-    server = ThreadedServer(create_app(ScriptedAdapter("scripted"), token=None), port=port).start()
-    try:
-        adapter, limit = pool.get("inh")
-        assert adapter.capabilities().max_concurrency == 2 and limit is pool.get("inh")[1]
-    finally:
-        server.stop()
-        pool.close()
+    with reserved_port() as port:  # nothing listens on it until the server below does
+        catalog = parse_models(
+            {
+                "models": [
+                    {
+                        "id": "inh",
+                        "display_name": "In",
+                        "kind": "http",
+                        "params": {"url": f"http://127.0.0.1:{port}", "health_timeout_s": 1},
+                    }
+                ]
+            },
+            "test",
+        )
+        pool = AdapterPool(catalog)
+        for _ in range(2):  # down: the same clear error every time, never a half-stored adapter
+            with pytest.raises(AdapterUnavailableError):
+                pool.get("inh")
+        server = ThreadedServer(create_app(ScriptedAdapter("scripted"), token=None), port=port).start()
+        try:
+            adapter, limit = pool.get("inh")
+            assert adapter.capabilities().max_concurrency == 2 and limit is pool.get("inh")[1]
+        finally:
+            server.stop()
+            pool.close()
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,16 +30,11 @@ from sqlalchemy import func, select
 
 from db.models import Vote
 from db.session import make_engine, make_session_factory, transaction
+from tests.support.ports import reserve_port
 from tests.support.wire import Wire, WireError
 
 ROOT = Path(__file__).resolve().parents[2]
 CHOICES = ("left", "right", "tie", "both_bad")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def load_env(root: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
@@ -78,11 +72,13 @@ def prefill(env: dict[str, str], prompts: int, spares: int = 0) -> int:
 
 
 class AppProcess:
-    """``python app.py`` on 127.0.0.1 with the given environment; killable with -9."""
+    """``python app.py`` on 127.0.0.1 with the given environment; killable with -9 and restarted on the same port,
+    which stays reserved (tests/support/ports.py) until :meth:`stop`."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, log: Path | None = None) -> None:
+    def __init__(self, env: dict[str, str], log: Path | None = None) -> None:
         self.env = env
-        self.port = port or free_port()
+        self._port = reserve_port()
+        self.port = int(self._port.getsockname()[1])
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -126,12 +122,14 @@ class AppProcess:
             self.proc.wait(30)
 
     def stop(self) -> None:
+        """End the app and free its port."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._port.close()
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -13,21 +12,18 @@ from contextlib import contextmanager
 
 import pytest
 
+from tests.support.ports import reserved_port
+
 
 def postgres_bindir() -> str | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return os.path.dirname(found[-1]) if found else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def throwaway_postgres() -> Iterator[str]:
-    """Start a cluster on a free port; yield its SQLAlchemy URL; stop and delete it afterwards."""
+    """Start a cluster on a free port (held until it stops: Postgres binds it with SO_REUSEADDR); yield its
+    SQLAlchemy URL; stop and delete it afterwards."""
     bindir = postgres_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
@@ -35,40 +31,37 @@ def throwaway_postgres() -> Iterator[str]:
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_postgres:
         shutil.chown(root, "postgres")
-    data, port = os.path.join(root, "data"), _free_port()
-    subprocess.run(
-        [*as_postgres, f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} -c fsync=off"
-    subprocess.run(
-        [
-            *as_postgres,
-            f"{bindir}/pg_ctl",
-            "-D",
-            data,
-            "-w",
-            "-t",
-            "30",
-            "-o",
-            options,
-            "-l",
-            os.path.join(root, "log"),
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*as_postgres, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True, timeout=60
-        )
-        shutil.rmtree(root, ignore_errors=True)
+    data = os.path.join(root, "data")
+    with reserved_port() as port:
+        try:
+            subprocess.run(
+                [
+                    *as_postgres,
+                    f"{bindir}/initdb",
+                    "-D",
+                    data,
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} -c fsync=off"
+            start = ["-w", "-t", "30", "-o", options, "-l", os.path.join(root, "log"), "start"]
+            subprocess.run(
+                [*as_postgres, f"{bindir}/pg_ctl", "-D", data, *start], check=True, capture_output=True, timeout=60
+            )
+            yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            stop = [f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]
+            subprocess.run([*as_postgres, *stop], capture_output=True, timeout=60)
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager

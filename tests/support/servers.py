@@ -27,10 +27,10 @@ class ThreadedServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> ThreadedServer:
+    def start(self, timeout_s: float = 10.0) -> ThreadedServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:  # bounded: fails the test after 10 s
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:  # bounded: fails the test after timeout_s
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.01)

@@ -1,24 +1,21 @@
-"""A real arena server on 127.0.0.1 (free port, background thread): temp SQLite DB and media folder, the demo
-models of models.yaml and a small prompt subset, with the demo pool prefilled before the first test."""
+"""A real arena server on 127.0.0.1 (a port of its own, background thread): temp SQLite DB and media folder, the
+demo models of models.yaml and a small prompt subset, with the demo pool prefilled before the first test."""
 
 from __future__ import annotations
 
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 
 from arena.server import create_app
 from arena.services.container import Arena
 from arena.settings import Settings
+from tests.support.servers import ThreadedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS_FILE = ROOT / "models.yaml"
@@ -30,12 +27,6 @@ class LiveApp:
     url: str
     arena: Arena
     settings: Settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_small_suite(path: Path, per_category: int = PROMPTS_PER_CATEGORY) -> Path:
@@ -78,20 +69,10 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     arena = Arena.create(settings)
     arena.pool_videos.fill()
     arena.start_workers()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(arena), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="arena-test-server", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the arena server did not start")
-        time.sleep(0.05)
-    assert httpx.get(f"{url}/healthz", timeout=10).json() == {"status": "ok"}
+    server = ThreadedServer(create_app(arena)).start(timeout_s=60)
+    assert httpx.get(f"{server.url}/healthz", timeout=10).json() == {"status": "ok"}
     try:
-        yield LiveApp(url, arena, settings)
+        yield LiveApp(server.url, arena, settings)
     finally:
-        server.should_exit = True
-        thread.join(15)
+        server.stop()
         arena.close()

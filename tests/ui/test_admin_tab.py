@@ -3,19 +3,17 @@ its events act through the admin service (here: keep a session off the board, an
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from gradio_client import Client
 
 from arena.server import create_app
 from arena.services.container import Arena
-from tests.ui.conftest import LiveApp, free_port
+from tests.support.servers import ThreadedServer
+from tests.ui.conftest import LiveApp
 from tests.ui.conftest import test_settings as ui_settings
 
 SECRET = "tab-secret-words"
@@ -25,19 +23,11 @@ SECRET = "tab-secret-words"
 def admin_app(tmp_path: Path) -> Iterator[tuple[str, Arena]]:
     arena = Arena.create(ui_settings(tmp_path, admin_password=SECRET))
     arena.pool_videos.fill(models=["demo-faithful", "demo-frozen"], limit_prompts=1)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(arena), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
+    server = ThreadedServer(create_app(arena)).start(timeout_s=60)
     try:
-        yield f"http://127.0.0.1:{port}", arena
+        yield server.url, arena
     finally:
-        server.should_exit = True
-        thread.join(15)
+        server.stop()
         arena.close()
 
 
