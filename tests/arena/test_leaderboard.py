@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 
 from arena.services.container import Arena
 from arena.services.views import Refusal
-from db.models import Battle
+from db.models import Battle, Prompt
 from db.session import transaction
 
 WORKING = ["alpha-7b", "beta-v2", "gamma-x"]
@@ -95,10 +96,14 @@ def test_in_house_versus_rivals_matrices_and_category_boards(arena_factory: Call
     wins = matrices["win_fraction"]
     assert wins.loc["Alpha Seven", "Beta Two"] == 1.0 and wins.loc["Beta Two", "Alpha Seven"] == 0.0
     assert int(matrices["battle_count"].to_numpy().sum()) == 2 * battles
+    with transaction(arena.factory) as session:
+        voted = session.execute(
+            select(Prompt.category, Prompt.language).join(Battle, Battle.prompt_id == Prompt.id).distinct()
+        ).all()
     boards = arena.leaderboard.category_boards("category")
-    assert set(boards) <= {"motion", "colour", "count"} and boards
+    assert set(boards) == {c for c, _ in voted} and all(boards.values())  # a board per category voted in
     languages = arena.leaderboard.category_boards("language")
-    assert set(languages) <= {"en", "zh"}
+    assert set(languages) == {lang for _, lang in voted} and all(languages.values())
 
 
 def test_adaptive_matchmaking_pairs_a_starving_model_first(arena: Arena) -> None:
