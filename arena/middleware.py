@@ -1,4 +1,5 @@
-"""Request-body caps for the whole server (Starlette has none of its own), and Gradio's file uploads turned off.
+"""Request-body caps for the whole server (Starlette has none of its own), and Gradio's routes that store files
+from a request (uploads, deep links) turned off.
 
 Pure ASGI: the declared Content-Length is checked before the app runs, and a streamed (chunked) body is counted
 as it arrives, so neither a large declared nor a large undeclared body is ever read whole.
@@ -23,6 +24,9 @@ OTHER_BODY_LIMIT = 1024 * 1024  # Gradio's queue: a typed prompt of the longest 
 # No component of the arena takes a file: Gradio's file routes are off, and so is every multipart body under
 # /gradio_api/ (Gradio parses one into files on disk wherever it meets it, e.g. /gradio_api/component_server).
 UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/process_recording")
+# GET /gradio_api/deep_link?session_hash=… writes that session's whole page state (~80 KB) to a file on disk for
+# anyone, once per distinct state and never cleaned; the arena offers no deep links.
+DEEP_LINK = "/gradio_api/deep_link"
 
 
 class _TooLarge(StarletteHTTPException):
@@ -41,8 +45,8 @@ async def _refuse(send: Send, status: int, code: str, reason: str) -> None:
 
 class BodyLimitMiddleware:
     """413 for bodies over the limit of their path (``api_limit`` under /api/, ``other_limit`` elsewhere);
-    403 for Gradio's file routes and any multipart body under /gradio_api/. ``root_path`` is the public prefix
-    behind a reverse proxy."""
+    403 for Gradio's file routes, its deep links and any multipart body under /gradio_api/. ``root_path`` is the
+    public prefix behind a reverse proxy."""
 
     def __init__(
         self, app: ASGIApp, api_limit: int = API_BODY_LIMIT, other_limit: int = OTHER_BODY_LIMIT, root_path: str = ""
@@ -66,6 +70,9 @@ class BodyLimitMiddleware:
         multipart = content_type.lower().lstrip().startswith(b"multipart/")
         if path.startswith(UPLOAD_PATHS) or (multipart and "/gradio_api/" in path):  # a login form stays multipart
             await _refuse(send, 403, "uploads_disabled", "this arena accepts no file uploads")
+            return
+        if path.rstrip("/").endswith(DEEP_LINK):  # the page's and the Admin tab's
+            await _refuse(send, 403, "deep_links_disabled", "this arena makes no deep links")
             return
         limit = self.api_limit if path.startswith("/api/") else self.other_limit
         declared = dict(scope.get("headers") or []).get(b"content-length")

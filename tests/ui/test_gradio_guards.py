@@ -32,6 +32,11 @@ def test_uploads_are_off_and_bodies_capped(live_app: LiveApp) -> None:
             "/gradio_api/queue/join", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={"content-type": "x"}
         )
         assert big.status_code == 413
+        # A deep link stored the session's whole page (~80 KB) in a file for any GET naming a live session
+        session_hash = client(live_app.url).session_hash
+        for route in ("/gradio_api/deep_link", "/gradio_api/deep_link/", "/admin/gradio_api/deep_link"):
+            linked = http.get(route, params={"session_hash": session_hash})
+            assert linked.status_code == 403 and linked.json()["error"]["code"] == "deep_links_disabled", route
         assert http.get("/healthz").json() == {"status": "ok"}
 
 
