@@ -2,7 +2,8 @@
 from a request (uploads, deep links) turned off.
 
 Pure ASGI: the declared Content-Length is checked before the app runs, and a streamed (chunked) body is counted
-as it arrives, so neither a large declared nor a large undeclared body is ever read whole.
+as it arrives, so neither a large declared nor a large undeclared body ever reaches the app or is held in memory;
+a refused body is read and dropped (at most DRAIN_BYTES) so that the refusal reaches the client.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 Scope = MutableMapping[str, Any]
@@ -27,6 +29,24 @@ UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/process_recording")
 # GET /gradio_api/deep_link?session_hash=… writes that session's whole page state (~80 KB) to a file on disk for
 # anyone, once per distinct state and never cleaned; the arena offers no deep links.
 DEEP_LINK = "/gradio_api/deep_link"
+# A refused body is read and dropped, up to these, before the refusal closes the connection (see _drain).
+DRAIN_BYTES = 4 * 1024 * 1024
+DRAIN_S = 2.0
+
+
+async def _drain(receive: Receive) -> None:
+    """Read and drop the rest of a refused request's body (at most DRAIN_BYTES and DRAIN_S) before the refusal
+    closes the connection. RFC 9112 §9.6: closed with the client's bytes unread, the connection is reset, and the
+    reset may erase the answer before the client reads it. Seen in the tests: a 2 MB body refused at once (413)
+    reached the client as "connection reset" in 3 of about 20 runs of tests/ui/test_gradio_guards.py. A body
+    longer than DRAIN_BYTES still ends in a reset; nothing read here is kept."""
+    received = 0
+    with anyio.move_on_after(DRAIN_S):
+        while received <= DRAIN_BYTES:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+            received += len(message.get("body", b""))
 
 
 class _TooLarge(StarletteHTTPException):
@@ -68,13 +88,14 @@ class BodyLimitMiddleware:
         path = self._path(scope)
         content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
         multipart = content_type.lower().lstrip().startswith(b"multipart/")
+        limit = self.api_limit if path.startswith("/api/") else self.other_limit
         if path.startswith(UPLOAD_PATHS) or (multipart and "/gradio_api/" in path):  # a login form stays multipart
+            await _drain(receive)
             await _refuse(send, 403, "uploads_disabled", "this arena accepts no file uploads")
             return
         if path.rstrip("/").endswith(DEEP_LINK):  # the page's and the Admin tab's
             await _refuse(send, 403, "deep_links_disabled", "this arena makes no deep links")
             return
-        limit = self.api_limit if path.startswith("/api/") else self.other_limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
             try:
@@ -83,6 +104,7 @@ class BodyLimitMiddleware:
                 await _refuse(send, 400, "invalid", "bad Content-Length header")
                 return
             if too_large:
+                await _drain(receive)
                 await _refuse(send, 413, "too_large", f"the request body is larger than {limit} bytes")
                 return
         received = 0
@@ -107,6 +129,7 @@ class BodyLimitMiddleware:
             await self.app(scope, counted_receive, tracking_send)
         except _TooLarge:
             if not started:
+                await _drain(receive)
                 await _refuse(send, 413, "too_large", f"the request body is larger than {limit} bytes")
 
 

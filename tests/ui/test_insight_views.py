@@ -37,7 +37,8 @@ def test_leaderboard_shows_in_house_view_and_position_bias(live_app: LiveApp) ->
     summary, _table, forest, _heat, _counts, bias, versus_note, versus, versus_plot, groups, _bars, losses, *style = out
     assert len(style) == 2  # the style-control note and table
     # the count itself may lag by the board's snapshot age (5 s): that votes were counted, in the page's sentence
-    counted = re.fullmatch(r"(\d+) votes; models need at least \d+ to be ranked\.", str(summary))
+    # (a note follows it when the models form groups that never met)
+    counted = re.match(r"(\d+) votes; models need at least \d+ to be ranked\.", str(summary))
     assert counted and int(counted[1]) > 0 and forest is not None and versus_plot is not None, summary
     assert str(bias).startswith("Position bias: the left video won")
     verdicts = live_app.arena.leaderboard.versus(by="category")
