@@ -63,6 +63,12 @@ async def _refuse(send: Send, status: int, code: str, reason: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _refuse_unread(receive: Receive, send: Send, status: int, code: str, reason: str) -> None:
+    """:func:`_refuse` a request whose body may still be arriving, once it is drained (:func:`_drain`)."""
+    await _drain(receive)
+    await _refuse(send, status, code, reason)
+
+
 class BodyLimitMiddleware:
     """413 for bodies over the limit of their path (``api_limit`` under /api/, ``other_limit`` elsewhere);
     403 for Gradio's file routes, its deep links and any multipart body under /gradio_api/. ``root_path`` is the
@@ -90,8 +96,7 @@ class BodyLimitMiddleware:
         multipart = content_type.lower().lstrip().startswith(b"multipart/")
         limit = self.api_limit if path.startswith("/api/") else self.other_limit
         if path.startswith(UPLOAD_PATHS) or (multipart and "/gradio_api/" in path):  # a login form stays multipart
-            await _drain(receive)
-            await _refuse(send, 403, "uploads_disabled", "this arena accepts no file uploads")
+            await _refuse_unread(receive, send, 403, "uploads_disabled", "this arena accepts no file uploads")
             return
         if path.rstrip("/").endswith(DEEP_LINK):  # the page's and the Admin tab's
             await _refuse(send, 403, "deep_links_disabled", "this arena makes no deep links")
@@ -104,8 +109,7 @@ class BodyLimitMiddleware:
                 await _refuse(send, 400, "invalid", "bad Content-Length header")
                 return
             if too_large:
-                await _drain(receive)
-                await _refuse(send, 413, "too_large", f"the request body is larger than {limit} bytes")
+                await _refuse_unread(receive, send, 413, "too_large", f"the request body is larger than {limit} bytes")
                 return
         received = 0
         started = False
@@ -129,8 +133,7 @@ class BodyLimitMiddleware:
             await self.app(scope, counted_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _drain(receive)
-                await _refuse(send, 413, "too_large", f"the request body is larger than {limit} bytes")
+                await _refuse_unread(receive, send, 413, "too_large", f"the request body is larger than {limit} bytes")
 
 
 class EventGuard:
