@@ -229,23 +229,28 @@ def render_frames(
     jolt = np.random.default_rng([seed, 1])
     gains = 1.0 + flicker * jolt.uniform(-0.45, 0.35, size=len(times))
     shakes = flicker * 0.04 * min(width, height) * jolt.standard_normal((len(times), len(instances), 2))
-    out = np.empty((len(times), height, width, 3), dtype=np.uint8)
+    frames = np.empty((len(times), height, width, 3), dtype=np.float32)
+    cameras = [camera_at(scene.camera, float(t), width, height) for t in times]
     base: np.ndarray | None = None
-    for f, t in enumerate(times):
-        dx, dy, zoom = camera_at(scene.camera, float(t), width, height)
+    for f, (dx, dy, zoom) in enumerate(cameras):
         if base is None or scene.camera != "static":
             base = colour + texture.levels(width, height, dx, dy, zoom)[..., None]
-        frame = base.copy()
-        for i, inst in enumerate(instances):
+        frames[f] = base
+    for i, inst in enumerate(instances):  # each object into every frame at once (adapters/shapes/draw.py)
+        xs, ys, rs, angles = [], [], [], []
+        for f, (t, (dx, dy, zoom)) in enumerate(zip(times, cameras, strict=True)):
             x, y, r, angle = _pose(inst, float(t), radius)
-            x, y = (x - width / 2 - dx) * zoom + width / 2, (y - height / 2 - dy) * zoom + height / 2
-            rgb = np.asarray(rgbs.get(inst.obj, inst.obj.rgb) if rgbs else inst.obj.rgb, dtype=np.float32)
-            spin = inst.obj.motion == "spin"
-            draw_shape(frame, inst.obj.shape, rgb, x + shakes[f, i, 0], y + shakes[f, i, 1], r * zoom, angle, spin)
-        if flicker:
-            frame *= gains[f]
-        np.clip(frame, 0, 255, out=frame)
-        out[f] = (frame + 0.5).astype(np.uint8)
+            xs.append((x - width / 2 - dx) * zoom + width / 2 + shakes[f, i, 0])
+            ys.append((y - height / 2 - dy) * zoom + height / 2 + shakes[f, i, 1])
+            rs.append(r * zoom)
+            angles.append(angle)
+        rgb = np.asarray(rgbs.get(inst.obj, inst.obj.rgb) if rgbs else inst.obj.rgb, dtype=np.float32)
+        draw_shape(frames, inst.obj.shape, rgb, xs, ys, rs, angles, inst.obj.motion == "spin")
+    if flicker:
+        frames *= gains[:, None, None, None]
+    np.clip(frames, 0, 255, out=frames)
+    frames += 0.5
+    out = frames.astype(np.uint8)
     return out
 
 
