@@ -1,7 +1,7 @@
 """Votes under load: N concurrent simulated voters through the JSON API of a real app process on 127.0.0.1.
 
 Run by hand: `.venv/bin/python benchmarks/load_votes.py [--voters 200] [--seconds 30] [--postgres] [--processes N]
-[--rate 300] [--kill-after S] [--spares N] [--mixed-only]`.
+[--rate 300] [--kill-after S] [--spares N] [--mixed-only] [--busy N [--busy-nice 10]]`.
 
 Two runs, each checked afterwards against the database (every acknowledged vote stored exactly once with its
 choice, nothing refused stored):
@@ -29,6 +29,9 @@ starts of the mixed run take ready copies and encode nothing, later ones re-enco
 (`--spares 0`: every start does). Without `--spares` the app keeps 1 copy of each clip ready in the background, as
 deployed. `--mixed-only` skips the votes and paced runs. Clips are `--size` (default 64x64x8: the vote path does
 not depend on it). Rate limits are off and the open-battle cap per address raised (every voter is 127.0.0.1).
+`--busy N`: N processes spinning on the CPU beside the app and the voters from the first timed run to the end (the
+pool is filled before), so a busy machine (load about N) is measured by the same command; `--busy-nice 10` runs them
+at that lower priority, as a host would run its generation or training jobs beside the arena (docs/hosting.md).
 Nothing here asserts a time.
 """
 
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -119,6 +123,8 @@ def main() -> None:
     parser.add_argument("--kill-after", type=float, default=None, help="kill -9 the app this long into the mixed run")
     parser.add_argument("--spares", type=int, default=None, help="copies of each pool clip ready (not refilled)")
     parser.add_argument("--mixed-only", action="store_true", help="the mixed run alone (no votes or paced run)")
+    parser.add_argument("--busy", type=int, default=0, help="processes spinning on the CPU during the timed runs")
+    parser.add_argument("--busy-nice", type=int, default=0, help="niceness of the --busy processes (0: the app's)")
     args = parser.parse_args()
     width, height, frames = args.size.split("x")
     root = Path(tempfile.mkdtemp(prefix="arena-load-"))
@@ -143,6 +149,12 @@ def main() -> None:
         for app in apps:
             stack.callback(app.stop)
         share = args.voters // len(apps)
+        for _ in range(args.busy):  # the other work of a busy machine
+            spinner = subprocess.Popen(["nice", "-n", str(args.busy_nice), sys.executable, "-c", "while True: pass"])
+            stack.callback(spinner.wait)
+            stack.callback(spinner.kill)
+        if args.busy:
+            print(f"busy: {args.busy} processes spinning on the CPU (nice {args.busy_nice}) from here to the end")
 
         cpu = sum(a.cpu_s() for a in apps), time.process_time()
         if args.kill_after is not None:
