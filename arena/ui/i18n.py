@@ -29,7 +29,8 @@ STRINGS: dict[str, dict[str, str]] = {
             "as simulated: the human Leaderboard, exports and decisions never count them. It shows what the arena "
             "makes of votes whose right answer is known."
         ),
-        "sim_votes": "{votes} simulated votes (any human votes are counted here too).",
+        "sim_votes": "{votes} votes on this board (any human votes are counted here too; the extra gold-pair checks "
+        "are kept off it, as on the Leaderboard).",
         "sim_no_votes": "No simulated votes yet: `make demo` casts a few hundred once the demo pool is scored, and `arena calibrate` runs the full check.",
         "tab_about": "About",
         "prompt_language": "Prompt language",
@@ -148,7 +149,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "要求的内容比较，再通过与真人相同的 API 投票（其中一些故意随意投票，用来检验金标准对的检查）。服务器把这些"
             "票标记为模拟票：真人排行榜、导出和结论都不会计入。它展示了竞技场如何处理答案已知的投票。"
         ),
-        "sim_votes": "共 {votes} 张模拟票（如有真人投票，这里也一并计入）。",
+        "sim_votes": "本榜共 {votes} 票（如有真人投票，这里也一并计入；额外的金标对照检验与排行榜一样不计入本榜）。",
         "sim_no_votes": "还没有模拟票：`make demo` 在演示视频池评分后会投出几百票，`arena calibrate` 会运行完整检查。",
         "tab_about": "关于",
         "prompt_language": "提示词语言",

@@ -17,6 +17,7 @@ from arena.services.container import Arena
 from arena.services.export import export_votes
 from arena.services.sessions import SIMULATED_PREFIX, SessionSigner, is_simulated
 from arena.simulation.voters import Population, decide
+from arena.ui.simulated_tab import simulated_views
 from db.models import Battle, Vote
 from db.session import transaction
 from tests.support.servers import ThreadedServer
@@ -71,6 +72,7 @@ def test_votes_of_simulated_sessions_are_stored_as_simulated_and_kept_off_human_
     human_board = arena.leaderboard.snapshot(max_age_s=0.0).board(min_votes=0)
     sim_board = arena.leaderboard.snapshot(max_age_s=0.0, simulated=True).board(min_votes=0)
     assert human_board["votes"] == 2 and sim_board["votes"] == 8
+    assert simulated_views(arena, "en")["summary"].startswith("8 votes on this board (any human votes are counted")
     out = tmp_path / "votes.jsonl"
     assert export_votes(arena.factory, out, "jsonl") == 2
     assert not any(json.loads(line)["simulated"] for line in out.read_text().splitlines())
