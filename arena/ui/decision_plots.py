@@ -5,12 +5,15 @@ services' data; each returns None when there is nothing to draw."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from arena.services.rating_views import Board
 from arena.services.verdicts import VerdictRow, Verdicts
+
+if TYPE_CHECKING:  # plotly is imported when a plot is drawn
+    import plotly.graph_objects as go
 
 # Verdict colours (colour-blind safe: blue / orange / grey-green / grey).
 COLOURS = {
@@ -32,7 +35,7 @@ def _errors(
     return plus, minus
 
 
-def rating_forest(board: Board, title: str) -> Any:
+def rating_forest(board: Board, title: str) -> go.Figure | None:
     """Each model's rating with its interval (an open end drawn as a long arrow), best at the top."""
     rows = [r for r in board.get("rows", []) if not r.get("insufficient")]
     if not rows:
@@ -62,7 +65,7 @@ def _label(row: VerdictRow, names: dict[str, str]) -> str:
     return rival if not row.group else f"{rival} · {', '.join(row.group.values())}"
 
 
-def versus_forest(verdicts: Verdicts, title: str) -> Any:
+def versus_forest(verdicts: Verdicts, title: str) -> go.Figure | None:
     """The in-house model minus each rival (overall rows), with the interval at each verdict's level, coloured by
     verdict; dotted lines at 0 and ±margin."""
     rows = [r for r in verdicts.overall() if r.estimate is not None]
@@ -103,7 +106,7 @@ def versus_forest(verdicts: Verdicts, title: str) -> Any:
     return fig
 
 
-def group_bars(verdicts: Verdicts, title: str) -> Any:
+def group_bars(verdicts: Verdicts, title: str) -> go.Figure | None:
     """Per group (category or language): one bar per rival, the gap with its interval, coloured by verdict."""
     rows = [r for r in verdicts.rows if r.group and r.estimate is not None]
     if not rows:
@@ -130,7 +133,7 @@ def group_bars(verdicts: Verdicts, title: str) -> Any:
     return fig
 
 
-def heatmap_figure(matrix: pd.DataFrame | None, title: str, *, fractions: bool = True) -> Any:
+def heatmap_figure(matrix: pd.DataFrame | None, title: str, *, fractions: bool = True) -> go.Figure | None:
     """A plotly heatmap of a model × model matrix (win fractions, or counts). Cells with no battles (NaN, or a
     count of 0) are sent as null, which plotly draws empty, not as a colour of the scale."""
     if matrix is None or matrix.empty:

@@ -7,7 +7,7 @@ Each view is its own function (arena.ui.insights, arena.ui.decision_plots) over 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import gradio as gr
 import pandas as pd
@@ -28,6 +28,9 @@ from arena.ui.insights import (
     style_table,
     verdict_table,
 )
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 COLUMNS = ("rank", "model", "organisation", "licence", "rating", "ci", "votes", "win_rate")
 BREAKDOWNS = ("none", "category", "language", "prompt")
@@ -68,9 +71,28 @@ def _filters(language: str | None, category: str | None) -> tuple[str | None, st
     return (None if language in (None, "", "any") else language, None if category in (None, "", "all") else category)
 
 
+class LeaderboardViews(TypedDict):
+    """What the tab shows for one set of filters, keyed by the component that shows it."""
+
+    summary: str
+    table: pd.DataFrame
+    forest: go.Figure | None
+    heatmap: go.Figure | None
+    counts: go.Figure | None
+    bias: str
+    versus_note: str
+    versus: pd.DataFrame
+    versus_plot: go.Figure | None
+    groups: pd.DataFrame
+    group_plot: go.Figure | None
+    losses: str
+    style_note: str
+    style: pd.DataFrame
+
+
 def leaderboard_views(
     arena: Arena, language: str | None, category: str | None, breakdown: str | None, lang: str
-) -> dict[str, Any]:
+) -> LeaderboardViews:
     """Everything the tab shows for one set of filters and one breakdown of the verdicts."""
     lang_filter, cat_filter = _filters(language, category)
     by = [] if breakdown in (None, "", "none") else [breakdown]
@@ -162,9 +184,9 @@ def build_leaderboard(arena: Arena) -> gr.Tab:
 
     def show(language: str | None, category: str | None, by: str | None, request: gr.Request) -> dict[Any, Any]:
         views = leaderboard_views(arena, language, category, by, request_language(request))
-        return {component: views[key] for key, component in outputs.items()}
+        return {outputs[key]: value for key, value in views.items()}
 
-    def show_boards(field: str, request: gr.Request) -> Any:
+    def show_boards(field: str, request: gr.Request) -> pd.DataFrame:
         return group_boards(arena.leaderboard.snapshot(), field.removeprefix("by_"), request_language(request))
 
     board_by.change(show_boards, [board_by], [boards], api_visibility="private")

@@ -3,7 +3,7 @@ the votes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import gradio as gr
 import pandas as pd
@@ -68,7 +68,17 @@ def vbench_table(view: VBenchView, lang: str) -> tuple[pd.DataFrame, str]:
     return pd.DataFrame(rows, columns=columns), "\n\n".join(lines)
 
 
-def metrics_views(arena: Arena, category: str | None, lang: str) -> dict[str, Any]:
+class MetricsViews(TypedDict):
+    """What the tab shows for one prompt category."""
+
+    note: str
+    scores: pd.DataFrame
+    vbench: pd.DataFrame
+    vbench_note: str
+    agreement: pd.DataFrame
+
+
+def metrics_views(arena: Arena, category: str | None, lang: str) -> MetricsViews:
     cat = None if category in (None, "", "all") else category
     board = arena.metric_board.read_all()  # one read of the scores for every table
     scores = scores_table(arena, cat, lang, board.videos)
@@ -81,7 +91,7 @@ def metrics_views(arena: Arena, category: str | None, lang: str) -> dict[str, An
             note = f"{note}\n\n⚠ {text('shapes_world_only', lang, encoder=arena.metric_board.encoder)}".strip()
     vbench, vbench_note = vbench_table(arena.metric_board.vbench(category=cat, board=board), lang)
     agreement = agreement_table(arena, lang, board.videos)
-    return {"note": note, "scores": scores, "vbench": vbench, "vbench_note": vbench_note, "agreement": agreement}
+    return MetricsViews(note=note, scores=scores, vbench=vbench, vbench_note=vbench_note, agreement=agreement)
 
 
 def build_metrics_tab(arena: Arena) -> gr.Tab:

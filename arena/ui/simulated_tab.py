@@ -7,9 +7,10 @@ never reach the human Leaderboard, exports or decisions; this tab reads them thr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import gradio as gr
+import pandas as pd
 
 from arena.services.container import Arena
 from arena.ui.i18n import request_language, t, text
@@ -17,12 +18,18 @@ from arena.ui.insights import bias_view, raters_view
 from arena.ui.leaderboard import board_table
 
 
-def simulated_views(arena: Arena, lang: str) -> dict[str, Any]:
+class SimulatedViews(TypedDict):
+    summary: str
+    table: pd.DataFrame
+    notes: str
+
+
+def simulated_views(arena: Arena, lang: str) -> SimulatedViews:
     snap = arena.leaderboard.snapshot(simulated=True)
     board = snap.board()
     summary = text("sim_votes", lang, votes=board["votes"]) if board.get("votes") else text("sim_no_votes", lang)
     notes = [x for x in (bias_view(snap, lang), raters_view(snap, lang)) if x] if board.get("votes") else []
-    return {"summary": summary, "table": board_table(board, lang), "notes": "\n\n".join(notes)}
+    return SimulatedViews(summary=summary, table=board_table(board, lang), notes="\n\n".join(notes))
 
 
 def build_simulated_tab(arena: Arena) -> gr.Tab:
