@@ -27,7 +27,8 @@ STRINGS: dict[str, dict[str, str]] = {
             "clips, compare them with what the prompt asks in the offline shapes world, and vote through the same "
             "API as people (some of them carelessly, to test the gold-pair checks). The server marks their votes "
             "as simulated: the human Leaderboard, exports and decisions never count them. It shows what the arena "
-            "makes of votes whose right answer is known."
+            "makes of votes whose right answer is known. A demo voter meets only a few gold checks, so a careless "
+            "one sometimes passes them; `arena calibrate` checks the gold checks on more votes."
         ),
         "sim_votes": "{votes} votes on this board (any human votes are counted here too; the extra gold-pair checks "
         "are kept off it, as on the Leaderboard).",
@@ -147,7 +148,9 @@ STRINGS: dict[str, dict[str, str]] = {
             "### 模拟投票者，不是真人\n"
             "这个榜单来自竞技场自带的**模拟投票群体**：程序观看每场对战的两段视频，在离线的形状世界里把它们与提示词"
             "要求的内容比较，再通过与真人相同的 API 投票（其中一些故意随意投票，用来检验金标准对的检查）。服务器把这些"
-            "票标记为模拟票：真人排行榜、导出和结论都不会计入。它展示了竞技场如何处理答案已知的投票。"
+            "票标记为模拟票：真人排行榜、导出和结论都不会计入。它展示了竞技场如何处理答案已知的投票。演示中每个投票者"
+            "只遇到少数几次金标准检查，所以随意投票者有时会通过；"
+            "`arena calibrate` 会用更多投票检验金标准检查。"
         ),
         "sim_votes": "本榜共 {votes} 票（如有真人投票，这里也一并计入；额外的金标对照检验与排行榜一样不计入本榜）。",
         "sim_no_votes": "还没有模拟票：`make demo` 在演示视频池评分后会投出几百票，`arena calibrate` 会运行完整检查。",
