@@ -137,8 +137,8 @@ class BattleService:
             if chosen_prompt is None or chosen_prompt.suite == USER_SUITE:  # typed prompts are not for others
                 raise Refusal("unknown_prompt", f"no prompt {prompt_id}", 404)
         candidates = pool.select(prompt_id, models, language)
-        checks = self.gold.restrict(candidates) if gold else []
-        if checks:
+        checks = self.gold.restrict(candidates)  # for every start: the same work whatever was drawn
+        if gold and checks:
             chosen = self.chooser(checks, rng)
             return chosen.prompt_id, chosen.model_a, chosen.model_b, "gold", 1.0
         if candidates:

@@ -14,6 +14,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Integer, String, cast, func, literal, select, union_all
@@ -66,10 +67,10 @@ class PoolSnapshot:
     def select(
         self, prompt_id: int | None = None, models: Sequence[str] | None = None, language: str | None = None
     ) -> Sequence[Candidate]:
-        """The candidates of one prompt, of the pair ``models`` and/or of a language (all: the same tuple each
-        time, so a chooser may keep what it derived from it)."""
-        if prompt_id is None and not models and not language:
-            return self.candidates
+        """The candidates of one prompt, of the pair ``models`` and/or of a language (all, or all of a language:
+        the same tuple each time, so a chooser may keep what it derived from it)."""
+        if prompt_id is None and not models:
+            return self.by_language.get(language, ()) if language else self.candidates
         pair = set(models) if models else None
         return [
             c
@@ -78,6 +79,14 @@ class PoolSnapshot:
             and (pair is None or {c.model_a, c.model_b} <= pair)
             and (not language or c.language == language)
         ]
+
+    @cached_property
+    def by_language(self) -> dict[str, tuple[Candidate, ...]]:
+        """The candidates of each prompt language, in the order of ``candidates``."""
+        languages: dict[str, list[Candidate]] = defaultdict(list)
+        for c in self.candidates:
+            languages[c.language].append(c)
+        return {language: tuple(found) for language, found in languages.items()}
 
     def clip_ids(self, model_id: str, prompt_id: int) -> list[int]:
         return [c.id for c in self.clips.get((prompt_id, model_id), ())]

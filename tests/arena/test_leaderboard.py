@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -148,3 +149,36 @@ def test_matchmaking_rereads_the_votes_only_when_its_snapshot_is_old(arena: Aren
     arena.votes.vote(view.id, "s1", "left")
     assert cached._rows() is first_cached and len(first_cached) == 0
     assert fresh._rows() is not first_fresh and len(fresh._rows()) == 1
+
+
+def test_gold_draws_and_language_draws_reuse_the_matchmakers_fit(
+    arena_factory: Callable[..., Arena], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The matchmaker fits its state once per snapshot for the whole pool, its gold candidates and each language:
+    a gold draw that fitted afresh each time took milliseconds longer than any other start (test_gold_checks.py)."""
+    from arena.services.matchmaking import MatchmakingChooser
+
+    arena = arena_factory(gold_pairs=["alpha-7b>beta-v2"], gold_rate=0.5)
+    arena.pool_videos.fill(models=WORKING)
+    chooser = arena.battles.chooser
+    assert isinstance(chooser, MatchmakingChooser)
+    fitted: list[int] = []
+    real_fit = chooser._fit
+
+    def counted(rows: Any, candidates: Any) -> Any:
+        fitted.append(len(candidates))
+        return real_fit(rows, candidates)
+
+    monkeypatch.setattr(chooser, "_fit", counted)
+    sources = []
+    for _ in range(12):
+        view = arena.battles.start(f"s{len(sources)}")
+        with transaction(arena.factory) as db:
+            sources.append(db.get_one(Battle, view.id).source)
+    for _ in range(3):
+        arena.battles.start(f"l{len(sources)}", language="en")
+        sources.append("en")
+    assert {"gold", "pool"} <= set(sources), sources
+    # Once each: the pool's 15 candidates (5 prompts x 3 pairs), its 5 of the gold pair, the 9 of the 3 English
+    # prompts (and their 3 of the gold pair when an English start drew gold).
+    assert len(fitted) == len(set(fitted)) and {15, 5, 9} <= set(fitted) <= {15, 5, 9, 3}, fitted
