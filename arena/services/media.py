@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from adapters.video_io import content_hash
+from arena.services.copy_times import CopyTimes
 from arena.services.served import SpareCopies, served_copy
 
 TOKEN_BYTES = 18  # 144 random bits per served file name
@@ -99,6 +100,7 @@ class MediaStore:
         self.bytes_per_pixel = bytes_per_pixel
         self.spares = SpareCopies(self.root / "spare", bytes_per_pixel, per_video=spares_per_video)
         self.encoding = EncodeSlots(encoders or usable_cpus())
+        self.copy_times = CopyTimes()  # every hand-over takes as long as the slow encodes of its size (copy_times.py)
 
     def save(self, data: bytes) -> tuple[str, str]:
         """Store MP4 bytes; returns (path relative to the root, sha256). Identical bytes share one file."""
@@ -125,19 +127,25 @@ class MediaStore:
 
     def prepare_served(self, rel: str, token: str, video_id: int | None = None) -> Path:
         """A copy of the original that links to nothing, under the token's name: a spare prepared ahead for
-        ``video_id`` when there is one, else re-encoded now."""
+        ``video_id`` when there is one, else re-encoded now; handed over no sooner than the slow encodes of its size
+        (see arena.services.copy_times), so the time it took says nothing of the clip."""
         target = self.served_path(token)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source = self.path(rel)
-            taken = video_id is not None and self.spares.take(video_id, target)
-            if video_id is not None:  # noted once taken (or missing), so a refill counts it gone
-                self.spares.used(video_id, source)
-            if not taken:
-                tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
-                with self.encoding.request():
-                    served_copy(source, tmp, self.bytes_per_pixel, clips=self.spares.clips)
-                tmp.replace(target)
+        if target.exists():
+            return target
+        began = self.copy_times.clock()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = self.path(rel)
+        taken = video_id is not None and self.spares.take(video_id, target)
+        if video_id is not None:  # noted once taken (or missing), so a refill counts it gone
+            self.spares.used(video_id, source)
+        if not taken:
+            tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
+            with self.encoding.request():
+                encoding = self.copy_times.clock()
+                served_copy(source, tmp, self.bytes_per_pixel, clips=self.spares.clips)
+                self.copy_times.record(tmp.stat().st_size, self.copy_times.clock() - encoding)
+            tmp.replace(target)
+        self.copy_times.hold(began, target.stat().st_size)
         return target
 
     def fill_spares(self, videos: Iterable[tuple[int, str]], per_video: int) -> int:
@@ -155,7 +163,9 @@ class MediaStore:
         for video_id, source in clips:
             while self.spares.count(video_id) < per_video:
                 with self.encoding.background():
-                    self.spares.add(video_id, source)
+                    encoding = self.copy_times.clock()
+                    spare = self.spares.add(video_id, source)
+                    self.copy_times.record(spare.stat().st_size, self.copy_times.clock() - encoding)
                 made += 1
         return made
 

@@ -1,0 +1,63 @@
+"""How long handing a served copy to a battle takes: the same for every clip of a size.
+
+A copy made on the request (no spare left) costs more for a busy clip than for a still one: x264 works harder (a
+256x256x16 copy of the demo's flickering model took 22 ms here, those of the other five 15 ms). A spare taken costs
+almost nothing, and which clips still have spares follows how often their models are drawn. Left alone, the time a
+battle start takes would name its models. So every copy is held until it has taken as long as the slowest copies
+of its file size made lately (a served copy's size depends only on its frames and picture size, which the client
+sees anyway; see arena.services.served). The price is latency, not CPU: a start with spares ready waits about two
+copies' encode time, asleep.
+
+"The slowest lately" is the ``rank``-th longest of the last ``window`` encodes of that size (on request or
+prepared ahead), so one stalled encode does not hold every battle for long; a copy slower than that (the top
+~1 % of encodes, or the very first copies of a size) still takes its own time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+WINDOW = 256
+RANK = 3
+
+
+class CopyTimes:
+    """Encode durations by served-copy size, and the wait that makes each hand-over take the slow ones' time."""
+
+    def __init__(
+        self,
+        window: int = WINDOW,
+        rank: int = RANK,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.window = window
+        self.rank = rank
+        self.clock = clock
+        self.sleep = sleep
+        self._recent: dict[int, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, size: int, seconds: float) -> None:
+        """One copy of ``size`` bytes took ``seconds`` to encode."""
+        with self._lock:
+            self._recent.setdefault(size, deque(maxlen=self.window)).append(seconds)
+
+    def floor(self, size: int) -> float:
+        """The seconds a hand-over of a copy of ``size`` bytes takes at least: the ``rank``-th slowest recent encode
+        (of fewer, the fastest; 0 before any)."""
+        with self._lock:
+            recent = list(self._recent.get(size, ()))
+        slowest = heapq.nlargest(self.rank, recent)
+        return slowest[-1] if slowest else 0.0
+
+    def hold(self, began: float, size: int) -> float:
+        """Sleep until ``began`` (a ``clock`` reading) plus the floor of ``size``; returns the seconds slept."""
+        wait = began + self.floor(size) - self.clock()
+        if wait > 0:
+            self.sleep(wait)
+        return max(wait, 0.0)
