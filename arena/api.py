@@ -26,7 +26,7 @@ from arena.services.container import Arena
 from arena.services.inputs import MAX_DB_INT, MAX_PROMPT_CHARS, is_token
 from arena.services.rating_views import Board
 from arena.services.sessions import SESSION_COOKIE, SESSION_HEADER, Client
-from arena.services.views import BattleJSON, PromptJSON, Refusal, RevealJSON
+from arena.services.views import BattleJSON, BattleView, PromptJSON, Refusal, RevealJSON
 from arena.services.votes import VoteRequest
 from db.models import BattleMode
 
@@ -110,9 +110,13 @@ def api_router(arena: Arena) -> APIRouter:
     @router.post("/api/battles")
     async def start_battle(body: StartBattle, who: Client = caller) -> BattleJSON:
         async with starts:
-            return await run_in_threadpool(_start_battle, body, who)
+            view = await run_in_threadpool(_start_battle, body, who)
+        # Out of the turn and of any thread: a pool battle answers no sooner than its copies' slow time would take,
+        # so its duration names neither clip (arena/services/copy_times.py).
+        await asyncio.sleep(arena.media.copy_times.remaining(view.hand_over_at))
+        return view.public()
 
-    def _start_battle(body: StartBattle, who: Client) -> BattleJSON:
+    def _start_battle(body: StartBattle, who: Client) -> BattleView:
         if body.mode == "named" and not body.models:
             raise Refusal("invalid", "named battles need 'models': two model ids", 400)
         if body.mode == "anonymous" and body.models:
@@ -120,7 +124,7 @@ def api_router(arena: Arena) -> APIRouter:
         arena.gate.allow("battle", who)
         if body.prompt is not None:
             arena.gate.allow("typed", who)
-        view = arena.battles.start(
+        return arena.battles.start(
             who.session_id,
             prompt_id=body.prompt_id,
             prompt_text=body.prompt,
@@ -129,7 +133,6 @@ def api_router(arena: Arena) -> APIRouter:
             language=body.language,
             ip_hash=who.ip_hash,
         )
-        return view.public()
 
     @router.get("/api/battles/{battle_id}")
     def get_battle(battle_id: str, who: Client = caller) -> BattleJSON:

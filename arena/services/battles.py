@@ -9,6 +9,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import cast
 
@@ -234,11 +235,12 @@ class BattleService:
             return queued
         video_ids = {m: v for m, v in existing.items() if v is not None}
         files = {m: pool.clip(m, pid, video_ids[m]).file_path for m in (left, right)}
-        failed = None
+        failed, sizes = None, []
+        began = self.media.copy_times.clock()
         try:  # file work outside any transaction: a write lock is never held while copying
             for model_id, token in tokens.items():
                 pool_video = video_ids[model_id] if source in ("pool", "gold", PINNED) else None  # spares: pool
-                self.media.prepare_served(files[model_id], token, pool_video)
+                sizes.append(self.media.prepare_served(files[model_id], token, pool_video).stat().st_size)
         except (OSError, ValueError) as exc:
             log.exception("battle %s: preparing its videos failed", battle_id)
             failed = f"The videos could not be prepared ({type(exc).__name__}); this battle is void."
@@ -258,11 +260,13 @@ class BattleService:
                 else:  # void: not open, so under no cap
                     session.add(battle)
                     session.flush()
-                return self._view(session, battle)
+                view = self._view(session, battle)
         except Refusal:
             for token in tokens.values():
                 self.media.remove_served(token)
             raise
+        # Its answer waits as long as the slow copies of its sizes take (the caller waits: see views.BattleView).
+        return view if failed else replace(view, hand_over_at=self.media.hand_over_at(began, sizes))
 
     def _add_within_caps(self, session: Session, battle: Battle) -> None:
         """Write ``battle`` (as it is: a Core INSERT of its set columns, the object stays outside the session), then

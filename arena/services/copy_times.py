@@ -1,16 +1,16 @@
-"""How long handing a served copy to a battle takes: the same for every clip of a size.
+"""How long a battle's start takes to answer: the same for every clip of a size.
 
 A copy made on the request (no spare left) costs more for a busy clip than for a still one: x264 works harder (a
 256x256x16 copy of the demo's flickering model took 22 ms here, those of the other five 15 ms). A spare taken costs
 almost nothing, and which clips still have spares follows how often their models are drawn. Left alone, the time a
-battle start takes would name its models. So every copy is held until it has taken as long as the slowest copies
-of its file size made lately (a served copy's size depends only on its frames and picture size, which the client
-sees anyway; see arena.services.served). The price is latency, not CPU: a start with spares ready waits about two
-copies' encode time, asleep.
+battle start takes would name its models. So a pool battle's start answers no sooner than the slow copies of its
+two sizes would take, one after the other (a served copy's size depends only on its frames and picture size, which
+the client sees anyway; see arena.services.served). The JSON API waits on its event loop, out of the start's turn
+and of any thread; the Gradio handler in its worker. The price is latency, not CPU or throughput.
 
-"The slowest lately" is the ``rank``-th longest of the last ``window`` encodes of that size (on request or
-prepared ahead), so one stalled encode does not hold every battle for long; a copy slower than that (the top
-~1 % of encodes, or the very first copies of a size) still takes its own time.
+"The slow copies" are the ``rank``-th longest of the last ``window`` encodes of that size (on request or prepared
+ahead), so one stalled encode does not hold every battle for long; a start slower than that (the top ~1 % of
+encodes, or the very first copies of a size) still takes its own time.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ RANK = 3
 
 
 class CopyTimes:
-    """Encode durations by served-copy size, and the wait that makes each hand-over take the slow ones' time."""
+    """Encode durations by served-copy size, and the floor a hand-over of each size takes (see above)."""
 
     def __init__(
         self,
@@ -55,9 +55,13 @@ class CopyTimes:
         slowest = heapq.nlargest(self.rank, recent)
         return slowest[-1] if slowest else 0.0
 
-    def hold(self, began: float, size: int) -> float:
-        """Sleep until ``began`` (a ``clock`` reading) plus the floor of ``size``; returns the seconds slept."""
-        wait = began + self.floor(size) - self.clock()
+    def remaining(self, until: float | None) -> float:
+        """Seconds from now to ``until`` (a ``clock`` reading; None: nothing to wait for), at least 0."""
+        return 0.0 if until is None else max(until - self.clock(), 0.0)
+
+    def hold(self, until: float | None) -> float:
+        """Sleep until ``until`` (see :meth:`remaining`); returns the seconds slept."""
+        wait = self.remaining(until)
         if wait > 0:
             self.sleep(wait)
-        return max(wait, 0.0)
+        return wait

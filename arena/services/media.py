@@ -127,26 +127,27 @@ class MediaStore:
 
     def prepare_served(self, rel: str, token: str, video_id: int | None = None) -> Path:
         """A copy of the original that links to nothing, under the token's name: a spare prepared ahead for
-        ``video_id`` when there is one, else re-encoded now; handed over no sooner than the slow encodes of its size
-        (see arena.services.copy_times), so the time it took says nothing of the clip."""
+        ``video_id`` when there is one, else re-encoded now (its encode time recorded: see :meth:`hand_over_at`)."""
         target = self.served_path(token)
-        if target.exists():
-            return target
-        began = self.copy_times.clock()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        source = self.path(rel)
-        taken = video_id is not None and self.spares.take(video_id, target)
-        if video_id is not None:  # noted once taken (or missing), so a refill counts it gone
-            self.spares.used(video_id, source)
-        if not taken:
-            tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
-            with self.encoding.request():
-                encoding = self.copy_times.clock()
-                served_copy(source, tmp, self.bytes_per_pixel, clips=self.spares.clips)
-                self.copy_times.record(tmp.stat().st_size, self.copy_times.clock() - encoding)
-            tmp.replace(target)
-        self.copy_times.hold(began, target.stat().st_size)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = self.path(rel)
+            taken = video_id is not None and self.spares.take(video_id, target)
+            if video_id is not None:  # noted once taken (or missing), so a refill counts it gone
+                self.spares.used(video_id, source)
+            if not taken:
+                tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
+                with self.encoding.request():
+                    encoding = self.copy_times.clock()
+                    served_copy(source, tmp, self.bytes_per_pixel, clips=self.spares.clips)
+                    self.copy_times.record(tmp.stat().st_size, self.copy_times.clock() - encoding)
+                tmp.replace(target)
         return target
+
+    def hand_over_at(self, began: float, sizes: Iterable[int]) -> float:
+        """When (a ``copy_times.clock`` reading) copies of ``sizes`` bytes, prepared one after the other from
+        ``began`` on, may reach the client: no sooner than the slow encodes of those sizes (copy_times.py)."""
+        return began + sum(self.copy_times.floor(size) for size in sizes)
 
     def fill_spares(self, videos: Iterable[tuple[int, str]], per_video: int) -> int:
         """Prepare copies until each (video id, stored file) has ``per_video`` spares; returns how many were made."""

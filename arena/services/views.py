@@ -129,6 +129,8 @@ class BattleView:
     # While "generating": jobs ahead in the queue and the slower video's progress (0..1).
     queue_position: int | None = None
     progress: float | None = None
+    # A pool battle's start: the ``time.monotonic()`` before which its answer must not leave (copy_times.py).
+    hand_over_at: float | None = None
 
     def public(self) -> BattleJSON:
         data: BattleJSON = {

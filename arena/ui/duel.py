@@ -156,6 +156,7 @@ def _start(
         models=picked,
         ip_hash=who.ip_hash,
     )
+    ui.arena.media.copy_times.hold(view.hand_over_at)  # its duration names neither clip (copy_times.py)
     message = f"{text('voided', lang)}: {view.reason or ''}" if view.status == "voided" else ""
     if message:
         gr.Warning(message)
