@@ -4,6 +4,7 @@ leaderboard; refusals; the named tabs; every label translatable."""
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 from sqlalchemy import select
@@ -165,3 +166,18 @@ def test_typed_prompt_is_generated_live_and_both_videos_arrive_together(live_app
         assert battle is not None and battle.source == "live" and battle.status.value == "shown"
         prompt = session.get_one(Prompt, battle.prompt_id)
         assert (prompt.text, prompt.language, prompt.suite) == (typed, "zh", "user")
+
+
+def test_a_battle_started_on_the_page_answers_no_sooner_than_its_copies_floor(live_app: LiveApp) -> None:
+    """As through the JSON API (tests/arena/test_copy_times.py): the start event waits for the slow encodes of its
+    copies' size (set to 0.5 s here), so its duration names neither clip."""
+    from arena.services.copy_times import RANK
+
+    c = client(live_app.url)
+    url = start_battle(c)[0]
+    size = len(httpx.get(f"{live_app.url}/{url}", timeout=10).content)
+    for _ in range(RANK):
+        live_app.arena.media.copy_times.record(size, 0.5)
+    began = time.perf_counter()
+    start_battle(c)
+    assert time.perf_counter() - began >= 1.0  # two copies of that size (a sleep never ends early)
