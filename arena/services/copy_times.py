@@ -20,6 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 
 WINDOW = 256
 RANK = 3
@@ -46,6 +47,13 @@ class CopyTimes:
         """One copy of ``size`` bytes took ``seconds`` to encode."""
         with self._lock:
             self._recent.setdefault(size, deque(maxlen=self.window)).append(seconds)
+
+    def encoded(self, make: Callable[[], Path]) -> Path:
+        """Run ``make`` (an encode that writes a copy and returns its path) and record how long it took."""
+        began = self.clock()
+        copy = make()
+        self.record(copy.stat().st_size, self.clock() - began)
+        return copy
 
     def floor(self, size: int) -> float:
         """The seconds a hand-over of a copy of ``size`` bytes takes at least: the ``rank``-th slowest recent encode

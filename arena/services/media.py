@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from adapters.video_io import content_hash
@@ -138,9 +139,9 @@ class MediaStore:
             if not taken:
                 tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
                 with self.encoding.request():
-                    encoding = self.copy_times.clock()
-                    served_copy(source, tmp, self.bytes_per_pixel, clips=self.spares.clips)
-                    self.copy_times.record(tmp.stat().st_size, self.copy_times.clock() - encoding)
+                    self.copy_times.encoded(
+                        partial(served_copy, source, tmp, self.bytes_per_pixel, clips=self.spares.clips)
+                    )
                 tmp.replace(target)
         return target
 
@@ -164,9 +165,7 @@ class MediaStore:
         for video_id, source in clips:
             while self.spares.count(video_id) < per_video:
                 with self.encoding.background():
-                    encoding = self.copy_times.clock()
-                    spare = self.spares.add(video_id, source)
-                    self.copy_times.record(spare.stat().st_size, self.copy_times.clock() - encoding)
+                    self.copy_times.encoded(partial(self.spares.add, video_id, source))
                 made += 1
         return made
 
