@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from arena.services.pairs import Candidate
+from arena.services.pairs import Candidate, PerCandidates
+
+KEPT = 8  # candidate tuples whose gold ones are kept: a snapshot's whole pool and each language (and a newer's)
 
 
 class GoldPairs:
     def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
         self.better = {frozenset(pair): pair[0] for pair in pairs}  # unordered pair -> the known-better model
-        # The last candidates restricted and their gold ones: the same tuple object for every start from one pool
-        # snapshot, so the chooser keeps its fit of them as it does of the whole pool's (matchmaking.py).
-        self._last: tuple[Sequence[Candidate], tuple[Candidate, ...]] | None = None
+        # The gold candidates of each snapshot tuple restricted: the same tuple for every start from one snapshot, so
+        # the chooser keeps its fit of them as it does of the whole pool's (matchmaking.py).
+        self._gold: PerCandidates[tuple[Candidate, ...]] = PerCandidates(KEPT)
 
     def __bool__(self) -> bool:
         return bool(self.better)
@@ -28,12 +30,10 @@ class GoldPairs:
     def restrict(self, candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
         """The candidates of gold pairs (those an extra gold battle is drawn from); for the same ``candidates``
         object, the same tuple."""
-        last = self._last
-        if last is not None and last[0] is candidates:
-            return last[1]
-        gold = tuple(c for c in candidates if frozenset((c.model_a, c.model_b)) in self.better)
-        if isinstance(candidates, tuple):  # a pool snapshot's: kept (a filtered list is new on every start)
-            self._last = (candidates, gold)
+        gold = self._gold.get(candidates)
+        if gold is None:
+            gold = tuple(c for c in candidates if frozenset((c.model_a, c.model_b)) in self.better)
+            self._gold.put(candidates, gold)
         return gold
 
     def answer(self, left: str, right: str, left_clip: str | None, right_clip: str | None) -> str | None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from arena.services.leaderboard import LeaderboardService
-from arena.services.pairs import Candidate
+from arena.services.pairs import Candidate, PerCandidates
 
 if TYPE_CHECKING:
     import numpy as np
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from arena.ratings import BattleRows, MatchState
 
 Key = tuple[str, str, str]  # (prompt id, model, model)
-KEPT_FITS = 4  # fits kept for one set of rows: the pool's candidates and its gold ones (and a newer snapshot's)
+KEPT_FITS = 8  # fits kept for one set of rows: a snapshot's whole pool, each language, the gold ones of each
 
 
 class _Fit(NamedTuple):
@@ -45,11 +45,11 @@ class MatchmakingChooser:
         self.refresh_s = refresh_s
         self._lock = threading.Lock()
         self._rows_at: tuple[float, BattleRows] | None = None  # the last rows taken from the snapshot, and when
-        # The states built from those rows over the pool's unfiltered candidates and over its gold ones (tuples,
-        # the same objects for every start from one snapshot), and the matchmaker's chances over their pairs, by
-        # the candidates' id: all rebuilt when the rows change. A gold draw then costs what any draw costs (a fit
-        # on every one took it milliseconds longer, and a client timing its starts could tell them apart).
-        self._fits: tuple[BattleRows, dict[int, tuple[Sequence[Candidate], _Fit]]] | None = None
+        # The states built from those rows over a snapshot's candidate tuples (the whole pool, each language, the gold
+        # ones of each), and the matchmaker's chances over their pairs: all rebuilt when the rows change. A gold draw
+        # then costs what any draw costs (a fit on every one took it milliseconds longer, and a client timing its
+        # starts could tell them apart).
+        self._fits: tuple[BattleRows, PerCandidates[_Fit]] | None = None
 
     def _rows(self) -> BattleRows:
         with self._lock:
@@ -93,17 +93,13 @@ class MatchmakingChooser:
 
         rows = self._rows()
         with self._lock:
-            fits = self._fits[1] if self._fits is not None and self._fits[0] is rows else {}
-            kept = fits.get(id(candidates))
-        if kept is not None and kept[0] is candidates:
-            fit = kept[1]
-        else:
+            if self._fits is None or self._fits[0] is not rows:
+                self._fits = (rows, PerCandidates(KEPT_FITS))
+            fits = self._fits[1]
+        fit = fits.get(candidates)
+        if fit is None:
             fit = self._fit(rows, candidates)
-            if isinstance(candidates, tuple):  # a snapshot's (all or gold): the same object for every start
-                with self._lock:
-                    if self._fits is None or self._fits[0] is not rows or len(self._fits[1]) >= KEPT_FITS:
-                        self._fits = (rows, {})
-                    self._fits[1][id(candidates)] = (candidates, fit)
+            fits.put(candidates, fit)
         draws = np.random.default_rng(rng.getrandbits(64))
         (pick,) = Matchmaker(policy=self.policy).draw(fit.state, fit.pairs, fit.prob, draws)
         chosen = (

@@ -171,14 +171,12 @@ def test_gold_draws_and_language_draws_reuse_the_matchmakers_fit(
 
     monkeypatch.setattr(chooser, "_fit", counted)
     sources = []
-    for _ in range(12):
-        view = arena.battles.start(f"s{len(sources)}")
+    for i in range(24):  # any language, English, Chinese, in turn: each set of candidates is fitted once all the same
+        language = (None, "en", "zh")[i % 3]
+        view = arena.battles.start(f"s{i}", language=language)
         with transaction(arena.factory) as db:
-            sources.append(db.get_one(Battle, view.id).source)
-    for _ in range(3):
-        arena.battles.start(f"l{len(sources)}", language="en")
-        sources.append("en")
-    assert {"gold", "pool"} <= set(sources), sources
+            sources.append((language, db.get_one(Battle, view.id).source))
+    assert {"gold", "pool"} <= {source for language, source in sources if language is None}, sources
     # Once each: the pool's 15 candidates (5 prompts x 3 pairs), its 5 of the gold pair, the 9 of the 3 English
-    # prompts (and their 3 of the gold pair when an English start drew gold).
-    assert len(fitted) == len(set(fitted)) and {15, 5, 9} <= set(fitted) <= {15, 5, 9, 3}, fitted
+    # prompts, the 6 of the 2 Chinese ones (and their 3 and 2 of the gold pair when a start of theirs drew gold).
+    assert len(fitted) == len(set(fitted)) and {15, 5, 9, 6} <= set(fitted) <= {15, 5, 9, 3, 6, 2}, fitted
