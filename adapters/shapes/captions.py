@@ -7,9 +7,11 @@ the shapes-world CLIP and calibration prompts are made.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from types import MappingProxyType
+from typing import TypeVar
 
 import numpy as np
 
@@ -18,6 +20,7 @@ from adapters.shapes.render import LIGHT_BACKGROUND
 from adapters.shapes.scene import Scene, SceneObject
 
 Language = str  # "en" | "zh"
+T = TypeVar("T")
 
 _EN_NOUNS = MappingProxyType(
     {s: [w for w, x in EN.items() if x.kind == "shape" and x.value == s and not x.plural] for s in SHAPES}
@@ -139,6 +142,23 @@ def _pick(rng: np.random.Generator, options: list[str] | tuple[str, ...]) -> str
     return str(options[int(rng.integers(len(options)))])
 
 
+def _cdf(weights: tuple[float, ...]) -> tuple[float, ...]:
+    """The cumulative distribution ``Generator.choice(p=weights)`` draws from (summed, then divided by its end)."""
+    cdf = np.cumsum(np.asarray(weights, dtype=np.float64))
+    return tuple(float(c) for c in cdf / cdf[-1])
+
+
+_COUNT_CDF = _cdf((0.4, 0.2, 0.2, 0.2))
+_SPEED_CDF = _cdf((0.2, 0.6, 0.2))
+
+
+def _weighted(rng: np.random.Generator, options: tuple[T, ...], cdf: tuple[float, ...]) -> T:
+    """``options[i]`` with the probabilities of ``cdf``: what ``rng.choice(options, p=...)`` draws, from the same one
+    uniform number (so the generator's stream is unchanged), without its checks and array conversions (~15x faster).
+    """
+    return options[bisect.bisect_right(cdf, rng.random())]
+
+
 def _en_np(obj: SceneObject, rng: np.random.Generator) -> str:
     noun = _pick(rng, _EN_NOUNS[obj.shape])
     if obj.count > 1:
@@ -251,9 +271,9 @@ def random_scene(
             obj = SceneObject(
                 shape=_pick(rng, SHAPES),  # type: ignore[arg-type]
                 colour=_pick(rng, COLOURS),  # type: ignore[arg-type]
-                count=int(rng.choice(COUNTS, p=[0.4, 0.2, 0.2, 0.2])),
+                count=_weighted(rng, COUNTS, _COUNT_CDF),
                 motion=motion,  # type: ignore[arg-type]
-                speed="normal" if motion == "still" else str(rng.choice(SPEEDS, p=[0.2, 0.6, 0.2])),  # type: ignore[arg-type]
+                speed="normal" if motion == "still" else _weighted(rng, SPEEDS, _SPEED_CDF),
             )
             clash = any((o.shape, o.colour) == (obj.shape, obj.colour) for o in objects)
             if allow(obj) and not clash and visible_on(obj.colour, background):

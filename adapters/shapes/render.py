@@ -7,6 +7,7 @@ background texture included, so a camera move and an object's own motion look di
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -190,17 +191,28 @@ class _Texture:
         self.phase = rng.uniform(0, 2 * math.pi, size=3)
         self.gradient = rng.uniform(0, 2 * math.pi)
 
-    def levels(self, width: int, height: int, dx: float, dy: float, zoom: float) -> np.ndarray:
-        """(H, W) float32 texture seen by a camera at (dx, dy, zoom)."""
-        u = ((np.arange(width, dtype=np.float32) + 0.5 - width / 2) / zoom + dx) / width  # world x / width
-        v = ((np.arange(height, dtype=np.float32) + 0.5 - height / 2) / zoom + dy) / height
-        out = np.zeros((height, width), dtype=np.float32)
-        for f, th, ph in zip(self.freq, self.theta, self.phase, strict=True):
-            a = 2 * math.pi * f * math.cos(th) * u + ph  # cos(a + b) = cos a cos b - sin a sin b: outer products
-            b = 2 * math.pi * f * math.sin(th) * v
-            out += 5.0 * (np.cos(b)[:, None] * np.cos(a)[None, :] - np.sin(b)[:, None] * np.sin(a)[None, :])
+    def levels(self, width: int, height: int, cameras: Sequence[tuple[float, float, float]]) -> np.ndarray:
+        """(F, H, W) float32 texture seen by a camera at each (dx, dy, zoom) of ``cameras``, all views at once
+        (each element computed in the same dtypes as drawing one view alone, so equal to it to the bit)."""
+        dx, dy, zoom = (np.array(c, dtype=np.float32)[:, None] for c in zip(*cameras, strict=True))
+        u = ((np.arange(width, dtype=np.float32) + 0.5 - width / 2) / zoom + dx) / width  # (F, W) world x / width
+        v = ((np.arange(height, dtype=np.float32) + 0.5 - height / 2) / zoom + dy) / height  # (F, H)
+        waves = zip(self.freq, self.theta, strict=True)
+        ka, kb = (
+            np.array(k)[:, None, None]
+            for k in zip(
+                *((2 * math.pi * f * math.cos(th), 2 * math.pi * f * math.sin(th)) for f, th in waves), strict=True
+            )
+        )
+        a = ka * u + self.phase[:, None, None]  # (3, F, W) in float64, as the scalar factors make it
+        b = kb * v  # (3, F, H)
+        # cos(a + b) = cos a cos b - sin a sin b: outer products
+        wave = 5.0 * (np.cos(b)[..., None] * np.cos(a)[:, :, None, :] - np.sin(b)[..., None] * np.sin(a)[:, :, None, :])
+        out = np.zeros((len(cameras), height, width), dtype=np.float32)
+        for w in wave:  # one wave after another, each sum rounded to float32
+            out += w
         g = self.gradient
-        out += 7.0 * (math.cos(g) * 2 * u[None, :] + math.sin(g) * 2 * v[:, None])
+        out += 7.0 * (math.cos(g) * 2 * u[:, None, :] + math.sin(g) * 2 * v[:, :, None])
         return out
 
 
@@ -226,26 +238,34 @@ def render_frames(
     colour = np.asarray(background or background_rgb(scene), dtype=np.float32)
     texture = _Texture(rng)
     instances, radius = _layout(scene, width, height, rng)
-    jolt = np.random.default_rng([seed, 1])
-    gains = 1.0 + flicker * jolt.uniform(-0.45, 0.35, size=len(times))
-    shakes = flicker * 0.04 * min(width, height) * jolt.standard_normal((len(times), len(instances), 2))
-    frames = np.empty((len(times), height, width, 3), dtype=np.float32)
+    shakes = None
+    if flicker:  # a flicker-free clip needs no jitter (adding zeros would change no pixel)
+        jolt = np.random.default_rng([seed, 1])
+        gains = 1.0 + flicker * jolt.uniform(-0.45, 0.35, size=len(times))
+        shakes = flicker * 0.04 * min(width, height) * jolt.standard_normal((len(times), len(instances), 2))
     cameras = [camera_at(scene.camera, float(t), width, height) for t in times]
-    base: np.ndarray | None = None
-    for f, (dx, dy, zoom) in enumerate(cameras):
-        if base is None or scene.camera != "static":
-            base = colour + texture.levels(width, height, dx, dy, zoom)[..., None]
-        frames[f] = base
-    for i, inst in enumerate(instances):  # each object into every frame at once (adapters/shapes/draw.py)
-        xs, ys, rs, angles = [], [], [], []
-        for f, (t, (dx, dy, zoom)) in enumerate(zip(times, cameras, strict=True)):
-            x, y, r, angle = _pose(inst, float(t), radius)
-            xs.append((x - width / 2 - dx) * zoom + width / 2 + shakes[f, i, 0])
-            ys.append((y - height / 2 - dy) * zoom + height / 2 + shakes[f, i, 1])
-            rs.append(r * zoom)
-            angles.append(angle)
-        rgb = np.asarray(rgbs.get(inst.obj, inst.obj.rgb) if rgbs else inst.obj.rgb, dtype=np.float32)
-        draw_shape(frames, inst.obj.shape, rgb, xs, ys, rs, angles, inst.obj.motion == "spin")
+    views = cameras if scene.camera != "static" else cameras[:1]  # a still camera sees one view
+    frames = np.empty((len(times), height, width, 3), dtype=np.float32)
+    levels = texture.levels(width, height, views)
+    for c in range(3):  # one colour at a time: broadcasting over the 3 colours runs inner loops of 3, far slower
+        np.add(levels, colour[c], out=frames[..., c])
+    # Copies of one object group are drawn in one call, copy after copy and each into every frame
+    # (adapters/shapes/draw.py).
+    for obj, run in itertools.groupby(enumerate(instances), key=lambda item: item[1].obj):
+        xs, ys, rs, angles, frame_of = [], [], [], [], []
+        for i, inst in run:
+            for f, (t, (dx, dy, zoom)) in enumerate(zip(times, cameras, strict=True)):
+                x, y, r, angle = _pose(inst, float(t), radius)
+                x, y = (x - width / 2 - dx) * zoom + width / 2, (y - height / 2 - dy) * zoom + height / 2
+                if shakes is not None:
+                    x, y = x + shakes[f, i, 0], y + shakes[f, i, 1]
+                xs.append(x)
+                ys.append(y)
+                rs.append(r * zoom)
+                angles.append(angle)
+                frame_of.append(f)
+        rgb = np.asarray(rgbs.get(obj, obj.rgb) if rgbs else obj.rgb, dtype=np.float32)
+        draw_shape(frames, obj.shape, rgb, xs, ys, rs, angles, obj.motion == "spin", frame_of)
     if flicker:
         frames *= gains[:, None, None, None]
     np.clip(frames, 0, 255, out=frames)

@@ -1,5 +1,6 @@
-"""The renderer draws each shape into every frame of a clip at once; these tests hold it to the bit against drawing
-one frame at a time (the renderer the shipped tiny CLIP was trained on), so its training data cannot drift."""
+"""The renderer draws each object group into every frame of a clip at once (all its copies in one call) and the
+background texture of every view at once; these tests hold it to the bit against drawing one frame, one copy and
+one view at a time (the renderer the shipped tiny CLIP was trained on), so its training data cannot drift."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.shapes import PALETTE
-from adapters.shapes.captions import random_scene
+from adapters.shapes.captions import _COUNT_CDF, _SPEED_CDF, _weighted, random_scene
 from adapters.shapes.draw import draw_shape, sdf
 from adapters.shapes.render import _layout, _pose, _Texture, background_rgb, camera_at, clip_times, render_frames
 from adapters.shapes.scene import Scene, SceneObject
@@ -46,6 +47,20 @@ def _draw_one(
     region += a * colour
 
 
+def _levels_one_view(texture: _Texture, width: int, height: int, dx: float, dy: float, zoom: float) -> np.ndarray:
+    """The (H, W) background texture of one camera view, as the renderer drew it view by view."""
+    u = ((np.arange(width, dtype=np.float32) + 0.5 - width / 2) / zoom + dx) / width
+    v = ((np.arange(height, dtype=np.float32) + 0.5 - height / 2) / zoom + dy) / height
+    out = np.zeros((height, width), dtype=np.float32)
+    for f, th, ph in zip(texture.freq, texture.theta, texture.phase, strict=True):
+        a = 2 * math.pi * f * math.cos(th) * u + ph
+        b = 2 * math.pi * f * math.sin(th) * v
+        out += 5.0 * (np.cos(b)[:, None] * np.cos(a)[None, :] - np.sin(b)[:, None] * np.sin(a)[None, :])
+    g = texture.gradient
+    out += 7.0 * (math.cos(g) * 2 * u[None, :] + math.sin(g) * 2 * v[:, None])
+    return out
+
+
 def _render_frame_by_frame(
     scene: Scene, times: np.ndarray, seed: int, width: int, height: int, flicker: float
 ) -> np.ndarray:
@@ -60,7 +75,7 @@ def _render_frame_by_frame(
     out = np.empty((len(times), height, width, 3), dtype=np.uint8)
     for f, t in enumerate(times):
         dx, dy, zoom = camera_at(scene.camera, float(t), width, height)
-        frame = colour + texture.levels(width, height, dx, dy, zoom)[..., None]
+        frame = colour + _levels_one_view(texture, width, height, dx, dy, zoom)[..., None]
         for i, inst in enumerate(instances):
             x, y, r, angle = _pose(inst, float(t), radius)
             x, y = (x - width / 2 - dx) * zoom + width / 2, (y - height / 2 - dy) * zoom + height / 2
@@ -98,6 +113,37 @@ def test_a_shape_drawn_into_every_frame_at_once_is_drawn_as_frame_by_frame(
     assert np.array_equal(batched, alone)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(SHAPES),
+    st.lists(st.lists(pose, min_size=3, max_size=3), min_size=1, max_size=5),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_copies_drawn_in_one_call_are_drawn_as_copy_after_copy(
+    shape: str, copies: list[list[tuple[float, float, float, float]]], mark: bool, seed: int
+) -> None:
+    """Overlapping copies too: the layers are blended in the order given, copy after copy."""
+    base = np.random.default_rng(seed).uniform(-30, 280, size=(3, 48, 64, 3)).astype(np.float32)
+    rgb = np.asarray(PALETTE["blue"], dtype=np.float32)
+    batched, alone = base.copy(), base.copy()
+    layers = [p for poses in copies for p in poses]
+    xs, ys, rs, angles = (list(v) for v in zip(*layers, strict=True))
+    draw_shape(batched, shape, rgb, xs, ys, rs, angles, mark, [f for _ in copies for f in range(3)])
+    for poses in copies:
+        draw_shape(alone, shape, rgb, *(list(v) for v in zip(*poses, strict=True)), mark)  # type: ignore[arg-type]
+    assert np.array_equal(batched, alone)
+
+
+@pytest.mark.parametrize("camera", ["static", "pan_left", "tilt_down", "zoom_in", "zoom_out"])
+def test_the_texture_of_every_view_at_once_is_each_view_alone(camera: str) -> None:
+    for seed in range(20):
+        texture = _Texture(np.random.default_rng(seed))
+        views = [camera_at(camera, float(t), 80, 48) for t in clip_times(1 + seed % 7)]
+        expected = np.stack([_levels_one_view(texture, 80, 48, *view) for view in views])
+        assert np.array_equal(texture.levels(80, 48, views), expected)
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_clips_are_the_clips_drawn_frame_by_frame(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -121,3 +167,18 @@ def test_every_motion_and_camera_is_drawn_as_frame_by_frame() -> None:
         times = clip_times(6)
         expected = _render_frame_by_frame(scene, times, k, 64, 64, 0.2 * (k % 2))
         assert np.array_equal(render_frames(scene, times, seed=k, width=64, height=64, flicker=0.2 * (k % 2)), expected)
+
+
+@pytest.mark.parametrize(
+    ("options", "weights", "cdf"),
+    [((1, 2, 3, 4), (0.4, 0.2, 0.2, 0.2), _COUNT_CDF), (("slow", "normal", "fast"), (0.2, 0.6, 0.2), _SPEED_CDF)],
+)
+def test_weighted_draws_what_generator_choice_draws(
+    options: tuple[object, ...], weights: tuple[float, ...], cdf: tuple[float, ...]
+) -> None:
+    """random_scene's counts and speeds: the same values and the same generator state after, so scenes (and the
+    tiny CLIP's training data) are those numpy's choice made."""
+    ours, numpys = np.random.default_rng(3), np.random.default_rng(3)
+    for _ in range(20_000):
+        assert _weighted(ours, options, cdf) == numpys.choice(options, p=weights)
+    assert ours.bit_generator.state == numpys.bit_generator.state
