@@ -206,11 +206,14 @@ class _Texture:
         )
         a = ka * u + self.phase[:, None, None]  # (3, F, W) in float64, as the scalar factors make it
         b = kb * v  # (3, F, H)
-        # cos(a + b) = cos a cos b - sin a sin b: outer products
-        wave = 5.0 * (np.cos(b)[..., None] * np.cos(a)[:, :, None, :] - np.sin(b)[..., None] * np.sin(a)[:, :, None, :])
+        ca, sa, cb, sb = np.cos(a)[:, :, None, :], np.sin(a)[:, :, None, :], np.cos(b)[..., None], np.sin(b)[..., None]
         out = np.zeros((len(cameras), height, width), dtype=np.float32)
-        for w in wave:  # one wave after another, each sum rounded to float32
-            out += w
+        step = max(1, 2**16 // (3 * height * width))  # views at a time: big frames, one by one (memory-bound else)
+        for i in range(0, len(cameras), step):
+            part = slice(i, i + step)
+            # cos(a + b) = cos a cos b - sin a sin b: outer products
+            for wave in 5.0 * (cb[:, part] * ca[:, part] - sb[:, part] * sa[:, part]):
+                out[part] += wave  # one wave after another, each sum rounded to float32
         g = self.gradient
         out += 7.0 * (math.cos(g) * 2 * u[:, None, :] + math.sin(g) * 2 * v[:, :, None])
         return out
