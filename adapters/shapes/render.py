@@ -192,18 +192,16 @@ class _Texture:
         self.gradient = rng.uniform(0, 2 * math.pi)
 
     def levels(self, width: int, height: int, cameras: Sequence[tuple[float, float, float]]) -> np.ndarray:
-        """(F, H, W) float32 texture seen by a camera at each (dx, dy, zoom) of ``cameras``, all views at once
-        (each element computed in the same dtypes as drawing one view alone, so equal to it to the bit)."""
+        """(F, H, W) float32 texture seen by a camera at each (dx, dy, zoom) of ``cameras`` (Python floats, as
+        :func:`camera_at` gives them), all views at once: each element computed in the same dtypes as drawing one
+        view alone, so equal to it to the bit."""
         dx, dy, zoom = (np.array(c, dtype=np.float32)[:, None] for c in zip(*cameras, strict=True))
         u = ((np.arange(width, dtype=np.float32) + 0.5 - width / 2) / zoom + dx) / width  # (F, W) world x / width
         v = ((np.arange(height, dtype=np.float32) + 0.5 - height / 2) / zoom + dy) / height  # (F, H)
+        # each wave's factors as scalars (math.cos of a numpy float64), as one view alone computed them
         waves = zip(self.freq, self.theta, strict=True)
-        ka, kb = (
-            np.array(k)[:, None, None]
-            for k in zip(
-                *((2 * math.pi * f * math.cos(th), 2 * math.pi * f * math.sin(th)) for f, th in waves), strict=True
-            )
-        )
+        factors = [(2 * math.pi * f * math.cos(th), 2 * math.pi * f * math.sin(th)) for f, th in waves]
+        ka, kb = (np.array(k)[:, None, None] for k in zip(*factors, strict=True))
         a = ka * u + self.phase[:, None, None]  # (3, F, W) in float64, as the scalar factors make it
         b = kb * v  # (3, F, H)
         ca, sa, cb, sb = np.cos(a)[:, :, None, :], np.sin(a)[:, :, None, :], np.cos(b)[..., None], np.sin(b)[..., None]
