@@ -82,21 +82,17 @@ def draw_shape(
     # of every layer at once made the clip slower than drawing copy by copy).
     chunk = max(1, 2**14 // max((b[3] - b[2]) * (b[5] - b[4]) for b in boxes))
     for start in range(0, len(boxes), chunk):
-        _blend(frames, shape, rgb, xs, ys, rs, angles, mark, boxes[start : start + chunk])
+        _blend(frames, shape, rgb, mark, (xs, ys, rs, angles), boxes[start : start + chunk])
+
+
+Poses = tuple[Sequence[float], Sequence[float], Sequence[float], Sequence[float]]  # xs, ys, rs, angles of the layers
 
 
 def _blend(
-    frames: np.ndarray,
-    shape: str,
-    rgb: np.ndarray,
-    xs: Sequence[float],
-    ys: Sequence[float],
-    rs: Sequence[float],
-    angles: Sequence[float],
-    mark: bool,
-    boxes: list[tuple[int, int, int, int, int, int]],
+    frames: np.ndarray, shape: str, rgb: np.ndarray, mark: bool, poses: Poses, boxes: Sequence[tuple[int, ...]]
 ) -> None:
     """Draw the layers of ``boxes`` (layer, frame, x0, x1, y0, y1), in order."""
+    xs, ys, rs, angles = poses
     seen = [b[0] for b in boxes]
     # Offsets over one box size for all layers (a layer's own box is the top-left part of it).
     box_w, box_h = max(b[3] - b[2] for b in boxes), max(b[5] - b[4] for b in boxes)
