@@ -81,11 +81,12 @@ def draw_shape(
     # Layers a chunk at a time, each chunk's arrays small enough to stay in cache (on big frames the blend terms
     # of every layer at once made the clip slower than drawing copy by copy).
     chunk = max(1, 2**14 // max((b[3] - b[2]) * (b[5] - b[4]) for b in boxes))
+    x, y, r = (np.asarray(v, dtype=np.float64) for v in (xs, ys, rs))  # once, for every chunk
     for start in range(0, len(boxes), chunk):
-        _blend(frames, shape, rgb, mark, (xs, ys, rs, angles), boxes[start : start + chunk])
+        _blend(frames, shape, rgb, mark, (x, y, r, angles), boxes[start : start + chunk])
 
 
-Poses = tuple[Sequence[float], Sequence[float], Sequence[float], Sequence[float]]  # xs, ys, rs, angles of the layers
+Poses = tuple[np.ndarray, np.ndarray, np.ndarray, Sequence[float]]  # float64 xs, ys, rs and the angles of the layers
 
 
 def _blend(
@@ -98,7 +99,7 @@ def _blend(
     box_w, box_h = max(b[3] - b[2] for b in boxes), max(b[5] - b[4] for b in boxes)
     left = np.array([b[2] for b in boxes], dtype=np.float64)[:, None, None]
     top = np.array([b[4] for b in boxes], dtype=np.float64)[:, None, None]
-    x, y, r = (np.asarray(v, dtype=np.float64)[seen][:, None, None] for v in (xs, ys, rs))
+    x, y, r = (v[seen][:, None, None] for v in (xs, ys, rs))
     dx = left + np.arange(box_w, dtype=np.float64)[None, None, :] + 0.5 - x
     dy = top + np.arange(box_h, dtype=np.float64)[None, :, None] + 0.5 - y
     turn = [angles[i] for i in seen]
