@@ -16,6 +16,8 @@ from adapters.shapes.captions import _COUNT_CDF, _SPEED_CDF, _weighted, random_s
 from adapters.shapes.draw import draw_shape, sdf
 from adapters.shapes.render import _layout, _pose, _Texture, background_rgb, camera_at, clip_times, render_frames
 from adapters.shapes.scene import Scene, SceneObject
+from metrics.shapes_clip import stack_indices
+from metrics.training.shapes_data import FRAME_COUNTS, render_stack
 
 SHAPES = ("circle", "ring", "square", "triangle", "star", "heart")
 
@@ -182,3 +184,16 @@ def test_weighted_draws_what_generator_choice_draws(
     for _ in range(20_000):
         assert _weighted(ours, options, cdf) == numpys.choice(options, p=weights)
     assert ours.bit_generator.state == numpys.bit_generator.state
+
+
+def test_a_training_stack_draws_its_clip_length_as_generator_choice_did() -> None:
+    """render_stack picks the frame count with one rng.integers: the stack and the generator's stream after it are
+    those of rng.choice(FRAME_COUNTS), which the shipped tiny CLIP's data was drawn with."""
+    ours, before = np.random.default_rng(5), np.random.default_rng(5)
+    for seed in range(300):
+        scene = random_scene(np.random.default_rng(seed))
+        frames = int(before.choice(FRAME_COUNTS))
+        times = [i / (frames - 1) for i in stack_indices(frames, int(before.integers(frames)))]
+        expected = render_frames(scene, times, seed=seed, width=32, height=32)  # unaugmented: no flicker, no blur
+        assert np.array_equal(render_stack(scene, seed, 32, ours, augment=False), expected)
+        assert ours.bit_generator.state == before.bit_generator.state
